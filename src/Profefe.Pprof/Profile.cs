@@ -4,7 +4,7 @@ namespace Profefe.Pprof;
 /// A profile in memory: Google's profile.proto with its id references resolved to objects,
 /// the shape Go's <c>github.com/google/pprof/profile</c> package uses.
 /// </summary>
-public sealed class Profile
+public sealed partial class Profile
 {
     public List<SampleType> SampleTypes { get; } = [];
 

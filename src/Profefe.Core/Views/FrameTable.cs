@@ -1,0 +1,68 @@
+using System.Globalization;
+using Profefe.Pprof;
+
+namespace Profefe.Core.Views;
+
+/// <summary>
+/// Interns frame names (function names, or addresses for locations without symbols) and caches each location's
+/// frames root-first, so a view walks samples without building strings per sample.
+/// </summary>
+internal sealed class FrameTable
+{
+    private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
+    private readonly Dictionary<Location, int[]> _locationFrames = new(ReferenceEqualityComparer.Instance);
+
+    public List<string> Names { get; } = [];
+
+    public List<string> Files { get; } = [];
+
+    public int Intern(string name, string file = "")
+    {
+        if (!_ids.TryGetValue(name, out var id))
+        {
+            id = Names.Count;
+            _ids.Add(name, id);
+            Names.Add(name);
+            Files.Add(file);
+        }
+
+        return id;
+    }
+
+    /// <summary>The location's frames, outermost caller first (its lines are stored inlined callee first).</summary>
+    public int[] FramesOf(Location location)
+    {
+        if (_locationFrames.TryGetValue(location, out var frames))
+        {
+            return frames;
+        }
+
+        if (location.Lines.Length == 0)
+        {
+            frames = [Intern(AddressName(location))];
+        }
+        else
+        {
+            frames = new int[location.Lines.Length];
+            for (var i = 0; i < frames.Length; i++)
+            {
+                var line = location.Lines[location.Lines.Length - 1 - i];
+                var function = line.Function;
+                var name = function is null ? AddressName(location)
+                    : function.Name.Length > 0 ? function.Name
+                    : function.SystemName.Length > 0 ? function.SystemName
+                    : AddressName(location);
+                frames[i] = Intern(name, function?.Filename ?? "");
+            }
+        }
+
+        _locationFrames.Add(location, frames);
+        return frames;
+    }
+
+    private static string AddressName(Location location)
+    {
+        var address = "0x" + location.Address.ToString("x", CultureInfo.InvariantCulture);
+        return location.Mapping is { File.Length: > 0 } mapping ? address + " (" + Path.GetFileName(mapping.File) + ")" : address;
+    }
+}
