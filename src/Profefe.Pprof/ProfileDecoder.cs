@@ -1,3 +1,7 @@
+using System.Buffers;
+using Profefe.Pprof.Legacy;
+using Profefe.Pprof.Proto;
+
 namespace Profefe.Pprof;
 
 /// <summary>Limits and switches for <see cref="ProfileDecoder"/>.</summary>
@@ -19,10 +23,117 @@ public sealed record ProfileDecoderOptions
 public static class ProfileDecoder
 {
     /// <exception cref="ProfileFormatException">the data is not a profile this library accepts.</exception>
-    public static Profile Decode(ReadOnlySpan<byte> data, ProfileDecoderOptions? options = null)
+    public static Profile Decode(ReadOnlySpan<byte> data, ProfileDecoderOptions? options = null) =>
+        Decode(data, options, out _);
+
+    /// <param name="idsRenumbered">
+    /// True when the input had mapping, function or location ids that go tool pprof rejects (0 or repeated)
+    /// and the result was renumbered: the input bytes themselves are then not valid for Go's pprof, the
+    /// re-encoded result is.
+    /// </param>
+    /// <exception cref="ProfileFormatException">the data is not a profile this library accepts.</exception>
+    public static Profile Decode(ReadOnlySpan<byte> data, ProfileDecoderOptions? options, out bool idsRenumbered)
     {
-        _ = data;
-        _ = options;
-        throw new NotImplementedException("ProfileDecoder.Decode is being written (issue 2).");
+        options ??= ProfileDecoderOptions.Default;
+        if (data.IsEmpty)
+        {
+            throw new ProfileFormatException("parsing profile: empty input file");
+        }
+
+        if (!GzipInflater.IsGzip(data))
+        {
+            return DecodeUncompressed(data, options, out idsRenumbered);
+        }
+
+        var buffer = GzipInflater.Inflate(data, options.MaxDecompressedBytes, out var length);
+        try
+        {
+            return DecodeUncompressed(buffer.AsSpan(0, length), options, out idsRenumbered);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Decodes raw (not gzip-compressed) profile.proto only: no legacy formats, no checks beyond the wire format.</summary>
+    internal static Profile DecodeProto(ReadOnlySpan<byte> data, out string? problem)
+    {
+        var reader = new ProfileProtoReader();
+        var profile = reader.Read(data);
+        problem = reader.Problem;
+        return profile;
+    }
+
+    // The order of Go's profile.ParseData: proto first; when that fails, the legacy formats; then the checks.
+    private static Profile DecodeUncompressed(ReadOnlySpan<byte> data, ProfileDecoderOptions options, out bool idsRenumbered)
+    {
+        if (data.IsEmpty)
+        {
+            throw new ProfileFormatException("parsing profile: empty input file");
+        }
+
+        Profile? profile;
+        var fromProto = true;
+        try
+        {
+            profile = DecodeProto(data, out var problem);
+            if (problem is not null)
+            {
+                throw new ProfileFormatException("malformed profile: " + problem);
+            }
+        }
+        catch (ProtoWireException e)
+        {
+            if (e.Failure == ProtoFailure.Concatenated)
+            {
+                throw new ProfileFormatException("parsing profile: " + e.Message, e);
+            }
+
+            fromProto = false;
+            if (!TryParseLegacy(data, options, out profile))
+            {
+                // A string index out of range in something that otherwise decoded as a profile deserves
+                // a precise message; anything else is simply not a profile (Go's wording).
+                throw e.Failure == ProtoFailure.StringIndex
+                    ? new ProfileFormatException("malformed profile: " + e.Message, e)
+                    : new ProfileFormatException("parsing profile: unrecognized profile format", e);
+            }
+        }
+
+        idsRenumbered = ProfileValidator.NormalizeIds(profile);
+        if (ProfileValidator.FindProblem(profile, checkReferences: !fromProto) is { } invalid)
+        {
+            throw new ProfileFormatException("malformed profile: " + invalid);
+        }
+
+        if (options.RequireSamples && profile.Samples.Count == 0)
+        {
+            throw new ProfileFormatException("profile is empty: no samples");
+        }
+
+        return profile;
+    }
+
+    private static bool TryParseLegacy(ReadOnlySpan<byte> data, ProfileDecoderOptions options, out Profile profile)
+    {
+        Profile? parsed;
+        try
+        {
+            if (!LegacyProfileParser.TryParse(data, options, out parsed) || parsed is null)
+            {
+                profile = null!;
+                return false;
+            }
+        }
+        catch (Exception e) when (e is not (ProfileFormatException or OutOfMemoryException))
+        {
+            // The legacy parsers must only throw ProfileFormatException; this keeps the promise that bad
+            // input never surfaces as another exception type even if one of them slips.
+            throw new ProfileFormatException("parsing profile: " + e.Message, e);
+        }
+
+        profile = parsed;
+        return true;
     }
 }

@@ -9,8 +9,12 @@ namespace Profefe.Core.Views;
 /// </summary>
 internal sealed class FrameTable
 {
+    private const ulong MaxIndexedId = 1 << 22;
+
     private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
     private readonly Dictionary<Location, int[]> _locationFrames = new(ReferenceEqualityComparer.Instance);
+    private int[]?[] _byId = new int[]?[256];
+    private Location?[] _byIdLocation = new Location?[256];
 
     public List<string> Names { get; } = [];
 
@@ -32,11 +36,42 @@ internal sealed class FrameTable
     /// <summary>The location's frames, outermost caller first (its lines are stored inlined callee first).</summary>
     public int[] FramesOf(Location location)
     {
-        if (_locationFrames.TryGetValue(location, out var frames))
+        // Decoded profiles number their locations 1..n, so an array indexed by id answers most lookups; the
+        // reference check keeps two profiles (the sides of a diff) with the same ids apart.
+        var id = location.Id;
+        if (id < (ulong)_byId.Length && ReferenceEquals(_byIdLocation[id], location))
         {
-            return frames;
+            return _byId[id]!;
         }
 
+        if (!_locationFrames.TryGetValue(location, out var frames))
+        {
+            frames = ComputeFrames(location);
+            _locationFrames.Add(location, frames);
+        }
+
+        if (id < MaxIndexedId)
+        {
+            if (id >= (ulong)_byId.Length)
+            {
+                var size = Math.Max((int)id + 1, _byId.Length * 2);
+                Array.Resize(ref _byId, size);
+                Array.Resize(ref _byIdLocation, size);
+            }
+
+            if (_byIdLocation[id] is null)
+            {
+                _byId[id] = frames;
+                _byIdLocation[id] = location;
+            }
+        }
+
+        return frames;
+    }
+
+    private int[] ComputeFrames(Location location)
+    {
+        int[] frames;
         if (location.Lines.Length == 0)
         {
             frames = [Intern(AddressName(location))];
@@ -56,7 +91,6 @@ internal sealed class FrameTable
             }
         }
 
-        _locationFrames.Add(location, frames);
         return frames;
     }
 

@@ -1,0 +1,102 @@
+using System.Diagnostics.Tracing;
+using Microsoft.Diagnostics.NETCore.Client;
+using Microsoft.Diagnostics.Tracing.Etlx;
+using Microsoft.Extensions.Logging;
+
+namespace Profefe.Agent.Collection;
+
+/// <summary>What one round asks for.</summary>
+internal sealed record RoundSettings(int ProcessId, bool InProcess, ProfileKinds Kinds, TimeSpan Duration, int MaxAllocationEventsPerSecond);
+
+/// <summary>What one round produced.</summary>
+internal sealed record RoundResult(IReadOnlyList<CollectedProfile> Profiles, DateTimeOffset Start, TimeSpan Duration, long ThreadSamples, long AllocationEvents, long AllocationEventsSkipped, long Contentions);
+
+/// <summary>Runs one collection round on the calling thread.</summary>
+internal delegate RoundResult RoundRunner(RoundSettings settings, ILogger logger, CancellationToken cancellationToken);
+
+/// <summary>
+/// One collection round: a real-time EventPipe session on the target process for the round's duration, its events
+/// accumulated by <see cref="RoundRecorder"/> and turned into profiles when the session ends.
+/// </summary>
+internal static class EventPipeRound
+{
+    private const string SampleProfilerProvider = "Microsoft-DotNETCore-SampleProfiler";
+    private const string RuntimeProvider = "Microsoft-Windows-DotNETRuntime";
+    private const long GcKeyword = 0x1;
+    private const long LoaderKeyword = 0x8;
+    private const long JitKeyword = 0x10;
+    private const long ContentionKeyword = 0x4000;
+    private const long AllocationSamplingKeyword = 0x80000000000;
+    private const int BufferSizeMegabytes = 256;
+
+    public static IReadOnlyList<EventPipeProvider> ProvidersFor(ProfileKinds kinds)
+    {
+        // Loader and JIT at Verbose name the methods compiled while the session runs; without them such frames stay unnamed.
+        var keywords = LoaderKeyword | JitKeyword;
+        if ((kinds & ProfileKinds.Heap) != 0)
+        {
+            keywords |= GcKeyword | AllocationSamplingKeyword;
+        }
+
+        if ((kinds & ProfileKinds.Mutex) != 0)
+        {
+            keywords |= ContentionKeyword;
+        }
+
+        var providers = new List<EventPipeProvider> { new(RuntimeProvider, EventLevel.Verbose, keywords) };
+        if ((kinds & (ProfileKinds.Cpu | ProfileKinds.Wall)) != 0)
+        {
+            providers.Add(new EventPipeProvider(SampleProfilerProvider, EventLevel.Informational));
+        }
+
+        return providers;
+    }
+
+    /// <summary>Runs a round on the calling thread (it blocks for the round's duration); cancelling ends it early.</summary>
+    public static RoundResult Run(RoundSettings settings, ILogger logger, CancellationToken cancellationToken)
+    {
+        var client = new DiagnosticsClient(settings.ProcessId);
+        var recorder = new RoundRecorder(settings.Kinds, settings.MaxAllocationEventsPerSecond, settings.InProcess);
+        var start = DateTimeOffset.UtcNow;
+        using var session = client.StartEventPipeSession(ProvidersFor(settings.Kinds), requestRundown: false, BufferSizeMegabytes);
+        var stopped = 0;
+        void StopSession()
+        {
+            if (Interlocked.Exchange(ref stopped, 1) == 0)
+            {
+                try
+                {
+                    session.Stop();
+                }
+                catch (Exception e) when (e is IOException or ServerNotAvailableException or TimeoutException or ObjectDisposedException or ServerErrorException or UnsupportedCommandException)
+                {
+                    // The target is gone or the session already ended: the event stream ends either way.
+                    Log.SessionStopFailed(logger, e.Message);
+                }
+            }
+        }
+
+        using var source = TraceLog.CreateFromEventPipeSession(session, TraceLog.EventPipeRundownConfiguration.Enable(client));
+        recorder.Subscribe(source);
+        var started = DateTimeOffset.UtcNow;
+        using (new Timer(_ => StopSession(), null, settings.Duration, Timeout.InfiniteTimeSpan))
+        using (cancellationToken.Register(StopSession))
+        {
+            try
+            {
+                source.Process();
+            }
+            catch (Exception e) when (e is IOException or EndOfStreamException or ObjectDisposedException or InvalidOperationException)
+            {
+                // A target that exits mid-round cuts the stream: keep what arrived.
+                Log.SessionStreamEnded(logger, e.Message);
+            }
+        }
+
+        StopSession();
+        var duration = DateTimeOffset.UtcNow - started;
+        var resolver = new StackResolver(source.TraceLog, settings.ProcessId, settings.InProcess);
+        var profiles = recorder.Build(resolver, start, duration);
+        return new RoundResult(profiles, start, duration, recorder.ThreadSamples, recorder.AllocationEvents, recorder.AllocationEventsSkipped, recorder.Contentions);
+    }
+}

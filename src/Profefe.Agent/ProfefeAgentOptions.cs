@@ -1,0 +1,132 @@
+namespace Profefe.Agent;
+
+/// <summary>Settings of the <see cref="ProfefeAgent"/>: where to push, under which service, and what to collect how often.</summary>
+public sealed class ProfefeAgentOptions
+{
+    /// <summary>The configuration section <c>AddProfefeAgent</c> binds: <c>Profefe:Agent</c>.</summary>
+    public const string SectionName = "Profefe:Agent";
+
+    /// <summary>The collector's root address, e.g. <c>http://localhost:10100</c> (required).</summary>
+    public Uri? CollectorAddress { get; set; }
+
+    /// <summary>The service name the profiles are stored under (required).</summary>
+    public string Service { get; set; } = "";
+
+    /// <summary>Labels attached to every pushed profile (for example <c>host</c>, <c>version</c>).</summary>
+    public IDictionary<string, string> Labels { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Time between the starts of two collection rounds. Default 1 minute.</summary>
+    public TimeSpan Tick { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How long each round profiles. Default 10 seconds. The runtime samples every thread about once a millisecond
+    /// while a round runs, so the overhead is bounded by <see cref="CpuDuration"/> / <see cref="Tick"/>.
+    /// </summary>
+    public TimeSpan CpuDuration { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Upper bound of a random delay added before each round, so that a fleet started together does not profile in
+    /// lockstep. Default 5 seconds.
+    /// </summary>
+    public TimeSpan Jitter { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Which profiles to collect. Default <c>cpu</c>, <c>heap</c> and <c>mutex</c>.</summary>
+    public ProfileKinds Profiles { get; set; } = ProfileKinds.Cpu | ProfileKinds.Heap | ProfileKinds.Mutex;
+
+    /// <summary>
+    /// How many encoded profiles wait for upload at most; when full, the oldest is dropped. Default 16.
+    /// </summary>
+    public int QueueSize { get; set; } = 16;
+
+    /// <summary>
+    /// How many allocation events per second are turned into samples; beyond that the agent samples the events
+    /// and upscales, so that allocation-heavy applications pay a bounded cost. Default 2000.
+    /// </summary>
+    public int MaxAllocationEventsPerSecond { get; set; } = 2000;
+
+    /// <summary>
+    /// The process to profile: null (the default) profiles the current process; a process id attaches to another
+    /// .NET process over its diagnostics socket (what <c>profefe agent --pid</c> does).
+    /// </summary>
+    public int? ProcessId { get; set; }
+
+    /// <summary>First delay before retrying a failed upload; it doubles up to <see cref="MaxRetryDelay"/>. Default 5 seconds.</summary>
+    public TimeSpan InitialRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Longest delay between two upload attempts. Default 2 minutes.</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Upload attempts per profile before it is dropped. Default 10.</summary>
+    public int MaxUploadAttempts { get; set; } = 10;
+
+    /// <summary>Timeout of one upload request. Default 30 seconds.</summary>
+    public TimeSpan UploadTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long stopping the agent waits for queued profiles to be uploaded. Default 5 seconds.</summary>
+    public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Describes the first invalid setting, or returns null when the options are usable.</summary>
+    public string? Validate()
+    {
+        if (CollectorAddress is null || !CollectorAddress.IsAbsoluteUri
+            || (CollectorAddress.Scheme != Uri.UriSchemeHttp && CollectorAddress.Scheme != Uri.UriSchemeHttps))
+        {
+            return "CollectorAddress must be an absolute http(s) address of the collector";
+        }
+
+        if (string.IsNullOrWhiteSpace(Service))
+        {
+            return "Service must be set";
+        }
+
+        if (Tick <= TimeSpan.Zero)
+        {
+            return "Tick must be positive";
+        }
+
+        if (CpuDuration <= TimeSpan.Zero || CpuDuration > Tick)
+        {
+            return "CpuDuration must be positive and at most Tick";
+        }
+
+        if (Jitter < TimeSpan.Zero)
+        {
+            return "Jitter must not be negative";
+        }
+
+        if (QueueSize < 1)
+        {
+            return "QueueSize must be at least 1";
+        }
+
+        if (MaxAllocationEventsPerSecond < 1)
+        {
+            return "MaxAllocationEventsPerSecond must be at least 1";
+        }
+
+        if (InitialRetryDelay < TimeSpan.Zero || MaxRetryDelay < InitialRetryDelay)
+        {
+            return "InitialRetryDelay must not be negative nor exceed MaxRetryDelay";
+        }
+
+        if (MaxUploadAttempts < 1)
+        {
+            return "MaxUploadAttempts must be at least 1";
+        }
+
+        if (UploadTimeout <= TimeSpan.Zero || StopTimeout < TimeSpan.Zero)
+        {
+            return "UploadTimeout must be positive and StopTimeout not negative";
+        }
+
+        foreach (var label in Labels)
+        {
+            if (string.IsNullOrWhiteSpace(label.Key) || label.Key.Contains('=', StringComparison.Ordinal) || label.Key.Contains(',', StringComparison.Ordinal))
+            {
+                return $"invalid label key \"{label.Key}\"";
+            }
+        }
+
+        return null;
+    }
+}

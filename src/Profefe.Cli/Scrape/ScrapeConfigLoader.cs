@@ -1,0 +1,295 @@
+using Profefe.Client;
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace Profefe.Cli.Scrape;
+
+/// <summary>Reads scrape.yaml and target files, and turns every mistake in them into one readable message.</summary>
+internal static class ScrapeConfigLoader
+{
+    public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan DefaultDuration = TimeSpan.FromSeconds(10);
+
+    private static readonly IDeserializer Yaml = new DeserializerBuilder()
+        .WithNamingConvention(UnderscoredNamingConvention.Instance)
+        .Build();
+
+    public static ScrapeConfig Load(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ScrapeConfigException($"{path}: {e.Message}", e);
+        }
+
+        return Parse(text, path, Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".");
+    }
+
+    public static ScrapeConfig Parse(string yaml, string source, string baseDirectory)
+    {
+        var model = Deserialize<ConfigModel>(yaml, source) ?? new ConfigModel();
+        var defaults = model.Profiles is null
+            ? [new ProfileSchedule(PprofEndpoint.Cpu, DefaultInterval, DefaultDuration), new ProfileSchedule(PprofEndpoint.Heap, DefaultInterval, TimeSpan.Zero), new ProfileSchedule(PprofEndpoint.Goroutine, DefaultInterval, TimeSpan.Zero)]
+            : ReadProfiles(model.Profiles, source, "profiles");
+        Uri? collector = null;
+        if (!string.IsNullOrWhiteSpace(model.Collector))
+        {
+            try
+            {
+                collector = CollectorOptions.ParseAddress(model.Collector);
+            }
+            catch (CliUsageException e)
+            {
+                throw new ScrapeConfigException($"{source}: collector: {e.Message}", e);
+            }
+        }
+
+        var targetFiles = new List<string>();
+        foreach (var file in model.TargetFiles ?? [])
+        {
+            if (string.IsNullOrWhiteSpace(file))
+            {
+                throw new ScrapeConfigException($"{source}: target_files: an entry is empty");
+            }
+
+            targetFiles.Add(Path.GetFullPath(file, baseDirectory));
+        }
+
+        var targets = ReadTargets(model.Targets ?? [], defaults, source);
+        if (targets.Count == 0 && targetFiles.Count == 0)
+        {
+            throw new ScrapeConfigException($"{source}: no targets: list some under \"targets\" or name files under \"target_files\"");
+        }
+
+        return new ScrapeConfig(
+            collector,
+            ReadDuration(model.Jitter, TimeSpan.Zero, source, "jitter", allowZero: true),
+            ReadDuration(model.Timeout, TimeSpan.FromSeconds(10), source, "timeout"),
+            ReadDuration(model.PushTimeout, TimeSpan.FromSeconds(30), source, "push_timeout"),
+            targets,
+            targetFiles,
+            ReadDuration(model.TargetFilesRefresh, TimeSpan.FromSeconds(10), source, "target_files_refresh"),
+            defaults);
+    }
+
+    /// <summary>Reads a target file: a YAML (or JSON) list of target entries, as under "targets" in scrape.yaml.</summary>
+    public static IReadOnlyList<ScrapeTarget> LoadTargetFile(string path, IReadOnlyList<ProfileSchedule> defaults)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ScrapeConfigException($"{path}: {e.Message}", e);
+        }
+
+        return ReadTargets(Deserialize<List<TargetModel>>(text, path) ?? [], defaults, path);
+    }
+
+    private static T? Deserialize<T>(string yaml, string source)
+    {
+        try
+        {
+            return Yaml.Deserialize<T>(yaml);
+        }
+        catch (YamlException e)
+        {
+            // YamlDotNet puts the real cause of a failed conversion in the inner exception.
+            var message = e.InnerException is { } inner && e.Message.StartsWith("Exception during deserialization", StringComparison.Ordinal) ? inner.Message : e.Message;
+            throw new ScrapeConfigException($"{source}: line {e.Start.Line}: {CommandActions.OneLine(message)}", e);
+        }
+    }
+
+    private static List<ScrapeTarget> ReadTargets(IReadOnlyList<TargetModel?> models, IReadOnlyList<ProfileSchedule> defaults, string source)
+    {
+        var targets = new List<ScrapeTarget>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < models.Count; i++)
+        {
+            var where = $"targets[{i}]";
+            var model = models[i] ?? throw new ScrapeConfigException($"{source}: {where}: the entry is empty");
+            if (string.IsNullOrWhiteSpace(model.Service))
+            {
+                throw new ScrapeConfigException($"{source}: {where}: \"service\" is required");
+            }
+
+            var urls = new List<string>();
+            if (!string.IsNullOrWhiteSpace(model.Url))
+            {
+                urls.Add(model.Url);
+            }
+
+            urls.AddRange(model.Urls ?? []);
+            if (urls.Count == 0)
+            {
+                throw new ScrapeConfigException($"{source}: {where}: \"url\" (or \"urls\") is required");
+            }
+
+            var labels = new List<ProfileLabel>();
+            foreach (var (key, value) in model.Labels ?? [])
+            {
+                if (string.IsNullOrWhiteSpace(key))
+                {
+                    throw new ScrapeConfigException($"{source}: {where}: a label has an empty key");
+                }
+
+                labels.Add(new ProfileLabel(key.Trim(), (value ?? "").Trim()));
+            }
+
+            labels.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+            var profiles = model.Profiles is null ? defaults : ReadProfiles(model.Profiles, source, where + ".profiles");
+            foreach (var url in urls)
+            {
+                var target = new ScrapeTarget(ReadBaseUrl(url, source, where), model.Service.Trim(), labels, profiles);
+                if (seen.Add(target.BaseUrl.AbsoluteUri + "|" + target.Service))
+                {
+                    targets.Add(target);
+                }
+            }
+        }
+
+        return targets;
+    }
+
+    private static Uri ReadBaseUrl(string text, string source, string where)
+    {
+        var url = text.Trim();
+        if (!url.Contains("://", StringComparison.Ordinal))
+        {
+            url = "http://" + url;
+        }
+
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ScrapeConfigException($"{source}: {where}: invalid url \"{text}\" (expected http://host:port/debug/pprof/)");
+        }
+
+        // A bare host:port means Go's usual place for the pprof index.
+        var path = uri.AbsolutePath == "/" ? "/debug/pprof/" : uri.AbsolutePath.EndsWith('/') ? uri.AbsolutePath : uri.AbsolutePath + "/";
+        return new UriBuilder(uri) { Path = path, Query = "" }.Uri;
+    }
+
+    private static List<ProfileSchedule> ReadProfiles(Dictionary<string, ProfileModel?> models, string source, string where)
+    {
+        var schedules = new List<ProfileSchedule>();
+        foreach (var (name, model) in models)
+        {
+            var endpoint = PprofEndpoint.Find(name)
+                ?? throw new ScrapeConfigException($"{source}: {where}: unknown profile \"{name}\" (known: {string.Join(", ", PprofEndpoint.All.Select(e => e.Name))})");
+            if (model?.Enabled == false)
+            {
+                continue;
+            }
+
+            if (schedules.Exists(s => s.Endpoint == endpoint))
+            {
+                throw new ScrapeConfigException($"{source}: {where}: profile \"{name}\" is listed twice");
+            }
+
+            var interval = ReadDuration(model?.Interval, DefaultInterval, source, $"{where}.{name}.interval");
+            var duration = endpoint.TakesDuration
+                ? ReadDuration(model?.Duration, endpoint == PprofEndpoint.Trace ? TimeSpan.FromSeconds(1) : DefaultDuration, source, $"{where}.{name}.duration")
+                : TimeSpan.Zero;
+            if (!endpoint.TakesDuration && model?.Duration is not null)
+            {
+                throw new ScrapeConfigException($"{source}: {where}.{name}: \"duration\" only applies to cpu and trace");
+            }
+
+            if (duration > interval)
+            {
+                throw new ScrapeConfigException($"{source}: {where}.{name}: duration {GoDuration.Format(duration)} is longer than interval {GoDuration.Format(interval)}");
+            }
+
+            schedules.Add(new ProfileSchedule(endpoint, interval, duration));
+        }
+
+        if (schedules.Count == 0)
+        {
+            throw new ScrapeConfigException($"{source}: {where}: no profiles to take");
+        }
+
+        return schedules;
+    }
+
+    private static TimeSpan ReadDuration(string? text, TimeSpan fallback, string source, string key, bool allowZero = false)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return fallback;
+        }
+
+        if (!GoDuration.TryParse(text, out var duration) || duration < TimeSpan.Zero || (duration == TimeSpan.Zero && !allowZero))
+        {
+            throw new ScrapeConfigException($"{source}: {key}: invalid duration \"{text}\" (examples: 30s, 5m, 1h30m)");
+        }
+
+        return duration;
+    }
+
+    // YamlDotNet fills these; unknown keys are errors, so typos do not pass silently.
+    private sealed class ConfigModel
+    {
+        public string? Collector { get; set; }
+
+        public string? Jitter { get; set; }
+
+        public string? Timeout { get; set; }
+
+        public string? PushTimeout { get; set; }
+
+        public Dictionary<string, ProfileModel?>? Profiles { get; set; }
+
+        public List<TargetModel?>? Targets { get; set; }
+
+        public List<string>? TargetFiles { get; set; }
+
+        public string? TargetFilesRefresh { get; set; }
+    }
+
+    private sealed class TargetModel
+    {
+        public string? Url { get; set; }
+
+        public List<string>? Urls { get; set; }
+
+        public string? Service { get; set; }
+
+        public Dictionary<string, string?>? Labels { get; set; }
+
+        public Dictionary<string, ProfileModel?>? Profiles { get; set; }
+    }
+
+    private sealed class ProfileModel
+    {
+        public string? Interval { get; set; }
+
+        public string? Duration { get; set; }
+
+        public bool? Enabled { get; set; }
+    }
+}
+
+/// <summary>The scrape config or a target file is wrong; the message names the file and the place.</summary>
+internal sealed class ScrapeConfigException : Exception
+{
+    public ScrapeConfigException()
+    {
+    }
+
+    public ScrapeConfigException(string message)
+        : base(message)
+    {
+    }
+
+    public ScrapeConfigException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

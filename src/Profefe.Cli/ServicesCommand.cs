@@ -1,0 +1,27 @@
+using System.CommandLine;
+
+namespace Profefe.Cli;
+
+/// <summary><c>profefe services</c>: the services that have stored profiles.</summary>
+internal static class ServicesCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("services", "List the services that have profiles in the collector");
+        var collector = CollectorOptions.CreateCollectorOption();
+        command.Options.Add(collector);
+        CommandActions.SetAction(command, async (parseResult, cancellationToken) =>
+        {
+            using var http = CollectorOptions.CreateHttpClient(CollectorOptions.ParseAddress(parseResult.GetValue(collector)), TimeSpan.FromSeconds(60));
+            var services = await CollectorOptions.CreateClient(http).ListServicesAsync(cancellationToken).ConfigureAwait(false);
+            var output = parseResult.InvocationConfiguration.Output;
+            foreach (var service in services)
+            {
+                await output.WriteLineAsync(service).ConfigureAwait(false);
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,210 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Profefe.Core.Storage;
+using Profefe.Pprof;
+
+namespace Profefe.Core;
+
+/// <summary>
+/// Answers the read side of profefe's API: finds, single downloads, merges by id and by query, services
+/// and labels. Merges stream: each stored profile is decoded and folded in before the next is read.
+/// </summary>
+public sealed class ProfileQuerier
+{
+    private readonly IProfileReader _reader;
+    private readonly ILogger<ProfileQuerier> _logger;
+    private readonly int _maxMergeProfiles;
+    private readonly ProfileDecoderOptions _decoderOptions;
+
+    public ProfileQuerier(IProfileReader reader, IOptions<CollectorOptions> options, ILogger<ProfileQuerier> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _reader = reader;
+        _logger = logger;
+        _maxMergeProfiles = options.Value.MaxMergeProfiles;
+        _decoderOptions = new ProfileDecoderOptions { MaxDecompressedBytes = options.Value.MaxDecompressedBytes };
+    }
+
+    /// <summary>Metas matching <paramref name="query"/>, ascending by creation time.</summary>
+    /// <exception cref="ProfileRequestException">404 "nothing found" when nothing matches.</exception>
+    public async Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(ProfileQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var metas = await _reader.FindProfilesAsync(query, cancellationToken).ConfigureAwait(false);
+        return metas.Count == 0 ? throw ProfileRequestException.NothingFound() : metas;
+    }
+
+    /// <summary>The profile's meta and its bytes exactly as stored.</summary>
+    /// <exception cref="ProfileRequestException">404 "nothing found" when the id is unknown.</exception>
+    public async Task<StoredProfile> GetProfileAsync(ProfileId id, CancellationToken cancellationToken)
+    {
+        await foreach (var stored in _reader.ListProfilesAsync([id], cancellationToken).ConfigureAwait(false))
+        {
+            return stored;
+        }
+
+        throw ProfileRequestException.NothingFound();
+    }
+
+    /// <summary>The merge of the profiles <paramref name="ids"/> (an id given twice counts twice, as in profefe).</summary>
+    /// <exception cref="ProfileRequestException">
+    /// 400 when there are more ids than the merge limit; 404 naming the unknown ids; 500
+    /// <c>failed to get profile by id "…"</c> when the profiles cannot be merged (different types, traces).
+    /// </exception>
+    public async Task<Profile> MergeProfilesAsync(IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Count == 0)
+        {
+            throw ProfileRequestException.NothingFound();
+        }
+
+        CheckMergeSize(ids.Count);
+
+        // The store is asked for each id once; an id given twice is merged twice, as profefe does.
+        var multiplicity = new Dictionary<ProfileId, int>();
+        var distinct = new List<ProfileId>(ids.Count);
+        for (var i = 0; i < ids.Count; i++)
+        {
+            if (multiplicity.TryGetValue(ids[i], out var count))
+            {
+                multiplicity[ids[i]] = count + 1;
+            }
+            else
+            {
+                multiplicity[ids[i]] = 1;
+                distinct.Add(ids[i]);
+            }
+        }
+
+        var merger = new ProfileMerger();
+        var found = new HashSet<ProfileId>();
+        try
+        {
+            await foreach (var stored in _reader.ListProfilesAsync(distinct, cancellationToken).ConfigureAwait(false))
+            {
+                if (!found.Add(stored.Meta.ProfileId))
+                {
+                    continue;
+                }
+
+                for (var k = multiplicity.GetValueOrDefault(stored.Meta.ProfileId); k > 0; k--)
+                {
+                    merger.Add(ProfileDecoder.Decode(stored.Data.Span, _decoderOptions));
+                }
+            }
+        }
+        catch (ProfileFormatException e)
+        {
+            Log.MergeFailed(_logger, JoinIds(ids), e);
+            throw new ProfileRequestException(500, $"failed to get profile by id {GoText.Quote(JoinIds(ids))}", e);
+        }
+
+        if (found.Count < distinct.Count)
+        {
+            throw UnknownIds(distinct, found);
+        }
+
+        return merger.ToProfile();
+    }
+
+    /// <summary>The merge of every profile <paramref name="query"/> finds.</summary>
+    /// <exception cref="ProfileRequestException">
+    /// 405 for an unknown or trace type; 404 when nothing matches; 400 when more profiles match than the
+    /// merge limit allows (narrow the time range or set <c>limit</c>).
+    /// </exception>
+    public async Task<Profile> MergeProfilesAsync(ProfileQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        CheckMergeable(query.Type);
+        var metas = await FindProfilesAsync(query, cancellationToken).ConfigureAwait(false);
+        CheckMergeSize(metas.Count);
+        var ids = new ProfileId[metas.Count];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = metas[i].ProfileId;
+        }
+
+        var merger = new ProfileMerger();
+        var merged = 0;
+        try
+        {
+            await foreach (var stored in _reader.ListProfilesAsync(ids, cancellationToken).ConfigureAwait(false))
+            {
+                merger.Add(ProfileDecoder.Decode(stored.Data.Span, _decoderOptions));
+                merged++;
+            }
+        }
+        catch (ProfileFormatException e)
+        {
+            Log.MergeFailed(_logger, query.Service, e);
+            throw new ProfileRequestException(500, $"failed to merge profiles: {e.Message}", e);
+        }
+
+        // Retention may have deleted every match between the find and the read.
+        return merged == 0 ? throw ProfileRequestException.NothingFound() : merger.ToProfile();
+    }
+
+    /// <summary>Throws profefe's 405 for types a merge cannot handle.</summary>
+    public static void CheckMergeable(ProfileType? type)
+    {
+        if (type is null or ProfileType.Unknown)
+        {
+            throw new ProfileRequestException(405, "can't merge profiles of unknown type");
+        }
+
+        if (type == ProfileType.Trace)
+        {
+            throw new ProfileRequestException(405, "can't merge profiles of trace type");
+        }
+    }
+
+    /// <summary>Every service with at least one stored profile, sorted; empty when the store is empty.</summary>
+    public Task<IReadOnlyList<string>> ListServicesAsync(CancellationToken cancellationToken) =>
+        _reader.ListServicesAsync(cancellationToken);
+
+    /// <summary>Label keys and their values on <paramref name="service"/>'s profiles (every service when null).</summary>
+    public Task<IReadOnlyList<LabelValues>> ListLabelsAsync(string? service, CancellationToken cancellationToken) =>
+        _reader.ListLabelsAsync(string.IsNullOrEmpty(service) ? null : service, cancellationToken);
+
+    private void CheckMergeSize(int count)
+    {
+        if (count > _maxMergeProfiles)
+        {
+            throw ProfileRequestException.BadRequest(
+                $"merge of {count} profiles exceeds the limit of {_maxMergeProfiles} (Collector:MaxMergeProfiles); narrow the time range or set \"limit\"");
+        }
+    }
+
+    private static ProfileRequestException UnknownIds(List<ProfileId> ids, HashSet<ProfileId> found)
+    {
+        var unknown = new List<string>();
+        for (var i = 0; i < ids.Count; i++)
+        {
+            if (!found.Contains(ids[i]))
+            {
+                unknown.Add(GoText.Quote(ids[i].ToString()));
+            }
+        }
+
+        var noun = unknown.Count == 1 ? "id" : "ids";
+        return new ProfileRequestException(404, $"nothing found: unknown profile {noun} {string.Join(", ", unknown)}");
+    }
+
+    private static string JoinIds(IReadOnlyList<ProfileId> ids)
+    {
+        var builder = new StringBuilder(ids.Count * (ProfileId.EncodedLength + 1));
+        for (var i = 0; i < ids.Count; i++)
+        {
+            if (i > 0)
+            {
+                builder.Append('+');
+            }
+
+            builder.Append(ids[i]);
+        }
+
+        return builder.ToString();
+    }
+}

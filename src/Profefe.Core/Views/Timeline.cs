@@ -1,0 +1,69 @@
+using Profefe.Pprof;
+
+namespace Profefe.Core.Views;
+
+/// <summary>When a query's profiles were taken and how heavy each was, for the Explore page.</summary>
+/// <param name="SampleType">The sample type the totals are in (e.g. "cpu"), or empty when no profile could be read.</param>
+public sealed record Timeline(IReadOnlyList<TimelinePoint> Points, string SampleType, string Unit);
+
+/// <param name="Total">The profile's total of the timeline's sample type; null when it has no such type or is not pprof (trace).</param>
+public sealed record TimelinePoint(ProfileMeta Meta, long? Total);
+
+/// <summary>
+/// Builds a <see cref="Timeline"/> one profile at a time, so the caller can decode, add and drop each profile.
+/// The first profile added fixes the sample type unless one was asked for.
+/// </summary>
+public sealed class TimelineBuilder(string? sampleType = null)
+{
+    private readonly List<TimelinePoint> _points = [];
+    private string _sampleType = sampleType ?? "";
+    private string _unit = "";
+
+    public void Add(ProfileMeta meta, Profile? profile)
+    {
+        ArgumentNullException.ThrowIfNull(meta);
+        long? total = null;
+        if (profile is { SampleTypes.Count: > 0 })
+        {
+            var index = FindIndex(profile);
+            if (index >= 0)
+            {
+                total = SampleTypeIndex.Total(profile, index);
+            }
+        }
+
+        _points.Add(new TimelinePoint(meta, total));
+    }
+
+    public Timeline Build()
+    {
+        _points.Sort(static (a, b) => a.Meta.CreatedAt.CompareTo(b.Meta.CreatedAt));
+        return new Timeline([.. _points], _sampleType, _unit);
+    }
+
+    private int FindIndex(Profile profile)
+    {
+        if (_sampleType.Length == 0)
+        {
+            var index = SampleTypeIndex.Resolve(profile, null);
+            _sampleType = profile.SampleTypes[index].Type;
+            _unit = profile.SampleTypes[index].Unit;
+            return index;
+        }
+
+        for (var i = 0; i < profile.SampleTypes.Count; i++)
+        {
+            if (string.Equals(profile.SampleTypes[i].Type, _sampleType, StringComparison.Ordinal))
+            {
+                if (_unit.Length == 0)
+                {
+                    _unit = profile.SampleTypes[i].Unit;
+                }
+
+                return i;
+            }
+        }
+
+        return -1;
+    }
+}

@@ -1,0 +1,164 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Compression;
+
+namespace Profefe.Pprof.Proto;
+
+/// <summary>
+/// Inflates a gzip body into a pooled buffer, with a size limit, and reports errors in the words of Go's
+/// compress/gzip (which profefe's messages quote): "unexpected EOF", "gzip: invalid header", ….
+/// </summary>
+internal static class GzipInflater
+{
+    // Deflate cannot expand data by more than about 1032:1, so the trailer's size claim is only trusted as a
+    // buffer size hint up to that ratio: a lying trailer cannot make us rent a huge buffer.
+    private const long MaxDeflateRatio = 1040;
+
+    public static bool IsGzip(ReadOnlySpan<byte> data) => data.Length >= 2 && data[0] == 0x1f && data[1] == 0x8b;
+
+    /// <summary>Inflates <paramref name="data"/>; the caller returns the array to <see cref="ArrayPool{T}.Shared"/>.</summary>
+    /// <exception cref="ProfileFormatException">the body is not complete, valid gzip or inflates past the limit.</exception>
+    public static unsafe byte[] Inflate(ReadOnlySpan<byte> data, long maxBytes, out int length)
+    {
+        // The gzip header is 10 bytes; the method byte must say deflate (8). Checked here because .NET's
+        // GZipStream reports both a bad header and bad data with the same exception.
+        if (data.Length < 10)
+        {
+            throw Error("unexpected EOF");
+        }
+
+        if (data[2] != 8)
+        {
+            throw Error("gzip: invalid header");
+        }
+
+        var limit = Math.Min(maxBytes, Array.MaxLength - 1L);
+        var hint = data.Length >= 18 ? BinaryPrimitives.ReadUInt32LittleEndian(data[^4..]) : 0u;
+        var initial = Math.Clamp((long)hint + 1, 4096, Math.Min(limit + 1, (data.Length * MaxDeflateRatio) + 4096));
+        var buffer = ArrayPool<byte>.Shared.Rent((int)initial);
+        var total = 0;
+        try
+        {
+            fixed (byte* pointer = data)
+            {
+                using var input = new UnmanagedMemoryStream(pointer, data.Length);
+                using var gzip = new GZipStream(input, CompressionMode.Decompress);
+                while (true)
+                {
+                    if (total == buffer.Length)
+                    {
+                        if (total > limit)
+                        {
+                            throw Error($"decompressed size exceeds the limit of {maxBytes} bytes");
+                        }
+
+                        var next = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, limit + 1));
+                        buffer.AsSpan(0, total).CopyTo(next);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = next;
+                    }
+
+                    var read = gzip.Read(buffer, total, (int)Math.Min(buffer.Length, limit + 1) - total);
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    total += read;
+                    if (total > limit)
+                    {
+                        throw Error($"decompressed size exceeds the limit of {maxBytes} bytes");
+                    }
+                }
+            }
+
+            CheckTrailer(data, buffer.AsSpan(0, total));
+            length = total;
+            return buffer;
+        }
+        catch (InvalidDataException)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw Error(BodyInflates(data, limit) ? "gzip: invalid checksum" : "flate: corrupt input");
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    // GZipStream reports a bad trailer and bad compressed data alike; Go tells "invalid checksum" apart.
+    // Only on this error path: inflate the body of a plain single-member file again on its own.
+    private static unsafe bool BodyInflates(ReadOnlySpan<byte> data, long limit)
+    {
+        if (data.Length < 18 || data[3] != 0)
+        {
+            return false;
+        }
+
+        var body = data[10..^8];
+        var scratch = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            fixed (byte* pointer = body)
+            {
+                using var input = new UnmanagedMemoryStream(pointer, body.Length);
+                using var deflate = new DeflateStream(input, CompressionMode.Decompress);
+                long total = 0;
+                int read;
+                while ((read = deflate.Read(scratch)) > 0)
+                {
+                    total += read;
+                    if (total > limit)
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            }
+        }
+        catch (InvalidDataException)
+        {
+            return false;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    // .NET's GZipStream ends silently when the input stops in the middle of the stream, while Go reports
+    // "unexpected EOF" (profefe's answer to a truncated upload). The trailer tells the two apart: a complete
+    // single-member body ends with the CRC-32 and the size of what it inflates to.
+    private static void CheckTrailer(ReadOnlySpan<byte> data, ReadOnlySpan<byte> inflated)
+    {
+        if (data.Length < 18)
+        {
+            throw Error("unexpected EOF");
+        }
+
+        var crc = BinaryPrimitives.ReadUInt32LittleEndian(data[^8..]);
+        var size = BinaryPrimitives.ReadUInt32LittleEndian(data[^4..]);
+        if (size == (uint)inflated.Length)
+        {
+            if (Crc32.Compute(inflated) != crc)
+            {
+                throw Error("gzip: invalid checksum");
+            }
+
+            return;
+        }
+
+        // Concatenated gzip members (legal, Go reads them): the trailer covers only the last member.
+        if (size < (uint)inflated.Length && Crc32.Compute(inflated[^(int)size..]) == crc)
+        {
+            return;
+        }
+
+        throw Error("unexpected EOF");
+    }
+
+    private static ProfileFormatException Error(string message) => new("decompressing profile: " + message);
+}

@@ -1,0 +1,49 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+using Profefe.Core;
+using Profefe.Core.Storage;
+using Profefe.Server.Ui;
+
+namespace Microsoft.AspNetCore.Builder;
+
+public static class UiEndpointRouteBuilderExtensions
+{
+    /// <summary>
+    /// The web UI: pages under /ui/ (and / redirecting there) and the JSON views they read under /api/ui/.
+    /// Needs <see cref="ProfileQuerier"/>, <see cref="IProfileReader"/> and <see cref="CollectorOptions"/> registered.
+    /// </summary>
+    public static IEndpointRouteBuilder MapUiEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        endpoints.MapGet("/", static context =>
+        {
+            context.Response.Redirect("/ui/");
+            return Task.CompletedTask;
+        });
+        endpoints.MapGet("/ui/{*file}", static (HttpContext context, string? file) =>
+        {
+            // "/ui" matches too; the pages' relative links need the trailing slash.
+            if (string.IsNullOrEmpty(file) && !context.Request.Path.Value!.EndsWith('/'))
+            {
+                context.Response.Redirect("/ui/" + context.Request.QueryString);
+                return Task.CompletedTask;
+            }
+
+            return UiStaticFiles.ServeAsync(context, file);
+        });
+
+        var api = endpoints.MapGroup("/api/ui");
+        api.MapGet("/services", static (HttpContext context, ProfileQuerier querier) =>
+            UiEndpoints.GuardAsync(context, () => UiEndpoints.ServicesAsync(context, querier)));
+        api.MapGet("/labels", static (HttpContext context, ProfileQuerier querier) =>
+            UiEndpoints.GuardAsync(context, () => UiEndpoints.LabelsAsync(context, querier)));
+        api.MapGet("/timeline", static (HttpContext context, ProfileQuerier querier, IProfileReader reader, IOptions<CollectorOptions> options) =>
+            UiEndpoints.GuardAsync(context, () => UiEndpoints.TimelineAsync(context, querier, reader, options)));
+        api.MapGet("/profile", static (HttpContext context, ProfileQuerier querier, IOptions<CollectorOptions> options) =>
+            UiEndpoints.GuardAsync(context, () => UiEndpoints.ProfileAsync(context, querier, options)));
+        api.MapGet("/compare", static (HttpContext context, ProfileQuerier querier, IOptions<CollectorOptions> options) =>
+            UiEndpoints.GuardAsync(context, () => UiEndpoints.CompareAsync(context, querier, options)));
+        return endpoints;
+    }
+}

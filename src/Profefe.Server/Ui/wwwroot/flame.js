@@ -1,0 +1,366 @@
+// A flame graph drawn on canvas from the server's levels (see Profefe.Core.Views.FlameGraph): each level holds
+// nodes left to right as [x, total, self, name(, baseTotal, baseSelf)] in value units.
+const ROW = 18;
+const FONT = '12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace';
+
+export class FlameGraph {
+  constructor(canvas, options = {}) {
+    this.canvas = canvas;
+    this.options = options;
+    this.ctx = canvas.getContext('2d');
+    this.graph = null;
+    this.focus = { depth: 0, index: 0 };
+    this.selected = null;
+    this.hover = null;
+    this.matches = null;
+    this.lastDrawMs = 0;
+    canvas.flame = this;
+    canvas.tabIndex = 0;
+    canvas.setAttribute('role', 'application');
+    canvas.setAttribute('aria-roledescription', 'flame graph');
+    canvas.addEventListener('click', (e) => this.onClick(e));
+    canvas.addEventListener('mousemove', (e) => this.onMove(e));
+    canvas.addEventListener('mouseleave', () => this.setHover(null, null));
+    canvas.addEventListener('keydown', (e) => this.onKey(e));
+    canvas.addEventListener('focus', () => { if (!this.selected && this.graph) { this.select(this.focus.depth, this.focus.index); } });
+    this.resizeObserver = new ResizeObserver(() => this.draw());
+  }
+
+  /** Call once the canvas is in the document: the graph takes its container's width. */
+  setData(graph) {
+    if (!this.observed) {
+      this.resizeObserver.observe(this.canvas.parentElement);
+      this.observed = true;
+    }
+    this.graph = graph;
+    const levels = graph.levels;
+    const stride = graph.stride;
+    this.parents = [new Int32Array(1).fill(-1)];
+    // Children lie inside their parent's span and both levels are sorted by x, so one merge pass finds parents.
+    for (let d = 1; d < levels.length; d++) {
+      const upper = levels[d - 1];
+      const level = levels[d];
+      const parents = new Int32Array(level.length / stride);
+      let p = 0;
+      for (let i = 0, n = 0; i < level.length; i += stride, n++) {
+        const x = level[i];
+        while (p + stride < upper.length && !(x >= upper[p] && x < upper[p] + upper[p + 1])) {
+          p += stride;
+        }
+        parents[n] = p / stride;
+      }
+      this.parents.push(parents);
+    }
+    if (graph.diff) {
+      let max = 0;
+      for (const level of levels) {
+        for (let i = 0; i < level.length; i += stride) {
+          const delta = Math.abs(level[i + 1] - 2 * level[i + 4]);
+          if (delta > max) { max = delta; }
+        }
+      }
+      this.maxDelta = max || 1;
+    }
+    this.focus = { depth: 0, index: 0 };
+    this.selected = null;
+    this.matches = null;
+    this.colorCache = new Map();
+    this.draw();
+  }
+
+  node(depth, index) {
+    const level = this.graph.levels[depth];
+    const i = index * this.graph.stride;
+    const node = { depth, index, x: level[i], total: level[i + 1], self: level[i + 2], name: this.graph.names[level[i + 3]] };
+    if (this.graph.diff) {
+      node.baseTotal = level[i + 4];
+      node.baseSelf = level[i + 5];
+      node.newTotal = node.total - node.baseTotal;
+    }
+    return node;
+  }
+
+  parentOf(depth, index) { return depth === 0 ? -1 : this.parents[depth][index]; }
+
+  isAncestorOfFocus(depth, index) {
+    let d = this.focus.depth;
+    let i = this.focus.index;
+    while (d > depth) { i = this.parents[d][i]; d--; }
+    return d === depth && i === index;
+  }
+
+  zoomTo(depth, index) {
+    this.focus = { depth, index };
+    this.select(depth, index);
+    this.draw();
+    if (this.options.onZoom) { this.options.onZoom(this.node(depth, index)); }
+  }
+
+  reset() { this.zoomTo(0, 0); }
+
+  /** Zooms to the node at depth whose span starts at x (the form kept in shareable URLs). */
+  zoomToOffset(depth, x) {
+    const level = this.graph.levels[depth];
+    if (!level) { return false; }
+    for (let i = 0; i < level.length; i += this.graph.stride) {
+      if (level[i] === x) { this.zoomTo(depth, i / this.graph.stride); return true; }
+    }
+    return false;
+  }
+
+  select(depth, index) {
+    this.selected = { depth, index };
+    this.draw();
+    if (this.options.onSelect) { this.options.onSelect(this.node(depth, index)); }
+  }
+
+  /** Highlights frames whose name contains text (case-insensitive); returns their share, counting nested matches once. */
+  setSearch(text) {
+    if (!this.graph) { return null; }
+    if (!text) { this.matches = null; this.draw(); return null; }
+    const needle = text.toLowerCase();
+    const names = this.graph.names.map((n) => n.toLowerCase().includes(needle));
+    const stride = this.graph.stride;
+    this.matches = [];
+    let covered = [];
+    let share = 0;
+    let frames = 0;
+    this.graph.levels.forEach((level, d) => {
+      const match = new Uint8Array(level.length / stride);
+      const cover = new Uint8Array(level.length / stride);
+      for (let i = 0, n = 0; i < level.length; i += stride, n++) {
+        const parentCovered = d > 0 && covered[this.parents[d][n]];
+        if (names[level[i + 3]]) {
+          match[n] = 1;
+          frames++;
+          if (!parentCovered) { share += level[i + 1]; }
+        }
+        cover[n] = match[n] || parentCovered ? 1 : 0;
+      }
+      this.matches.push(match);
+      covered = cover;
+    });
+    this.draw();
+    return { value: share, total: this.graph.total, frames };
+  }
+
+  width() { return this.canvas.parentElement.clientWidth; }
+
+  draw() {
+    if (!this.graph) { return; }
+    const started = performance.now();
+    const width = this.width();
+    const levels = this.graph.levels;
+    const focus = this.node(this.focus.depth, this.focus.index);
+    const scale = width / (focus.total || 1);
+    const height = (this.visibleDepth(focus, scale) + 1) * ROW;
+    const ratio = window.devicePixelRatio || 1;
+    if (this.canvas.width !== Math.round(width * ratio) || this.canvas.height !== Math.round(height * ratio)) {
+      this.canvas.width = Math.round(width * ratio);
+      this.canvas.height = Math.round(height * ratio);
+      this.canvas.style.height = height + 'px';
+    }
+    const ctx = this.ctx;
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+    ctx.font = FONT;
+    ctx.textBaseline = 'middle';
+    const charWidth = this.charWidth || (this.charWidth = ctx.measureText('mmmmmmmmmm').width / 10);
+    const stride = this.graph.stride;
+    for (let d = 0; d * ROW < height; d++) {
+      const level = levels[d];
+      const y = d * ROW;
+      if (d <= this.focus.depth) {
+        // The zoomed frame's callers span the whole width, as in pprof's and Pyroscope's flame graphs.
+        let index = this.focus.index;
+        for (let k = this.focus.depth; k > d; k--) { index = this.parents[k][index]; }
+        this.drawNode(ctx, d, index, 0, width, y, charWidth, d < this.focus.depth);
+        continue;
+      }
+      const end = focus.x + focus.total;
+      for (let i = this.firstAtOrAfter(level, focus.x); i < level.length; i += stride) {
+        const x = level[i];
+        if (x >= end) { break; }
+        const w = level[i + 1] * scale;
+        if (w < 0.4) { continue; }
+        this.drawNode(ctx, d, i / stride, (x - focus.x) * scale, w, y, charWidth, false);
+      }
+    }
+    this.lastDrawMs = performance.now() - started;
+  }
+
+  /** The deepest level with a frame wide enough to draw under the zoomed frame: the canvas ends there. */
+  visibleDepth(focus, scale) {
+    const levels = this.graph.levels;
+    const stride = this.graph.stride;
+    const end = focus.x + focus.total;
+    let deepest = this.focus.depth;
+    for (let d = this.focus.depth + 1; d < levels.length; d++) {
+      const level = levels[d];
+      let found = false;
+      for (let i = this.firstAtOrAfter(level, focus.x); i < level.length && level[i] < end; i += stride) {
+        if (level[i + 1] * scale >= 0.4) { found = true; break; }
+      }
+      if (!found) { break; }
+      deepest = d;
+    }
+    return deepest;
+  }
+
+  firstAtOrAfter(level, x) {
+    const stride = this.graph.stride;
+    let lo = 0;
+    let hi = level.length / stride;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (level[mid * stride] + level[mid * stride + 1] <= x) { lo = mid + 1; } else { hi = mid; }
+    }
+    return lo * stride;
+  }
+
+  drawNode(ctx, depth, index, px, w, y, charWidth, isCaller) {
+    const level = this.graph.levels[depth];
+    const i = index * this.graph.stride;
+    const name = this.graph.names[level[i + 3]];
+    const matched = this.matches && this.matches[depth][index];
+    ctx.fillStyle = this.colorOf(name, level, i, matched);
+    ctx.globalAlpha = isCaller ? 0.6 : 1;
+    ctx.fillRect(px, y, Math.max(w - 0.5, 0.5), ROW - 1);
+    ctx.globalAlpha = 1;
+    if (this.selected && this.selected.depth === depth && this.selected.index === index) {
+      ctx.strokeStyle = '#000';
+      ctx.lineWidth = 2;
+      ctx.strokeRect(px + 1, y + 1, Math.max(w - 2.5, 1), ROW - 3);
+    }
+    if (w > 24) {
+      const chars = Math.floor((w - 6) / charWidth);
+      const label = name.length <= chars ? name : name.slice(0, Math.max(chars - 1, 1)) + '…';
+      ctx.fillStyle = this.matches && !matched ? '#777' : '#111';
+      ctx.fillText(label, px + 3, y + ROW / 2);
+    }
+  }
+
+  colorOf(name, level, i, matched) {
+    if (this.matches) {
+      if (matched) { return '#e07be0'; }
+      return '#e3e3e3';
+    }
+    if (this.graph.diff) {
+      const base = level[i + 4];
+      const delta = (level[i + 1] - base) - base;
+      const strength = Math.sqrt(Math.min(Math.abs(delta) / this.maxDelta, 1));
+      if (name === 'other' || strength < 0.02) { return '#dcdcdc'; }
+      const fade = Math.round(220 - 150 * strength);
+      return delta > 0 ? `rgb(235,${fade},${fade})` : `rgb(${fade},225,${fade})`;
+    }
+    let color = this.colorCache.get(name);
+    if (!color) {
+      // Frames of one package share a hue, so a package's code reads as one block.
+      const cut = name.lastIndexOf('.', name.indexOf('(') > 0 ? name.indexOf('(') : name.length);
+      const key = cut > 0 ? name.slice(0, cut) : name;
+      let hash = 0;
+      for (let k = 0; k < key.length; k++) { hash = (hash * 31 + key.charCodeAt(k)) | 0; }
+      const hue = name === 'total' ? 0 : name === 'other' ? 0 : 8 + (Math.abs(hash) % 44);
+      const sat = name === 'other' || name === 'total' ? 0 : 70 + (Math.abs(hash >> 8) % 20);
+      color = `hsl(${hue},${sat}%,${60 + (Math.abs(hash >> 4) % 14)}%)`;
+      this.colorCache.set(name, color);
+    }
+    return color;
+  }
+
+  hitTest(clientX, clientY) {
+    if (!this.graph) { return null; }
+    const rect = this.canvas.getBoundingClientRect();
+    const px = clientX - rect.left;
+    const depth = Math.floor((clientY - rect.top) / ROW);
+    if (depth < 0 || depth >= this.graph.levels.length || clientY > rect.bottom) { return null; }
+    if (depth <= this.focus.depth) {
+      let index = this.focus.index;
+      for (let k = this.focus.depth; k > depth; k--) { index = this.parents[k][index]; }
+      return { depth, index };
+    }
+    const focus = this.node(this.focus.depth, this.focus.index);
+    const x = focus.x + (px / this.width()) * focus.total;
+    const level = this.graph.levels[depth];
+    const i = this.firstAtOrAfter(level, x);
+    if (i < level.length && level[i] <= x && x < level[i] + level[i + 1] && x < focus.x + focus.total) {
+      return { depth, index: i / this.graph.stride };
+    }
+    return null;
+  }
+
+  /** Where a frame is drawn, in client coordinates (the first visible one with that name, shallowest first). */
+  rectOf(name) {
+    const rect = this.canvas.getBoundingClientRect();
+    const focus = this.node(this.focus.depth, this.focus.index);
+    const scale = this.width() / focus.total;
+    for (let d = this.focus.depth + 1; d < this.graph.levels.length; d++) {
+      const level = this.graph.levels[d];
+      for (let i = 0; i < level.length; i += this.graph.stride) {
+        if (this.graph.names[level[i + 3]] === name && level[i] >= focus.x && level[i] < focus.x + focus.total) {
+          return { x: rect.left + (level[i] - focus.x) * scale, y: rect.top + d * ROW, width: level[i + 1] * scale, height: ROW };
+        }
+      }
+    }
+    return null;
+  }
+
+  onClick(e) {
+    const hit = this.hitTest(e.clientX, e.clientY);
+    if (hit) { this.zoomTo(hit.depth, hit.index); }
+  }
+
+  onMove(e) {
+    const hit = this.hitTest(e.clientX, e.clientY);
+    this.setHover(hit, e);
+  }
+
+  setHover(hit, e) {
+    if (this.options.onHover) { this.options.onHover(hit ? this.node(hit.depth, hit.index) : null, e); }
+  }
+
+  onKey(e) {
+    if (!this.graph) { return; }
+    const s = this.selected || { ...this.focus };
+    const stride = this.graph.stride;
+    let next = null;
+    switch (e.key) {
+      case 'ArrowUp':
+        if (s.depth > 0) { next = { depth: s.depth - 1, index: this.parents[s.depth][s.index] }; }
+        break;
+      case 'ArrowDown': {
+        const level = this.graph.levels[s.depth + 1];
+        if (level) {
+          const node = this.node(s.depth, s.index);
+          const i = this.firstAtOrAfter(level, node.x);
+          if (i < level.length && level[i] < node.x + node.total) { next = { depth: s.depth + 1, index: i / stride }; }
+        }
+        break;
+      }
+      case 'ArrowLeft':
+      case 'ArrowRight': {
+        const index = s.index + (e.key === 'ArrowLeft' ? -1 : 1);
+        const level = this.graph.levels[s.depth];
+        if (index >= 0 && index * stride < level.length && s.depth > this.focus.depth) {
+          const focus = this.node(this.focus.depth, this.focus.index);
+          const x = level[index * stride];
+          if (x >= focus.x && x < focus.x + focus.total) { next = { depth: s.depth, index }; }
+        }
+        break;
+      }
+      case 'Enter':
+      case ' ':
+        this.zoomTo(s.depth, s.index);
+        e.preventDefault();
+        return;
+      case 'Escape':
+        this.reset();
+        e.preventDefault();
+        return;
+      default:
+        return;
+    }
+    e.preventDefault();
+    if (next) { this.select(next.depth, next.index); }
+  }
+}

@@ -1,0 +1,647 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Profefe.Core;
+using Profefe.Core.Storage;
+
+namespace Profefe.Storage.Local;
+
+/// <summary>
+/// The embedded store: one SQLite database in the data directory, in WAL mode with synchronous=FULL so
+/// every acknowledged write survives a crash. Writes go through one group-commit writer; reads use their
+/// own pooled connections, which WAL lets run beside the writer.
+/// </summary>
+public sealed class LocalProfileStorage
+    : IProfileWriter, IProfileReader, IProfileRetention, IProfileStorageStatistics, IDisposable, IAsyncDisposable
+{
+    public const string DatabaseFileName = "profefe.db";
+
+    // Held for the store's lifetime so a second collector cannot open the same directory.
+    private const string LockFileName = "profefe.lock";
+    private const int FullSynchronous = 2;
+
+    private readonly LocalStorageOptions _options;
+    private readonly ILogger _logger;
+    private readonly string _readConnectionString;
+    private readonly FileStream _lockFile;
+    private readonly SqliteConnection _writeConnection;
+    private readonly LocalProfileWriter _writer;
+    private readonly WalCheckpointer _checkpointer;
+    private readonly ConcurrentBag<SqliteConnection> _idleReaders = [];
+    private readonly ConcurrentDictionary<string, long> _serviceIds = new(StringComparer.Ordinal);
+    private int _idleReaderCount;
+    private int _disposed;
+
+    public LocalProfileStorage(LocalStorageOptions options, ILogger<LocalProfileStorage>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Validate() is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(options));
+        }
+
+        _options = options;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        DataDirectory = Path.GetFullPath(options.DataDirectory);
+        DatabasePath = Path.Combine(DataDirectory, DatabaseFileName);
+        try
+        {
+            Directory.CreateDirectory(DataDirectory);
+            _lockFile = OpenLockFile(DataDirectory);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageUnavailableException(SqliteErrors.Dependency, $"local store: cannot use data directory {DataDirectory}: {exception.Message}", exception);
+        }
+
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = DatabasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            // Connections are pooled here, with their prepared statements, not by the provider.
+            Pooling = false,
+        };
+        _readConnectionString = builder.ToString();
+        try
+        {
+            _writeConnection = new SqliteConnection(builder.ToString());
+            _writeConnection.Open();
+            Execute(_writeConnection, """
+                PRAGMA journal_mode = WAL;
+                PRAGMA synchronous = FULL;
+                PRAGMA journal_size_limit = 67108864;
+                PRAGMA wal_autocheckpoint = 0;
+                PRAGMA temp_store = MEMORY;
+                """);
+            if (options.MaxPageCount is { } maxPages)
+            {
+                Execute(_writeConnection, $"PRAGMA max_page_count = {maxPages}");
+            }
+
+            // Some file systems cannot do WAL; then SQLite silently stays in another mode. Refuse instead
+            // of running without the durability the collector promises.
+            JournalMode = Convert.ToString(Scalar(_writeConnection, "PRAGMA journal_mode"), System.Globalization.CultureInfo.InvariantCulture) ?? "";
+            Synchronous = Convert.ToInt32(Scalar(_writeConnection, "PRAGMA synchronous"), System.Globalization.CultureInfo.InvariantCulture);
+            if (!string.Equals(JournalMode, "wal", StringComparison.OrdinalIgnoreCase) || Synchronous != FullSynchronous)
+            {
+                throw new NotSupportedException($"the database at {DatabasePath} cannot use write-ahead logging with full sync (journal_mode={JournalMode}, synchronous={Synchronous})");
+            }
+
+            LocalSchema.Apply(_writeConnection);
+            _checkpointer = new WalCheckpointer(_readConnectionString, DatabasePath, _logger);
+            _writer = new LocalProfileWriter(_writeConnection, _checkpointer, options, _logger);
+        }
+        catch (Exception exception)
+        {
+            _checkpointer?.Dispose();
+            _writeConnection?.Dispose();
+            _lockFile.Dispose();
+            throw exception is NotSupportedException
+                ? new StorageUnavailableException(SqliteErrors.Dependency, $"local store: {exception.Message}", exception)
+                : SqliteErrors.ToStorageException(exception);
+        }
+
+        Log.StoreOpened(_logger, DatabasePath, LocalSchema.Version);
+    }
+
+    public string DataDirectory { get; }
+
+    public string DatabasePath { get; }
+
+    internal string DebugCounters => $"{_writer.Commits} commits, {_writer.CommittedProfiles} profiles, {(double)_writer.CommittedProfiles / Math.Max(1, _writer.Commits):F1} per commit";
+
+    /// <summary>The writer's journal mode as SQLite reports it ("wal").</summary>
+    internal string JournalMode { get; }
+
+    /// <summary>The writer's PRAGMA synchronous (2 = FULL: the WAL is synced on every commit).</summary>
+    internal int Synchronous { get; }
+
+    public Task WriteProfileAsync(ProfileMeta meta, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(meta);
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        return _writer.WriteAsync(meta, data, cancellationToken);
+    }
+
+    public async Task<int> DeleteProfilesCreatedBeforeAsync(DateTime cutoff, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        var cutoffTicks = ToTicks(cutoff);
+        var total = 0;
+        while (true)
+        {
+            // One small transaction at a time: writes queued meanwhile are committed between batches.
+            var deleted = await _writer.DeleteBatchAsync(cutoffTicks, cancellationToken).ConfigureAwait(false);
+            total += deleted;
+            if (deleted > 0)
+            {
+                Log.RetentionBatchDeleted(_logger, deleted, cutoff);
+            }
+
+            if (deleted < _options.RetentionBatchProfiles)
+            {
+                return total;
+            }
+        }
+    }
+
+    public Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(ProfileQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        cancellationToken.ThrowIfCancellationRequested();
+        var connection = RentReader();
+        try
+        {
+            return Task.FromResult<IReadOnlyList<ProfileMeta>>(Find(connection, query));
+        }
+        catch (Exception exception)
+        {
+            throw SqliteErrors.ToStorageException(exception);
+        }
+        finally
+        {
+            ReturnReader(connection);
+        }
+    }
+
+    public IAsyncEnumerable<StoredProfile> ListProfilesAsync(IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        return ReadProfiles(ids, cancellationToken).ToAsyncEnumerable();
+    }
+
+    public Task<IReadOnlyList<string>> ListServicesAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var connection = RentReader();
+        try
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT name FROM services WHERE profile_count > 0";
+            var services = new List<string>();
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    services.Add(reader.GetString(0));
+                }
+            }
+
+            services.Sort(StringComparer.Ordinal);
+            return Task.FromResult<IReadOnlyList<string>>(services);
+        }
+        catch (Exception exception)
+        {
+            throw SqliteErrors.ToStorageException(exception);
+        }
+        finally
+        {
+            ReturnReader(connection);
+        }
+    }
+
+    public Task<IReadOnlyList<LabelValues>> ListLabelsAsync(string? service, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var connection = RentReader();
+        try
+        {
+            using var command = connection.CreateCommand();
+            if (service is null)
+            {
+                command.CommandText = "SELECT DISTINCT key, value FROM label_values WHERE profile_count > 0";
+            }
+            else
+            {
+                var serviceId = LookupServiceId(connection, service);
+                if (serviceId is null)
+                {
+                    return Task.FromResult<IReadOnlyList<LabelValues>>([]);
+                }
+
+                command.CommandText = "SELECT key, value FROM label_values WHERE service_id = $service AND profile_count > 0";
+                command.Parameters.AddWithValue("$service", serviceId.Value);
+            }
+
+            var byKey = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    var key = reader.GetString(0);
+                    if (!byKey.TryGetValue(key, out var values))
+                    {
+                        values = new SortedSet<string>(StringComparer.Ordinal);
+                        byKey.Add(key, values);
+                    }
+
+                    values.Add(reader.GetString(1));
+                }
+            }
+
+            var result = new List<LabelValues>(byKey.Count);
+            foreach (var (key, values) in byKey)
+            {
+                result.Add(new LabelValues(key, [.. values]));
+            }
+
+            return Task.FromResult<IReadOnlyList<LabelValues>>(result);
+        }
+        catch (Exception exception)
+        {
+            throw SqliteErrors.ToStorageException(exception);
+        }
+        finally
+        {
+            ReturnReader(connection);
+        }
+    }
+
+    public Task<ProfileStorageStatistics> GetStatisticsAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var connection = RentReader();
+        try
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT coalesce(sum(profile_count), 0) FROM services";
+            var count = (long)command.ExecuteScalar()!;
+            long bytes = 0;
+            foreach (var suffix in new[] { "", "-wal", "-shm" })
+            {
+                var file = new FileInfo(DatabasePath + suffix);
+                if (file.Exists)
+                {
+                    bytes += file.Length;
+                }
+            }
+
+            return Task.FromResult(new ProfileStorageStatistics(count, bytes));
+        }
+        catch (Exception exception)
+        {
+            throw SqliteErrors.ToStorageException(exception);
+        }
+        finally
+        {
+            ReturnReader(connection);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        // Queued writes are finished, not dropped: their callers are still waiting for an answer.
+        _writer.Dispose();
+        _checkpointer.Dispose();
+        try
+        {
+            Execute(_writeConnection, "PRAGMA wal_checkpoint(TRUNCATE)");
+        }
+        catch (SqliteException exception)
+        {
+            Log.CheckpointFailed(_logger, exception);
+        }
+
+        _writeConnection.Dispose();
+        while (_idleReaders.TryTake(out var reader))
+        {
+            reader.Dispose();
+        }
+
+        _lockFile.Dispose();
+        Log.StoreClosed(_logger, DatabasePath);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed == 0)
+        {
+            _writer.Complete();
+            await _writer.Stopped.ConfigureAwait(false);
+        }
+
+        Dispose();
+    }
+
+    internal static long ToTicks(DateTime time) => time.Kind switch
+    {
+        DateTimeKind.Local => time.ToUniversalTime().Ticks,
+        _ => time.Ticks,
+    };
+
+    internal static DateTime FromTicks(long ticks) => new(ticks, DateTimeKind.Utc);
+
+    private static FileStream OpenLockFile(string directory)
+    {
+        try
+        {
+            return new FileStream(Path.Combine(directory, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException exception)
+        {
+            throw new IOException($"it is in use by another process ({exception.Message})", exception);
+        }
+    }
+
+    private static object? Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private IEnumerable<StoredProfile> ReadProfiles(IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken)
+    {
+        if (ids.Count == 0)
+        {
+            yield break;
+        }
+
+        var connection = RentReader();
+        var command = connection.CreateCommand();
+        try
+        {
+            command.CommandText = """
+                SELECT p.type, p.created_at, p.labels, s.name, d.data
+                FROM profiles p JOIN services s ON s.service_id = p.service_id JOIN profile_data d ON d.seq = p.seq
+                WHERE p.id = $id
+                """;
+            var parameter = command.Parameters.Add("$id", SqliteType.Blob);
+            foreach (var id in ids)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var profile = ReadProfile(command, parameter, id);
+                if (profile is not null)
+                {
+                    yield return profile;
+                }
+            }
+        }
+        finally
+        {
+            command.Dispose();
+            ReturnReader(connection);
+        }
+    }
+
+    private static StoredProfile? ReadProfile(SqliteCommand command, SqliteParameter parameter, ProfileId id)
+    {
+        try
+        {
+            parameter.Value = id.ToBytes();
+            using var reader = command.ExecuteReader();
+            if (!reader.Read())
+            {
+                return null;
+            }
+
+            var meta = new ProfileMeta(
+                id,
+                (ProfileType)reader.GetInt64(0),
+                reader.GetString(3),
+                LabelCodec.Decode((byte[])reader.GetValue(2)),
+                FromTicks(reader.GetInt64(1)));
+            return new StoredProfile(meta, (byte[])reader.GetValue(4));
+        }
+        catch (Exception exception)
+        {
+            throw SqliteErrors.ToStorageException(exception);
+        }
+    }
+
+    private List<ProfileMeta> Find(SqliteConnection connection, ProfileQuery query)
+    {
+        using var command = BuildFind(connection, query);
+        var metas = new List<ProfileMeta>();
+        if (command is null)
+        {
+            return metas;
+        }
+
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                metas.Add(new ProfileMeta(
+                    ProfileId.FromBytes((byte[])reader.GetValue(0)),
+                    (ProfileType)reader.GetInt64(1),
+                    query.Service,
+                    LabelCodec.Decode((byte[])reader.GetValue(3)),
+                    FromTicks(reader.GetInt64(2))));
+            }
+        }
+
+        if (query.Limit > 0)
+        {
+            metas.Reverse();
+        }
+
+        return metas;
+    }
+
+    /// <summary>SQLite's plan for <paramref name="query"/>, so tests can check that finds only search indexes.</summary>
+    internal List<string> ExplainFind(ProfileQuery query)
+    {
+        var connection = RentReader();
+        try
+        {
+            using var command = BuildFind(connection, query) ?? throw new InvalidOperationException("the query matches nothing without running");
+            command.CommandText = "EXPLAIN QUERY PLAN " + command.CommandText;
+            var plan = new List<string>();
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                plan.Add(reader.GetString(3));
+            }
+
+            return plan;
+        }
+        finally
+        {
+            ReturnReader(connection);
+        }
+    }
+
+    /// <summary>The find as one statement, or null when it cannot match anything.</summary>
+    private SqliteCommand? BuildFind(SqliteConnection connection, ProfileQuery query)
+    {
+        var from = ToTicks(query.From);
+        var to = ToTicks(query.To);
+        var serviceId = LookupServiceId(connection, query.Service);
+        if (serviceId is null || from > to)
+        {
+            return null;
+        }
+
+        List<Label>? labels = null;
+        if (query.Labels.Count > 0)
+        {
+            labels = OrderBySelectivity(connection, serviceId.Value, query.Labels);
+            if (labels is null)
+            {
+                return null;
+            }
+        }
+
+        var command = connection.CreateCommand();
+        command.Parameters.AddWithValue("$service", serviceId.Value);
+        command.Parameters.AddWithValue("$from", from);
+        command.Parameters.AddWithValue("$to", to);
+        if (query.Type is { } type)
+        {
+            command.Parameters.AddWithValue("$type", (long)type);
+        }
+
+        // Newest first when only the most recent are wanted, so the scan stops after Limit rows.
+        var direction = query.Limit > 0 ? "DESC" : "ASC";
+        var sql = new StringBuilder();
+        if (labels is null)
+        {
+            sql.Append("SELECT id, type, created_at, labels FROM profiles WHERE service_id = $service");
+            if (query.Type is not null)
+            {
+                sql.Append(" AND type = $type");
+            }
+
+            sql.Append(" AND created_at BETWEEN $from AND $to ORDER BY created_at ").Append(direction).Append(", id ").Append(direction);
+        }
+        else
+        {
+            // The rarest label drives a range scan of (service, key, value, created_at, id); every further
+            // label is a point lookup on the same key, so no unrelated profile is read.
+            sql.Append("SELECT p.id, p.type, p.created_at, p.labels FROM profile_labels l0");
+            for (var i = 1; i < labels.Count; i++)
+            {
+                sql.Append(" CROSS JOIN profile_labels l").Append(i);
+            }
+
+            sql.Append(" CROSS JOIN profiles p WHERE l0.service_id = $service AND l0.key = $k0 AND l0.value = $v0 AND l0.created_at BETWEEN $from AND $to");
+            if (query.Type is not null)
+            {
+                sql.Append(" AND l0.type = $type");
+            }
+
+            command.Parameters.AddWithValue("$k0", labels[0].Key);
+            command.Parameters.AddWithValue("$v0", labels[0].Value);
+            for (var i = 1; i < labels.Count; i++)
+            {
+                sql.Append(" AND l").Append(i).Append(".service_id = $service AND l").Append(i).Append(".key = $k").Append(i)
+                    .Append(" AND l").Append(i).Append(".value = $v").Append(i)
+                    .Append(" AND l").Append(i).Append(".created_at = l0.created_at AND l").Append(i).Append(".id = l0.id");
+                command.Parameters.AddWithValue("$k" + i, labels[i].Key);
+                command.Parameters.AddWithValue("$v" + i, labels[i].Value);
+            }
+
+            sql.Append(" AND p.seq = l0.seq ORDER BY l0.created_at ").Append(direction).Append(", l0.id ").Append(direction);
+        }
+
+        if (query.Limit > 0)
+        {
+            sql.Append(" LIMIT $limit");
+            command.Parameters.AddWithValue("$limit", query.Limit);
+        }
+
+        command.CommandText = sql.ToString();
+        return command;
+    }
+
+    /// <summary>The distinct labels asked for, rarest first; null when one of them is on no profile.</summary>
+    private static List<Label>? OrderBySelectivity(SqliteConnection connection, long serviceId, IReadOnlyList<Label> labels)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT profile_count FROM label_values WHERE service_id = $service AND key = $key AND value = $value";
+        command.Parameters.AddWithValue("$service", serviceId);
+        var key = command.Parameters.Add("$key", SqliteType.Text);
+        var value = command.Parameters.Add("$value", SqliteType.Text);
+        var counted = new List<(Label Label, long Count)>(labels.Count);
+        foreach (var label in labels)
+        {
+            if (counted.Exists(c => c.Label == label))
+            {
+                continue;
+            }
+
+            key.Value = label.Key;
+            value.Value = label.Value;
+            if (command.ExecuteScalar() is not long count || count <= 0)
+            {
+                return null;
+            }
+
+            counted.Add((label, count));
+        }
+
+        counted.Sort(static (a, b) => a.Count.CompareTo(b.Count));
+        return counted.ConvertAll(static c => c.Label);
+    }
+
+    private long? LookupServiceId(SqliteConnection connection, string service)
+    {
+        if (_serviceIds.TryGetValue(service, out var cached))
+        {
+            return cached;
+        }
+
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT service_id FROM services WHERE name = $name";
+        command.Parameters.AddWithValue("$name", service);
+        if (command.ExecuteScalar() is not long id)
+        {
+            return null;
+        }
+
+        // Service rows are never deleted, so a committed id can be remembered for good.
+        _serviceIds.TryAdd(service, id);
+        return id;
+    }
+
+    private SqliteConnection RentReader()
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        if (_idleReaders.TryTake(out var connection))
+        {
+            Interlocked.Decrement(ref _idleReaderCount);
+            return connection;
+        }
+
+        try
+        {
+            connection = new SqliteConnection(_readConnectionString);
+            connection.Open();
+            Execute(connection, "PRAGMA query_only = 1");
+            return connection;
+        }
+        catch (Exception exception)
+        {
+            connection?.Dispose();
+            throw SqliteErrors.ToStorageException(exception);
+        }
+    }
+
+    private void ReturnReader(SqliteConnection connection)
+    {
+        if (_disposed == 0 && Interlocked.Increment(ref _idleReaderCount) <= _options.ReadConnections)
+        {
+            _idleReaders.Add(connection);
+            return;
+        }
+
+        Interlocked.Decrement(ref _idleReaderCount);
+        connection.Dispose();
+    }
+}

@@ -1,0 +1,77 @@
+using Microsoft.Data.Sqlite;
+
+namespace Profefe.Storage.Local;
+
+/// <summary>
+/// The database layout, versioned with PRAGMA user_version so later versions can migrate it.
+/// Times are DateTime ticks (100 ns, UTC): the full precision of ProfileMeta.CreatedAt, without overflow.
+/// </summary>
+internal static class LocalSchema
+{
+    public const int Version = 1;
+
+    // profiles: the meta, small rows so the indexes and the table stay dense; bytes live in profile_data
+    //   under the same rowid, so a find never reads a blob.
+    // profile_labels: one row per distinct label of a profile, ordered for "this label, this service,
+    //   this time range" range scans; further labels are point lookups on the same key.
+    // services / label_values: counters kept in the write transaction, so listing needs no scan.
+    //   Service rows are never deleted, so the writer can cache their ids.
+    private const string CreateV1 = """
+        CREATE TABLE services(
+            service_id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            profile_count INTEGER NOT NULL DEFAULT 0);
+        CREATE TABLE profiles(
+            seq INTEGER PRIMARY KEY,
+            id BLOB NOT NULL UNIQUE,
+            service_id INTEGER NOT NULL,
+            type INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            labels BLOB NOT NULL);
+        CREATE INDEX profiles_by_service_type_time ON profiles(service_id, type, created_at, id);
+        CREATE INDEX profiles_by_service_time ON profiles(service_id, created_at, id);
+        CREATE INDEX profiles_by_time ON profiles(created_at);
+        CREATE TABLE profile_data(
+            seq INTEGER PRIMARY KEY,
+            data BLOB NOT NULL);
+        CREATE TABLE profile_labels(
+            service_id INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            id BLOB NOT NULL,
+            type INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            PRIMARY KEY(service_id, key, value, created_at, id)) WITHOUT ROWID;
+        CREATE TABLE label_values(
+            service_id INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            profile_count INTEGER NOT NULL,
+            PRIMARY KEY(service_id, key, value)) WITHOUT ROWID;
+        PRAGMA user_version = 1;
+        """;
+
+    public static void Apply(SqliteConnection connection)
+    {
+        using var transaction = connection.BeginTransaction();
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "PRAGMA user_version";
+        var version = Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        if (version == Version)
+        {
+            return;
+        }
+
+        if (version > Version)
+        {
+            throw new NotSupportedException($"the database has schema version {version}, newer than this collector's {Version}");
+        }
+
+        // Version 0 is a new, empty file: there is nothing to migrate yet.
+        command.CommandText = CreateV1;
+        command.ExecuteNonQuery();
+        transaction.Commit();
+    }
+}

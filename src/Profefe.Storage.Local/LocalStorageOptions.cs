@@ -1,0 +1,40 @@
+namespace Profefe.Storage.Local;
+
+/// <summary>Configuration section "Storage:Local": the embedded SQLite store.</summary>
+public sealed class LocalStorageOptions
+{
+    public const string SectionName = "Storage:Local";
+
+    /// <summary>Directory holding the database; created when missing.</summary>
+    public string DataDirectory { get; set; } = "./data";
+
+    /// <summary>Most profiles committed in one transaction by the group-commit writer.</summary>
+    public int MaxBatchProfiles { get; set; } = 256;
+
+    /// <summary>Most profile bytes committed in one transaction, so one burst of big profiles cannot build a huge transaction.</summary>
+    public long MaxBatchBytes { get; set; } = 32L * 1024 * 1024;
+
+    /// <summary>Profiles deleted per retention transaction; small enough that ingest waits at most one such batch.</summary>
+    public int RetentionBatchProfiles { get; set; } = 500;
+
+    /// <summary>Read connections kept open for reuse (more may be opened under load, then closed).</summary>
+    public int ReadConnections { get; set; } = 8;
+
+    /// <summary>Caps the database size in pages; tests use it to make the disk "full".</summary>
+    internal long? MaxPageCount { get; set; }
+
+    internal string? Validate()
+    {
+        if (string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            return "Storage:Local:DataDirectory must not be empty";
+        }
+
+        if (MaxBatchProfiles < 1 || MaxBatchBytes < 1 || RetentionBatchProfiles < 1 || ReadConnections < 1)
+        {
+            return "Storage:Local: MaxBatchProfiles, MaxBatchBytes, RetentionBatchProfiles and ReadConnections must be at least 1";
+        }
+
+        return null;
+    }
+}

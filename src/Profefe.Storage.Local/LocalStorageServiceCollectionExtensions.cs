@@ -1,0 +1,31 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Profefe.Core.Storage;
+using Profefe.Storage.Local;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class LocalStorageServiceCollectionExtensions
+{
+    /// <summary>
+    /// The embedded SQLite store (section "Storage:Local") as the writer, reader, retention and statistics
+    /// of the storage seam. The container disposes it on shutdown, which finishes queued writes.
+    /// </summary>
+    public static IServiceCollection AddProfefeLocalStorage(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<LocalStorageOptions>()
+            .BindConfiguration(LocalStorageOptions.SectionName)
+            .Validate(static options => options.Validate() is null, "Storage:Local: invalid options (DataDirectory must be set, counts at least 1)")
+            .ValidateOnStart();
+        services.TryAddSingleton(static provider => new LocalProfileStorage(
+            provider.GetRequiredService<IOptions<LocalStorageOptions>>().Value,
+            provider.GetService<ILogger<LocalProfileStorage>>()));
+        services.TryAddSingleton<IProfileWriter>(static provider => provider.GetRequiredService<LocalProfileStorage>());
+        services.TryAddSingleton<IProfileReader>(static provider => provider.GetRequiredService<LocalProfileStorage>());
+        services.TryAddSingleton<IProfileRetention>(static provider => provider.GetRequiredService<LocalProfileStorage>());
+        services.TryAddSingleton<IProfileStorageStatistics>(static provider => provider.GetRequiredService<LocalProfileStorage>());
+        return services;
+    }
+}

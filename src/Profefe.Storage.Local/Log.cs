@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Logging;
+
+namespace Profefe.Storage.Local;
+
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 2000, Level = LogLevel.Information, Message = "Opened local store {Path} (schema version {SchemaVersion})")]
+    public static partial void StoreOpened(ILogger logger, string path, int schemaVersion);
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Error, Message = "Local store could not commit {Count} profiles")]
+    public static partial void WriteBatchFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Debug, Message = "Local store deleted {Count} profiles created before {Cutoff:O}")]
+    public static partial void RetentionBatchDeleted(ILogger logger, int count, DateTime cutoff);
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Closed local store {Path}")]
+    public static partial void StoreClosed(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Local store could not checkpoint its write-ahead log on close")]
+    public static partial void CheckpointFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "Local store could not delete old profiles")]
+    public static partial void RetentionBatchFailed(ILogger logger, Exception exception);
+}

@@ -1,0 +1,3 @@
+module profefe.test/gotarget
+
+go 1.19

@@ -1,0 +1,45 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using Profefe.Testing;
+
+namespace Profefe.Server.Tests;
+
+/// <summary><c>go tool pprof -top URL</c> reads the three profile URLs of a running collector, as with profefe.</summary>
+public sealed class GoPprofTests
+{
+    [Fact]
+    public async Task GoToolPprof_ReadsSingleMultiAndMergeUrls_OfRunningCollector()
+    {
+        ExternalDependency.RequireExecutable("go", "apt-get install golang-go");
+        await using var collector = await RunningCollector.StartAsync();
+        var cpu1 = await PushAsync(collector, "cpu", "collector_cpu_1.prof");
+        await PushAsync(collector, "cpu", "collector_cpu_2.prof");
+        var heap1 = await PushAsync(collector, "heap", "collector_heap_1.prof");
+        var heap2 = await PushAsync(collector, "heap", "collector_heap_2.prof");
+
+        var single = await TopAsync(new Uri(collector.BaseAddress, $"api/0/profiles/{cpu1}"));
+        Assert.Contains("Type: cpu", single, StringComparison.Ordinal);
+        Assert.Contains("Duration: 30.02s, Total samples = 9.64s", single, StringComparison.Ordinal);
+        Assert.Contains("syscall.syscall", single, StringComparison.Ordinal);
+
+        var multi = await TopAsync(new Uri(collector.BaseAddress, $"api/0/profiles/{heap1}+{heap2}"));
+        Assert.Contains("Type: inuse_space", multi, StringComparison.Ordinal);
+        Assert.Contains("of 56.62MB total", multi, StringComparison.Ordinal);
+
+        var merge = await TopAsync(new Uri(collector.BaseAddress, "api/0/profiles/merge?service=svc1&type=cpu&from=2019-05-30T00:00:00&to=2019-06-01T00:00:00"));
+        Assert.Contains("Type: cpu", merge, StringComparison.Ordinal);
+        Assert.Contains("Total samples = 16.85s", merge, StringComparison.Ordinal);
+    }
+
+    private static Task<string> TopAsync(Uri url) => Task.Run(() => GoPprof.Run(url.ToString(), "-top"));
+
+    private static async Task<string> PushAsync(RunningCollector collector, string type, string file)
+    {
+        using var content = new ByteArrayContent(TestData.Read("profefe/" + file));
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        using var response = await collector.Client.PostAsync($"api/0/profiles?service=svc1&type={type}", content, TestContext.Current.CancellationToken);
+        Assert.Equal(200, (int)response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        return json.RootElement.GetProperty("body").GetProperty("id").GetString()!;
+    }
+}

@@ -1,0 +1,88 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Profefe.Testing;
+
+namespace Profefe.Server.Tests.Ui;
+
+/// <summary>
+/// A running collector (the real host, local storage in a temporary directory) filled with the Go CPU profiles
+/// of the test corpus under service "corpus", and big_cpu_01 under service "big".
+/// </summary>
+public sealed class UiCollectorFixture : IAsyncLifetime
+{
+    public static readonly string[] CorpusFiles =
+    [
+        "cpu_compress_01", "cpu_hash_01", "cpu_hash_02", "cpu_json_01", "cpu_json_02", "cpu_long_01", "cpu_maps_01",
+        "cpu_math_01", "cpu_math_02", "cpu_mix_01", "cpu_mix_02", "cpu_mix_03", "cpu_mix_04", "cpu_regexp_01",
+        "cpu_regexp_02", "cpu_short_01", "cpu_sort_01", "cpu_strings_01", "cpu_webapp_01", "cpu_webapp_02",
+    ];
+
+    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "profefe-ui-" + Guid.NewGuid().ToString("N"));
+    private WebApplication? _app;
+
+    public Uri BaseAddress { get; private set; } = new("http://127.0.0.1/");
+
+    public HttpClient Http { get; } = new();
+
+    /// <summary>The corpus uploads: file, id and created_at as the collector answered.</summary>
+    public List<(string File, string Id, DateTime CreatedAt)> Corpus { get; } = [];
+
+    public string BigId { get; private set; } = "";
+
+    public async ValueTask InitializeAsync()
+    {
+        Directory.CreateDirectory(_dataDirectory);
+        var port = FreePort.Next();
+        _app = CollectorHost.Build(
+        [
+            new("Collector:Address", "127.0.0.1:" + port),
+            new("Storage:Type", "local"),
+            new("Storage:Local:DataDirectory", _dataDirectory),
+
+            // The corpus was recorded long ago; its created_at comes from the profiles themselves.
+            new("Retention:Period", "00:00:00"),
+        ]);
+        await _app.StartAsync();
+        BaseAddress = new Uri($"http://127.0.0.1:{port}/");
+        Http.BaseAddress = BaseAddress;
+        foreach (var file in CorpusFiles)
+        {
+            var workload = file[4..^3];
+            var (id, createdAt) = await PostAsync($"service=corpus&type=cpu&labels=workload={workload}", "go/" + file + ".pb.gz");
+            Corpus.Add((file, id, createdAt));
+        }
+
+        Corpus.Sort(static (a, b) => a.CreatedAt.CompareTo(b.CreatedAt));
+        (BigId, _) = await PostAsync("service=big&type=cpu", "go/big_cpu_01.pb.gz");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held open only leaves a temporary directory behind.
+        }
+    }
+
+    private async Task<(string Id, DateTime CreatedAt)> PostAsync(string query, string file)
+    {
+        using var content = new ByteArrayContent(TestData.Read(file));
+        using var response = await Http.PostAsync("/api/0/profiles?" + query, content);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"POST {file}: {(int)response.StatusCode} {text}");
+        using var json = JsonDocument.Parse(text);
+        var body = json.RootElement.GetProperty("body");
+        return (body.GetProperty("id").GetString()!, body.GetProperty("created_at").GetDateTime().ToUniversalTime());
+    }
+}

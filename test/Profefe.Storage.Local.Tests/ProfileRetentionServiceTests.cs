@@ -1,0 +1,109 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Profefe.Core;
+using Profefe.Core.Storage;
+
+namespace Profefe.Storage.Local.Tests;
+
+public sealed class ProfileRetentionServiceTests
+{
+    private static readonly DateTime Now = new(2026, 3, 10, 12, 0, 0, DateTimeKind.Utc);
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task RunOnce_DeletesProfilesOlderThanThePeriod()
+    {
+        await using var directory = new LocalStoreDirectory();
+        await using var storage = new LocalProfileStorage(directory.Options());
+        var old = Meta(Now.AddDays(-5).AddTicks(-1));
+        var young = Meta(Now.AddDays(-5).AddMinutes(1));
+        await storage.WriteProfileAsync(old, new byte[10], Token);
+        await storage.WriteProfileAsync(young, new byte[10], Token);
+        using var service = Service(storage, new RetentionOptions(), new FixedTime(Now));
+
+        Assert.Equal(1, await service.RunOnceAsync(Token));
+
+        var found = await storage.FindProfilesAsync(new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
+        Assert.Equal([young.ProfileId], found.Select(m => m.ProfileId));
+    }
+
+    [Fact]
+    public async Task RunOnce_PeriodZero_KeepsEverything()
+    {
+        await using var directory = new LocalStoreDirectory();
+        await using var storage = new LocalProfileStorage(directory.Options());
+        await storage.WriteProfileAsync(Meta(Now.AddYears(-3)), new byte[10], Token);
+        using var service = Service(storage, new RetentionOptions { Period = TimeSpan.Zero }, new FixedTime(Now));
+
+        Assert.Equal(0, await service.RunOnceAsync(Token));
+
+        Assert.Equal(1, (await storage.GetStatisticsAsync(Token)).ProfileCount);
+    }
+
+    [Fact]
+    public async Task RunOnce_StorageFails_LogsAndKeepsGoing()
+    {
+        await using var directory = new LocalStoreDirectory();
+        var storage = new LocalProfileStorage(directory.Options());
+        await storage.DisposeAsync();
+        using var service = Service(storage, new RetentionOptions(), new FixedTime(Now));
+
+        Assert.Equal(0, await service.RunOnceAsync(Token));
+    }
+
+    [Fact]
+    public async Task Start_RunsPassesInTheBackground()
+    {
+        await using var directory = new LocalStoreDirectory();
+        await using var storage = new LocalProfileStorage(directory.Options());
+        await storage.WriteProfileAsync(Meta(DateTime.UtcNow.AddDays(-6)), new byte[10], Token);
+        using var service = Service(storage, new RetentionOptions { Interval = TimeSpan.FromMilliseconds(20) }, TimeProvider.System);
+
+        await service.StartAsync(Token);
+        try
+        {
+            // Waits for the first pass; the test's own timeout is the only bound.
+            while ((await storage.GetStatisticsAsync(Token)).ProfileCount > 0)
+            {
+                await Task.Delay(20, Token);
+            }
+
+            var young = Meta(DateTime.UtcNow);
+            await storage.WriteProfileAsync(young, new byte[10], Token);
+            await storage.WriteProfileAsync(Meta(DateTime.UtcNow.AddDays(-7)), new byte[10], Token);
+            while ((await storage.GetStatisticsAsync(Token)).ProfileCount > 1)
+            {
+                await Task.Delay(20, Token);
+            }
+
+            Assert.Single(await ListAsync(storage, young.ProfileId));
+        }
+        finally
+        {
+            await service.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private static ProfileRetentionService Service(LocalProfileStorage storage, RetentionOptions options, TimeProvider time) =>
+        new(storage, Options.Create(options), time, NullLogger<ProfileRetentionService>.Instance);
+
+    private static ProfileMeta Meta(DateTime createdAt) =>
+        new(ProfileId.NewId(createdAt), ProfileType.Cpu, "svc", [], createdAt);
+
+    private static async Task<List<StoredProfile>> ListAsync(LocalProfileStorage storage, params ProfileId[] ids)
+    {
+        var result = new List<StoredProfile>();
+        await foreach (var profile in storage.ListProfilesAsync(ids, Token))
+        {
+            result.Add(profile);
+        }
+
+        return result;
+    }
+
+    private sealed class FixedTime(DateTime now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => new(now);
+    }
+}
