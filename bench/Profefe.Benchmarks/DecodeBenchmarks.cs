@@ -1,6 +1,5 @@
 using BenchmarkDotNet.Attributes;
 using BenchmarkDotNet.Columns;
-using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using Profefe.Pprof;
@@ -11,8 +10,6 @@ namespace Profefe.Benchmarks;
 /// Decoding throughput. "Raw MB/s" is megabytes (10^6) of uncompressed profile.proto per second, for
 /// both the raw and the gzip input (so the gzip row shows what inflating costs on top).
 /// </summary>
-[MemoryDiagnoser]
-[SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 5)]
 [Config(typeof(ThroughputConfig))]
 public class DecodeBenchmarks
 {
@@ -35,7 +32,7 @@ public class DecodeBenchmarks
     [Benchmark]
     public Profile DecodeGzip() => ProfileDecoder.Decode(_gzip);
 
-    private sealed class ThroughputConfig : ManualConfig
+    private sealed class ThroughputConfig : InProcessShortConfig
     {
         public ThroughputConfig() => AddColumn(new RawThroughputColumn());
     }

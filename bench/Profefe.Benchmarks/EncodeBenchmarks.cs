@@ -8,13 +8,10 @@ namespace Profefe.Benchmarks;
 /// Encoding: raw proto, gzip at the level the encoder uses (Fastest), and gzip at Optimal for comparison.
 /// The setup prints the output size of each, the other half of the Fastest-vs-Optimal trade.
 /// </summary>
-[MemoryDiagnoser]
-[SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 5)]
-public sealed class EncodeBenchmarks : IDisposable
+[Config(typeof(InProcessShortConfig))]
+public class EncodeBenchmarks
 {
     private Profile _profile = new();
-    private byte[] _raw = [];
-    private readonly MemoryStream _output = new();
 
     [Params("go/big_cpu_01.pb.gz", "go/big_heap_01.pb.gz", "pprof-thirdparty/parca/pkg__query__testdata__profile-with-labels.pb.gz")]
     public string File { get; set; } = "";
@@ -23,40 +20,26 @@ public sealed class EncodeBenchmarks : IDisposable
     public void Setup()
     {
         _profile = ProfileDecoder.Decode(BenchmarkData.Read(File));
-        _raw = ProfileEncoder.EncodeToArray(_profile, compress: false);
+        var raw = ProfileEncoder.EncodeToArray(_profile, compress: false);
         var fastest = ProfileEncoder.EncodeToArray(_profile);
-        Console.WriteLine($"// {File}: raw {_raw.Length} B, gzip Fastest {fastest.Length} B, gzip Optimal {GzipOptimal().Length} B");
+        Console.WriteLine($"// {File}: raw {raw.Length} B, gzip Fastest {fastest.Length} B, gzip Optimal {GzipOptimal(raw).Length} B");
     }
-
-    public void Dispose() => _output.Dispose();
 
     [Benchmark(Baseline = true)]
-    public long EncodeRaw()
-    {
-        _output.SetLength(0);
-        ProfileEncoder.Encode(_profile, _output, compress: false);
-        return _output.Length;
-    }
+    public void EncodeRaw() => ProfileEncoder.Encode(_profile, Stream.Null, compress: false);
 
     [Benchmark]
-    public long EncodeGzipFastest()
-    {
-        _output.SetLength(0);
-        ProfileEncoder.Encode(_profile, _output);
-        return _output.Length;
-    }
+    public void EncodeGzipFastest() => ProfileEncoder.Encode(_profile, Stream.Null);
 
     [Benchmark]
-    public long EncodeGzipOptimal() => GzipOptimal().Length;
+    public int EncodeGzipOptimal() => GzipOptimal(ProfileEncoder.EncodeToArray(_profile, compress: false)).Length;
 
-    private byte[] GzipOptimal()
+    private static byte[] GzipOptimal(byte[] raw)
     {
-        _output.SetLength(0);
-        ProfileEncoder.Encode(_profile, _output, compress: false);
         using var compressed = new MemoryStream();
         using (var gzip = new GZipStream(compressed, CompressionLevel.Optimal))
         {
-            gzip.Write(_output.GetBuffer(), 0, (int)_output.Length);
+            gzip.Write(raw);
         }
 
         return compressed.ToArray();

@@ -1,5 +1,8 @@
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Engines;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Profefe.Core;
 using Profefe.Core.Storage;
 using Profefe.Storage.Local;
@@ -11,8 +14,7 @@ namespace Profefe.Benchmarks;
 /// transaction) and without it (one transaction, and one WAL sync, per profile). Each operation is one
 /// ~10 KB profile, so 1 / Mean is profiles per second. The store grows across iterations, as a collector's does.
 /// </summary>
-[InProcess]
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 1, iterationCount: 8)]
+[Config(typeof(LocalStorageBenchmarkConfig))]
 [MemoryDiagnoser]
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "BenchmarkDotNet closes the store in [GlobalCleanup].")]
 public class LocalStorageWriteBenchmarks
@@ -71,8 +73,7 @@ public class LocalStorageWriteBenchmarks
 /// Finds over 10,000 and 100,000 stored profiles of one service (1 KB each: finds never read the bytes):
 /// all of them, a label filter matching 100, two labels matching 25, and the newest 100 (limit).
 /// </summary>
-[InProcess]
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 2, iterationCount: 15)]
+[Config(typeof(LocalStorageBenchmarkConfig))]
 [MemoryDiagnoser]
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "BenchmarkDotNet closes the store in [GlobalCleanup].")]
 public class LocalStorageFindBenchmarks
@@ -138,4 +139,21 @@ public class LocalStorageFindBenchmarks
         Find(new ProfileQuery("bench", ProfileType.Cpu, [], DateTime.MinValue, DateTime.MaxValue, Limit: 100));
 
     private Task<IReadOnlyList<ProfileMeta>> Find(ProfileQuery query) => _storage!.FindProfilesAsync(query, CancellationToken.None);
+}
+
+/// <summary>
+/// In-process and few iterations: the stores take seconds to fill, and the machine is shared, so a short,
+/// monitored run is what can be afforded; the spread is reported beside the mean.
+/// </summary>
+public sealed class LocalStorageBenchmarkConfig : ManualConfig
+{
+    public LocalStorageBenchmarkConfig()
+    {
+        AddJob(Job.Default
+            .WithToolchain(InProcessEmitToolchain.Instance)
+            .WithStrategy(RunStrategy.Monitoring)
+            .WithLaunchCount(1)
+            .WithWarmupCount(2)
+            .WithIterationCount(10));
+    }
 }

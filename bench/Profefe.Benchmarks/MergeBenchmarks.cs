@@ -1,6 +1,9 @@
 using System.Runtime.CompilerServices;
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Engines;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Profefe.Pprof;
 
 namespace Profefe.Benchmarks;
@@ -11,7 +14,7 @@ namespace Profefe.Benchmarks;
 /// bench/merge-vs-go.sh measures the same merge as a process beside go tool pprof (wall time, peak RSS).
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(RunStrategy.Monitoring, launchCount: 1, warmupCount: 2, iterationCount: 5)]
+[Config(typeof(ShortInProcessConfig))]
 public class MergeBenchmarks
 {
     private const int Profiles = 1000;
@@ -97,6 +100,23 @@ public class MergeBenchmarks
         }
 
         throw new InvalidOperationException("test/testdata not found; run from the repository");
+    }
+
+    /// <summary>
+    /// A few one-second iterations, in this process: building a separate benchmark project on the shared
+    /// 2-core machine runs past BenchmarkDotNet's build timeout.
+    /// </summary>
+    public sealed class ShortInProcessConfig : ManualConfig
+    {
+        public ShortInProcessConfig()
+        {
+            AddJob(Job.Default
+                .WithStrategy(RunStrategy.Monitoring)
+                .WithLaunchCount(1)
+                .WithWarmupCount(2)
+                .WithIterationCount(5)
+                .WithToolchain(InProcessEmitToolchain.Instance));
+        }
     }
 
     // Discards what is written, keeping only the count, so encoding is measured without a growing buffer.

@@ -4,7 +4,7 @@ using Profefe.Pprof;
 
 // Merges the pprof files named on the command line into one profile written to stdout, as
 // `go tool pprof -proto f1 ... fN` does; with --stats, says on stderr what it cost per profile.
-// One thread reads and decodes, a few profiles ahead, while this one merges them in command-line order.
+// Up to two threads read and decode, a few profiles ahead, while this one merges them in command-line order.
 var stats = args.Length > 0 && args[0] == "--stats";
 var paths = stats ? args[1..] : args;
 if (paths.Length == 0)
@@ -19,54 +19,45 @@ const long CollectEveryBytes = 4 << 20;
 const int DecodeAhead = 4;
 
 var stopwatch = Stopwatch.StartNew();
+
+// Decoder k takes the files k, k + n, k + 2n, ...; file i goes through slot i % DecodeAhead, which only
+// decoder (i % n) ever uses, as n divides DecodeAhead.
+var decoders = Math.Clamp(Environment.ProcessorCount, 1, 2);
 var ready = new Profile?[DecodeAhead];
-var filled = new SemaphoreSlim(0);
-var free = new SemaphoreSlim(DecodeAhead);
-Exception? failure = null;
-var decoder = new Thread(() =>
+var filled = new SemaphoreSlim[DecodeAhead];
+var free = new SemaphoreSlim[DecodeAhead];
+for (var slot = 0; slot < DecodeAhead; slot++)
 {
-    var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
-    try
-    {
-        for (var i = 0; i < paths.Length; i++)
-        {
-            var length = Read(paths[i], ref buffer);
-            var profile = Decode(paths[i], buffer.AsSpan(0, length));
-            free.Wait();
-            ready[i % DecodeAhead] = profile;
-            filled.Release();
-        }
-    }
-    catch (Exception e) when (e is ProfileFormatException or IOException or UnauthorizedAccessException)
-    {
-        failure = e;
-        filled.Release();
-    }
-    finally
-    {
-        ArrayPool<byte>.Shared.Return(buffer);
-    }
-})
+    filled[slot] = new SemaphoreSlim(0);
+    free[slot] = new SemaphoreSlim(1);
+}
+
+var failures = new Exception?[DecodeAhead];
+for (var k = 0; k < decoders; k++)
 {
-    IsBackground = true,
-    Name = "decoder",
-};
-decoder.Start();
+    var first = k;
+    new Thread(() => DecodeEvery(first, decoders))
+    {
+        IsBackground = true,
+        Name = $"decoder {k}",
+    }.Start();
+}
 
 var merger = new ProfileMerger();
 var allocatedAtCollection = GC.GetTotalAllocatedBytes();
 for (var i = 0; i < paths.Length; i++)
 {
-    filled.Wait();
-    var profile = ready[i % DecodeAhead];
+    var slot = i % DecodeAhead;
+    filled[slot].Wait();
+    var profile = ready[slot];
     if (profile is null)
     {
-        Console.Error.WriteLine($"merging profiles: {failure?.Message}");
+        Console.Error.WriteLine($"merging profiles: {failures[slot]?.Message}");
         return 1;
     }
 
-    ready[i % DecodeAhead] = null;
-    free.Release();
+    ready[slot] = null;
+    free[slot].Release();
     merger.Add(profile);
     if (GC.GetTotalAllocatedBytes() - allocatedAtCollection > CollectEveryBytes)
     {
@@ -90,6 +81,35 @@ if (stats)
 }
 
 return 0;
+
+void DecodeEvery(int first, int step)
+{
+    var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+    var slot = first % DecodeAhead;
+    try
+    {
+        for (var i = first; i < paths.Length; i += step)
+        {
+            slot = i % DecodeAhead;
+            var length = Read(paths[i], ref buffer);
+            var profile = Decode(paths[i], buffer.AsSpan(0, length));
+            free[slot].Wait();
+            ready[slot] = profile;
+            filled[slot].Release();
+        }
+    }
+    catch (Exception e) when (e is ProfileFormatException or IOException or UnauthorizedAccessException)
+    {
+        // The merge stops at the first file without a profile and reports this.
+        free[slot].Wait();
+        failures[slot] = e;
+        filled[slot].Release();
+    }
+    finally
+    {
+        ArrayPool<byte>.Shared.Return(buffer);
+    }
+}
 
 static int Read(string path, ref byte[] buffer)
 {

@@ -28,6 +28,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 7007, Level = LogLevel.Debug, Message = "The EventPipe stream ended early: {Reason}")]
     public static partial void SessionStreamEnded(ILogger logger, string reason);
 
+    [LoggerMessage(EventId = 7008, Level = LogLevel.Warning, Message = "The profiling round did not end within {Timeout} of stopping; leaving it behind")]
+    public static partial void RoundAbandoned(ILogger logger, TimeSpan timeout);
+
     [LoggerMessage(EventId = 7010, Level = LogLevel.Debug, Message = "Pushed {Type} profile {ProfileId} ({Bytes} bytes)")]
     public static partial void ProfileUploaded(ILogger logger, string type, string profileId, int bytes);
 

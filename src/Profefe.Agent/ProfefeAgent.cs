@@ -19,6 +19,8 @@ namespace Profefe.Agent;
 /// </remarks>
 public sealed class ProfefeAgent : IAsyncDisposable
 {
+    private static readonly TimeSpan RoundStopTimeout = TimeSpan.FromSeconds(15);
+
     private readonly AgentSettings _settings;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -126,12 +128,27 @@ public sealed class ProfefeAgent : IAsyncDisposable
     private async Task StopCoreAsync()
     {
         await _stopping.CancelAsync().ConfigureAwait(false);
-        await _rounds.ConfigureAwait(false);
+        var abandoned = false;
+        try
+        {
+            // A target that stops answering must not hold up its host's shutdown: the round's thread is left behind.
+            await _rounds.WaitAsync(RoundStopTimeout).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            abandoned = true;
+            Log.RoundAbandoned(_logger, RoundStopTimeout);
+        }
+
         await _uploads.ConfigureAwait(false);
         await _queue.DrainAsync(_settings.StopTimeout).ConfigureAwait(false);
         _http?.Dispose();
         _queue.Dispose();
-        _stopping.Dispose();
+        if (!abandoned)
+        {
+            _stopping.Dispose();
+        }
+
         Log.AgentStopped(_logger);
     }
 

@@ -23,9 +23,11 @@ internal static class CommandActions
                 await error.WriteLineAsync($"profefe {command.Name}: interrupted").ConfigureAwait(false);
                 return 130;
             }
-            catch (Exception e) when (IsExpected(e))
+            catch (Exception e)
             {
-                await error.WriteLineAsync($"profefe {command.Name}: {OneLine(e.Message)}").ConfigureAwait(false);
+                // Users get one line, never a stack trace; an unexpected failure names its type to make reports useful.
+                var message = IsExpected(e) ? e.Message : $"unexpected {e.GetType().Name}: {e.Message}";
+                await error.WriteLineAsync($"profefe {command.Name}: {OneLine(message)}").ConfigureAwait(false);
                 return Failed;
             }
         });

@@ -10,6 +10,7 @@ root.Subcommands.Add(FindCommand.Create());
 root.Subcommands.Add(GetCommand.Create());
 root.Subcommands.Add(MergeCommand.Create());
 root.Subcommands.Add(TopCommand.Create());
+root.Subcommands.Add(AgentCommand.Create());
 
 // Long enough for `serve` to finish in-flight requests after SIGTERM (the host waits up to 30 s).
 var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(35) };

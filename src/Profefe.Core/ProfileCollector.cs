@@ -61,8 +61,10 @@ public sealed class ProfileCollector
     {
         try
         {
-            var profile = ProfileDecoder.Decode(body, _decoderOptions, out var idsRenumbered);
-            return (profile, idsRenumbered);
+            // Bytes Go's pprof would reject (ids needing renumbering) or that only old tools read (legacy
+            // formats) are stored re-encoded; anything else is kept exactly as it came.
+            var profile = ProfileDecoder.Decode(body, _decoderOptions, out var idsRenumbered, out var fromLegacyFormat);
+            return (profile, idsRenumbered || fromLegacyFormat);
         }
         catch (ProfileFormatException e)
         {

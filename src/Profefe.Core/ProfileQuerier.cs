@@ -79,6 +79,7 @@ public sealed class ProfileQuerier
         }
 
         var merger = new ProfileMerger();
+        var decoderOptions = MergeDecoderOptions();
         var found = new HashSet<ProfileId>();
         try
         {
@@ -91,7 +92,7 @@ public sealed class ProfileQuerier
 
                 for (var k = multiplicity.GetValueOrDefault(stored.Meta.ProfileId); k > 0; k--)
                 {
-                    merger.Add(ProfileDecoder.Decode(stored.Data.Span, _decoderOptions));
+                    merger.Add(ProfileDecoder.Decode(stored.Data.Span, decoderOptions));
                 }
             }
         }
@@ -127,12 +128,13 @@ public sealed class ProfileQuerier
         }
 
         var merger = new ProfileMerger();
+        var decoderOptions = MergeDecoderOptions();
         var merged = 0;
         try
         {
             await foreach (var stored in _reader.ListProfilesAsync(ids, cancellationToken).ConfigureAwait(false))
             {
-                merger.Add(ProfileDecoder.Decode(stored.Data.Span, _decoderOptions));
+                merger.Add(ProfileDecoder.Decode(stored.Data.Span, decoderOptions));
                 merged++;
             }
         }
@@ -167,6 +169,9 @@ public sealed class ProfileQuerier
     /// <summary>Label keys and their values on <paramref name="service"/>'s profiles (every service when null).</summary>
     public Task<IReadOnlyList<LabelValues>> ListLabelsAsync(string? service, CancellationToken cancellationToken) =>
         _reader.ListLabelsAsync(string.IsNullOrEmpty(service) ? null : service, cancellationToken);
+
+    // Profiles of one merge share function names and file names; one pool per merge decodes each once.
+    private ProfileDecoderOptions MergeDecoderOptions() => _decoderOptions with { StringPool = new ProfileStringPool() };
 
     private void CheckMergeSize(int count)
     {

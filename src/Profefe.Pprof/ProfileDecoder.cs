@@ -14,6 +14,9 @@ public sealed record ProfileDecoderOptions
 
     /// <summary>Reject a profile with no samples, as profefe does.</summary>
     public bool RequireSamples { get; init; } = true;
+
+    /// <summary>Shares strings between the profiles decoded with these options (for example the inputs of a merge); null allocates every string.</summary>
+    public ProfileStringPool? StringPool { get; init; }
 }
 
 /// <summary>
@@ -32,7 +35,13 @@ public static class ProfileDecoder
     /// re-encoded result is.
     /// </param>
     /// <exception cref="ProfileFormatException">the data is not a profile this library accepts.</exception>
-    public static Profile Decode(ReadOnlySpan<byte> data, ProfileDecoderOptions? options, out bool idsRenumbered)
+    public static Profile Decode(ReadOnlySpan<byte> data, ProfileDecoderOptions? options, out bool idsRenumbered) =>
+        Decode(data, options, out idsRenumbered, out _);
+
+    /// <param name="idsRenumbered">As in <see cref="Decode(ReadOnlySpan{byte}, ProfileDecoderOptions?, out bool)"/>.</param>
+    /// <param name="fromLegacyFormat">True when the input was one of the legacy (pre-proto) formats and was converted.</param>
+    /// <exception cref="ProfileFormatException">the data is not a profile this library accepts.</exception>
+    public static Profile Decode(ReadOnlySpan<byte> data, ProfileDecoderOptions? options, out bool idsRenumbered, out bool fromLegacyFormat)
     {
         options ??= ProfileDecoderOptions.Default;
         if (data.IsEmpty)
@@ -42,13 +51,13 @@ public static class ProfileDecoder
 
         if (!GzipInflater.IsGzip(data))
         {
-            return DecodeUncompressed(data, options, out idsRenumbered);
+            return DecodeUncompressed(data, options, out idsRenumbered, out fromLegacyFormat);
         }
 
         var buffer = GzipInflater.Inflate(data, options.MaxDecompressedBytes, out var length);
         try
         {
-            return DecodeUncompressed(buffer.AsSpan(0, length), options, out idsRenumbered);
+            return DecodeUncompressed(buffer.AsSpan(0, length), options, out idsRenumbered, out fromLegacyFormat);
         }
         finally
         {
@@ -57,16 +66,16 @@ public static class ProfileDecoder
     }
 
     /// <summary>Decodes raw (not gzip-compressed) profile.proto only: no legacy formats, no checks beyond the wire format.</summary>
-    internal static Profile DecodeProto(ReadOnlySpan<byte> data, out string? problem)
+    internal static Profile DecodeProto(ReadOnlySpan<byte> data, out string? problem, ProfileStringPool? stringPool = null)
     {
-        var reader = new ProfileProtoReader();
+        var reader = new ProfileProtoReader(stringPool);
         var profile = reader.Read(data);
         problem = reader.Problem;
         return profile;
     }
 
     // The order of Go's profile.ParseData: proto first; when that fails, the legacy formats; then the checks.
-    private static Profile DecodeUncompressed(ReadOnlySpan<byte> data, ProfileDecoderOptions options, out bool idsRenumbered)
+    private static Profile DecodeUncompressed(ReadOnlySpan<byte> data, ProfileDecoderOptions options, out bool idsRenumbered, out bool fromLegacyFormat)
     {
         if (data.IsEmpty)
         {
@@ -77,7 +86,7 @@ public static class ProfileDecoder
         var fromProto = true;
         try
         {
-            profile = DecodeProto(data, out var problem);
+            profile = DecodeProto(data, out var problem, options.StringPool);
             if (problem is not null)
             {
                 throw new ProfileFormatException("malformed profile: " + problem);
@@ -101,6 +110,7 @@ public static class ProfileDecoder
             }
         }
 
+        fromLegacyFormat = !fromProto;
         idsRenumbered = ProfileValidator.NormalizeIds(profile);
         if (ProfileValidator.FindProblem(profile, checkReferences: !fromProto) is { } invalid)
         {

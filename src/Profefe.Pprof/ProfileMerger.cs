@@ -11,7 +11,7 @@ namespace Profefe.Pprof;
 /// Samples with the same stack (after locations are de-duplicated) and the same labels are summed;
 /// locations, functions and mappings are de-duplicated with Go's keys; the header takes the earliest
 /// time, the summed duration, the largest period and every distinct comment. Samples whose values
-/// are all zero are left out, as Go does.
+/// are all zero are left out, as Go does. Inputs are never changed. Not thread-safe: one merge, one thread.
 /// </remarks>
 public sealed class ProfileMerger
 {
@@ -107,7 +107,10 @@ public sealed class ProfileMerger
         }
     }
 
-    /// <summary>The merge of everything added so far, as a new valid profile (ids 1..N).</summary>
+    /// <summary>
+    /// The merge of everything added so far, as a new valid profile (ids 1..N). Its samples are its own;
+    /// its locations, functions and mappings are shared with later results of this merger.
+    /// </summary>
     /// <exception cref="InvalidOperationException">nothing was added.</exception>
     public Profile ToProfile()
     {

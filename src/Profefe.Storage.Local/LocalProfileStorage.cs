@@ -433,15 +433,24 @@ public sealed class LocalProfileStorage
             return metas;
         }
 
+        // Most of a service's profiles carry the same labels: decode each distinct set once and share it.
+        var decoded = new Dictionary<byte[], IReadOnlyList<Label>>(LabelBlobComparer.Instance);
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())
             {
+                var blob = (byte[])reader.GetValue(3);
+                if (!decoded.TryGetValue(blob, out var labels))
+                {
+                    labels = LabelCodec.Decode(blob);
+                    decoded.Add(blob, labels);
+                }
+
                 metas.Add(new ProfileMeta(
                     ProfileId.FromBytes((byte[])reader.GetValue(0)),
                     (ProfileType)reader.GetInt64(1),
                     query.Service,
-                    LabelCodec.Decode((byte[])reader.GetValue(3)),
+                    labels,
                     FromTicks(reader.GetInt64(2))));
             }
         }

@@ -13,7 +13,7 @@ namespace Profefe.Storage.Local;
 internal sealed class WalCheckpointer : IDisposable
 {
     public const long SignalEveryBytes = 4L * 1024 * 1024;
-    private const long MaxWalBytes = 128L * 1024 * 1024;
+    private const long MaxWalBytes = 64L * 1024 * 1024;
 
     private readonly SqliteConnection _connection;
     private readonly string _walPath;

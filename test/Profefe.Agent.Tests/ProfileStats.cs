@@ -41,48 +41,56 @@ internal static class ProfileStats
         string.Join("; ", totals.Take(8).Select(t => $"{t.Key}={t.Value}"));
 
     /// <summary>Runs <c>go tool pprof -top</c> on the profile and returns the function names of its rows, in order.</summary>
-    public static async Task<(List<string> Functions, string Output)> GoPprofTopAsync(byte[] data, string? sampleIndex = null)
+    public static async Task<(List<string> Functions, string Output)> GoPprofTopAsync(byte[] data)
     {
-        var go = ExternalDependency.RequireExecutable("go", "apt-get install golang-go");
         var file = Path.Combine(Path.GetTempPath(), $"profefe-agent-{Guid.NewGuid():n}.pb.gz");
         await File.WriteAllBytesAsync(file, data);
         try
         {
-            var start = new ProcessStartInfo(go) { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (var argument in (string[])["tool", "pprof", "-top", .. sampleIndex is null ? Array.Empty<string>() : ["-sample_index=" + sampleIndex], file])
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            using var process = Process.Start(start)!;
-            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-            var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
-            var error = process.StandardError.ReadToEndAsync(timeout.Token);
-            await process.WaitForExitAsync(timeout.Token);
-            var text = await output + await error;
-            Assert.True(process.ExitCode == 0, "go tool pprof failed: " + text);
-            var rows = new List<string>();
-            var inTable = false;
-            foreach (var line in text.Split('\n'))
-            {
-                if (line.Contains("flat%", StringComparison.Ordinal))
-                {
-                    inTable = true;
-                    continue;
-                }
-
-                var fields = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
-                if (inTable && fields.Length == 6)
-                {
-                    rows.Add(fields[5].Trim());
-                }
-            }
-
-            return (rows, text);
+            return await GoPprofTopAsync(file);
         }
         finally
         {
             File.Delete(file);
         }
+    }
+
+    /// <summary>Runs <c>go tool pprof -top</c> on a file or URL and returns the function names of its rows, in order.</summary>
+    public static async Task<(List<string> Functions, string Output)> GoPprofTopAsync(string source)
+    {
+        var go = ExternalDependency.RequireExecutable("go", "apt-get install golang-go");
+        var start = new ProcessStartInfo(go) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in (string[])["tool", "pprof", "-top", source])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        // pprof keeps a copy of every profile it fetches over HTTP: not in the user's home.
+        start.Environment["PPROF_TMPDIR"] = Path.GetTempPath();
+        using var process = Process.Start(start)!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var error = process.StandardError.ReadToEndAsync(timeout.Token);
+        await process.WaitForExitAsync(timeout.Token);
+        var text = await output + await error;
+        Assert.True(process.ExitCode == 0, "go tool pprof failed: " + text);
+        var rows = new List<string>();
+        var inTable = false;
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.Contains("flat%", StringComparison.Ordinal))
+            {
+                inTable = true;
+                continue;
+            }
+
+            var fields = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
+            if (inTable && fields.Length == 6)
+            {
+                rows.Add(fields[5].Trim());
+            }
+        }
+
+        return (rows, text);
     }
 }

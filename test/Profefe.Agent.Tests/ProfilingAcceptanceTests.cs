@@ -1,3 +1,4 @@
+using System.Globalization;
 using Profefe.Pprof;
 using static Profefe.Agent.Tests.ProfileStats;
 
@@ -15,46 +16,69 @@ public sealed class ProfilingAcceptanceTests
     private static readonly TimeSpan Duration = TimeSpan.FromSeconds(3);
 
     [Fact]
-    public async Task Cpu_AttributesHotAndWarmShares_WhenAttachedToAnotherProcess()
+    public async Task Cpu_InTheCollectorAttributesHotAndWarmShares_WhenTheSidecarProfilesTheApp()
     {
-        using var app = await TestApp.StartAsync("cpu", "60");
-        var pushed = await AgentRun.OneRoundAsync(app.ProcessId, ProfileKinds.Cpu | ProfileKinds.Wall, Duration);
+        await using var collector = await LocalCollector.StartAsync();
+        using var app = await TestApp.StartAsync("cpu", "120");
+        using var sidecar = TestApp.Start(
+            "profefe.dll", "agent", "--pid", app.ProcessId.ToString(CultureInfo.InvariantCulture), "--collector", collector.Address.AbsoluteUri,
+            "--service", "sidecar-cpu", "--label", "env=test", "--duration", "3s", "--tick", "10m", "--profiles", "cpu,wall");
 
-        var cpu = Assert.Single(pushed, p => p.Type == "cpu");
-        Assert.Equal([new("host", "test-host")], cpu.Labels);
-        AssertHotWarmShares(AgentRun.Decode(cpu));
-        var (top, output) = await GoPprofTopAsync(cpu.Data);
-        Assert.True(top.Count > 0 && top[0] == Hot, "go tool pprof -top does not list Hot.Spin first:\n" + output);
+        var cpu = Assert.Single(await collector.WaitForProfilesAsync("sidecar-cpu", "cpu"));
+        Assert.Contains(new("env", "test"), cpu.Labels ?? []);
+        AssertHotWarmShares(ProfileDecoder.Decode(await collector.Client.GetProfileAsync([cpu.Id], TestContext.Current.CancellationToken)));
+        await AssertPprofTopListsHotSpinFirstAsync(collector.ProfileUrl(cpu));
 
-        var wall = Assert.Single(pushed, p => p.Type == "other");
-        Assert.Contains(new("profile", "wall"), wall.Labels);
-        var wallProfile = AgentRun.Decode(wall);
-        Assert.Equal("wall", wallProfile.SampleTypes[1].Type);
+        var wall = Assert.Single(await collector.WaitForProfilesAsync("sidecar-cpu", "other"));
+        Assert.Contains(new("profile", "wall"), wall.Labels ?? []);
 
-        // Wall time includes the threads that wait, such as the app's main thread sleeping.
-        Assert.True(wallProfile.Samples.Sum(s => s.Values[0]) > AgentRun.Decode(cpu).Samples.Sum(s => s.Values[0]));
+        // The sidecar stops cleanly when told to, like under a service manager.
+        sidecar.Terminate();
+        var (exitCode, output, error) = await sidecar.WaitForExitAsync(TimeSpan.FromMinutes(1));
+        Assert.True(exitCode == 0, $"profefe agent exited with {exitCode}: {output} {error}");
+        Assert.Contains("stopping", output, StringComparison.Ordinal);
+        Assert.False(app.HasExited);
     }
 
     [Fact]
-    public async Task Cpu_AttributesHotAndWarmShares_WhenTheAppProfilesItself()
+    public async Task Cpu_InTheCollectorAttributesHotAndWarmShares_WhenTheAppProfilesItself()
     {
-        using var collector = new CapturingCollector();
+        await using var collector = await LocalCollector.StartAsync();
         using var app = await TestApp.StartAsync("cpu", "1", "--agent", collector.Address.AbsoluteUri, "--duration", "3");
         var (exitCode, output, error) = await app.WaitForExitAsync(TimeSpan.FromMinutes(2));
         Assert.True(exitCode == 0, $"test app failed ({exitCode}): {output} {error}");
 
-        var cpu = Assert.Single(collector.Profiles, p => p.Type == "cpu");
-        Assert.Equal("testapp-cpu", cpu.Service);
-        Assert.Equal("inprocess", cpu.Labels["mode"]);
-        var profile = ProfileDecoder.Decode(cpu.Data);
+        var cpu = Assert.Single(await collector.WaitForProfilesAsync("testapp-cpu", "cpu"));
+        Assert.Contains(new("mode", "inprocess"), cpu.Labels ?? []);
+        var profile = ProfileDecoder.Decode(await collector.Client.GetProfileAsync([cpu.Id], TestContext.Current.CancellationToken));
         AssertHotWarmShares(profile);
 
         // The agent's own threads (the event stream, the uploads) are not the app's work.
         Assert.DoesNotContain(profile.Mappings, m => m.File.StartsWith("Microsoft.Diagnostics", StringComparison.Ordinal) || m.File == "Profefe.Agent");
-        var (top, pprofOutput) = await GoPprofTopAsync(cpu.Data);
-        Assert.True(top.Count > 0 && top[0] == Hot, "go tool pprof -top does not list Hot.Spin first:\n" + pprofOutput);
+        await AssertPprofTopListsHotSpinFirstAsync(collector.ProfileUrl(cpu));
+        await collector.WaitForProfilesAsync("testapp-cpu", "other");
+    }
 
-        Assert.Contains(collector.Profiles, p => p.Type == "other" && p.Labels.GetValueOrDefault("profile") == "wall");
+    [Fact]
+    public async Task Sidecar_AttachesAgain_WhenTheTargetRestarts()
+    {
+        await using var collector = await LocalCollector.StartAsync();
+        using var sidecar = TestApp.Start(
+            "profefe.dll", "agent", "--process-name", "Profefe.Agent.TestApp", "--collector", collector.Address.AbsoluteUri,
+            "--service", "restarting", "--duration", "1s", "--tick", "10m", "--profiles", "cpu");
+
+        using (var first = await TestApp.StartAsync("cpu", "60"))
+        {
+            await collector.WaitForProfilesAsync("restarting", "cpu", 1);
+        }
+
+        using var second = await TestApp.StartAsync("cpu", "60");
+        await collector.WaitForProfilesAsync("restarting", "cpu", 2);
+
+        sidecar.Terminate();
+        var (exitCode, output, error) = await sidecar.WaitForExitAsync(TimeSpan.FromMinutes(1));
+        Assert.True(exitCode == 0, $"profefe agent exited with {exitCode}: {output} {error}");
+        Assert.Contains("exited", output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -87,6 +111,12 @@ public sealed class ProfilingAcceptanceTests
         ValueIndex(mutex, "contentions");
         var byMethod = Totals(mutex, delay, FirstAppFrame);
         Assert.True(byMethod.Count > 0 && byMethod[0].Key == "Profefe.Agent.TestApp.Contended.Work", "contention delay by method: " + Describe(byMethod));
+    }
+
+    private static async Task AssertPprofTopListsHotSpinFirstAsync(Uri profile)
+    {
+        var (top, output) = await GoPprofTopAsync(profile.AbsoluteUri);
+        Assert.True(top.Count > 0 && top[0] == Hot, "go tool pprof -top does not list Hot.Spin first:\n" + output);
     }
 
     private static void AssertHotWarmShares(Profile cpu)

@@ -19,7 +19,23 @@ internal sealed class TestApp : IDisposable
     /// <summary>Starts the app with <paramref name="arguments"/> and waits until its workload runs.</summary>
     public static async Task<TestApp> StartAsync(params string[] arguments)
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "Profefe.Agent.TestApp.dll");
+        var app = Start("Profefe.Agent.TestApp.dll", arguments);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var line = await app._process.StandardOutput.ReadLineAsync(timeout.Token);
+        if (line != "ready")
+        {
+            var error = await app._process.StandardError.ReadToEndAsync(timeout.Token);
+            app.Dispose();
+            throw new InvalidOperationException($"the test app did not start: {line} {error}");
+        }
+
+        return app;
+    }
+
+    /// <summary>Starts a program built next to the tests (<c>dotnet DLL ARGS</c>) without waiting for anything.</summary>
+    public static TestApp Start(string dllName, params string[] arguments)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, dllName);
         var start = new ProcessStartInfo(DotnetHost()) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(dll);
         foreach (var argument in arguments)
@@ -27,18 +43,15 @@ internal sealed class TestApp : IDisposable
             start.ArgumentList.Add(argument);
         }
 
-        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the test app");
-        var app = new TestApp(process);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var line = await process.StandardOutput.ReadLineAsync(timeout.Token);
-        if (line != "ready")
-        {
-            var error = await process.StandardError.ReadToEndAsync(timeout.Token);
-            app.Dispose();
-            throw new InvalidOperationException($"the test app did not start: {line} {error}");
-        }
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + dllName);
+        return new TestApp(process);
+    }
 
-        return app;
+    /// <summary>Asks the program to stop the way a service manager does (SIGTERM).</summary>
+    public void Terminate()
+    {
+        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
     }
 
     /// <summary>Waits for the app to exit by itself and returns its exit code and remaining output.</summary>

@@ -20,7 +20,9 @@ public sealed class GoScrapeTests
         try
         {
             var binary = await BuildTargetAsync(go, work, ct);
-            target = Process.Start(new ProcessStartInfo(binary, "-addr 127.0.0.1:0") { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            var run = new ProcessStartInfo(binary, "-addr 127.0.0.1:0") { RedirectStandardOutput = true, RedirectStandardError = true };
+            run.Environment["GODEBUG"] = "asyncpreemptoff=1";
+            target = Process.Start(run)!;
             var banner = await target.StandardOutput.ReadLineAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), ct);
             Assert.NotNull(banner);
             var url = banner!["listening on ".Length..];

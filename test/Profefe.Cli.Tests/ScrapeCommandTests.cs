@@ -3,8 +3,12 @@ using Profefe.Testing;
 
 namespace Profefe.Cli.Tests;
 
-public sealed class ScrapeCommandTests
+public sealed class ScrapeCommandTests : IDisposable
 {
+    private readonly string _directory = Directory.CreateTempSubdirectory("profefe-scrape-").FullName;
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
     [Fact]
     public async Task ScrapeOnce_PushesGoodTargetsProfiles_AndReportsBadTargets()
     {
@@ -108,10 +112,9 @@ public sealed class ScrapeCommandTests
         var ct = TestContext.Current.CancellationToken;
         await using var collector = await RunningCollector.StartAsync(ct);
         await using var targets = await StubTargets.StartAsync(ct);
-        var directory = Directory.CreateTempSubdirectory("profefe-scrape-").FullName;
-        var targetFile = Path.Combine(directory, "targets.yaml");
+        var targetFile = Path.Combine(_directory, "targets.yaml");
         await File.WriteAllTextAsync(targetFile, "[]", ct);
-        var config = Path.Combine(directory, "scrape.yaml");
+        var config = Path.Combine(_directory, "scrape.yaml");
         await File.WriteAllTextAsync(
             config,
             $$"""
@@ -125,37 +128,41 @@ public sealed class ScrapeCommandTests
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var captured = new CapturingLoggerProvider();
         using var logging = LoggerFactory.Create(b => b.AddProvider(captured));
-        try
+        var scrape = CliRunner.RunAsync(["scrape", "--config", config], stop.Token, logging);
+        await File.WriteAllTextAsync(targetFile, $"- url: {targets.Address}/good/debug/pprof/\n  service: discovered\n", ct);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while ((await collector.FindAsync("discovered", "goroutine", ct)).Count == 0 && DateTime.UtcNow < deadline && !scrape.IsCompleted)
         {
-            var scrape = CliRunner.RunAsync(["scrape", "--config", config], stop.Token, logging);
-            await File.WriteAllTextAsync(targetFile, $"- url: {targets.Address}/good/debug/pprof/\n  service: discovered\n", ct);
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while ((await collector.FindAsync("discovered", "goroutine", ct)).Count == 0 && DateTime.UtcNow < deadline && !scrape.IsCompleted)
-            {
-                await Task.Delay(200, ct);
-            }
-
-            // A broken rewrite keeps the targets that were there.
-            await File.WriteAllTextAsync(targetFile, "- url: [", ct);
-            var broken = DateTime.UtcNow.AddSeconds(30);
-            while (!captured.Lines.Any(l => l.StartsWith("Error 6008 ", StringComparison.Ordinal)) && DateTime.UtcNow < broken)
-            {
-                await Task.Delay(100, ct);
-            }
-
-            await stop.CancelAsync();
-            var result = await scrape;
-
-            Assert.True(result.ExitCode == 0, result.ToString());
-            Assert.NotEmpty(await collector.FindAsync("discovered", "goroutine", ct));
-            Assert.Contains(captured.Lines, l => l.StartsWith("Information 6001 ", StringComparison.Ordinal) && l.Contains("/good/debug/pprof/ (discovered)", StringComparison.Ordinal));
-            Assert.Contains(captured.Lines, l => l.StartsWith("Error 6008 ", StringComparison.Ordinal) && l.Contains(targetFile, StringComparison.Ordinal));
-            Assert.DoesNotContain(captured.Lines, l => l.StartsWith("Information 6002 ", StringComparison.Ordinal));
+            await Task.Delay(200, ct);
         }
-        finally
+
+        // A broken rewrite keeps the targets that were there.
+        await File.WriteAllTextAsync(targetFile, "- url: [", ct);
+        var broken = DateTime.UtcNow.AddSeconds(30);
+        while (!captured.Lines.Any(l => l.StartsWith("Error 6008 ", StringComparison.Ordinal)) && DateTime.UtcNow < broken)
         {
-            Directory.Delete(directory, recursive: true);
+            await Task.Delay(100, ct);
         }
+
+        var removedAfterBrokenFile = captured.Lines.Any(l => l.StartsWith("Information 6002 ", StringComparison.Ordinal));
+
+        // An empty list stops the target.
+        await File.WriteAllTextAsync(targetFile, "[ ]", ct);
+        var emptied = DateTime.UtcNow.AddSeconds(30);
+        while (!captured.Lines.Any(l => l.StartsWith("Information 6002 ", StringComparison.Ordinal)) && DateTime.UtcNow < emptied)
+        {
+            await Task.Delay(100, ct);
+        }
+
+        await stop.CancelAsync();
+        var result = await scrape;
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.NotEmpty(await collector.FindAsync("discovered", "goroutine", ct));
+        Assert.Contains(captured.Lines, l => l.StartsWith("Information 6001 ", StringComparison.Ordinal) && l.Contains("/good/debug/pprof/ (discovered)", StringComparison.Ordinal));
+        Assert.Contains(captured.Lines, l => l.StartsWith("Error 6008 ", StringComparison.Ordinal) && l.Contains(targetFile, StringComparison.Ordinal));
+        Assert.False(removedAfterBrokenFile, "a broken target file stopped its targets");
+        Assert.Contains(captured.Lines, l => l.StartsWith("Information 6002 ", StringComparison.Ordinal) && l.Contains("/good/debug/pprof/ (discovered) removed", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -192,9 +199,9 @@ public sealed class ScrapeCommandTests
         Assert.Contains(captured.Lines, l => l.StartsWith("Warning 6006 ", StringComparison.Ordinal) && l.Contains("cannot reach the collector", StringComparison.Ordinal));
     }
 
-    private static async Task<string> WriteConfigAsync(string yaml, CancellationToken cancellationToken)
+    private async Task<string> WriteConfigAsync(string yaml, CancellationToken cancellationToken)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"profefe-scrape-{Guid.NewGuid():N}.yaml");
+        var path = Path.Combine(_directory, "scrape.yaml");
         await File.WriteAllTextAsync(path, yaml, cancellationToken);
         return path;
     }

@@ -39,6 +39,41 @@ public sealed class DecoderTests
     }
 
     [Fact]
+    public void Decode_SharesStrings_WhenDecodedWithOnePool()
+    {
+        var options = new ProfileDecoderOptions { StringPool = new ProfileStringPool() };
+        var data = TestData.Read("go/cpu_mix_01.pb.gz");
+
+        var first = ProfileDecoder.Decode(data, options);
+        var second = ProfileDecoder.Decode(data, options);
+
+        Assert.Same(first.Functions[0].Name, second.Functions[0].Name);
+        Assert.Same(first.Functions[0].Filename, second.Functions[0].Filename);
+        Assert.Equal(ProfileText.Render(ProfileDecoder.Decode(data)), ProfileText.Render(second));
+    }
+
+    [Fact]
+    public void Decode_StopsPooling_AtMaxCount()
+    {
+        var pool = new ProfileStringPool(maxCount: 10);
+
+        ProfileDecoder.Decode(TestData.Read("go/cpu_mix_01.pb.gz"), new ProfileDecoderOptions { StringPool = pool });
+
+        Assert.Equal(10, pool.Count);
+    }
+
+    [Theory]
+    [InlineData("go/heap_01.pb.gz", false)]
+    [InlineData("pprof-thirdparty/google-pprof/profile__testdata__cppbench.heap", true)]
+    public void Decode_ReportsLegacyFormat_OnlyForLegacyInput(string file, bool legacy)
+    {
+        ProfileDecoder.Decode(TestData.Read(file), null, out var renumbered, out var fromLegacyFormat);
+
+        Assert.Equal(legacy, fromLegacyFormat);
+        Assert.False(renumbered);
+    }
+
+    [Fact]
     public void Decode_ThrowsNoSamples_ForProfefeNoSamplesFile()
     {
         var e = Assert.Throws<ProfileFormatException>(() => ProfileDecoder.Decode(TestData.Read("profefe/collector_cpu_no-samples.prof")));
@@ -152,6 +187,15 @@ public sealed class DecoderTests
             ProfileDecoder.Decode(bomb, new ProfileDecoderOptions { MaxDecompressedBytes = 1024 * 1024 }));
 
         Assert.Equal("decompressing profile: decompressed size exceeds the limit of 1048576 bytes", e.Message);
+    }
+
+    [Fact]
+    public void Decode_ThrowsLimitExceeded_WhenLimitIsZero()
+    {
+        var e = Assert.Throws<ProfileFormatException>(() =>
+            ProfileDecoder.Decode(TestData.Read("go/mutex_01.pb.gz"), new ProfileDecoderOptions { MaxDecompressedBytes = 0 }));
+
+        Assert.Equal("decompressing profile: decompressed size exceeds the limit of 0 bytes", e.Message);
     }
 
     [Fact]

@@ -13,7 +13,7 @@ public sealed partial class GoPprofInteropTests : IDisposable
         "go/heap_03.pb.gz",
         "go/goroutine_05.pb.gz",
         "go/mutex_05.pb.gz",
-        "go/big_cpu_01.pb.gz",
+        "go/cpu_long_01.pb.gz",
         "pprof-thirdparty/parca/pkg__query__testdata__profile-with-labels.pb.gz",
         "pprof-thirdparty/google-pprof/internal__driver__testdata__go.nomappings.crash",
     ];

@@ -67,6 +67,41 @@ public sealed class CrashTests
         }
     }
 
+    [Fact]
+    public async Task Collector_AnswersEveryWriteInFlight_AndExitsCleanly_WhenStoppedWithSigterm()
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        var dataDirectory = Directory.CreateTempSubdirectory("profefe-sigterm-").FullName;
+        var port = FreePort.Next();
+        var uploads = new[] { TestData.Read("profefe/collector_cpu_1.prof") };
+        var acknowledged = new ConcurrentDictionary<string, byte[]>(StringComparer.Ordinal);
+        try
+        {
+            using (var serve = await ServeProcess.StartAsync(dataDirectory, port, cancel))
+            {
+                using var stopWriters = CancellationTokenSource.CreateLinkedTokenSource(cancel);
+                var writers = Enumerable.Range(0, Writers)
+                    .Select(w => Task.Run(() => WriteUntilStoppedAsync(serve.BaseAddress, w, uploads, acknowledged, () => 0, stopWriters.Token), cancel))
+                    .ToArray();
+                while (acknowledged.Count < 40)
+                {
+                    await Task.Delay(20, cancel);
+                }
+
+                Assert.Equal(0, serve.Terminate(TimeSpan.FromSeconds(40)));
+                await stopWriters.CancelAsync();
+                await Task.WhenAll(writers);
+            }
+
+            using var restarted = await ServeProcess.StartAsync(dataDirectory, port, cancel);
+            await VerifyAsync(restarted.BaseAddress, acknowledged, cancel);
+        }
+        finally
+        {
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
     private static async Task WriteUntilStoppedAsync(
         Uri baseAddress, int writer, byte[][] uploads, ConcurrentDictionary<string, byte[]> acknowledged, Func<int> countAttempt, CancellationToken stop)
     {

@@ -8,7 +8,8 @@ namespace Profefe.Testing;
 /// </summary>
 public static class GoPprof
 {
-    private static readonly string Home = Path.Combine(Path.GetTempPath(), "profefe-gopprof-" + Environment.ProcessId);
+    // One fixed directory, shared by every run, so Go's build cache is reused instead of littering /tmp.
+    private static readonly string Home = Path.Combine(Path.GetTempPath(), "profefe-gopprof");
 
     /// <summary>Runs <c>go tool pprof &lt;arguments&gt; &lt;file&gt;</c> and returns its standard output.</summary>
     /// <exception cref="InvalidOperationException">pprof exited with an error; the message holds its stderr.</exception>

@@ -28,6 +28,7 @@ internal static class EventPipeRound
     private const long ContentionKeyword = 0x4000;
     private const long AllocationSamplingKeyword = 0x80000000000;
     private const int BufferSizeMegabytes = 256;
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
 
     public static IReadOnlyList<EventPipeProvider> ProvidersFor(ProfileKinds kinds)
     {
@@ -79,8 +80,10 @@ internal static class EventPipeRound
         using var source = TraceLog.CreateFromEventPipeSession(session, TraceLog.EventPipeRundownConfiguration.Enable(client));
         recorder.Subscribe(source);
         var started = DateTimeOffset.UtcNow;
+        // Stopping makes the runtime flush the session into the stream: it must never run on this thread, the
+        // only reader, or a full socket would block the flush and the stop forever.
         using (new Timer(_ => StopSession(), null, settings.Duration, Timeout.InfiniteTimeSpan))
-        using (cancellationToken.Register(StopSession))
+        using (cancellationToken.Register(() => ThreadPool.UnsafeQueueUserWorkItem(_ => StopSession(), null)))
         {
             try
             {
@@ -93,7 +96,11 @@ internal static class EventPipeRound
             }
         }
 
-        StopSession();
+        if (!Task.Run(StopSession, CancellationToken.None).Wait(StopTimeout, CancellationToken.None))
+        {
+            Log.SessionStopFailed(logger, "no answer from the target");
+        }
+
         var duration = DateTimeOffset.UtcNow - started;
         var resolver = new StackResolver(source.TraceLog, settings.ProcessId, settings.InProcess);
         var profiles = recorder.Build(resolver, start, duration);

@@ -262,7 +262,7 @@ internal static class GoText
             }
 
             value *= (ulong)numberBase;
-            var next = value + (ulong)digit;
+            var next = unchecked(value + (ulong)digit);
             if (next < value)
             {
                 value = ulong.MaxValue;

@@ -402,6 +402,7 @@ internal static class LegacyMappings
             }
 
             var output = new List<byte>(line.Length);
+            var budget = (16L * line.Length) + 65536;
             var i = 0;
             while (i < line.Length)
             {
@@ -414,6 +415,12 @@ internal static class LegacyMappings
                     if (node.Children is null || !node.Children.TryGetValue(line[j], out var next))
                     {
                         break;
+                    }
+
+                    if (--budget < 0)
+                    {
+                        // Names that nearly match everywhere make the substitution quadratic (in Go too).
+                        throw LegacyProfileParser.Malformed("memory map attribute substitution too complex");
                     }
 
                     node = _nodes[next];

@@ -347,7 +347,8 @@ internal static class LegacyTextParser
                 // "same as previous thread": one more thread on the last stack.
                 if (profile.Samples.Count > 0)
                 {
-                    profile.Samples[^1].Values[0]++;
+                    var values = profile.Samples[^1].Values;
+                    values[0] = unchecked(values[0] + 1);
                 }
 
                 continue;

@@ -32,9 +32,10 @@ internal static class GzipInflater
             throw Error("gzip: invalid header");
         }
 
-        var limit = Math.Min(maxBytes, Array.MaxLength - 1L);
+        var limit = Math.Clamp(maxBytes, 0, Array.MaxLength - 1L);
         var hint = data.Length >= 18 ? BinaryPrimitives.ReadUInt32LittleEndian(data[^4..]) : 0u;
-        var initial = Math.Clamp((long)hint + 1, 4096, Math.Min(limit + 1, (data.Length * MaxDeflateRatio) + 4096));
+        var most = Math.Min(limit + 1, (data.Length * MaxDeflateRatio) + 4096);
+        var initial = Math.Clamp((long)hint + 1, Math.Min(4096, most), most);
         var buffer = ArrayPool<byte>.Shared.Rent((int)initial);
         var total = 0;
         try

@@ -16,7 +16,7 @@ namespace Profefe.Pprof.Proto;
 /// as Go's profile.ParseData does). A reference that cannot be resolved is not a wire problem: the first
 /// one is kept in <see cref="Problem"/> and reported as "malformed profile" once decoding is complete.
 /// </remarks>
-internal sealed class ProfileProtoReader
+internal sealed class ProfileProtoReader(ProfileStringPool? stringPool = null)
 {
     private string[] _strings = [];
 
@@ -256,7 +256,7 @@ internal sealed class ProfileProtoReader
             if (field == 6)
             {
                 var bytes = reader.ReadBytes();
-                strings[next++] = bytes.IsEmpty ? "" : Encoding.UTF8.GetString(bytes);
+                strings[next++] = bytes.IsEmpty ? "" : stringPool?.GetOrAdd(bytes) ?? Encoding.UTF8.GetString(bytes);
             }
             else
             {

@@ -34,6 +34,11 @@ internal ref struct ProtoReader
     public readonly int Position => _position;
 
     /// <summary>Reads a field key; field number 0 and the wire types 6 and 7 do not exist.</summary>
+    /// <remarks>
+    /// Two small departures from Go's pprof decoder, both per the protobuf spec: field 0 is an error (Go
+    /// skips it), and an unknown field in a group is skipped (Go rejects groups). Neither occurs in real
+    /// profiles; rejecting field 0 makes text and other non-proto input fail sooner.
+    /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int ReadTag(out WireType wireType)
     {

@@ -10,7 +10,8 @@ namespace Microsoft.AspNetCore.Builder;
 public static class UiEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// The web UI: pages under /ui/ (and / redirecting there) and the JSON views they read under /api/ui/.
+    /// The web UI: pages under /ui/ (and / redirecting there) and the JSON views they read under /api/ui/
+    /// (label keys and values come from /api/0/labels).
     /// Needs <see cref="ProfileQuerier"/>, <see cref="IProfileReader"/> and <see cref="CollectorOptions"/> registered.
     /// </summary>
     public static IEndpointRouteBuilder MapUiEndpoints(this IEndpointRouteBuilder endpoints)
@@ -36,8 +37,6 @@ public static class UiEndpointRouteBuilderExtensions
         var api = endpoints.MapGroup("/api/ui");
         api.MapGet("/services", static (HttpContext context, ProfileQuerier querier) =>
             UiEndpoints.GuardAsync(context, () => UiEndpoints.ServicesAsync(context, querier)));
-        api.MapGet("/labels", static (HttpContext context, ProfileQuerier querier) =>
-            UiEndpoints.GuardAsync(context, () => UiEndpoints.LabelsAsync(context, querier)));
         api.MapGet("/timeline", static (HttpContext context, ProfileQuerier querier, IProfileReader reader, IOptions<CollectorOptions> options) =>
             UiEndpoints.GuardAsync(context, () => UiEndpoints.TimelineAsync(context, querier, reader, options)));
         api.MapGet("/profile", static (HttpContext context, ProfileQuerier querier, IOptions<CollectorOptions> options) =>

@@ -20,6 +20,7 @@ internal static class UiEndpoints
 
     private const int MaxNodesLimit = 65_536;
 
+    /// <summary>Like /api/0/services, but an empty collector answers an empty list, not 404 (which browsers log as an error).</summary>
     public static async Task ServicesAsync(HttpContext context, ProfileQuerier querier)
     {
         var services = await querier.ListServicesAsync(context.RequestAborted).ConfigureAwait(false);
@@ -33,12 +34,6 @@ internal static class UiEndpoints
 
             json.WriteEndArray();
         }).ConfigureAwait(false);
-    }
-
-    public static async Task LabelsAsync(HttpContext context, ProfileQuerier querier)
-    {
-        var labels = await querier.ListLabelsAsync(UiSource.First(context.Request.Query, "service"), context.RequestAborted).ConfigureAwait(false);
-        await WriteBodyAsync(context, json => UiJson.WriteLabelValues(json, labels)).ConfigureAwait(false);
     }
 
     public static async Task TimelineAsync(HttpContext context, ProfileQuerier querier, IProfileReader reader, IOptions<CollectorOptions> options)
@@ -119,8 +114,10 @@ internal static class UiEndpoints
         var maxNodes = ParseMaxNodes(request);
         var loaded = await LoadAsync(querier, source, options, context.RequestAborted).ConfigureAwait(false);
         var sampleIndex = ResolveSampleType(loaded.Profile, UiSource.First(request, "sample_type"));
+        // The two views only read the profile, so they are built side by side.
+        var topTask = Task.Run(() => TopTableBuilder.Build(loaded.Profile, sampleIndex), context.RequestAborted);
         var flame = FlameGraphBuilder.Build(loaded.Profile, sampleIndex, maxNodes);
-        var top = TopTableBuilder.Build(loaded.Profile, sampleIndex);
+        var top = await topTask.ConfigureAwait(false);
         var download = source.DownloadPath();
         var baseUrl = BaseUrl(context);
         await WriteBodyAsync(context, json =>

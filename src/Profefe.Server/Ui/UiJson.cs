@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Profefe.Core;
-using Profefe.Core.Storage;
 using Profefe.Core.Views;
 using Profefe.Pprof;
 
@@ -100,26 +99,6 @@ internal static class UiJson
             json.WriteStartObject();
             json.WriteString("key", label.Key);
             json.WriteString("value", label.Value);
-            json.WriteEndObject();
-        }
-
-        json.WriteEndArray();
-    }
-
-    public static void WriteLabelValues(Utf8JsonWriter json, IReadOnlyList<LabelValues> labels)
-    {
-        json.WriteStartArray();
-        foreach (var label in labels)
-        {
-            json.WriteStartObject();
-            json.WriteString("key", label.Key);
-            json.WriteStartArray("values");
-            foreach (var value in label.Values)
-            {
-                json.WriteStringValue(value);
-            }
-
-            json.WriteEndArray();
             json.WriteEndObject();
         }
 

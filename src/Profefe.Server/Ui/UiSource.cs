@@ -10,13 +10,16 @@ namespace Profefe.Server.Ui;
 /// </summary>
 internal sealed record UiSource(IReadOnlyList<ProfileId> Ids, ProfileQuery? Query)
 {
-    /// <summary>Reads <c>{prefix}id</c> (repeatable, or '+'-joined) or else a query from <c>{prefix}from</c>/<c>{prefix}to</c>.</summary>
+    private static readonly char[] IdSeparators = ['+', ' ', ','];
+
+    /// <summary>Reads <c>{prefix}id</c> (repeatable, or joined by '+' or ',') or else a query from <c>{prefix}from</c>/<c>{prefix}to</c>.</summary>
     public static UiSource Parse(IQueryCollection query, string prefix)
     {
         var ids = new List<ProfileId>();
         foreach (var raw in query[prefix + "id"])
         {
-            foreach (var part in (raw ?? "").Split('+', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            // '+' joins ids as in profefe's paths; in a query string it arrives as a space.
+            foreach (var part in (raw ?? "").Split(IdSeparators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 if (!ProfileId.TryParse(part, out var id))
                 {
@@ -71,7 +74,9 @@ internal sealed record UiSource(IReadOnlyList<ProfileId> Ids, ProfileQuery? Quer
             path += "&labels=" + string.Join(',', labels);
         }
 
-        path += "&from=" + FormatTime(Query.From) + "&to=" + FormatTime(Query.To);
+        // profefe's layout has whole seconds: widen the range outward so the download finds the same profiles.
+        var to = Query.To.Ticks % TimeSpan.TicksPerSecond == 0 ? Query.To : Query.To.AddTicks(TimeSpan.TicksPerSecond - (Query.To.Ticks % TimeSpan.TicksPerSecond));
+        path += "&from=" + FormatTime(Query.From) + "&to=" + FormatTime(to);
         if (Query.Limit > 0)
         {
             path += "&limit=" + Query.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -1,5 +1,10 @@
 // A Go program for the scrape tests: it serves net/http/pprof and spends nearly all its CPU in one known
 // function, hotSpin, so the merged CPU profile's top function is predictable.
+//
+// hotSpin runs in short calls with a yield between them, so the scheduler never needs a signal to stop it:
+// the test runs this program with GODEBUG=asyncpreemptoff=1, because on a loaded machine many samples
+// otherwise land in runtime.asyncPreempt instead of the loop it interrupted. Allocation is light (but every allocation is
+// sampled) so garbage collection stops the world rarely and heap profiles still have samples.
 package main
 
 import (
@@ -9,6 +14,7 @@ import (
 	"net/http"
 	_ "net/http/pprof"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -36,7 +42,7 @@ func hotSpin(n int) uint64 {
 //
 //go:noinline
 func allocate() {
-	buf := make([]byte, 256<<10)
+	buf := make([]byte, 4<<10)
 	kept = append(kept, buf)
 	if len(kept) > 64 {
 		kept = kept[1:]
@@ -46,6 +52,7 @@ func allocate() {
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
 	flag.Parse()
+	runtime.MemProfileRate = 1
 
 	listener, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -55,16 +62,17 @@ func main() {
 
 	go func() {
 		for {
-			v := hotSpin(1 << 22)
+			v := hotSpin(1 << 16)
 			sinkMu.Lock()
 			sink += v
 			sinkMu.Unlock()
+			runtime.Gosched()
 		}
 	}()
 	go func() {
 		for {
 			allocate()
-			time.Sleep(10 * time.Millisecond)
+			time.Sleep(50 * time.Millisecond)
 		}
 	}()
 

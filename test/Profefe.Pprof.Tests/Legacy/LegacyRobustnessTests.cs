@@ -124,6 +124,27 @@ public sealed class LegacyRobustnessTests
     }
 
     [Fact]
+    public void TryParse_RejectsQuadraticAttributeNames()
+    {
+        var text = new StringBuilder("heap profile: 1: 1 [ 1: 1] @ heap_v2/524288\n1: 1 [ 1: 1] @ 0x1\nMAPPED_LIBRARIES:\n");
+        text.Append(new string('$', 30_000)).Append("b=x\n");
+        text.Append(new string('$', 30_000)).Append('\n');
+
+        var thrown = Assert.Throws<ProfileFormatException>(() => LegacyProfileParser.TryParse(Encoding.ASCII.GetBytes(text.ToString()), ProfileDecoderOptions.Default, out _));
+        Assert.Equal("parsing profile: memory map attribute substitution too complex", thrown.Message);
+    }
+
+    [Fact]
+    public void TryParse_SubstitutesEarliestAttribute_LikeGoReplacer()
+    {
+        var text = "heap profile: 1: 1 [ 1: 1] @ heap_v2/524288\n1: 1 [ 1: 1] @ 0x1001\nMAPPED_LIBRARIES:\n" +
+            "lib=/first\nlib=/second\nli=/short\n0x1000-0x2000 $lib/x.so\n";
+
+        Assert.True(LegacyProfileParser.TryParse(Encoding.ASCII.GetBytes(text), ProfileDecoderOptions.Default, out var profile));
+        Assert.Equal("/first/x.so", profile!.Mappings[0].File);
+    }
+
+    [Fact]
     public void TryParse_ReadsJavaProfile_WithHugeLines()
     {
         var text = new StringBuilder("--- contentionz 1 ---\nformat = java\nresolution = microseconds\n");

@@ -52,6 +52,12 @@ public sealed class UiBrowserTests(UiCollectorFixture collector, ChromiumFixture
         var inRange = collector.Corpus.Count(p => p.CreatedAt >= from && p.CreatedAt <= to);
         Assert.InRange(shown, Math.Max(1, inRange - 1), inRange + 1);
         Assert.StartsWith($"{shown} profiles", await page.Locator("#timeline-summary").InnerTextAsync(), StringComparison.Ordinal);
+
+        // A label filter keeps only the matching profiles and shows as a removable chip.
+        await page.GotoAsync($"{collector.BaseAddress}ui/#/explore?service=corpus&type=cpu&{CorpusRange}&labels=workload=mix");
+        await Assertions.Expect(rows).ToHaveCountAsync(collector.Corpus.Count(p => p.File.StartsWith("cpu_mix_", StringComparison.Ordinal)));
+        Assert.Equal("workload=mix", (await page.Locator(".chip").InnerTextAsync()).TrimEnd('×').Trim());
+        Assert.All(await rows.Locator("td:nth-child(5)").AllInnerTextsAsync(), labels => Assert.Equal("workload=mix", labels));
         AssertNoConsoleErrors();
     }
 

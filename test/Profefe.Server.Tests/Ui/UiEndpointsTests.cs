@@ -77,6 +77,29 @@ public sealed class UiEndpointsTests(UiCollectorFixture collector) : IClassFixtu
     }
 
     [Fact]
+    public async Task Services_ListsEveryServiceSorted()
+    {
+        using var json = await GetJsonAsync("/api/ui/services");
+
+        Assert.Equal(["big", "corpus"], json.RootElement.GetProperty("body").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
+    public async Task Profile_MergesSeveralIds()
+    {
+        var first = collector.Corpus[0];
+        var second = collector.Corpus[1];
+        var merged = UiExpectations.Merge([first.File, second.File]);
+
+        using var json = await GetJsonAsync($"/api/ui/profile?id={first.Id}+{second.Id}");
+
+        var body = json.RootElement.GetProperty("body");
+        Assert.Equal(2, body.GetProperty("profileCount").GetInt32());
+        Assert.Equal(SampleTypeIndex.Total(merged, 1), body.GetProperty("flame").GetProperty("total").GetInt64());
+        Assert.Equal($"{collector.BaseAddress}api/0/profiles/{first.Id}+{second.Id}", body.GetProperty("download").GetString());
+    }
+
+    [Fact]
     public async Task Profile_MergesWhatAQueryFinds_AndNamesTheMergeUrl()
     {
         var from = UiExpectations.Time(collector.Corpus[0].CreatedAt);

@@ -301,7 +301,7 @@ async function renderExplore(params, gen) {
   const apply = el('button', { type: 'button', class: 'primary', text: 'Apply range', onclick: () => go({ range: null, from: fromInput.value.length === 16 ? fromInput.value + ':00' : fromInput.value, to: toInput.value.length === 16 ? toInput.value + ':00' : toInput.value }) });
 
   const labels = parseLabels(params.get('labels'));
-  const known = (await api('/api/ui/labels', new URLSearchParams({ service }))) || [];
+  const known = (await api('/api/0/labels', new URLSearchParams({ service }))) || [];
   if (gen !== generation) { return; }
   const keySelect = el('select', { 'aria-label': 'Label key' }, el('option', { value: '', text: 'label…' }), known.map((l) => el('option', { value: l.key, text: l.key })));
   const valueSelect = el('select', { 'aria-label': 'Label value' });

@@ -18,10 +18,10 @@ type valueType struct {
 }
 
 type sample struct {
-	Values    []int64            `json:"values"`
-	Locations []uint64           `json:"locations"`
+	Values    []int64             `json:"values"`
+	Locations []uint64            `json:"locations"`
 	Labels    map[string][]string `json:"labels,omitempty"`
-	NumLabels map[string][]int64 `json:"numLabels,omitempty"`
+	NumLabels map[string][]int64  `json:"numLabels,omitempty"`
 }
 
 type line struct {

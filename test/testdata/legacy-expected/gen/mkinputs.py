@@ -225,3 +225,24 @@ write("cpu_le64_hugepage.prof",
       b"7f0000000000-7f0000100000 r-xp 00000000 08:02 2 /lib/x86_64-linux-gnu/libc.so.6 (deleted)\n")
 write("cpu_be64_java.prof",
       struct.pack(">13Q", 0, 3, 1, 20000, 0, 3, 1, 0x10, 0, 1, 0, 0, 0) + b"0x10 Interpreter\n")
+
+
+def padded(length):
+    line = "1: 1 [ 1: 1] @ 0x400100"
+    return line + " " * (length - len(line))
+
+
+hdr = "heap profile:    1:  1 [   1:  1] @ heap_v2/524288\n"
+write("line_65535.heap", hdr + padded(65535) + "\n")
+write("line_65536.heap", hdr + padded(65536) + "\n")
+write("line_65535_final.heap", hdr + padded(65535))
+write("line_65536_final.heap", hdr + padded(65536))
+write("heap_attr_priority.heap",
+      "heap profile:    1:  1 [   1:  1] @ heap_v2/524288\n"
+      "     1:  1 [     1:  1] @ 0x1001 0x3001\n"
+      "MAPPED_LIBRARIES:\n"
+      "li=/short\n"
+      "lib = /first\n"
+      "lib=/second\n"
+      "0x1000-0x2000 $lib/x.so\n"
+      "0x3000-0x4000 $$li$lib $li\n")
