@@ -11,7 +11,8 @@ namespace Profefe.Benchmarks;
 
 /// <summary>
 /// Ingest into the embedded store with 8 concurrent writers, with group commit (batches of up to 256 per
-/// transaction) and without it (one transaction, and one WAL sync, per profile). Each operation is one
+/// transaction) and without it (one transaction, and one WAL sync, per profile), syncing the WAL on every
+/// commit (Full) or only at checkpoints (Normal). Each operation is one
 /// ~10 KB profile, so 1 / Mean is profiles per second. The store grows across iterations, as a collector's does.
 /// </summary>
 [Config(typeof(LocalStorageBenchmarkConfig))]
@@ -29,11 +30,14 @@ public class LocalStorageWriteBenchmarks
     [Params(1, 256)]
     public int MaxBatchProfiles { get; set; }
 
+    [Params(LocalStorageSynchronous.Full, LocalStorageSynchronous.Normal)]
+    public LocalStorageSynchronous Synchronous { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
         _directory = Directory.CreateTempSubdirectory("profefe-bench-write-").FullName;
-        _storage = new LocalProfileStorage(new LocalStorageOptions { DataDirectory = _directory, MaxBatchProfiles = MaxBatchProfiles });
+        _storage = new LocalProfileStorage(new LocalStorageOptions { DataDirectory = _directory, MaxBatchProfiles = MaxBatchProfiles, Synchronous = Synchronous });
         _data = new byte[9_709];
         new Random(42).NextBytes(_data);
     }

@@ -15,6 +15,7 @@ internal sealed record LoadOptions
           --clients N           concurrent ingest clients (default 8)
           --small N             profiles stored before the first find round (default 10000)
           --large N             profiles stored before the second find round (default 100000)
+          --budget SECONDS      stop the second ingest after this long, storing fewer (default 360)
           --runs N              find and merge repetitions; the median is reported (default 5 finds, 3 merges)
         """;
 
@@ -38,6 +39,9 @@ internal sealed record LoadOptions
 
     public int WarmupRequests { get; init; } = 1_000;
 
+    /// <summary>Keeps a run on a slow or busy machine bounded: the second fill stops after this long.</summary>
+    public TimeSpan LargeIngestBudget { get; init; } = TimeSpan.FromSeconds(360);
+
     public bool Quick { get; init; }
 
     /// <exception cref="ArgumentException">an unknown option or a bad value.</exception>
@@ -57,6 +61,7 @@ internal sealed record LoadOptions
                 "--clients" => options with { Clients = Count(args, ref i, 1) },
                 "--small" => options with { SmallStore = Count(args, ref i, 1_000) },
                 "--large" => options with { LargeStore = Count(args, ref i, 5_000) },
+                "--budget" => options with { LargeIngestBudget = TimeSpan.FromSeconds(Count(args, ref i, 10)) },
                 "--runs" => Count(args, ref i, 1) is var runs ? options with { FindRuns = runs, MergeRuns = runs } : options,
                 "-h" or "--help" => throw new ArgumentException(Usage),
                 _ => throw new ArgumentException($"unknown option {name}\n{Usage}"),

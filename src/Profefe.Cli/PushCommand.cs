@@ -31,11 +31,18 @@ internal static class PushCommand
                 throw new CliUsageException("--concurrency must be between 1 and 256");
             }
 
+            var labelList = LabelArgument.ParseAll(parseResult.GetValue(labels));
+            var paths = ExpandFiles(parseResult.GetValue(files) ?? []);
+            if (paths.Count == 0)
+            {
+                throw new CliUsageException("no files to push: the directories are empty");
+            }
+
             var request = new PushRequest(
                 parseResult.GetRequiredValue(service).Trim(),
                 parseResult.GetRequiredValue(type).Trim(),
-                LabelArgument.ParseAll(parseResult.GetValue(labels)),
-                ExpandFiles(parseResult.GetValue(files) ?? []),
+                labelList,
+                paths,
                 parallelism);
             using var http = CollectorOptions.CreateHttpClient(CollectorOptions.ParseAddress(parseResult.GetValue(collector)), TimeSpan.FromMinutes(2));
             var output = parseResult.InvocationConfiguration.Output;

@@ -86,8 +86,11 @@ public static class CollectorHost
             case "LOCAL":
                 builder.Services.AddProfefeLocalStorage();
                 break;
+            case "POSTGRES":
+                builder.Services.AddProfefePostgresStorage();
+                break;
             default:
-                throw new InvalidOperationException($"unknown storage type \"{type}\" (Storage:Type); supported: local");
+                throw new InvalidOperationException($"unknown storage type \"{type}\" (Storage:Type); supported: local, postgres");
         }
 
         builder.Services.AddProfefeRetention();

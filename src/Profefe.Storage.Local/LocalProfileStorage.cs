@@ -9,8 +9,8 @@ using Profefe.Core.Storage;
 namespace Profefe.Storage.Local;
 
 /// <summary>
-/// The embedded store: one SQLite database in the data directory, in WAL mode with synchronous=FULL so
-/// every acknowledged write survives a crash. Writes go through one group-commit writer; reads use their
+/// The embedded store: one SQLite database in the data directory, in WAL mode with synchronous=FULL (by
+/// default) so every acknowledged write survives a crash. Writes go through one group-commit writer; reads use their
 /// own pooled connections, which WAL lets run beside the writer.
 /// </summary>
 public sealed class LocalProfileStorage
@@ -20,7 +20,6 @@ public sealed class LocalProfileStorage
 
     // Held for the store's lifetime so a second collector cannot open the same directory.
     private const string LockFileName = "profefe.lock";
-    private const int FullSynchronous = 2;
 
     private readonly LocalStorageOptions _options;
     private readonly ILogger _logger;
@@ -71,11 +70,11 @@ public sealed class LocalProfileStorage
             _writeConnection.Open();
             Execute(_writeConnection, """
                 PRAGMA journal_mode = WAL;
-                PRAGMA synchronous = FULL;
                 PRAGMA journal_size_limit = 67108864;
                 PRAGMA wal_autocheckpoint = 0;
                 PRAGMA temp_store = MEMORY;
                 """);
+            Execute(_writeConnection, $"PRAGMA synchronous = {(int)options.Synchronous}");
             if (options.MaxPageCount is { } maxPages)
             {
                 Execute(_writeConnection, $"PRAGMA max_page_count = {maxPages}");
@@ -85,9 +84,9 @@ public sealed class LocalProfileStorage
             // of running without the durability the collector promises.
             JournalMode = Convert.ToString(Scalar(_writeConnection, "PRAGMA journal_mode"), System.Globalization.CultureInfo.InvariantCulture) ?? "";
             Synchronous = Convert.ToInt32(Scalar(_writeConnection, "PRAGMA synchronous"), System.Globalization.CultureInfo.InvariantCulture);
-            if (!string.Equals(JournalMode, "wal", StringComparison.OrdinalIgnoreCase) || Synchronous != FullSynchronous)
+            if (!string.Equals(JournalMode, "wal", StringComparison.OrdinalIgnoreCase) || Synchronous != (int)options.Synchronous)
             {
-                throw new NotSupportedException($"the database at {DatabasePath} cannot use write-ahead logging with full sync (journal_mode={JournalMode}, synchronous={Synchronous})");
+                throw new NotSupportedException($"the database at {DatabasePath} cannot use write-ahead logging with synchronous={(int)options.Synchronous} (journal_mode={JournalMode}, synchronous={Synchronous})");
             }
 
             LocalSchema.Apply(_writeConnection);
@@ -116,7 +115,7 @@ public sealed class LocalProfileStorage
     /// <summary>The writer's journal mode as SQLite reports it ("wal").</summary>
     internal string JournalMode { get; }
 
-    /// <summary>The writer's PRAGMA synchronous (2 = FULL: the WAL is synced on every commit).</summary>
+    /// <summary>The writer's PRAGMA synchronous (2 = FULL: the WAL is synced on every commit; 1 = NORMAL).</summary>
     internal int Synchronous { get; }
 
     public Task WriteProfileAsync(ProfileMeta meta, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)

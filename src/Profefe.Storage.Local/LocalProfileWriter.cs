@@ -16,8 +16,10 @@ internal sealed class LocalProfileWriter : IDisposable
     private readonly SqliteConnection _connection;
     private readonly LocalStorageOptions _options;
     private readonly ILogger _logger;
+    // The only waiter is the writer thread's blocking wait, so waking it inline from TryWrite is safe and
+    // saves a thread-pool hop on the critical path of every idle-to-busy transition.
     private readonly Channel<WriterCommand> _commands = Channel.CreateUnbounded<WriterCommand>(
-        new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+        new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
 
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -69,8 +69,11 @@ public sealed class AgentLifecycleTests
         var options = FastOptions();
         options.CollectorAddress = new Uri($"http://127.0.0.1:{FreePort.Next()}/");
         options.QueueSize = 4;
-        options.InitialRetryDelay = TimeSpan.FromMilliseconds(5);
-        options.MaxRetryDelay = TimeSpan.FromMilliseconds(20);
+        options.MaxUploadAttempts = 10;
+
+        // Each profile is retried for seconds while rounds come every few milliseconds: the queue must overflow.
+        options.InitialRetryDelay = TimeSpan.FromMilliseconds(100);
+        options.MaxRetryDelay = TimeSpan.FromSeconds(1);
         options.StopTimeout = TimeSpan.FromSeconds(1);
 
         // The real uploader (HTTP to a closed port), with rounds that each produce a big profile quickly.

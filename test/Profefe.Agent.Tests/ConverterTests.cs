@@ -24,6 +24,16 @@ public sealed class ConverterTests
         Assert.Equal(expected, StackResolver.IsSafePointFrame(name));
     }
 
+    [Theory]
+    [InlineData("System.Threading.LowLevelLifoSemaphore.Wait", "System.Threading.PortableThreadPool+WorkerThread.WorkerThreadStart", true)]
+    [InlineData("System.Threading.LowLevelSpinWaiter.Wait", "System.Threading.LowLevelLifoSemaphore.Wait", true)]
+    [InlineData("System.Threading.LowLevelSpinWaiter.Wait", "App.Work", false)]
+    [InlineData("App.Work", "System.Threading.LowLevelLifoSemaphore.Wait", false)]
+    public void IsThreadPoolIdleSpin_RecognisesWorkersWaitingForWork(string leaf, string caller, bool expected)
+    {
+        Assert.Equal(expected, StackResolver.IsThreadPoolIdleSpin([new(1, leaf, "System.Private.CoreLib", 1), new(2, caller, "System.Private.CoreLib", 2)]));
+    }
+
     [Fact]
     public void NativeModuleMap_FindsTheFileOfAnAddress()
     {

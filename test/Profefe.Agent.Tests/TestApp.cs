@@ -50,7 +50,8 @@ internal sealed class TestApp : IDisposable
     /// <summary>Asks the program to stop the way a service manager does (SIGTERM).</summary>
     public void Terminate()
     {
-        using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        // The shell's kill builtin: no procps needed.
+        using var kill = Process.Start("sh", ["-c", "kill -TERM " + _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit();
     }
 

@@ -84,10 +84,27 @@ public sealed class PushCommandTests
         Assert.EndsWith("1 failed", result.OutputLines[^1], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Push_Fails_WhenDirectoryIsEmpty()
+    {
+        var empty = Directory.CreateTempSubdirectory("profefe-empty-").FullName;
+        try
+        {
+            var result = await CliRunner.RunAsync(["push", "-s", "x", "-t", "cpu", "--collector", "http://127.0.0.1:1", empty], TestContext.Current.CancellationToken);
+
+            Assert.Equal(1, result.ExitCode);
+            Assert.Equal("profefe push: no files to push: the directories are empty\n", result.Error);
+        }
+        finally
+        {
+            Directory.Delete(empty);
+        }
+    }
+
     [Theory]
     [InlineData(new[] { "push", "-s", "x", "-t", "cpu", "/no/such/file" }, "profefe push: no such file or directory: /no/such/file")]
-    [InlineData(new[] { "push", "-s", "x", "-t", "cpu", "-l", "novalue", "/" }, "profefe push: invalid label \"novalue\" (expected key=value)")]
-    [InlineData(new[] { "push", "-s", "x", "-t", "cpu", "-j", "0", "/" }, "profefe push: --concurrency must be between 1 and 256")]
+    [InlineData(new[] { "push", "-s", "x", "-t", "cpu", "-l", "novalue", "missing.pb.gz" }, "profefe push: invalid label \"novalue\" (expected key=value)")]
+    [InlineData(new[] { "push", "-s", "x", "-t", "cpu", "-j", "0", "missing.pb.gz" }, "profefe push: --concurrency must be between 1 and 256")]
     [InlineData(new[] { "find", "-s", "x", "--from", "yesterday" }, "profefe find: invalid time \"yesterday\"")]
     [InlineData(new[] { "find", "-s", "x", "--from", "now", "--to", "-1h" }, "profefe find: --from (")]
     [InlineData(new[] { "top", "--collector", "http://127.0.0.1:1" }, "profefe top: give either profile ids or --service")]

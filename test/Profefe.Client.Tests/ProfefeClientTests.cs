@@ -64,6 +64,28 @@ public sealed class ProfefeClientTests
     }
 
     [Fact]
+    public async Task PushProfileAsync_ThrowsTransientError_WhenCollectorTimesOut()
+    {
+        // HttpClient reports its own timeout as a cancellation the caller did not ask for.
+        var stub = new StubHandler(_ => throw new TaskCanceledException("timed out"));
+
+        var e = await Assert.ThrowsAsync<ProfefeApiException>(() => stub.CreateClient().PushProfileAsync("svc", "cpu", null, new byte[] { 1 }, cancellationToken: TestContext.Current.CancellationToken));
+
+        Assert.True(e.IsTransient);
+        Assert.Equal("the collector at http://collector.test:10100/ did not answer within 100s", e.Message);
+    }
+
+    [Fact]
+    public async Task PushProfileAsync_Cancels_WhenCallerCancels()
+    {
+        using var cancellation = new CancellationTokenSource();
+        await cancellation.CancelAsync();
+        var stub = new StubHandler(_ => throw new TaskCanceledException("cancelled"));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => stub.CreateClient().PushProfileAsync("svc", "cpu", null, new byte[] { 1 }, cancellationToken: cancellation.Token));
+    }
+
+    [Fact]
     public async Task PushProfileAsync_UsesPlainText_WhenErrorIsNotJson()
     {
         var stub = StubHandler.Json(HttpStatusCode.NotFound, "404 page not found\n", "text/plain");

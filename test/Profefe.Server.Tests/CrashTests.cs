@@ -75,13 +75,14 @@ public sealed class CrashTests
         var port = FreePort.Next();
         var uploads = new[] { TestData.Read("profefe/collector_cpu_1.prof") };
         var acknowledged = new ConcurrentDictionary<string, byte[]>(StringComparer.Ordinal);
+        var rejected = new ConcurrentBag<int>();
         try
         {
             using (var serve = await ServeProcess.StartAsync(dataDirectory, port, cancel))
             {
                 using var stopWriters = CancellationTokenSource.CreateLinkedTokenSource(cancel);
                 var writers = Enumerable.Range(0, Writers)
-                    .Select(w => Task.Run(() => WriteUntilStoppedAsync(serve.BaseAddress, w, uploads, acknowledged, () => 0, stopWriters.Token), cancel))
+                    .Select(w => Task.Run(() => WriteUntilStoppedAsync(serve.BaseAddress, w, uploads, acknowledged, () => 0, stopWriters.Token, rejected), cancel))
                     .ToArray();
                 while (acknowledged.Count < 40)
                 {
@@ -93,6 +94,8 @@ public sealed class CrashTests
                 await Task.WhenAll(writers);
             }
 
+            // A request either got its answer or never got in: none was cut off with an error.
+            Assert.Empty(rejected);
             using var restarted = await ServeProcess.StartAsync(dataDirectory, port, cancel);
             await VerifyAsync(restarted.BaseAddress, acknowledged, cancel);
         }
@@ -103,7 +106,7 @@ public sealed class CrashTests
     }
 
     private static async Task WriteUntilStoppedAsync(
-        Uri baseAddress, int writer, byte[][] uploads, ConcurrentDictionary<string, byte[]> acknowledged, Func<int> countAttempt, CancellationToken stop)
+        Uri baseAddress, int writer, byte[][] uploads, ConcurrentDictionary<string, byte[]> acknowledged, Func<int> countAttempt, CancellationToken stop, ConcurrentBag<int>? rejected = null)
     {
         using var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(10) };
         for (var i = 0; !stop.IsCancellationRequested; i++)
@@ -117,6 +120,7 @@ public sealed class CrashTests
                 using var response = await client.PostAsync($"api/0/profiles?service=crash&type=other&labels=writer={writer},seq={i}", content, stop);
                 if (!response.IsSuccessStatusCode)
                 {
+                    rejected?.Add((int)response.StatusCode);
                     continue;
                 }
 

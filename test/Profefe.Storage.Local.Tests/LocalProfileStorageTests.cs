@@ -20,9 +20,23 @@ public sealed class LocalProfileStorageTests
 
         Assert.Equal("wal", storage.JournalMode);
         Assert.Equal(2, storage.Synchronous);
+        Assert.Equal(LocalStorageSynchronous.Full, new LocalStorageOptions().Synchronous);
         using var connection = OpenRaw(storage.DatabasePath);
         Assert.Equal("wal", Scalar(connection, "PRAGMA journal_mode"));
         Assert.Equal(1L, Scalar(connection, "PRAGMA user_version"));
+    }
+
+    [Fact]
+    public async Task Open_SynchronousNormal_IsApplied()
+    {
+        await using var directory = new LocalStoreDirectory();
+        var options = directory.Options();
+        options.Synchronous = LocalStorageSynchronous.Normal;
+
+        await using var storage = new LocalProfileStorage(options);
+
+        Assert.Equal("wal", storage.JournalMode);
+        Assert.Equal(1, storage.Synchronous);
     }
 
     [Fact]

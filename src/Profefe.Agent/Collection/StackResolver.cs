@@ -8,6 +8,8 @@ namespace Profefe.Agent.Collection;
 /// </summary>
 internal sealed class StackResolver
 {
+    private const string SemaphoreWait = "System.Threading.LowLevelLifoSemaphore.Wait";
+
     // Modules whose frames mark a sample as the agent's own work when it profiles its own process.
     private static readonly string[] AgentModules =
     [
@@ -80,11 +82,11 @@ internal sealed class StackResolver
         return result;
     }
 
-    /// <summary>A thread-pool worker spinning while it waits for work.</summary>
+    /// <summary>A thread-pool worker spinning while it waits for work (in the semaphore or its spin waiter).</summary>
     internal static bool IsThreadPoolIdleSpin(ResolvedFrame[] frames) =>
-        frames.Length > 1
-        && frames[0].FunctionName == "System.Threading.LowLevelSpinWaiter.Wait"
-        && frames[1].FunctionName == "System.Threading.LowLevelLifoSemaphore.Wait";
+        frames.Length > 0
+        && (frames[0].FunctionName == SemaphoreWait
+            || (frames.Length > 1 && frames[0].FunctionName == "System.Threading.LowLevelSpinWaiter.Wait" && frames[1].FunctionName == SemaphoreWait));
 
     internal static bool IsSafePointFrame(string name) =>
         name.StartsWith("System.Threading.Thread.", StringComparison.Ordinal) && name.Contains("PollGC", StringComparison.Ordinal);

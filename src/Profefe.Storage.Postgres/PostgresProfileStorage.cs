@@ -1,0 +1,702 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using NpgsqlTypes;
+using Profefe.Core;
+using Profefe.Core.Storage;
+
+namespace Profefe.Storage.Postgres;
+
+/// <summary>
+/// The PostgreSQL store: the index every collector sharing the database reads and writes, and the profile bytes
+/// too ("PostgreSQL alone"). Stateless apart from the connection pool, so any number of collectors can use one
+/// database. The schema is created or migrated on first use, which also lets a collector start while the
+/// database is still down: requests answer 503 until it is back.
+/// </summary>
+public sealed class PostgresProfileStorage
+    : IProfileWriter, IProfileReader, IProfileRetention, IProfileStorageStatistics, IAsyncDisposable, IDisposable
+{
+    private const int MaxAttempts = 3;
+
+    private readonly PostgresStorageOptions _options;
+    private readonly ILogger _logger;
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly SemaphoreSlim _schemaLock = new(1, 1);
+    private volatile bool _schemaReady;
+
+    public PostgresProfileStorage(PostgresStorageOptions options, ILogger<PostgresProfileStorage>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Validate() is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(options));
+        }
+
+        if (!PostgresSchema.IsValidSchemaName(options.Schema))
+        {
+            throw new ArgumentException($"Storage:Postgres:Schema \"{options.Schema}\" must be a plain identifier (letters, digits, _)", nameof(options));
+        }
+
+        _options = options;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        var builder = new NpgsqlConnectionStringBuilder(options.ConnectionString)
+        {
+            SearchPath = options.Schema,
+            CommandTimeout = (int)Math.Ceiling(options.CommandTimeout.TotalSeconds),
+            Timeout = (int)Math.Ceiling(options.ConnectTimeout.TotalSeconds),
+        };
+        if (string.IsNullOrEmpty(builder.ApplicationName))
+        {
+            builder.ApplicationName = "profefe";
+        }
+
+        _dataSource = NpgsqlDataSource.Create(builder);
+    }
+
+    public string Schema => _options.Schema;
+
+    /// <summary>Creates or migrates the schema now instead of on the first request.</summary>
+    public async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        if (_schemaReady)
+        {
+            return;
+        }
+
+        await _schemaLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_schemaReady)
+            {
+                return;
+            }
+
+            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            var from = await PostgresSchema.ApplyAsync(connection, _options.Schema, cancellationToken).ConfigureAwait(false);
+            if (from != PostgresSchema.Version)
+            {
+                Log.SchemaMigrated(_logger, _options.Schema, from, PostgresSchema.Version);
+            }
+
+            Log.SchemaReady(_logger, _options.Schema, PostgresSchema.Version);
+            _schemaReady = true;
+        }
+        catch (Exception exception)
+        {
+            throw Unavailable(exception);
+        }
+        finally
+        {
+            _schemaLock.Release();
+        }
+    }
+
+    public async Task WriteProfileAsync(ProfileMeta meta, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(meta);
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var id = meta.ProfileId.ToBytes();
+        var (keys, values) = SplitLabels(meta.Labels);
+        var (distinctKeys, distinctValues) = DistinctLabels(meta.Labels);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                await using var batch = new NpgsqlBatch(connection, transaction);
+                batch.BatchCommands.Add(Command(
+                    "INSERT INTO profiles(id, service, type, created_at, stored_at, label_keys, label_values, data_size) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    id, meta.Service, (short)meta.Type, ToTicks(meta.CreatedAt), ArrivalTicks(meta), keys, values, (long)data.Length));
+                batch.BatchCommands.Add(Command("INSERT INTO profile_data(id, data) VALUES ($1, $2)", id, data));
+                if (distinctKeys.Length > 0)
+                {
+                    batch.BatchCommands.Add(Command(
+                        "INSERT INTO profile_labels(service, key, value, created_at, id, type) SELECT $1, k, v, $4, $5, $6 FROM unnest($2::text[], $3::text[]) AS t(k, v)",
+                        meta.Service, distinctKeys, distinctValues, ToTicks(meta.CreatedAt), id, (short)meta.Type));
+                }
+
+                // The counters go last so their row locks (shared by every writer of the service) are held for the
+                // shortest time; labels come sorted so concurrent writers lock them in the same order.
+                batch.BatchCommands.Add(Command(
+                    "INSERT INTO services(name, profile_count) VALUES ($1, 1) ON CONFLICT (name) DO UPDATE SET profile_count = services.profile_count + 1",
+                    meta.Service));
+                if (distinctKeys.Length > 0)
+                {
+                    batch.BatchCommands.Add(Command(
+                        "INSERT INTO label_values(service, key, value, profile_count) SELECT $1, k, v, 1 FROM unnest($2::text[], $3::text[]) AS t(k, v) "
+                        + "ON CONFLICT (service, key, value) DO UPDATE SET profile_count = label_values.profile_count + 1",
+                        meta.Service, distinctKeys, distinctValues));
+                }
+
+                await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (PostgresException exception) when (exception.SqlState == PostgresErrors.UniqueViolation && exception.TableName == "profiles")
+            {
+                throw new InvalidOperationException($"profile {meta.ProfileId} is already stored", exception);
+            }
+            catch (Exception exception) when (attempt < MaxAttempts && PostgresErrors.IsRetryable(exception))
+            {
+                Log.TransactionRetried(_logger, ((PostgresException)exception).SqlState);
+            }
+            catch (Exception exception)
+            {
+                throw Unavailable(exception);
+            }
+        }
+    }
+
+    public async Task<int> DeleteProfilesCreatedBeforeAsync(DateTime cutoff, CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var cutoffTicks = ToTicks(cutoff);
+        var total = 0;
+        while (true)
+        {
+            var deleted = await DeleteBatchAsync(cutoffTicks, cancellationToken).ConfigureAwait(false);
+            total += deleted;
+            if (deleted > 0)
+            {
+                Log.RetentionBatchDeleted(_logger, deleted, cutoff);
+            }
+
+            if (deleted < _options.RetentionBatchProfiles)
+            {
+                return total;
+            }
+        }
+    }
+
+    public async Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(ProfileQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            await using var command = await BuildFindAsync(connection, query, cancellationToken).ConfigureAwait(false);
+            var metas = new List<ProfileMeta>();
+            if (command is null)
+            {
+                return metas;
+            }
+
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    metas.Add(new ProfileMeta(
+                        ProfileId.FromBytes(reader.GetFieldValue<byte[]>(0)),
+                        (ProfileType)reader.GetInt16(1),
+                        query.Service,
+                        JoinLabels(reader.GetFieldValue<string[]>(3), reader.GetFieldValue<string[]>(4)),
+                        FromTicks(reader.GetInt64(2))));
+                }
+            }
+
+            if (query.Limit > 0)
+            {
+                metas.Reverse();
+            }
+
+            return metas;
+        }
+        catch (Exception exception)
+        {
+            throw Unavailable(exception);
+        }
+    }
+
+    public async IAsyncEnumerable<StoredProfile> ListProfilesAsync(
+        IReadOnlyList<ProfileId> ids,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Count == 0)
+        {
+            yield break;
+        }
+
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        // Fetched a few at a time: a 1,000-profile merge never holds every profile's bytes at once.
+        for (var start = 0; start < ids.Count; start += _options.ReadBatchProfiles)
+        {
+            var count = Math.Min(_options.ReadBatchProfiles, ids.Count - start);
+            var found = await ReadChunkAsync(ids, start, count, cancellationToken).ConfigureAwait(false);
+            for (var i = start; i < start + count; i++)
+            {
+                if (found.TryGetValue(ids[i], out var profile))
+                {
+                    yield return profile;
+                }
+            }
+        }
+    }
+
+    public async Task<IReadOnlyList<string>> ListServicesAsync(CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var command = _dataSource.CreateCommand("SELECT name FROM services WHERE profile_count > 0");
+            var services = new List<string>();
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    services.Add(reader.GetString(0));
+                }
+            }
+
+            services.Sort(StringComparer.Ordinal);
+            return services;
+        }
+        catch (Exception exception)
+        {
+            throw Unavailable(exception);
+        }
+    }
+
+    public async Task<IReadOnlyList<LabelValues>> ListLabelsAsync(string? service, CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var command = service is null
+                ? _dataSource.CreateCommand("SELECT DISTINCT key, value FROM label_values WHERE profile_count > 0")
+                : Command(_dataSource, "SELECT key, value FROM label_values WHERE service = $1 AND profile_count > 0", service);
+            var byKey = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var key = reader.GetString(0);
+                    if (!byKey.TryGetValue(key, out var values))
+                    {
+                        values = new SortedSet<string>(StringComparer.Ordinal);
+                        byKey.Add(key, values);
+                    }
+
+                    values.Add(reader.GetString(1));
+                }
+            }
+
+            var result = new List<LabelValues>(byKey.Count);
+            foreach (var (key, values) in byKey)
+            {
+                result.Add(new LabelValues(key, [.. values]));
+            }
+
+            return result;
+        }
+        catch (Exception exception)
+        {
+            throw Unavailable(exception);
+        }
+    }
+
+    public async Task<ProfileStorageStatistics> GetStatisticsAsync(CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var command = Command(_dataSource, """
+                SELECT (SELECT coalesce(sum(profile_count), 0)::bigint FROM services),
+                       (SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint
+                        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                        WHERE n.nspname = $1 AND c.relkind = 'r')
+                """, _options.Schema);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            return new ProfileStorageStatistics(reader.GetInt64(0), reader.GetInt64(1));
+        }
+        catch (Exception exception)
+        {
+            throw Unavailable(exception);
+        }
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _schemaLock.Dispose();
+        return _dataSource.DisposeAsync();
+    }
+
+    public void Dispose()
+    {
+        _schemaLock.Dispose();
+        _dataSource.Dispose();
+    }
+
+    internal static long ToTicks(DateTime time) => time.Kind switch
+    {
+        DateTimeKind.Local => time.ToUniversalTime().Ticks,
+        _ => time.Ticks,
+    };
+
+    internal static DateTime FromTicks(long ticks) => new(ticks, DateTimeKind.Utc);
+
+    /// <summary>
+    /// When the profile arrived, which retention goes by (profefe's TTL counts from the write). The id carries
+    /// the arrival in whole seconds; a CreatedAt inside that same second is the collector's own stamp (agents
+    /// that send no time get "now"), so it gives the sub-second part. An agent's own, older time does not.
+    /// </summary>
+    internal static long ArrivalTicks(ProfileMeta meta)
+    {
+        var arrival = meta.ProfileId.Timestamp.Ticks;
+        var created = ToTicks(meta.CreatedAt);
+        return created >= arrival && created < arrival + TimeSpan.TicksPerSecond ? created : arrival;
+    }
+
+    private async Task<int> DeleteBatchAsync(long cutoffTicks, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                var ids = new List<byte[]>();
+                var serviceCounts = new SortedDictionary<string, long>(StringComparer.Ordinal);
+                var labelCounts = new SortedDictionary<(string Service, string Key, string Value), long>(LabelKeyComparer.Instance);
+                // SKIP LOCKED: collectors running retention at the same time take different profiles.
+                await using (var select = Command(connection, transaction,
+                    "SELECT id, service, label_keys, label_values FROM profiles WHERE stored_at < $1 ORDER BY stored_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+                    cutoffTicks, _options.RetentionBatchProfiles))
+                await using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        ids.Add(reader.GetFieldValue<byte[]>(0));
+                        var service = reader.GetString(1);
+                        serviceCounts[service] = serviceCounts.GetValueOrDefault(service) + 1;
+                        var keys = reader.GetFieldValue<string[]>(2);
+                        var values = reader.GetFieldValue<string[]>(3);
+                        var seen = new HashSet<(string, string)>();
+                        for (var i = 0; i < keys.Length; i++)
+                        {
+                            if (seen.Add((keys[i], values[i])))
+                            {
+                                var label = (service, keys[i], values[i]);
+                                labelCounts[label] = labelCounts.GetValueOrDefault(label) + 1;
+                            }
+                        }
+                    }
+                }
+
+                if (ids.Count == 0)
+                {
+                    return 0;
+                }
+
+                await using var batch = new NpgsqlBatch(connection, transaction);
+                // Cascades to profile_labels and profile_data.
+                batch.BatchCommands.Add(Command("DELETE FROM profiles WHERE id = ANY($1)", (object)ids.ToArray()));
+                // One statement per counter row, in a fixed order, so concurrent retention passes cannot deadlock.
+                foreach (var (service, count) in serviceCounts)
+                {
+                    batch.BatchCommands.Add(Command("UPDATE services SET profile_count = profile_count - $2 WHERE name = $1", service, count));
+                }
+
+                foreach (var ((service, key, value), count) in labelCounts)
+                {
+                    batch.BatchCommands.Add(Command(
+                        "UPDATE label_values SET profile_count = profile_count - $4 WHERE service = $1 AND key = $2 AND value = $3",
+                        service, key, value, count));
+                }
+
+                batch.BatchCommands.Add(Command("DELETE FROM services WHERE name = ANY($1) AND profile_count <= 0", (object)serviceCounts.Keys.ToArray()));
+                batch.BatchCommands.Add(Command(
+                    "DELETE FROM label_values WHERE (service, key, value) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[])) AND profile_count <= 0",
+                    labelCounts.Keys.Select(static l => l.Service).ToArray(),
+                    labelCounts.Keys.Select(static l => l.Key).ToArray(),
+                    labelCounts.Keys.Select(static l => l.Value).ToArray()));
+                await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return ids.Count;
+            }
+            catch (Exception exception) when (attempt < MaxAttempts && PostgresErrors.IsRetryable(exception))
+            {
+                Log.TransactionRetried(_logger, ((PostgresException)exception).SqlState);
+            }
+            catch (Exception exception)
+            {
+                throw Unavailable(exception);
+            }
+        }
+    }
+
+    private async Task<Dictionary<ProfileId, StoredProfile>> ReadChunkAsync(IReadOnlyList<ProfileId> ids, int start, int count, CancellationToken cancellationToken)
+    {
+        var wanted = new byte[count][];
+        for (var i = 0; i < count; i++)
+        {
+            wanted[i] = ids[start + i].ToBytes();
+        }
+
+        try
+        {
+            await using var command = Command(_dataSource, """
+                SELECT p.id, p.service, p.type, p.created_at, p.label_keys, p.label_values, d.data
+                FROM profiles p JOIN profile_data d ON d.id = p.id
+                WHERE p.id = ANY($1)
+                """, (object)wanted);
+            var found = new Dictionary<ProfileId, StoredProfile>(count);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var meta = new ProfileMeta(
+                    ProfileId.FromBytes(reader.GetFieldValue<byte[]>(0)),
+                    (ProfileType)reader.GetInt16(2),
+                    reader.GetString(1),
+                    JoinLabels(reader.GetFieldValue<string[]>(4), reader.GetFieldValue<string[]>(5)),
+                    FromTicks(reader.GetInt64(3)));
+                found[meta.ProfileId] = new StoredProfile(meta, reader.GetFieldValue<byte[]>(6));
+            }
+
+            return found;
+        }
+        catch (Exception exception)
+        {
+            throw Unavailable(exception);
+        }
+    }
+
+    /// <summary>The find as one statement, or null when it cannot match anything.</summary>
+    private static async Task<NpgsqlCommand?> BuildFindAsync(NpgsqlConnection connection, ProfileQuery query, CancellationToken cancellationToken)
+    {
+        var from = ToTicks(query.From);
+        var to = ToTicks(query.To);
+        if (from > to)
+        {
+            return null;
+        }
+
+        List<Label>? labels = null;
+        if (query.Labels.Count > 0)
+        {
+            labels = await OrderBySelectivityAsync(connection, query.Service, query.Labels, cancellationToken).ConfigureAwait(false);
+            if (labels is null)
+            {
+                return null;
+            }
+        }
+
+        var command = new NpgsqlCommand { Connection = connection };
+        command.Parameters.Add(new NpgsqlParameter<string>("service", query.Service));
+        command.Parameters.Add(new NpgsqlParameter<long>("from", from));
+        command.Parameters.Add(new NpgsqlParameter<long>("to", to));
+        command.Parameters.Add(new NpgsqlParameter<short>("type", (short)(query.Type ?? ProfileType.Unknown)));
+
+        // Newest first when only the most recent are wanted, so the scan stops after Limit rows.
+        var direction = query.Limit > 0 ? "DESC" : "ASC";
+        var sql = new StringBuilder();
+        if (labels is null)
+        {
+            sql.Append("SELECT id, type, created_at, label_keys, label_values FROM profiles WHERE service = @service");
+            if (query.Type is not null)
+            {
+                sql.Append(" AND type = @type");
+            }
+
+            sql.Append(" AND created_at BETWEEN @from AND @to ORDER BY created_at ").Append(direction).Append(", id ").Append(direction);
+        }
+        else
+        {
+            // The rarest label drives a range scan of (service, key, value, created_at, id); every further label
+            // is a point lookup on the same primary key, so no unrelated profile is read.
+            sql.Append("SELECT p.id, p.type, p.created_at, p.label_keys, p.label_values FROM profile_labels l0");
+            for (var i = 1; i < labels.Count; i++)
+            {
+                sql.Append(" JOIN profile_labels l").Append(i).Append(" ON l").Append(i).Append(".service = @service AND l").Append(i)
+                    .Append(".key = @k").Append(i).Append(" AND l").Append(i).Append(".value = @v").Append(i)
+                    .Append(" AND l").Append(i).Append(".created_at = l0.created_at AND l").Append(i).Append(".id = l0.id");
+            }
+
+            sql.Append(" JOIN profiles p ON p.id = l0.id WHERE l0.service = @service AND l0.key = @k0 AND l0.value = @v0 AND l0.created_at BETWEEN @from AND @to");
+            if (query.Type is not null)
+            {
+                sql.Append(" AND l0.type = @type");
+            }
+
+            for (var i = 0; i < labels.Count; i++)
+            {
+                command.Parameters.Add(new NpgsqlParameter<string>("k" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), labels[i].Key));
+                command.Parameters.Add(new NpgsqlParameter<string>("v" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), labels[i].Value));
+            }
+
+            sql.Append(" ORDER BY l0.created_at ").Append(direction).Append(", l0.id ").Append(direction);
+        }
+
+        if (query.Limit > 0)
+        {
+            sql.Append(" LIMIT @limit");
+            command.Parameters.Add(new NpgsqlParameter<int>("limit", query.Limit));
+        }
+
+        command.CommandText = sql.ToString();
+        return command;
+    }
+
+    /// <summary>The distinct labels asked for, rarest first; null when one of them is on no profile of the service.</summary>
+    private static async Task<List<Label>?> OrderBySelectivityAsync(NpgsqlConnection connection, string service, IReadOnlyList<Label> labels, CancellationToken cancellationToken)
+    {
+        var distinct = new List<Label>(labels.Count);
+        foreach (var label in labels)
+        {
+            if (!distinct.Contains(label))
+            {
+                distinct.Add(label);
+            }
+        }
+
+        await using var command = Command(connection, null,
+            "SELECT key, value, profile_count FROM label_values WHERE service = $1 AND (key, value) IN (SELECT * FROM unnest($2::text[], $3::text[])) AND profile_count > 0",
+            service, distinct.ConvertAll(static l => l.Key).ToArray(), distinct.ConvertAll(static l => l.Value).ToArray());
+        var counts = new Dictionary<Label, long>(distinct.Count);
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                counts[new Label(reader.GetString(0), reader.GetString(1))] = reader.GetInt64(2);
+            }
+        }
+
+        if (counts.Count < distinct.Count)
+        {
+            return null;
+        }
+
+        distinct.Sort((a, b) => counts[a].CompareTo(counts[b]));
+        return distinct;
+    }
+
+    private static (string[] Keys, string[] Values) SplitLabels(IReadOnlyList<Label> labels)
+    {
+        var keys = new string[labels.Count];
+        var values = new string[labels.Count];
+        for (var i = 0; i < labels.Count; i++)
+        {
+            keys[i] = labels[i].Key;
+            values[i] = labels[i].Value;
+        }
+
+        return (keys, values);
+    }
+
+    /// <summary>Each distinct label once, sorted ordinally: the order every writer locks label counters in.</summary>
+    private static (string[] Keys, string[] Values) DistinctLabels(IReadOnlyList<Label> labels)
+    {
+        var set = new SortedSet<(string Key, string Value)>(Comparer<(string Key, string Value)>.Create(static (a, b) =>
+        {
+            var key = string.CompareOrdinal(a.Key, b.Key);
+            return key != 0 ? key : string.CompareOrdinal(a.Value, b.Value);
+        }));
+        foreach (var label in labels)
+        {
+            set.Add((label.Key, label.Value));
+        }
+
+        var keys = new string[set.Count];
+        var values = new string[set.Count];
+        var i = 0;
+        foreach (var (key, value) in set)
+        {
+            keys[i] = key;
+            values[i] = value;
+            i++;
+        }
+
+        return (keys, values);
+    }
+
+    private static Label[] JoinLabels(string[] keys, string[] values)
+    {
+        var labels = new Label[keys.Length];
+        for (var i = 0; i < keys.Length; i++)
+        {
+            labels[i] = new Label(keys[i], values[i]);
+        }
+
+        return labels;
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, params object[] parameters)
+    {
+        var command = new NpgsqlBatchCommand(sql);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(Parameter(parameter));
+        }
+
+        return command;
+    }
+
+    private static NpgsqlCommand Command(NpgsqlDataSource dataSource, string sql, params object[] parameters)
+    {
+        var command = dataSource.CreateCommand(sql);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(Parameter(parameter));
+        }
+
+        return command;
+    }
+
+    private static NpgsqlCommand Command(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, params object[] parameters)
+    {
+        var command = new NpgsqlCommand(sql, connection, transaction);
+        foreach (var parameter in parameters)
+        {
+            command.Parameters.Add(Parameter(parameter));
+        }
+
+        return command;
+    }
+
+    private static NpgsqlParameter Parameter(object value) => value switch
+    {
+        ReadOnlyMemory<byte> bytes => new NpgsqlParameter<ReadOnlyMemory<byte>> { TypedValue = bytes, NpgsqlDbType = NpgsqlDbType.Bytea },
+        byte[] bytes => new NpgsqlParameter<byte[]> { TypedValue = bytes, NpgsqlDbType = NpgsqlDbType.Bytea },
+        byte[][] ids => new NpgsqlParameter<byte[][]> { TypedValue = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea },
+        string[] texts => new NpgsqlParameter<string[]> { TypedValue = texts, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text },
+        _ => new NpgsqlParameter { Value = value },
+    };
+
+    private StorageUnavailableException Unavailable(Exception exception)
+    {
+        var mapped = PostgresErrors.ToStorageException(exception);
+        if (mapped is StorageUnavailableException unavailable)
+        {
+            if (!ReferenceEquals(mapped, exception))
+            {
+                Log.Unavailable(_logger, unavailable.Message, exception);
+            }
+
+            return unavailable;
+        }
+
+        // Not a dependency failure (cancellation, a bug): let it through unchanged.
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(mapped);
+        throw mapped;
+    }
+
+    private sealed class LabelKeyComparer : IComparer<(string Service, string Key, string Value)>
+    {
+        public static readonly LabelKeyComparer Instance = new();
+
+        public int Compare((string Service, string Key, string Value) x, (string Service, string Key, string Value) y)
+        {
+            var result = string.CompareOrdinal(x.Service, y.Service);
+            if (result == 0)
+            {
+                result = string.CompareOrdinal(x.Key, y.Key);
+            }
+
+            return result != 0 ? result : string.CompareOrdinal(x.Value, y.Value);
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using Profefe.Testing.Servers;
+
+[assembly: AssemblyFixture(typeof(PostgresServerFixture))]

@@ -1,0 +1,42 @@
+using Profefe.Testing.Servers;
+using Profefe.Testing.Storage;
+
+namespace Profefe.Storage.Postgres.Tests;
+
+public sealed class PostgresProfileStorageContractTests(PostgresServerFixture fixture) : ProfileStorageContractTests
+{
+    protected override async Task<ProfileStorageUnderTest> OpenAsync()
+    {
+        var schema = new PostgresTestSchema(fixture.Require());
+        // A small retention batch makes the retention facts cross batch boundaries.
+        var storage = new PostgresProfileStorage(schema.Options(retentionBatch: 100));
+        await storage.InitializeAsync(TestContext.Current.CancellationToken);
+        return UnderTest(storage, schema);
+    }
+
+    protected override async Task<ProfileStorageUnderTest> ReopenAsync(ProfileStorageUnderTest storage)
+    {
+        var previous = (PostgresProfileStorage)storage.Writer;
+        var options = ((StoreOwner)storage.Owner!).Schema.Options(retentionBatch: 100);
+        await previous.DisposeAsync();
+        var reopened = new PostgresProfileStorage(options);
+        return UnderTest(reopened, null);
+    }
+
+    private static ProfileStorageUnderTest UnderTest(PostgresProfileStorage storage, PostgresTestSchema? schema) =>
+        new(storage, storage, storage, new StoreOwner(storage, schema));
+
+    private sealed class StoreOwner(PostgresProfileStorage storage, PostgresTestSchema? schema) : IAsyncDisposable
+    {
+        public PostgresTestSchema Schema => schema ?? throw new InvalidOperationException("only the first store owns the schema");
+
+        public async ValueTask DisposeAsync()
+        {
+            await storage.DisposeAsync();
+            if (schema is not null)
+            {
+                await schema.DisposeAsync();
+            }
+        }
+    }
+}
