@@ -6,7 +6,6 @@ namespace Profefe.LoadDriver;
 /// The pushed profile. The collector takes created_at from the profile's own time_nanos when it is set,
 /// which would give all pushes the same time; the body therefore drops that one field (and is gzipped
 /// again), so that each push's created_at query parameter decides and time ranges select known counts.
-/// Fastest compression is what ProfileEncoder (and so the .NET agent) uses, and comes closest to Go's size.
 /// </summary>
 internal sealed record BenchProfile(byte[] Original, byte[] Body)
 {
@@ -21,24 +20,43 @@ internal sealed record BenchProfile(byte[] Original, byte[] Body)
             gzip.CopyTo(inflated);
         }
 
-        var proto = inflated.ToArray();
-        using var output = new MemoryStream();
-        using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
+        var proto = StripTimeNanos(inflated.ToArray());
+
+        // The pushed size should stay that of the measured file: take the zlib level that comes closest.
+        byte[] body = [];
+        for (var level = 1; level <= 9; level++)
         {
-            var position = 0;
-            while (position < proto.Length)
+            using var output = new MemoryStream();
+            using (var gzip = new GZipStream(output, new ZLibCompressionOptions { CompressionLevel = level }, leaveOpen: true))
             {
-                var start = position;
-                var tag = ReadVarint(proto, ref position);
-                SkipValue(proto, ref position, (int)(tag & 7));
-                if ((int)(tag >> 3) != TimeNanosField)
-                {
-                    gzip.Write(proto, start, position - start);
-                }
+                gzip.Write(proto);
+            }
+
+            if (body.Length == 0 || Math.Abs(output.Length - original.Length) < Math.Abs(body.Length - original.Length))
+            {
+                body = output.ToArray();
             }
         }
 
-        return new BenchProfile(original, output.ToArray());
+        return new BenchProfile(original, body);
+    }
+
+    private static byte[] StripTimeNanos(byte[] proto)
+    {
+        using var output = new MemoryStream(proto.Length);
+        var position = 0;
+        while (position < proto.Length)
+        {
+            var start = position;
+            var tag = ReadVarint(proto, ref position);
+            SkipValue(proto, ref position, (int)(tag & 7));
+            if ((int)(tag >> 3) != TimeNanosField)
+            {
+                output.Write(proto, start, position - start);
+            }
+        }
+
+        return output.ToArray();
     }
 
     private static void SkipValue(byte[] proto, ref int position, int wireType)

@@ -43,6 +43,9 @@ internal sealed class CollectorProcess : IAsyncDisposable
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start dotnet");
+
+        // A driver stopped by Ctrl+C or SIGTERM must not leave its collector running.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => KillQuietly(process);
         var collector = new CollectorProcess(process, new Uri($"http://{address}/"), logPath);
         try
         {
@@ -165,6 +168,18 @@ internal sealed class CollectorProcess : IAsyncDisposable
 
         var lines = File.ReadAllLines(_logPath);
         return string.Join(Environment.NewLine, lines[Math.Max(0, lines.Length - 15)..]);
+    }
+
+    private static void KillQuietly(Process process)
+    {
+        try
+        {
+            process.Kill();
+        }
+        catch (InvalidOperationException)
+        {
+            // Already exited (or disposed after a clean stop).
+        }
     }
 
     private static int FreePort()

@@ -90,8 +90,8 @@ public sealed class LocalProfileStorage
             }
 
             LocalSchema.Apply(_writeConnection);
-            _checkpointer = new WalCheckpointer(_readConnectionString, DatabasePath, _logger);
-            _writer = new LocalProfileWriter(_writeConnection, _checkpointer, options, _logger);
+            _checkpointer = new WalCheckpointer(_readConnectionString, _logger);
+            _writer = new LocalProfileWriter(_writeConnection, _checkpointer, DatabasePath + "-wal", options, _logger);
         }
         catch (Exception exception)
         {

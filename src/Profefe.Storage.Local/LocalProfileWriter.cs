@@ -42,12 +42,14 @@ internal sealed class LocalProfileWriter : IDisposable
     private readonly SqliteCommand _deleteProfile;
 
     private readonly WalCheckpointer _checkpointer;
+    private readonly string _walPath;
     private long _bytesSinceCheckpoint;
 
-    public LocalProfileWriter(SqliteConnection connection, WalCheckpointer checkpointer, LocalStorageOptions options, ILogger logger)
+    public LocalProfileWriter(SqliteConnection connection, WalCheckpointer checkpointer, string walPath, LocalStorageOptions options, ILogger logger)
     {
         _connection = connection;
         _checkpointer = checkpointer;
+        _walPath = walPath;
         _options = options;
         _logger = logger;
         _insertProfile = Prepare(
@@ -274,7 +276,7 @@ internal sealed class LocalProfileWriter : IDisposable
             if (_bytesSinceCheckpoint >= WalCheckpointer.SignalEveryBytes)
             {
                 _bytesSinceCheckpoint = 0;
-                _checkpointer.Request();
+                BoundWal();
             }
         }
         catch
@@ -282,6 +284,24 @@ internal sealed class LocalProfileWriter : IDisposable
             // Ids of services created in the rolled-back transaction do not exist.
             _serviceIds.Clear();
             throw;
+        }
+    }
+
+    /// <summary>Lets the background checkpointer catch up, and empties the log here when it could not.</summary>
+    private void BoundWal()
+    {
+        _checkpointer.Request();
+        try
+        {
+            if (new FileInfo(_walPath).Length > WalCheckpointer.MaxWalBytes)
+            {
+                WalCheckpointer.Truncate(_connection);
+            }
+        }
+        catch (Exception exception) when (exception is SqliteException or IOException)
+        {
+            // Only the log's size is at stake; the next attempt comes a few megabytes later.
+            Log.CheckpointFailed(_logger, exception);
         }
     }
 

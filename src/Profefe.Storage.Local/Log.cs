@@ -16,7 +16,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 2003, Level = LogLevel.Information, Message = "Closed local store {Path}")]
     public static partial void StoreClosed(ILogger logger, string path);
 
-    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Local store could not checkpoint its write-ahead log on close")]
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Local store could not checkpoint its write-ahead log")]
     public static partial void CheckpointFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "Local store could not delete old profiles")]

@@ -6,25 +6,23 @@ namespace Profefe.Storage.Local;
 /// <summary>
 /// Copies the write-ahead log into the database on its own thread and connection. SQLite would otherwise
 /// checkpoint inside a commit every ~4 MB, making that commit (and every write waiting on it) pay for
-/// writing and syncing megabytes: measured as p99 write latencies of 25-40 ms instead of ~1 ms.
-/// A passive checkpoint runs beside the writer; only when the log still grows past
-/// <see cref="MaxWalBytes"/> does a truncating checkpoint briefly hold writers back to bound its size.
+/// writing and syncing megabytes of database pages.
+/// A passive checkpoint runs beside the writer. It cannot shrink a log that the writer keeps appending to,
+/// so the writer itself truncates the log when it passes <see cref="MaxWalBytes"/> (see LocalProfileWriter).
 /// </summary>
 internal sealed class WalCheckpointer : IDisposable
 {
     public const long SignalEveryBytes = 4L * 1024 * 1024;
-    private const long MaxWalBytes = 64L * 1024 * 1024;
+    public const long MaxWalBytes = 64L * 1024 * 1024;
 
     private readonly SqliteConnection _connection;
-    private readonly string _walPath;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _signal = new(0, 1);
     private readonly Thread _thread;
     private volatile bool _stopping;
 
-    public WalCheckpointer(string connectionString, string databasePath, ILogger logger)
+    public WalCheckpointer(string connectionString, ILogger logger)
     {
-        _walPath = databasePath + "-wal";
         _logger = logger;
         _connection = new SqliteConnection(connectionString);
         _connection.Open();
@@ -70,10 +68,6 @@ internal sealed class WalCheckpointer : IDisposable
             try
             {
                 Checkpoint("PASSIVE");
-                if (File.Exists(_walPath) && new FileInfo(_walPath).Length > MaxWalBytes)
-                {
-                    Checkpoint("TRUNCATE");
-                }
             }
             catch (SqliteException exception)
             {
@@ -87,6 +81,17 @@ internal sealed class WalCheckpointer : IDisposable
     {
         using var command = _connection.CreateCommand();
         command.CommandText = $"PRAGMA wal_checkpoint({mode})";
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// Checkpoints everything and empties the log. Called by the writer between transactions: as the only
+    /// writer it cannot be starved by itself, which a checkpoint from another connection would be under load.
+    /// </summary>
+    public static void Truncate(SqliteConnection writer)
+    {
+        using var command = writer.CreateCommand();
+        command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
         command.ExecuteNonQuery();
     }
 }

@@ -154,6 +154,26 @@ public sealed class LocalProfileStorageTests
     }
 
     [Fact]
+    public async Task WriteProfile_SustainedLoad_KeepsTheWriteAheadLogBounded()
+    {
+        await using var directory = new LocalStoreDirectory();
+        await using var storage = new LocalProfileStorage(directory.Options());
+        var data = new byte[1024 * 1024];
+        var walPath = storage.DatabasePath + "-wal";
+        long largest = 0;
+
+        for (var i = 0; i < 100; i++)
+        {
+            await storage.WriteProfileAsync(Meta("svc", BaseTime.AddSeconds(i)), data, Token);
+            largest = Math.Max(largest, new FileInfo(walPath).Length);
+        }
+
+        // 100 MB written; the log is emptied once it passes 64 MB, give or take one commit's pages.
+        Assert.InRange(largest, 1, 72L * 1024 * 1024);
+        Assert.Equal(100, (await storage.GetStatisticsAsync(Token)).ProfileCount);
+    }
+
+    [Fact]
     public async Task GetStatistics_CountsProfilesAndBytesOnDisk()
     {
         await using var directory = new LocalStoreDirectory();

@@ -25,15 +25,16 @@ internal sealed class RequestBody : IDisposable
     public static async Task<RequestBody> ReadAsync(HttpContext context, long maxBytes)
     {
         var request = context.Request;
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+        {
+            // Our own checks give the JSON answer. Lifting Kestrel's limit also lets it drain the rest of a
+            // refused body after the 413, so the client reads the answer instead of a reset connection.
+            sizeFeature.MaxRequestBodySize = null;
+        }
+
         if (request.ContentLength > maxBytes)
         {
             throw TooLarge(context);
-        }
-
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
-        {
-            // Our own check below gives the JSON answer; Kestrel's limit only has to stay out of its way.
-            sizeFeature.MaxRequestBodySize = null;
         }
 
         var limit = (int)Math.Min(maxBytes, Array.MaxLength - 1);
