@@ -159,7 +159,8 @@ internal sealed class CollectorWorkload : IDisposable
             bytes = body.Length;
         }
 
-        return (QueryResult.Of(timings[..1], matched, bytes, path), QueryResult.Of(timings[1..], matched, bytes, path));
+        var cold = QueryResult.Of(timings[..1], matched, bytes, path);
+        return (cold, runs == 0 ? cold : QueryResult.Of(timings[1..], matched, bytes, path));
     }
 
     public void Dispose() => _http.Dispose();

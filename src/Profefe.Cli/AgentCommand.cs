@@ -35,7 +35,7 @@ internal static class AgentCommand
             DefaultValueFactory = _ => "cpu,heap,mutex",
         };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log every round and push, not only problems" };
-        var collector = CollectorOptions.CreateCollectorOption();
+        var collector = CollectorConnection.CreateCollectorOption();
         command.Options.Add(pid);
         command.Options.Add(processName);
         command.Options.Add(service);
@@ -56,7 +56,7 @@ internal static class AgentCommand
 
             var options = new ProfefeAgentOptions
             {
-                CollectorAddress = CollectorOptions.ParseAddress(parseResult.GetValue(collector)),
+                CollectorAddress = CollectorConnection.ParseAddress(parseResult.GetValue(collector)),
                 Service = parseResult.GetRequiredValue(service).Trim(),
                 Tick = ParseDuration("--tick", parseResult.GetValue(tick)),
                 CpuDuration = ParseDuration("--duration", parseResult.GetValue(duration)),

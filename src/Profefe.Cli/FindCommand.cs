@@ -16,7 +16,7 @@ internal static class FindCommand
     {
         var clock = timeProvider ?? TimeProvider.System;
         var command = new Command("find", "Find stored profiles of a service in a time range");
-        var collector = CollectorOptions.CreateCollectorOption();
+        var collector = CollectorConnection.CreateCollectorOption();
         var query = new QueryOptions(command, serviceRequired: true, typeRequired: false);
         var json = new Option<bool>("--json") { Description = "Print the profiles as JSON instead of a table" };
         command.Options.Add(json);
@@ -24,8 +24,8 @@ internal static class FindCommand
         CommandActions.SetAction(command, async (parseResult, cancellationToken) =>
         {
             var filter = query.ReadFilter(parseResult, clock.GetUtcNow());
-            using var http = CollectorOptions.CreateHttpClient(CollectorOptions.ParseAddress(parseResult.GetValue(collector)), TimeSpan.FromSeconds(60));
-            var profiles = await CollectorOptions.CreateClient(http).FindProfilesAsync(filter, cancellationToken).ConfigureAwait(false);
+            using var http = CollectorConnection.CreateHttpClient(CollectorConnection.ParseAddress(parseResult.GetValue(collector)), TimeSpan.FromSeconds(60));
+            var profiles = await CollectorConnection.CreateClient(http).FindProfilesAsync(filter, cancellationToken).ConfigureAwait(false);
             var output = parseResult.InvocationConfiguration.Output;
             if (parseResult.GetValue(json))
             {

@@ -10,14 +10,14 @@ internal static class GetCommand
         var command = new Command("get", "Download a stored profile by id; several ids are merged into one profile");
         var ids = new Argument<string[]>("ID") { Description = "The profiles' ids", Arity = ArgumentArity.OneOrMore };
         var output = ProfileOutput.CreateOption();
-        var collector = CollectorOptions.CreateCollectorOption();
+        var collector = CollectorConnection.CreateCollectorOption();
         command.Arguments.Add(ids);
         command.Options.Add(output);
         command.Options.Add(collector);
         CommandActions.SetAction(command, async (parseResult, cancellationToken) =>
         {
-            using var http = CollectorOptions.CreateHttpClient(CollectorOptions.ParseAddress(parseResult.GetValue(collector)), TimeSpan.FromMinutes(5));
-            var data = await CollectorOptions.CreateClient(http).GetProfileAsync(parseResult.GetValue(ids) ?? [], cancellationToken).ConfigureAwait(false);
+            using var http = CollectorConnection.CreateHttpClient(CollectorConnection.ParseAddress(parseResult.GetValue(collector)), TimeSpan.FromMinutes(5));
+            var data = await CollectorConnection.CreateClient(http).GetProfileAsync(parseResult.GetValue(ids) ?? [], cancellationToken).ConfigureAwait(false);
             await ProfileOutput.WriteAsync(parseResult, parseResult.GetValue(output), data, cancellationToken).ConfigureAwait(false);
             return 0;
         });

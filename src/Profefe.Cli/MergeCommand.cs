@@ -11,14 +11,14 @@ internal static class MergeCommand
         var command = new Command("merge", "Merge the stored profiles of a service and type in a time range into one profile");
         var query = new QueryOptions(command, serviceRequired: true, typeRequired: true);
         var output = ProfileOutput.CreateOption();
-        var collector = CollectorOptions.CreateCollectorOption();
+        var collector = CollectorConnection.CreateCollectorOption();
         command.Options.Add(output);
         command.Options.Add(collector);
         CommandActions.SetAction(command, async (parseResult, cancellationToken) =>
         {
             var filter = query.ReadFilter(parseResult, clock.GetUtcNow());
-            using var http = CollectorOptions.CreateHttpClient(CollectorOptions.ParseAddress(parseResult.GetValue(collector)), TimeSpan.FromMinutes(5));
-            var data = await CollectorOptions.CreateClient(http).MergeProfilesAsync(filter, cancellationToken).ConfigureAwait(false);
+            using var http = CollectorConnection.CreateHttpClient(CollectorConnection.ParseAddress(parseResult.GetValue(collector)), TimeSpan.FromMinutes(5));
+            var data = await CollectorConnection.CreateClient(http).MergeProfilesAsync(filter, cancellationToken).ConfigureAwait(false);
             await ProfileOutput.WriteAsync(parseResult, parseResult.GetValue(output), data, cancellationToken).ConfigureAwait(false);
             return 0;
         });

@@ -16,7 +16,7 @@ internal static class PushCommand
         var labels = new Option<string[]>("--label", "-l") { Description = "A label for every profile (repeatable)", HelpName = "KEY=VALUE" };
         var concurrency = new Option<int>("--concurrency", "-j") { Description = "How many uploads run at once", HelpName = "N", DefaultValueFactory = _ => 4 };
         var files = new Argument<string[]>("FILE") { Description = "Profile files or directories", Arity = ArgumentArity.OneOrMore };
-        var collector = CollectorOptions.CreateCollectorOption();
+        var collector = CollectorConnection.CreateCollectorOption();
         command.Options.Add(service);
         command.Options.Add(type);
         command.Options.Add(labels);
@@ -44,11 +44,11 @@ internal static class PushCommand
                 labelList,
                 paths,
                 parallelism);
-            using var http = CollectorOptions.CreateHttpClient(CollectorOptions.ParseAddress(parseResult.GetValue(collector)), TimeSpan.FromMinutes(2));
+            using var http = CollectorConnection.CreateHttpClient(CollectorConnection.ParseAddress(parseResult.GetValue(collector)), TimeSpan.FromMinutes(2));
             var output = parseResult.InvocationConfiguration.Output;
             var error = parseResult.InvocationConfiguration.Error;
             var onTerminal = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected;
-            var failed = await PushAsync(CollectorOptions.CreateClient(http), request, output, onTerminal ? error : null, cancellationToken).ConfigureAwait(false);
+            var failed = await PushAsync(CollectorConnection.CreateClient(http), request, output, onTerminal ? error : null, cancellationToken).ConfigureAwait(false);
             return failed == 0 ? 0 : CommandActions.Failed;
         });
         return command;

@@ -14,7 +14,7 @@ internal static class ScrapeCommand
         var once = new Option<bool>("--once") { Description = "Take every profile once, push, print a summary and exit (exit code 1 if anything failed)" };
         var collector = new Option<string?>("--collector")
         {
-            Description = $"The collector's address; overrides the config's \"collector\", which overrides env {CollectorOptions.EnvironmentVariable} and the default {CollectorOptions.DefaultAddress}",
+            Description = $"The collector's address; overrides the config's \"collector\", which overrides env {CollectorConnection.EnvironmentVariable} and the default {CollectorConnection.DefaultAddress}",
             HelpName = "URL",
         };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log every push, not only failures" };
@@ -26,8 +26,8 @@ internal static class ScrapeCommand
         {
             var scrapeConfig = ScrapeConfigLoader.Load(parseResult.GetRequiredValue(config));
             var collectorText = parseResult.GetValue(collector);
-            var collectorUri = !string.IsNullOrWhiteSpace(collectorText) ? CollectorOptions.ParseAddress(collectorText)
-                : scrapeConfig.Collector ?? CollectorOptions.ParseAddress(null);
+            var collectorUri = !string.IsNullOrWhiteSpace(collectorText) ? CollectorConnection.ParseAddress(collectorText)
+                : scrapeConfig.Collector ?? CollectorConnection.ParseAddress(null);
             using var logging = loggerFactory?.Invoke() ?? LoggerFactory.Create(builder => builder
                 .SetMinimumLevel(parseResult.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information)
                 .AddSimpleConsole(console =>
@@ -37,13 +37,13 @@ internal static class ScrapeCommand
                     console.UseUtcTimestamp = true;
                 }));
             var logger = logging.CreateLogger("Profefe.Cli.Scrape");
-            using var collectorHttp = CollectorOptions.CreateHttpClient(collectorUri, scrapeConfig.PushTimeout);
+            using var collectorHttp = CollectorConnection.CreateHttpClient(collectorUri, scrapeConfig.PushTimeout);
             using var targetHttp = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), ConnectTimeout = scrapeConfig.Timeout })
             {
                 Timeout = Timeout.InfiniteTimeSpan,
             };
             using var stats = new ScrapeStats();
-            var settings = new ScrapeSettings(CollectorOptions.CreateClient(collectorHttp), targetHttp, scrapeConfig.Timeout, scrapeConfig.Jitter, TimeProvider.System);
+            var settings = new ScrapeSettings(CollectorConnection.CreateClient(collectorHttp), targetHttp, scrapeConfig.Timeout, scrapeConfig.Jitter, TimeProvider.System);
             var scraper = new Scraper(scrapeConfig, settings, stats, logger);
             if (parseResult.GetValue(once))
             {

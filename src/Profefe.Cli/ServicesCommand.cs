@@ -8,12 +8,12 @@ internal static class ServicesCommand
     public static Command Create()
     {
         var command = new Command("services", "List the services that have profiles in the collector");
-        var collector = CollectorOptions.CreateCollectorOption();
+        var collector = CollectorConnection.CreateCollectorOption();
         command.Options.Add(collector);
         CommandActions.SetAction(command, async (parseResult, cancellationToken) =>
         {
-            using var http = CollectorOptions.CreateHttpClient(CollectorOptions.ParseAddress(parseResult.GetValue(collector)), TimeSpan.FromSeconds(60));
-            var services = await CollectorOptions.CreateClient(http).ListServicesAsync(cancellationToken).ConfigureAwait(false);
+            using var http = CollectorConnection.CreateHttpClient(CollectorConnection.ParseAddress(parseResult.GetValue(collector)), TimeSpan.FromSeconds(60));
+            var services = await CollectorConnection.CreateClient(http).ListServicesAsync(cancellationToken).ConfigureAwait(false);
             var output = parseResult.InvocationConfiguration.Output;
             foreach (var service in services)
             {

@@ -16,7 +16,7 @@ internal static class TopCommand
         var query = new QueryOptions(command, serviceRequired: false, typeRequired: false);
         var nodeCount = new Option<int>("--nodecount", "-n") { Description = "How many functions to show (0: all)", HelpName = "N", DefaultValueFactory = _ => 20 };
         var sampleIndex = new Option<string?>("--sample-index") { Description = "The sample type to rank by (default: the profile's default, as pprof does)", HelpName = "TYPE" };
-        var collector = CollectorOptions.CreateCollectorOption();
+        var collector = CollectorConnection.CreateCollectorOption();
         command.Arguments.Add(ids);
         command.Options.Add(nodeCount);
         command.Options.Add(sampleIndex);
@@ -35,8 +35,8 @@ internal static class TopCommand
                 throw new CliUsageException("--nodecount must not be negative");
             }
 
-            using var http = CollectorOptions.CreateHttpClient(CollectorOptions.ParseAddress(parseResult.GetValue(collector)), TimeSpan.FromMinutes(5));
-            var client = CollectorOptions.CreateClient(http);
+            using var http = CollectorConnection.CreateHttpClient(CollectorConnection.ParseAddress(parseResult.GetValue(collector)), TimeSpan.FromMinutes(5));
+            var client = CollectorConnection.CreateClient(http);
             byte[] data;
             if (idList.Length > 0)
             {

@@ -16,7 +16,7 @@ public readonly record struct ProfileId : IComparable<ProfileId>
     private const string Alphabet = "0123456789abcdefghijklmnopqrstuv";
 
     private static readonly byte[] MachineAndProcess = CreateMachineAndProcess();
-    private static int s_counter = RandomNumberGenerator.GetInt32(1 << 24);
+    private static int _counter = RandomNumberGenerator.GetInt32(1 << 24);
 
     // Two longs keep the struct small and its equality free of allocations.
     private readonly ulong _high;
@@ -60,7 +60,7 @@ public readonly record struct ProfileId : IComparable<ProfileId>
         var seconds = (uint)Math.Clamp(new DateTimeOffset(timestamp.ToUniversalTime()).ToUnixTimeSeconds(), 0, uint.MaxValue);
         BinaryPrimitives.WriteUInt32BigEndian(bytes, seconds);
         MachineAndProcess.CopyTo(bytes[4..]);
-        var counter = Interlocked.Increment(ref s_counter);
+        var counter = Interlocked.Increment(ref _counter);
         bytes[9] = (byte)(counter >> 16);
         bytes[10] = (byte)(counter >> 8);
         bytes[11] = (byte)counter;

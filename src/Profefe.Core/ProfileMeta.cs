@@ -8,4 +8,20 @@ public sealed record ProfileMeta(
     ProfileType Type,
     string Service,
     IReadOnlyList<Label> Labels,
-    DateTime CreatedAt);
+    DateTime CreatedAt)
+{
+    /// <summary>
+    /// When the collector stored the profile, which retention goes by: profefe's Badger TTL counts from the write,
+    /// so an agent pushing profiles taken long ago does not see them vanish at once. The id carries the arrival in
+    /// whole seconds; a CreatedAt inside that same second is the collector's own stamp (agents that send no time get
+    /// "now"), so it gives the sub-second part. An agent's own, older time does not.
+    /// </summary>
+    public DateTime StoredAt
+    {
+        get
+        {
+            var arrival = ProfileId.Timestamp;
+            return CreatedAt >= arrival && CreatedAt < arrival.AddSeconds(1) ? CreatedAt : arrival;
+        }
+    }
+}

@@ -72,6 +72,7 @@ public sealed class LocalProfileStorage
                 PRAGMA journal_mode = WAL;
                 PRAGMA journal_size_limit = 67108864;
                 PRAGMA wal_autocheckpoint = 0;
+                PRAGMA busy_timeout = 5000;
                 PRAGMA temp_store = MEMORY;
                 """);
             Execute(_writeConnection, $"PRAGMA synchronous = {(int)options.Synchronous}");
@@ -125,7 +126,7 @@ public sealed class LocalProfileStorage
         return _writer.WriteAsync(meta, data, cancellationToken);
     }
 
-    public async Task<int> DeleteProfilesCreatedBeforeAsync(DateTime cutoff, CancellationToken cancellationToken)
+    public async Task<int> DeleteProfilesStoredBeforeAsync(DateTime cutoff, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         var cutoffTicks = ToTicks(cutoff);

@@ -53,8 +53,8 @@ internal sealed class LocalProfileWriter : IDisposable
         _options = options;
         _logger = logger;
         _insertProfile = Prepare(
-            "INSERT INTO profiles(id, service_id, type, created_at, labels) VALUES($id, $service, $type, $created, $labels) RETURNING seq",
-            "$id", "$service", "$type", "$created", "$labels");
+            "INSERT INTO profiles(id, service_id, type, created_at, stored_at, labels) VALUES($id, $service, $type, $created, $stored, $labels) RETURNING seq",
+            "$id", "$service", "$type", "$created", "$stored", "$labels");
         _insertData = Prepare("INSERT INTO profile_data(seq, data) VALUES($seq, $data)", "$seq", "$data");
         _insertLabel = Prepare(
             "INSERT OR IGNORE INTO profile_labels(service_id, key, value, created_at, id, type, seq) VALUES($service, $key, $value, $created, $id, $type, $seq)",
@@ -71,7 +71,7 @@ internal sealed class LocalProfileWriter : IDisposable
             "DELETE FROM label_values WHERE service_id = $service AND key = $key AND value = $value AND profile_count <= 0",
             "$service", "$key", "$value");
         _selectExpired = Prepare(
-            "SELECT seq, id, service_id, created_at, labels FROM profiles WHERE created_at < $cutoff ORDER BY created_at LIMIT $limit",
+            "SELECT seq, id, service_id, created_at, labels FROM profiles WHERE stored_at < $cutoff ORDER BY stored_at LIMIT $limit",
             "$cutoff", "$limit");
         _deleteLabel = Prepare(
             "DELETE FROM profile_labels WHERE service_id = $service AND key = $key AND value = $value AND created_at = $created AND id = $id",
@@ -276,8 +276,10 @@ internal sealed class LocalProfileWriter : IDisposable
             if (_bytesSinceCheckpoint >= WalCheckpointer.SignalEveryBytes)
             {
                 _bytesSinceCheckpoint = 0;
-                BoundWal();
+                _checkpointer.Request();
             }
+
+            BoundWal();
         }
         catch
         {
@@ -287,10 +289,9 @@ internal sealed class LocalProfileWriter : IDisposable
         }
     }
 
-    /// <summary>Lets the background checkpointer catch up, and empties the log here when it could not.</summary>
+    /// <summary>Empties the log here when the background checkpointer could not keep it small (one stat per commit).</summary>
     private void BoundWal()
     {
-        _checkpointer.Request();
         try
         {
             if (new FileInfo(_walPath).Length > WalCheckpointer.MaxWalBytes)
@@ -300,7 +301,7 @@ internal sealed class LocalProfileWriter : IDisposable
         }
         catch (Exception exception) when (exception is SqliteException or IOException)
         {
-            // Only the log's size is at stake; the next attempt comes a few megabytes later.
+            // Only the log's size is at stake; the next commit tries again.
             Log.CheckpointFailed(_logger, exception);
         }
     }
@@ -318,7 +319,8 @@ internal sealed class LocalProfileWriter : IDisposable
         _insertProfile.Parameters[1].Value = serviceId;
         _insertProfile.Parameters[2].Value = type;
         _insertProfile.Parameters[3].Value = created;
-        _insertProfile.Parameters[4].Value = LabelCodec.Encode(meta.Labels);
+        _insertProfile.Parameters[4].Value = LocalProfileStorage.ToTicks(meta.StoredAt);
+        _insertProfile.Parameters[5].Value = LabelCodec.Encode(meta.Labels);
         var seq = (long)_insertProfile.ExecuteScalar()!;
 
         _insertData.Transaction = transaction;

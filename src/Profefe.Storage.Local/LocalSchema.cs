@@ -27,10 +27,11 @@ internal static class LocalSchema
             service_id INTEGER NOT NULL,
             type INTEGER NOT NULL,
             created_at INTEGER NOT NULL,
+            stored_at INTEGER NOT NULL,
             labels BLOB NOT NULL);
         CREATE INDEX profiles_by_service_type_time ON profiles(service_id, type, created_at, id);
         CREATE INDEX profiles_by_service_time ON profiles(service_id, created_at, id);
-        CREATE INDEX profiles_by_time ON profiles(created_at);
+        CREATE INDEX profiles_by_arrival ON profiles(stored_at);
         CREATE TABLE profile_data(
             seq INTEGER PRIMARY KEY,
             data BLOB NOT NULL);

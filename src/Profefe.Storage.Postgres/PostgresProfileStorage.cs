@@ -108,7 +108,7 @@ public sealed class PostgresProfileStorage
                 await using var batch = new NpgsqlBatch(connection, transaction);
                 batch.BatchCommands.Add(Command(
                     "INSERT INTO profiles(id, service, type, created_at, stored_at, label_keys, label_values, data_size) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    id, meta.Service, (short)meta.Type, ToTicks(meta.CreatedAt), ArrivalTicks(meta), keys, values, (long)data.Length));
+                    id, meta.Service, (short)meta.Type, ToTicks(meta.CreatedAt), ToTicks(meta.StoredAt), keys, values, (long)data.Length));
                 batch.BatchCommands.Add(Command("INSERT INTO profile_data(id, data) VALUES ($1, $2)", id, data));
                 if (distinctKeys.Length > 0)
                 {
@@ -149,7 +149,7 @@ public sealed class PostgresProfileStorage
         }
     }
 
-    public async Task<int> DeleteProfilesCreatedBeforeAsync(DateTime cutoff, CancellationToken cancellationToken)
+    public async Task<int> DeleteProfilesStoredBeforeAsync(DateTime cutoff, CancellationToken cancellationToken)
     {
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         var cutoffTicks = ToTicks(cutoff);
@@ -338,18 +338,6 @@ public sealed class PostgresProfileStorage
     };
 
     internal static DateTime FromTicks(long ticks) => new(ticks, DateTimeKind.Utc);
-
-    /// <summary>
-    /// When the profile arrived, which retention goes by (profefe's TTL counts from the write). The id carries
-    /// the arrival in whole seconds; a CreatedAt inside that same second is the collector's own stamp (agents
-    /// that send no time get "now"), so it gives the sub-second part. An agent's own, older time does not.
-    /// </summary>
-    internal static long ArrivalTicks(ProfileMeta meta)
-    {
-        var arrival = meta.ProfileId.Timestamp.Ticks;
-        var created = ToTicks(meta.CreatedAt);
-        return created >= arrival && created < arrival + TimeSpan.TicksPerSecond ? created : arrival;
-    }
 
     private async Task<int> DeleteBatchAsync(long cutoffTicks, CancellationToken cancellationToken)
     {
@@ -674,6 +662,12 @@ public sealed class PostgresProfileStorage
             if (!ReferenceEquals(mapped, exception))
             {
                 Log.Unavailable(_logger, unavailable.Message, exception);
+                if (exception is not PostgresException)
+                {
+                    // The connection broke (server restarted, network): idle pooled connections are most likely
+                    // broken too. Dropping them lets the next request connect afresh instead of failing again.
+                    _dataSource.Clear();
+                }
             }
 
             return unavailable;

@@ -15,7 +15,7 @@ internal static class PostgresSchema
     private const long MigrationLock = 0x70726f66656665;
 
     // profiles: the meta only, narrow rows for dense indexes; labels kept in their original order and
-    //   multiplicity as two parallel arrays. stored_at is the arrival time (ArrivalTicks), which retention goes by.
+    //   multiplicity as two parallel arrays. stored_at is the arrival time (ProfileMeta.StoredAt), which retention goes by.
     // profile_data: the bytes when PostgreSQL holds them too (EXTERNAL: pprof is already gzip, compressing it
     //   again only costs CPU). Without a row here the bytes live in object storage.
     // profile_labels: one row per distinct label of a profile, ordered for "this label of this service in this

@@ -189,7 +189,7 @@ public sealed class LocalProfileStorageTests
         Assert.Equal(10, statistics.ProfileCount);
         Assert.True(statistics.BytesOnDisk > 100_000, $"{statistics.BytesOnDisk} bytes on disk for 100,000 bytes of profiles");
 
-        await storage.DeleteProfilesCreatedBeforeAsync(BaseTime.AddDays(-4.5), Token);
+        await storage.DeleteProfilesStoredBeforeAsync(BaseTime.AddDays(-4.5), Token);
         Assert.Equal(5, (await storage.GetStatisticsAsync(Token)).ProfileCount);
     }
 

@@ -15,7 +15,7 @@ public sealed class PostgresProfileStorageTests(PostgresServerFixture fixture)
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task DeleteProfilesCreatedBefore_GoesByArrival_NotByTheAgentsCreatedAt()
+    public async Task DeleteProfilesStoredBefore_GoesByArrival_NotByTheAgentsCreatedAt()
     {
         await using var schema = new PostgresTestSchema(fixture.Require());
         await using var storage = new PostgresProfileStorage(schema.Options());
@@ -29,7 +29,7 @@ public sealed class PostgresProfileStorageTests(PostgresServerFixture fixture)
             await storage.WriteProfileAsync(meta, new byte[] { 1, 2, 3 }, Token);
         }
 
-        Assert.Equal(2, await storage.DeleteProfilesCreatedBeforeAsync(now.AddHours(-1), Token));
+        Assert.Equal(2, await storage.DeleteProfilesStoredBeforeAsync(now.AddHours(-1), Token));
 
         var left = await storage.FindProfilesAsync(new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
         Assert.Equal([arrivedJustNow.ProfileId], left.Select(m => m.ProfileId));
@@ -117,6 +117,50 @@ public sealed class PostgresProfileStorageTests(PostgresServerFixture fixture)
         var services = await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.ListServicesAsync(Token));
 
         Assert.All(new[] { write, find, services }, e => Assert.Equal("postgres", e.Dependency));
+    }
+
+    [Fact]
+    public async Task Requests_ServerKilledThenRestarted_Answer503ThenRecover()
+    {
+        fixture.Require();
+        // Its own server: killing the shared one would fail the tests running beside this one.
+        PostgresServer server;
+        try
+        {
+            server = await PostgresServer.StartAsync();
+        }
+        catch (InvalidOperationException exception)
+        {
+            ExternalDependency.Unavailable($"could not start PostgreSQL: {exception.Message}");
+            return;
+        }
+
+        await using (server)
+        {
+            await using var storage = new PostgresProfileStorage(new PostgresStorageOptions
+            {
+                ConnectionString = server.ConnectionString(),
+                Schema = "recovery",
+                ConnectTimeout = TimeSpan.FromSeconds(2),
+            });
+            var before = Meta(ProfileId.NewId(DateTime.UtcNow), DateTime.UtcNow);
+            await storage.WriteProfileAsync(before, new byte[] { 1 }, Token);
+
+            await server.KillAsync();
+
+            var during = Meta(ProfileId.NewId(DateTime.UtcNow), DateTime.UtcNow.AddSeconds(1));
+            var write = await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.WriteProfileAsync(during, new byte[] { 2 }, Token));
+            Assert.Equal("postgres", write.Dependency);
+            await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.ListServicesAsync(Token));
+
+            await server.RestartAsync();
+
+            var after = Meta(ProfileId.NewId(DateTime.UtcNow), DateTime.UtcNow.AddSeconds(2));
+            await storage.WriteProfileAsync(after, new byte[] { 3 }, Token);
+            var found = await storage.FindProfilesAsync(new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
+            // The write that failed left nothing behind.
+            Assert.Equal([before.ProfileId, after.ProfileId], found.Select(m => m.ProfileId));
+        }
     }
 
     [Fact]

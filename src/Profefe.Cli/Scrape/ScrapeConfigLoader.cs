@@ -41,7 +41,7 @@ internal static class ScrapeConfigLoader
         {
             try
             {
-                collector = CollectorOptions.ParseAddress(model.Collector);
+                collector = CollectorConnection.ParseAddress(model.Collector);
             }
             catch (CliUsageException e)
             {

@@ -27,7 +27,7 @@ public sealed class ProfileRetentionService(
         var cutoff = timeProvider.GetUtcNow().UtcDateTime - _options.Period;
         try
         {
-            var deleted = await retention.DeleteProfilesCreatedBeforeAsync(cutoff, cancellationToken).ConfigureAwait(false);
+            var deleted = await retention.DeleteProfilesStoredBeforeAsync(cutoff, cancellationToken).ConfigureAwait(false);
             if (deleted > 0)
             {
                 Log.RetentionDeleted(logger, deleted, cutoff);

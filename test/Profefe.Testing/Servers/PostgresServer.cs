@@ -13,10 +13,12 @@ public sealed class PostgresServer : IAsyncDisposable
 
     private readonly string _binDirectory;
     private readonly string _directory;
+    private readonly string _serverOptions;
     private int _stopped;
 
-    private PostgresServer(string binDirectory, string directory, int port)
+    private PostgresServer(string binDirectory, string directory, int port, string serverOptions)
     {
+        _serverOptions = serverOptions;
         _binDirectory = binDirectory;
         _directory = directory;
         Port = port;
@@ -87,7 +89,7 @@ public sealed class PostgresServer : IAsyncDisposable
                     ["-D", data, "-l", Path.Combine(directory, "server.log"), "-o", options, "-w", "-t", "60", "start"], CommandTimeout, OsUser);
                 if (startExit == 0)
                 {
-                    return new PostgresServer(bin, directory, port);
+                    return new PostgresServer(bin, directory, port, options);
                 }
 
                 failures.Add($"pg_ctl start on port {port} failed ({startExit}): {startOutput} {ReadLog(directory)}");
@@ -106,6 +108,17 @@ public sealed class PostgresServer : IAsyncDisposable
     /// <summary>Stops the server abruptly, as a crash would (the data stays).</summary>
     public async Task KillAsync() =>
         await ExternalProcess.RunAsync(Path.Combine(_binDirectory, "pg_ctl"), ["-D", DataDirectory, "-m", "immediate", "stop"], CommandTimeout, OsUser);
+
+    /// <summary>Starts the server again on the same port and data after <see cref="KillAsync"/>.</summary>
+    public async Task RestartAsync()
+    {
+        var (exit, output) = await ExternalProcess.RunAsync(Path.Combine(_binDirectory, "pg_ctl"),
+            ["-D", DataDirectory, "-l", Path.Combine(_directory, "server.log"), "-o", _serverOptions, "-w", "-t", "60", "start"], CommandTimeout, OsUser);
+        if (exit != 0)
+        {
+            throw new InvalidOperationException($"pg_ctl start failed ({exit}): {output} {ReadLog(_directory)}");
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -321,7 +321,7 @@ public abstract class ProfileStorageContractTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task DeleteProfilesCreatedBefore_RemovesThemFromFindListServicesAndLabels()
+    public async Task DeleteProfilesStoredBefore_RemovesThemFromFindListServicesAndLabels()
     {
         var cutoff = BaseTime.AddDays(-5);
         var old1 = await WriteAsync(Meta("gone", ProfileType.Cpu, cutoff.AddHours(-1), ("version", "old")));
@@ -329,7 +329,7 @@ public abstract class ProfileStorageContractTests : IAsyncLifetime
         var atCutoff = await WriteAsync(Meta("mixed", ProfileType.Cpu, cutoff, ("version", "new"), ("region", "eu")));
         var recent = await WriteAsync(Meta("mixed", ProfileType.Heap, BaseTime, ("version", "new")));
 
-        var deleted = await Storage.Retention.DeleteProfilesCreatedBeforeAsync(cutoff, Token);
+        var deleted = await Storage.Retention.DeleteProfilesStoredBeforeAsync(cutoff, Token);
 
         Assert.Equal(2, deleted);
         Assert.Empty(await ListAsync(old1.ProfileId, old2.ProfileId));
@@ -344,11 +344,11 @@ public abstract class ProfileStorageContractTests : IAsyncLifetime
         Assert.Equal(["new"], labels[1].Values);
         Assert.Empty(await Reader.ListLabelsAsync("gone", Token));
 
-        Assert.Equal(0, await Storage.Retention.DeleteProfilesCreatedBeforeAsync(cutoff, Token));
+        Assert.Equal(0, await Storage.Retention.DeleteProfilesStoredBeforeAsync(cutoff, Token));
     }
 
     [Fact]
-    public async Task DeleteProfilesCreatedBefore_ManyProfiles_DeletesEveryOne()
+    public async Task DeleteProfilesStoredBefore_ManyProfiles_DeletesEveryOne()
     {
         var old = Enumerable.Range(0, 1_234)
             .Select(i => Meta("svc", (ProfileType)(1 + (i % 7)), BaseTime.AddDays(-10).AddSeconds(i), ("n", (i % 10).ToString(System.Globalization.CultureInfo.InvariantCulture))))
@@ -357,7 +357,7 @@ public abstract class ProfileStorageContractTests : IAsyncLifetime
             await Writer.WriteProfileAsync(meta, RandomBytes(64), ct));
         var kept = await WriteAsync(Meta("svc", ProfileType.Cpu, BaseTime, ("n", "1")));
 
-        Assert.Equal(old.Count, await Storage.Retention.DeleteProfilesCreatedBeforeAsync(BaseTime.AddDays(-1), Token));
+        Assert.Equal(old.Count, await Storage.Retention.DeleteProfilesStoredBeforeAsync(BaseTime.AddDays(-1), Token));
 
         AssertIds([kept], await FindAsync(new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue)));
         var labels = Assert.Single(await Reader.ListLabelsAsync("svc", Token));
@@ -368,7 +368,7 @@ public abstract class ProfileStorageContractTests : IAsyncLifetime
     public async Task WriteProfile_AfterRetentionEmptiedService_ServiceComesBack()
     {
         await WriteAsync(Meta("svc", ProfileType.Cpu, BaseTime.AddDays(-30), ("k", "v")));
-        await Storage.Retention.DeleteProfilesCreatedBeforeAsync(BaseTime, Token);
+        await Storage.Retention.DeleteProfilesStoredBeforeAsync(BaseTime, Token);
         Assert.Empty(await Reader.ListServicesAsync(Token));
         Assert.Empty(await Reader.ListLabelsAsync(null, Token));
 

@@ -4,7 +4,7 @@ using Profefe.Client;
 namespace Profefe.Cli;
 
 /// <summary>The --collector option every client command shares, and the client it leads to.</summary>
-internal static class CollectorOptions
+internal static class CollectorConnection
 {
     /// <summary>The variable profefe's import script used for the collector's address.</summary>
     public const string EnvironmentVariable = "PROFEFE_COLLECTOR";
