@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Profefe.Pprof;
 using Profefe.Testing;
 
@@ -40,40 +39,10 @@ internal static class ProfileStats
     public static string Describe(List<KeyValuePair<string, long>> totals) =>
         string.Join("; ", totals.Take(8).Select(t => $"{t.Key}={t.Value}"));
 
-    /// <summary>Runs <c>go tool pprof -top</c> on the profile and returns the function names of its rows, in order.</summary>
-    public static async Task<(List<string> Functions, string Output)> GoPprofTopAsync(byte[] data)
-    {
-        var file = Path.Combine(Path.GetTempPath(), $"profefe-agent-{Guid.NewGuid():n}.pb.gz");
-        await File.WriteAllBytesAsync(file, data);
-        try
-        {
-            return await GoPprofTopAsync(file);
-        }
-        finally
-        {
-            File.Delete(file);
-        }
-    }
-
     /// <summary>Runs <c>go tool pprof -top</c> on a file or URL and returns the function names of its rows, in order.</summary>
-    public static async Task<(List<string> Functions, string Output)> GoPprofTopAsync(string source)
+    public static (List<string> Functions, string Output) GoPprofTop(string source)
     {
-        var go = ExternalDependency.RequireExecutable("go", "apt-get install golang-go");
-        var start = new ProcessStartInfo(go) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in (string[])["tool", "pprof", "-top", source])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        // pprof keeps a copy of every profile it fetches over HTTP: not in the user's home.
-        start.Environment["PPROF_TMPDIR"] = Path.GetTempPath();
-        using var process = Process.Start(start)!;
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var error = process.StandardError.ReadToEndAsync(timeout.Token);
-        await process.WaitForExitAsync(timeout.Token);
-        var text = await output + await error;
-        Assert.True(process.ExitCode == 0, "go tool pprof failed: " + text);
+        var text = GoPprof.Run(source, "-top");
         var rows = new List<string>();
         var inTable = false;
         foreach (var line in text.Split('\n'))

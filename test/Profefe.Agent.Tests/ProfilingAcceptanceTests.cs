@@ -27,7 +27,7 @@ public sealed class ProfilingAcceptanceTests
         var cpu = Assert.Single(await collector.WaitForProfilesAsync("sidecar-cpu", "cpu"));
         Assert.Contains(new("env", "test"), cpu.Labels ?? []);
         AssertHotWarmShares(ProfileDecoder.Decode(await collector.Client.GetProfileAsync([cpu.Id], TestContext.Current.CancellationToken)));
-        await AssertPprofTopListsHotSpinFirstAsync(collector.ProfileUrl(cpu));
+        AssertPprofTopListsHotSpinFirst(collector.ProfileUrl(cpu));
 
         var wall = Assert.Single(await collector.WaitForProfilesAsync("sidecar-cpu", "other"));
         Assert.Contains(new("profile", "wall"), wall.Labels ?? []);
@@ -55,7 +55,7 @@ public sealed class ProfilingAcceptanceTests
 
         // The agent's own threads (the event stream, the uploads) are not the app's work.
         Assert.DoesNotContain(profile.Mappings, m => m.File.StartsWith("Microsoft.Diagnostics", StringComparison.Ordinal) || m.File == "Profefe.Agent");
-        await AssertPprofTopListsHotSpinFirstAsync(collector.ProfileUrl(cpu));
+        AssertPprofTopListsHotSpinFirst(collector.ProfileUrl(cpu));
         await collector.WaitForProfilesAsync("testapp-cpu", "other");
     }
 
@@ -113,9 +113,9 @@ public sealed class ProfilingAcceptanceTests
         Assert.True(byMethod.Count > 0 && byMethod[0].Key == "Profefe.Agent.TestApp.Contended.Work", "contention delay by method: " + Describe(byMethod));
     }
 
-    private static async Task AssertPprofTopListsHotSpinFirstAsync(Uri profile)
+    private static void AssertPprofTopListsHotSpinFirst(Uri profile)
     {
-        var (top, output) = await GoPprofTopAsync(profile.AbsoluteUri);
+        var (top, output) = GoPprofTop(profile.AbsoluteUri);
         Assert.True(top.Count > 0 && top[0] == Hot, "go tool pprof -top does not list Hot.Spin first:\n" + output);
     }
 
