@@ -27,7 +27,8 @@ internal sealed class CollectorWorkload : IDisposable
 
     public CollectorWorkload(Uri collector, string service, byte[] body, int connections)
     {
-        _http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections })
+        // No proxy lookup and no cookie container per request: the driver's CPU is taken from the collector's.
+        _http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = connections, UseProxy = false, UseCookies = false })
         {
             BaseAddress = collector,
             Timeout = TimeSpan.FromMinutes(10),

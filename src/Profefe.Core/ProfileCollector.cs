@@ -34,15 +34,15 @@ public sealed class ProfileCollector
         DateTime? profileTime = null;
         if (parameters.Type != ProfileType.Trace)
         {
-            var decoded = Decode(body.Span);
-            if (decoded.Profile.TimeNanos > 0)
+            var validation = Validate(body.Span);
+            if (validation.TimeNanos > 0)
             {
-                profileTime = DateTime.UnixEpoch.AddTicks(decoded.Profile.TimeNanos / 100);
+                profileTime = DateTime.UnixEpoch.AddTicks(validation.TimeNanos / 100);
             }
 
-            if (decoded.Rewritten)
+            if (validation.Normalized is { } normalized)
             {
-                data = ProfileEncoder.EncodeToArray(decoded.Profile);
+                data = ProfileEncoder.EncodeToArray(normalized);
                 Log.ProfileRewritten(_logger, parameters.Service, body.Length, data.Length);
             }
         }
@@ -57,14 +57,13 @@ public sealed class ProfileCollector
         return meta;
     }
 
-    private (Profile Profile, bool Rewritten) Decode(ReadOnlySpan<byte> body)
+    private ProfileValidation Validate(ReadOnlySpan<byte> body)
     {
         try
         {
             // Bytes Go's pprof would reject (ids needing renumbering) or that only old tools read (legacy
             // formats) are stored re-encoded; anything else is kept exactly as it came.
-            var profile = ProfileDecoder.Decode(body, _decoderOptions, out var idsRenumbered, out var fromLegacyFormat);
-            return (profile, idsRenumbered || fromLegacyFormat);
+            return ProfileDecoder.Validate(body, _decoderOptions);
         }
         catch (ProfileFormatException e)
         {

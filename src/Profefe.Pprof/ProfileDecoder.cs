@@ -19,6 +19,14 @@ public sealed record ProfileDecoderOptions
     public ProfileStringPool? StringPool { get; init; }
 }
 
+/// <summary>What <see cref="ProfileDecoder.Validate"/> learned about data it accepted.</summary>
+/// <param name="TimeNanos">The profile's time_nanos (0 when it has none).</param>
+/// <param name="Normalized">
+/// Null when the data can be kept as it is; otherwise the decoded profile, whose encoding is what Go's
+/// pprof can read (the data had ids needing renumbering or was in a legacy format).
+/// </param>
+public readonly record struct ProfileValidation(long TimeNanos, Profile? Normalized);
+
 /// <summary>
 /// Reads pprof data: gzip-compressed or raw profile.proto, and the legacy formats Go's profile.Parse accepts.
 /// The result is always valid for <c>go tool pprof</c> (ids renumbered where the input needed it).
@@ -63,6 +71,48 @@ public static class ProfileDecoder
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>
+    /// Accepts and rejects exactly what <see cref="Decode(ReadOnlySpan{byte}, ProfileDecoderOptions?, out bool, out bool)"/>
+    /// does, with the same messages, but builds the model only when it must: for data that needs
+    /// rewriting (ids renumbered, a legacy format) or that it rejects. A collector checking pushed
+    /// profiles, most of them well-formed profile.proto, then pays for one walk over the bytes.
+    /// </summary>
+    /// <exception cref="ProfileFormatException">the data is not a profile this library accepts.</exception>
+    public static ProfileValidation Validate(ReadOnlySpan<byte> data, ProfileDecoderOptions? options = null)
+    {
+        options ??= ProfileDecoderOptions.Default;
+        if (!GzipInflater.IsGzip(data))
+        {
+            return ProfileProtoScanner.TryScan(data, options.RequireSamples, out var rawTime)
+                ? new ProfileValidation(rawTime, null)
+                : FullValidation(data, options);
+        }
+
+        var buffer = GzipInflater.Inflate(data, options.MaxDecompressedBytes, out var length);
+        try
+        {
+            var inflated = buffer.AsSpan(0, length);
+            return ProfileProtoScanner.TryScan(inflated, options.RequireSamples, out var time)
+                ? new ProfileValidation(time, null)
+                : FullValidation(inflated, options);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static ProfileValidation FullValidation(ReadOnlySpan<byte> uncompressed, ProfileDecoderOptions options)
+    {
+        if (uncompressed.IsEmpty)
+        {
+            throw new ProfileFormatException("parsing profile: empty input file");
+        }
+
+        var profile = DecodeUncompressed(uncompressed, options, out var idsRenumbered, out var fromLegacyFormat);
+        return new ProfileValidation(profile.TimeNanos, idsRenumbered || fromLegacyFormat ? profile : null);
     }
 
     /// <summary>Decodes raw (not gzip-compressed) profile.proto only: no legacy formats, no checks beyond the wire format.</summary>

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Profefe.Core;
@@ -16,10 +15,13 @@ internal sealed class LocalProfileWriter : IDisposable
     private readonly SqliteConnection _connection;
     private readonly LocalStorageOptions _options;
     private readonly ILogger _logger;
-    // The only waiter is the writer thread's blocking wait, so waking it inline from TryWrite is safe and
-    // saves a thread-pool hop on the critical path of every idle-to-busy transition.
-    private readonly Channel<WriterCommand> _commands = Channel.CreateUnbounded<WriterCommand>(
-        new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
+    // A plain queue under a monitor: the writer thread sleeps in Monitor.Wait and is pulsed only when it
+    // sleeps. Blocking on a channel's wait task spun (sched_yield) before every sleep, CPU that ingest
+    // needs on a small machine.
+    private readonly Queue<WriterCommand> _commands = new();
+    private readonly object _commandsGate = new();
+    private bool _writerSleeping;
+    private bool _completed;
 
     private readonly Thread _thread;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -107,7 +109,14 @@ internal sealed class LocalProfileWriter : IDisposable
     }
 
     /// <summary>Stops taking commands and lets the thread finish the queued ones.</summary>
-    public void Complete() => _commands.Writer.TryComplete();
+    public void Complete()
+    {
+        lock (_commandsGate)
+        {
+            _completed = true;
+            Monitor.Pulse(_commandsGate);
+        }
+    }
 
     public void Dispose()
     {
@@ -125,9 +134,18 @@ internal sealed class LocalProfileWriter : IDisposable
 
     private void Enqueue(WriterCommand command)
     {
-        if (!_commands.Writer.TryWrite(command))
+        lock (_commandsGate)
         {
-            throw new ObjectDisposedException(nameof(LocalProfileStorage), "the local store is closed");
+            if (_completed)
+            {
+                throw new ObjectDisposedException(nameof(LocalProfileStorage), "the local store is closed");
+            }
+
+            _commands.Enqueue(command);
+            if (_writerSleeping)
+            {
+                Monitor.Pulse(_commandsGate);
+            }
         }
     }
 
@@ -146,40 +164,54 @@ internal sealed class LocalProfileWriter : IDisposable
 
     private void Run()
     {
-        var reader = _commands.Reader;
         var batch = new List<WriteCommand>(_options.MaxBatchProfiles);
         try
         {
             while (true)
             {
-                if (!reader.TryRead(out var first))
+                DeleteCommand? delete = null;
+                lock (_commandsGate)
                 {
                     // A dedicated thread may block: it has nothing else to do until a command arrives.
-                    if (!reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+                    // Queued commands are still carried out after Complete.
+                    while (_commands.Count == 0)
                     {
-                        return;
+                        if (_completed)
+                        {
+                            return;
+                        }
+
+                        _writerSleeping = true;
+                        Monitor.Wait(_commandsGate);
+                        _writerSleeping = false;
                     }
 
-                    continue;
+                    var first = _commands.Dequeue();
+                    if (first is DeleteCommand deleteCommand)
+                    {
+                        delete = deleteCommand;
+                    }
+                    else
+                    {
+                        var write = (WriteCommand)first;
+                        batch.Add(write);
+                        long bytes = write.Data.Length;
+                        while (batch.Count < _options.MaxBatchProfiles
+                            && bytes < _options.MaxBatchBytes
+                            && _commands.TryPeek(out var next)
+                            && next is WriteCommand nextWrite)
+                        {
+                            _commands.Dequeue();
+                            batch.Add(nextWrite);
+                            bytes += nextWrite.Data.Length;
+                        }
+                    }
                 }
 
-                if (first is DeleteCommand delete)
+                if (delete is not null)
                 {
                     ExecuteDelete(delete);
                     continue;
-                }
-
-                var write = (WriteCommand)first;
-                batch.Add(write);
-                long bytes = write.Data.Length;
-                while (batch.Count < _options.MaxBatchProfiles
-                    && bytes < _options.MaxBatchBytes
-                    && reader.TryPeek(out var next)
-                    && next is WriteCommand nextWrite
-                    && reader.TryRead(out _))
-                {
-                    batch.Add(nextWrite);
-                    bytes += nextWrite.Data.Length;
                 }
 
                 ExecuteWrites(batch);

@@ -18,4 +18,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4004, Level = LogLevel.Debug, Message = "PostgreSQL transaction retried after {SqlState}")]
     public static partial void TransactionRetried(ILogger logger, string sqlState);
+
+    [LoggerMessage(EventId = 4005, Level = LogLevel.Information, Message = "Retention deleted {Count} objects written before {Cutoff:O} that no index row pointed at")]
+    public static partial void OrphansDeleted(ILogger logger, int count, DateTime cutoff);
 }

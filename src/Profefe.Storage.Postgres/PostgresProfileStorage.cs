@@ -10,22 +10,30 @@ namespace Profefe.Storage.Postgres;
 
 /// <summary>
 /// The PostgreSQL store: the index every collector sharing the database reads and writes, and the profile bytes
-/// too ("PostgreSQL alone"). Stateless apart from the connection pool, so any number of collectors can use one
-/// database. The schema is created or migrated on first use, which also lets a collector start while the
-/// database is still down: requests answer 503 until it is back.
+/// too ("PostgreSQL alone"), or only the index with the bytes in an <see cref="IProfileBlobStore"/> ("S3 +
+/// PostgreSQL"). Stateless apart from the connection pool, so any number of collectors can use one database.
+/// The schema is created or migrated on first use, which also lets a collector start while the database is
+/// still down: requests answer 503 until it is back.
 /// </summary>
+/// <remarks>
+/// With a blob store, a write puts the bytes first and adds the index row only once they are durable, so a crash
+/// in between leaves an object nothing points at, never an index row pointing at nothing; retention deletes such
+/// orphans. Rows that do have bytes in profile_data (written before the blob store was configured) still read.
+/// </remarks>
 public sealed class PostgresProfileStorage
-    : IProfileWriter, IProfileReader, IProfileRetention, IProfileStorageStatistics, IAsyncDisposable, IDisposable
+    : IProfileWriter, IProfileReader, IProfileRetention, IProfileStorageStatistics, IProfileStorageReadiness, IAsyncDisposable, IDisposable
 {
     private const int MaxAttempts = 3;
 
     private readonly PostgresStorageOptions _options;
     private readonly ILogger _logger;
     private readonly NpgsqlDataSource _dataSource;
+    private readonly IProfileBlobStore? _blobStore;
     private readonly SemaphoreSlim _schemaLock = new(1, 1);
     private volatile bool _schemaReady;
 
-    public PostgresProfileStorage(PostgresStorageOptions options, ILogger<PostgresProfileStorage>? logger = null)
+    /// <param name="blobStore">Where the profile bytes go; null keeps them in PostgreSQL. Not disposed with the store.</param>
+    public PostgresProfileStorage(PostgresStorageOptions options, ILogger<PostgresProfileStorage>? logger = null, IProfileBlobStore? blobStore = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Validate() is { } problem)
@@ -52,9 +60,33 @@ public sealed class PostgresProfileStorage
         }
 
         _dataSource = NpgsqlDataSource.Create(builder);
+        _blobStore = blobStore;
     }
 
     public string Schema => _options.Schema;
+
+    /// <summary>Where the profile bytes are, when not in PostgreSQL.</summary>
+    public IProfileBlobStore? BlobStore => _blobStore;
+
+    /// <summary>PostgreSQL answers (and the schema is in place), and so does the blob store when it can tell.</summary>
+    public async Task CheckReadyAsync(CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var command = _dataSource.CreateCommand("SELECT 1");
+            await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception)
+        {
+            throw Unavailable(exception);
+        }
+
+        if (_blobStore is IProfileStorageReadiness blobStore)
+        {
+            await blobStore.CheckReadyAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Creates or migrates the schema now instead of on the first request.</summary>
     public async Task InitializeAsync(CancellationToken cancellationToken)
@@ -99,6 +131,12 @@ public sealed class PostgresProfileStorage
         var id = meta.ProfileId.ToBytes();
         var (keys, values) = SplitLabels(meta.Labels);
         var (distinctKeys, distinctValues) = DistinctLabels(meta.Labels);
+        if (_blobStore is not null)
+        {
+            // Bytes first: the index row below may only ever point at durable bytes.
+            await _blobStore.PutAsync(meta.ProfileId, data, cancellationToken).ConfigureAwait(false);
+        }
+
         for (var attempt = 1; ; attempt++)
         {
             try
@@ -109,7 +147,10 @@ public sealed class PostgresProfileStorage
                 batch.BatchCommands.Add(Command(
                     "INSERT INTO profiles(id, service, type, created_at, stored_at, label_keys, label_values, data_size) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                     id, meta.Service, (short)meta.Type, ToTicks(meta.CreatedAt), ToTicks(meta.StoredAt), keys, values, (long)data.Length));
-                batch.BatchCommands.Add(Command("INSERT INTO profile_data(id, data) VALUES ($1, $2)", id, data));
+                if (_blobStore is null)
+                {
+                    batch.BatchCommands.Add(Command("INSERT INTO profile_data(id, data) VALUES ($1, $2)", id, data));
+                }
                 if (distinctKeys.Length > 0)
                 {
                     batch.BatchCommands.Add(Command(
@@ -156,15 +197,25 @@ public sealed class PostgresProfileStorage
         var total = 0;
         while (true)
         {
-            var deleted = await DeleteBatchAsync(cutoffTicks, cancellationToken).ConfigureAwait(false);
-            total += deleted;
-            if (deleted > 0)
+            var ids = await DeleteBatchAsync(cutoffTicks, cancellationToken).ConfigureAwait(false);
+            total += ids.Count;
+            if (ids.Count > 0)
             {
-                Log.RetentionBatchDeleted(_logger, deleted, cutoff);
+                Log.RetentionBatchDeleted(_logger, ids.Count, cutoff);
+                if (_blobStore is not null)
+                {
+                    // After the rows: a failure here leaves orphans, which the pass below (or the next) deletes.
+                    await _blobStore.DeleteAsync(ids.ConvertAll(static id => ProfileId.FromBytes(id)), cancellationToken).ConfigureAwait(false);
+                }
             }
 
-            if (deleted < _options.RetentionBatchProfiles)
+            if (ids.Count < _options.RetentionBatchProfiles)
             {
+                if (_blobStore is not null)
+                {
+                    await DeleteOrphansAsync(cutoff, cancellationToken).ConfigureAwait(false);
+                }
+
                 return total;
             }
         }
@@ -221,18 +272,47 @@ public sealed class PostgresProfileStorage
         }
 
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
-        // Fetched a few at a time: a 1,000-profile merge never holds every profile's bytes at once.
-        for (var start = 0; start < ids.Count; start += _options.ReadBatchProfiles)
+        // Fetched a few at a time: a 1,000-profile merge never holds every profile's bytes at once. The next chunk
+        // is fetched while the caller works through this one (decoding, merging), so neither waits for the other.
+        Task<Dictionary<ProfileId, StoredProfile>>? next = ReadChunkAsync(ids, 0, Math.Min(_options.ReadBatchProfiles, ids.Count), cancellationToken);
+        try
         {
-            var count = Math.Min(_options.ReadBatchProfiles, ids.Count - start);
-            var found = await ReadChunkAsync(ids, start, count, cancellationToken).ConfigureAwait(false);
-            for (var i = start; i < start + count; i++)
+            for (var start = 0; start < ids.Count; start += _options.ReadBatchProfiles)
             {
-                if (found.TryGetValue(ids[i], out var profile))
+                var count = Math.Min(_options.ReadBatchProfiles, ids.Count - start);
+                var found = await next!.ConfigureAwait(false);
+                var nextStart = start + count;
+                next = nextStart < ids.Count
+                    ? ReadChunkAsync(ids, nextStart, Math.Min(_options.ReadBatchProfiles, ids.Count - nextStart), cancellationToken)
+                    : null;
+                for (var i = start; i < start + count; i++)
                 {
-                    yield return profile;
+                    if (found.TryGetValue(ids[i], out var profile))
+                    {
+                        yield return profile;
+                    }
                 }
             }
+        }
+        finally
+        {
+            if (next is not null)
+            {
+                // The caller stopped early: let the fetch in flight finish rather than leave it running unobserved.
+                await ObserveAsync(next).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task ObserveAsync(Task task)
+    {
+        try
+        {
+            await task.ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is StorageUnavailableException or OperationCanceledException or PostgresException)
+        {
+            // Nobody wants these profiles any more, so their failure does not matter either.
         }
     }
 
@@ -339,7 +419,50 @@ public sealed class PostgresProfileStorage
 
     internal static DateTime FromTicks(long ticks) => new(ticks, DateTimeKind.Utc);
 
-    private async Task<int> DeleteBatchAsync(long cutoffTicks, CancellationToken cancellationToken)
+    /// <summary>Deletes the bytes written before <paramref name="cutoff"/> that no index row points at.</summary>
+    private async Task DeleteOrphansAsync(DateTime cutoff, CancellationToken cancellationToken)
+    {
+        await foreach (var candidates in _blobStore!.ListWrittenBeforeAsync(cutoff, cancellationToken).ConfigureAwait(false))
+        {
+            var wanted = new byte[candidates.Count][];
+            for (var i = 0; i < candidates.Count; i++)
+            {
+                wanted[i] = candidates[i].ToBytes();
+            }
+
+            var indexed = new HashSet<ProfileId>();
+            try
+            {
+                await using var command = Command(_dataSource, "SELECT id FROM profiles WHERE id = ANY($1)", (object)wanted);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    indexed.Add(ProfileId.FromBytes(reader.GetFieldValue<byte[]>(0)));
+                }
+            }
+            catch (Exception exception)
+            {
+                throw Unavailable(exception);
+            }
+
+            var orphans = new List<ProfileId>();
+            foreach (var id in candidates)
+            {
+                if (!indexed.Contains(id))
+                {
+                    orphans.Add(id);
+                }
+            }
+
+            if (orphans.Count > 0)
+            {
+                await _blobStore.DeleteAsync(orphans, cancellationToken).ConfigureAwait(false);
+                Log.OrphansDeleted(_logger, orphans.Count, cutoff);
+            }
+        }
+    }
+
+    private async Task<List<byte[]>> DeleteBatchAsync(long cutoffTicks, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -377,7 +500,7 @@ public sealed class PostgresProfileStorage
 
                 if (ids.Count == 0)
                 {
-                    return 0;
+                    return ids;
                 }
 
                 await using var batch = new NpgsqlBatch(connection, transaction);
@@ -404,7 +527,7 @@ public sealed class PostgresProfileStorage
                     labelCounts.Keys.Select(static l => l.Value).ToArray()));
                 await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                return ids.Count;
+                return ids;
             }
             catch (Exception exception) when (attempt < MaxAttempts && PostgresErrors.IsRetryable(exception))
             {
@@ -427,22 +550,43 @@ public sealed class PostgresProfileStorage
 
         try
         {
-            await using var command = Command(_dataSource, """
-                SELECT p.id, p.service, p.type, p.created_at, p.label_keys, p.label_values, d.data
-                FROM profiles p JOIN profile_data d ON d.id = p.id
-                WHERE p.id = ANY($1)
-                """, (object)wanted);
+            await using var command = Command(_dataSource, _blobStore is null
+                ? """
+                  SELECT p.id, p.service, p.type, p.created_at, p.label_keys, p.label_values, d.data
+                  FROM profiles p JOIN profile_data d ON d.id = p.id
+                  WHERE p.id = ANY($1)
+                  """
+                : """
+                  SELECT p.id, p.service, p.type, p.created_at, p.label_keys, p.label_values, d.data
+                  FROM profiles p LEFT JOIN profile_data d ON d.id = p.id
+                  WHERE p.id = ANY($1)
+                  """, (object)wanted);
             var found = new Dictionary<ProfileId, StoredProfile>(count);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            List<ProfileMeta>? inBlobStore = null;
+            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
-                var meta = new ProfileMeta(
-                    ProfileId.FromBytes(reader.GetFieldValue<byte[]>(0)),
-                    (ProfileType)reader.GetInt16(2),
-                    reader.GetString(1),
-                    JoinLabels(reader.GetFieldValue<string[]>(4), reader.GetFieldValue<string[]>(5)),
-                    FromTicks(reader.GetInt64(3)));
-                found[meta.ProfileId] = new StoredProfile(meta, reader.GetFieldValue<byte[]>(6));
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    var meta = new ProfileMeta(
+                        ProfileId.FromBytes(reader.GetFieldValue<byte[]>(0)),
+                        (ProfileType)reader.GetInt16(2),
+                        reader.GetString(1),
+                        JoinLabels(reader.GetFieldValue<string[]>(4), reader.GetFieldValue<string[]>(5)),
+                        FromTicks(reader.GetInt64(3)));
+                    if (reader.IsDBNull(6))
+                    {
+                        (inBlobStore ??= []).Add(meta);
+                    }
+                    else
+                    {
+                        found[meta.ProfileId] = new StoredProfile(meta, reader.GetFieldValue<byte[]>(6));
+                    }
+                }
+            }
+
+            if (inBlobStore is not null)
+            {
+                await ReadBlobsAsync(inBlobStore, found, cancellationToken).ConfigureAwait(false);
             }
 
             return found;
@@ -450,6 +594,19 @@ public sealed class PostgresProfileStorage
         catch (Exception exception)
         {
             throw Unavailable(exception);
+        }
+    }
+
+    private async Task ReadBlobsAsync(List<ProfileMeta> metas, Dictionary<ProfileId, StoredProfile> found, CancellationToken cancellationToken)
+    {
+        var data = await _blobStore!.GetManyAsync(metas.ConvertAll(static m => m.ProfileId), cancellationToken).ConfigureAwait(false);
+        for (var i = 0; i < metas.Count; i++)
+        {
+            // No bytes: retention deleted the profile between the index read and this one; it is gone.
+            if (data[i] is { } bytes)
+            {
+                found[metas[i].ProfileId] = new StoredProfile(metas[i], bytes);
+            }
         }
     }
 

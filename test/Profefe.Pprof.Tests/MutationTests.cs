@@ -13,7 +13,7 @@ public sealed class MutationTests
     private const int Seed = 0x5EED_2026;
     private const int Cases = 12_000;
 
-    private static readonly string[] Files =
+    internal static readonly string[] Files =
     [
         "go/cpu_mix_02.pb.gz",
         "go/heap_03.pb.gz",
@@ -110,7 +110,7 @@ public sealed class MutationTests
         }
     }
 
-    private static byte[] Mutate(Random random, byte[][] corpus)
+    internal static byte[] Mutate(Random random, byte[][] corpus)
     {
         var data = (byte[])corpus[random.Next(corpus.Length)].Clone();
         var rounds = random.Next(1, 4);
@@ -211,7 +211,7 @@ public sealed class MutationTests
         return [.. data.AsSpan(0, position), .. data.AsSpan(position + count)];
     }
 
-    private static byte[] Gunzip(byte[] data)
+    internal static byte[] Gunzip(byte[] data)
     {
         using var input = new GZipStream(new MemoryStream(data), CompressionMode.Decompress);
         using var output = new MemoryStream();

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Profefe.Pprof;
 
 namespace Profefe.Core.Views;
@@ -15,8 +16,27 @@ public static class FlameGraphBuilder
     public static FlameGraph Build(Profile profile, int sampleIndex, int maxNodes = FlameGraph.DefaultMaxNodes)
     {
         ArgumentNullException.ThrowIfNull(profile);
-        var tree = new CallTree(new FrameTable());
-        tree.Add(profile, sampleIndex, isBase: false);
+        var tree = CallTree.Build(new FrameTable(), profile, sampleIndex);
+        return Layout(tree, maxNodes, diff: null);
+    }
+
+    /// <summary>
+    /// The part of <see cref="Build"/>'s graph under one frame, with a node cap of its own: what a capped graph
+    /// summed into "other" below that frame comes back in detail. <paramref name="path"/> names the frames from
+    /// the root's child down to that frame (empty is the whole graph); the result's root is that frame, at x 0.
+    /// </summary>
+    public static FlameGraph BuildSubtree(Profile profile, int sampleIndex, IReadOnlyList<string> path, int maxNodes = FlameGraph.DefaultMaxNodes)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        ArgumentNullException.ThrowIfNull(path);
+        var frames = new FrameTable();
+        var focus = new int[path.Count];
+        for (var i = 0; i < focus.Length; i++)
+        {
+            focus[i] = frames.Intern(path[i]);
+        }
+
+        var tree = CallTree.BuildFocused(frames, profile, sampleIndex, focus);
         return Layout(tree, maxNodes, diff: null);
     }
 
@@ -28,9 +48,7 @@ public static class FlameGraphBuilder
     {
         ArgumentNullException.ThrowIfNull(baseProfile);
         ArgumentNullException.ThrowIfNull(newProfile);
-        var tree = new CallTree(new FrameTable());
-        tree.Add(baseProfile, baseSampleIndex, isBase: true);
-        tree.Add(newProfile, newSampleIndex, isBase: false);
+        var tree = CallTree.BuildDiff(new FrameTable(), baseProfile, baseSampleIndex, newProfile, newSampleIndex);
         var baseTotal = tree.BaseTotal[0];
         return Layout(tree, maxNodes, new DiffTotals(baseTotal, tree.Total[0] - baseTotal));
     }
@@ -58,19 +76,25 @@ public static class FlameGraphBuilder
             childStart[node + 1] += childStart[node];
         }
 
+        // Placing each child advances its parent's start to the next parent's; shifting back restores the starts.
         var children = new int[childStart[count]];
-        var fill = new int[count];
         for (var node = 1; node < count; node++)
         {
             if (kept[node])
             {
-                var p = parent[node];
-                children[childStart[p] + fill[p]++] = node;
+                children[childStart[parent[node]]++] = node;
             }
         }
 
+        for (var node = count; node > 0; node--)
+        {
+            childStart[node] = childStart[node - 1];
+        }
+
+        childStart[0] = 0;
+
         var names = tree.Frames.Names;
-        var nameOrder = new NameComparer(names, tree.Name.ToArray());
+        var nameOrder = new NameComparer(names, tree.NameArray);
         for (var node = 0; node < count; node++)
         {
             var length = childStart[node + 1] - childStart[node];
@@ -80,7 +104,8 @@ public static class FlameGraphBuilder
             }
         }
 
-        var stride = diff is null ? PlainStride : DiffStride;
+        var isDiff = diff is not null;
+        var stride = isDiff ? DiffStride : PlainStride;
         var levels = new List<List<long>>();
         var outNames = new List<string>();
         var outNameIndex = new Dictionary<int, int>();
@@ -115,7 +140,7 @@ public static class FlameGraphBuilder
                     outNames.Add(FlameGraph.OtherName);
                 }
 
-                Append(level, x, otherTotal, otherTotal, otherName, otherBase, otherBase, diff is not null);
+                Append(level, x, otherTotal, otherTotal, otherName, otherBase, otherBase, isDiff);
                 nodeCount++;
                 continue;
             }
@@ -127,7 +152,7 @@ public static class FlameGraphBuilder
                 outNames.Add(names[name[node]]);
             }
 
-            Append(level, x, total[node], self[node], outName, baseTotal[node], baseSelf[node], diff is not null);
+            Append(level, x, total[node], self[node], outName, isDiff ? baseTotal[node] : 0, isDiff ? baseSelf[node] : 0, isDiff);
             nodeCount++;
 
             // Push right to left so the leftmost child pops first.
@@ -179,20 +204,22 @@ public static class FlameGraphBuilder
     {
         var keptTotal = 0L;
         var keptBase = 0L;
+        var isDiff = !baseTotal.IsEmpty;
         for (var i = childStart[node]; i < childStart[node + 1]; i++)
         {
             keptTotal += total[children[i]];
-            keptBase += baseTotal[children[i]];
+            keptBase += isDiff ? baseTotal[children[i]] : 0;
         }
 
-        return (total[node] - self[node] - keptTotal, baseTotal[node] - baseSelf[node] - keptBase);
+        return (total[node] - self[node] - keptTotal, isDiff ? baseTotal[node] - baseSelf[node] - keptBase : 0);
     }
 
     /// <summary>
     /// The heaviest nodes such that they plus the "other" nodes they need stay within <paramref name="maxNodes"/>.
-    /// A parent is never lighter than its child and was created before it, so taking ties in creation order keeps
-    /// the kept set a connected tree. Keeping one more node adds at least as many nodes as it can save (one
-    /// "other"), so the cost grows with the number kept and a binary search finds the most that fit.
+    /// Nodes are taken heaviest first, ties in creation order: a parent is never lighter than its child and was
+    /// created before it, so the kept set stays a connected tree. Keeping one more node adds itself and perhaps
+    /// its own "other", and saves at most its parent's "other", so the cost never falls and the first node that
+    /// would break the cap ends the selection.
     /// </summary>
     private static bool[] SelectKept(CallTree tree, int maxNodes, out bool truncated)
     {
@@ -206,88 +233,151 @@ public static class FlameGraphBuilder
         }
 
         truncated = true;
-        var sorted = tree.Total.ToArray();
-        Array.Sort(sorted);
-        var keptChildren = new long[count];
-        var low = 1;
-        var high = maxNodes;
-        while (low < high)
+        var total = tree.Total;
+        var self = tree.Self;
+        var parent = tree.Parent;
+        var candidates = Heaviest(total, maxNodes);
+
+        // What each kept node's children carry that is not yet kept: above zero, the node needs an "other".
+        var unkept = new long[count];
+        var cost = 0;
+        foreach (var node in candidates)
         {
-            var middle = low + ((high - low + 1) / 2);
-            if (Cost(tree, sorted, middle, kept, keptChildren) <= maxNodes)
+            if (node != 0 && !kept[parent[node]])
             {
-                low = middle;
+                // Only negative sample values can make a child outweigh its parent; such a node cannot be drawn.
+                continue;
             }
-            else
+
+            var own = total[node] - self[node];
+            var delta = own > 0 ? 2 : 1;
+            if (node != 0)
             {
-                high = middle - 1;
+                var before = unkept[parent[node]];
+                var after = before - total[node];
+                delta += (after > 0 ? 1 : 0) - (before > 0 ? 1 : 0);
+                if (cost + delta > maxNodes)
+                {
+                    break;
+                }
+
+                unkept[parent[node]] = after;
             }
+            else if (cost + delta > maxNodes)
+            {
+                break;
+            }
+
+            cost += delta;
+            kept[node] = true;
+            unkept[node] = own;
         }
 
-        Cost(tree, sorted, low, kept, keptChildren);
         return kept;
     }
 
     /// <summary>
-    /// Marks the <paramref name="keep"/> heaviest nodes (ties in creation order) and counts them plus the "other"
-    /// nodes they need. <paramref name="sorted"/> holds every node's total in ascending order.
+    /// The nodes that can be among the <paramref name="limit"/> heaviest (every node at least as heavy as the
+    /// limit-th heaviest, so ties are all there), heaviest first, ties in creation order.
     /// </summary>
-    private static int Cost(CallTree tree, long[] sorted, int keep, bool[] kept, long[] keptChildren)
+    private static int[] Heaviest(ReadOnlySpan<long> total, int limit)
     {
-        var parent = tree.Parent;
-        var total = tree.Total;
-        var self = tree.Self;
-        var threshold = sorted[^keep];
+        var scratch = ArrayPool<long>.Shared.Rent(total.Length);
+        total.CopyTo(scratch);
+        var threshold = NthLargest(scratch, total.Length, limit);
+        ArrayPool<long>.Shared.Return(scratch);
+        var count = 0;
+        foreach (var value in total)
+        {
+            count += value >= threshold ? 1 : 0;
+        }
 
-        // Nodes heavier than the threshold all stay; of those equal to it, the first ones fill the rest.
-        var ties = keep - (sorted.Length - UpperBound(sorted, threshold));
-        var cost = 0;
-        Array.Clear(keptChildren);
+        // Keys are complemented so an ascending sort puts the heaviest first.
+        var keys = new long[count];
+        var nodes = new int[count];
+        count = 0;
         for (var node = 0; node < total.Length; node++)
         {
-            var keepNode = total[node] > threshold || (total[node] == threshold && ties-- > 0);
-            kept[node] = keepNode;
-            if (keepNode)
+            if (total[node] >= threshold)
             {
-                cost++;
-                if (node != 0)
-                {
-                    keptChildren[parent[node]] += total[node];
-                }
+                keys[count] = ~total[node];
+                nodes[count++] = node;
             }
         }
 
-        for (var node = 0; node < total.Length; node++)
+        Array.Sort(keys, nodes);
+
+        // The sort is not stable: put each run of equal totals back in creation order.
+        for (var start = 0; start < count;)
         {
-            if (kept[node] && total[node] - self[node] - keptChildren[node] > 0)
+            var end = start + 1;
+            while (end < count && keys[end] == keys[start])
             {
-                cost++;
+                end++;
             }
+
+            if (end - start > 1)
+            {
+                Array.Sort(nodes, start, end - start);
+            }
+
+            start = end;
         }
 
-        return cost;
+        return nodes;
     }
 
-    /// <summary>The index of the first value greater than <paramref name="value"/>.</summary>
-    private static int UpperBound(long[] sorted, long value)
+    /// <summary>The <paramref name="n"/>-th largest of the first <paramref name="length"/> <paramref name="values"/> (which it reorders), by quickselect.</summary>
+    private static long NthLargest(long[] values, int length, int n)
     {
+        var target = n - 1;
         var low = 0;
-        var high = sorted.Length;
+        var high = length - 1;
         while (low < high)
         {
-            var middle = (low + high) >>> 1;
-            if (sorted[middle] <= value)
+            // Median of three keeps sorted or equal runs from making this quadratic.
+            var middle = low + ((high - low) / 2);
+            var pivot = Median(values[low], values[middle], values[high]);
+            var i = low;
+            var j = high;
+            while (i <= j)
             {
-                low = middle + 1;
+                while (values[i] > pivot)
+                {
+                    i++;
+                }
+
+                while (values[j] < pivot)
+                {
+                    j--;
+                }
+
+                if (i <= j)
+                {
+                    (values[i], values[j]) = (values[j], values[i]);
+                    i++;
+                    j--;
+                }
+            }
+
+            if (target <= j)
+            {
+                high = j;
+            }
+            else if (target >= i)
+            {
+                low = i;
             }
             else
             {
-                high = middle;
+                return values[target];
             }
         }
 
-        return low;
+        return values[target];
     }
+
+    private static long Median(long a, long b, long c) => Math.Max(Math.Min(a, b), Math.Min(Math.Max(a, b), c));
 
     private sealed class NameComparer(List<string> names, int[] nodeNames) : IComparer<int>
     {

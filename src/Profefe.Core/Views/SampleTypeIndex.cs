@@ -18,12 +18,20 @@ public static class SampleTypeIndex
             throw new ArgumentException("the profile has no sample types", nameof(profile));
         }
 
-        var wanted = string.IsNullOrEmpty(type) ? profile.DefaultSampleType : type;
+        return Resolve(profile.SampleTypes, profile.DefaultSampleType, type);
+    }
+
+    /// <summary>Picks the default sample type, else the last, among <paramref name="types"/>.</summary>
+    internal static int Resolve(IReadOnlyList<SampleType> types, string defaultType) => Resolve(types, defaultType, null);
+
+    private static int Resolve(IReadOnlyList<SampleType> types, string defaultType, string? type)
+    {
+        var wanted = string.IsNullOrEmpty(type) ? defaultType : type;
         if (!string.IsNullOrEmpty(wanted))
         {
-            for (var i = 0; i < profile.SampleTypes.Count; i++)
+            for (var i = 0; i < types.Count; i++)
             {
-                if (string.Equals(profile.SampleTypes[i].Type, wanted, StringComparison.Ordinal))
+                if (string.Equals(types[i].Type, wanted, StringComparison.Ordinal))
                 {
                     return i;
                 }
@@ -31,12 +39,12 @@ public static class SampleTypeIndex
 
             if (!string.IsNullOrEmpty(type))
             {
-                var known = string.Join(", ", profile.SampleTypes.Select(t => t.Type));
+                var known = string.Join(", ", types.Select(t => t.Type));
                 throw new ArgumentException($"unknown sample type \"{type}\"; this profile has: {known}", nameof(type));
             }
         }
 
-        return profile.SampleTypes.Count - 1;
+        return types.Count - 1;
     }
 
     /// <summary>The sum of one sample type's values over every sample (the profile's total, e.g. CPU nanoseconds).</summary>

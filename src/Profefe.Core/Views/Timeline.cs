@@ -25,10 +25,27 @@ public sealed class TimelineBuilder(string? sampleType = null)
         long? total = null;
         if (profile is { SampleTypes.Count: > 0 })
         {
-            var index = FindIndex(profile);
+            var index = FindIndex(profile.SampleTypes, profile.DefaultSampleType);
             if (index >= 0)
             {
                 total = SampleTypeIndex.Total(profile, index);
+            }
+        }
+
+        _points.Add(new TimelinePoint(meta, total));
+    }
+
+    /// <summary>Adds a profile whose totals were read without decoding it (<see cref="ProfileTotals.TryRead"/>); null when unknown.</summary>
+    public void AddTotals(ProfileMeta meta, ProfileTotals? totals)
+    {
+        ArgumentNullException.ThrowIfNull(meta);
+        long? total = null;
+        if (totals is { SampleTypes.Count: > 0 })
+        {
+            var index = FindIndex(totals.SampleTypes, totals.DefaultSampleType);
+            if (index >= 0)
+            {
+                total = totals.Totals[index];
             }
         }
 
@@ -41,23 +58,23 @@ public sealed class TimelineBuilder(string? sampleType = null)
         return new Timeline([.. _points], _sampleType, _unit);
     }
 
-    private int FindIndex(Profile profile)
+    private int FindIndex(IReadOnlyList<SampleType> types, string defaultType)
     {
         if (_sampleType.Length == 0)
         {
-            var index = SampleTypeIndex.Resolve(profile, null);
-            _sampleType = profile.SampleTypes[index].Type;
-            _unit = profile.SampleTypes[index].Unit;
+            var index = SampleTypeIndex.Resolve(types, defaultType);
+            _sampleType = types[index].Type;
+            _unit = types[index].Unit;
             return index;
         }
 
-        for (var i = 0; i < profile.SampleTypes.Count; i++)
+        for (var i = 0; i < types.Count; i++)
         {
-            if (string.Equals(profile.SampleTypes[i].Type, _sampleType, StringComparison.Ordinal))
+            if (string.Equals(types[i].Type, _sampleType, StringComparison.Ordinal))
             {
                 if (_unit.Length == 0)
                 {
-                    _unit = profile.SampleTypes[i].Unit;
+                    _unit = types[i].Unit;
                 }
 
                 return i;

@@ -144,7 +144,7 @@ internal static class GzipInflater
         var size = BinaryPrimitives.ReadUInt32LittleEndian(data[^4..]);
         if (size == (uint)inflated.Length)
         {
-            if (Crc32.Compute(inflated) != crc)
+            if (System.IO.Hashing.Crc32.HashToUInt32(inflated) != crc)
             {
                 throw Error("gzip: invalid checksum");
             }
@@ -153,7 +153,7 @@ internal static class GzipInflater
         }
 
         // Concatenated gzip members (legal, Go reads them): the trailer covers only the last member.
-        if (size < (uint)inflated.Length && Crc32.Compute(inflated[^(int)size..]) == crc)
+        if (size < (uint)inflated.Length && System.IO.Hashing.Crc32.HashToUInt32(inflated[^(int)size..]) == crc)
         {
             return;
         }

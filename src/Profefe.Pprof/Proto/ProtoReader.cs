@@ -67,9 +67,46 @@ internal ref struct ProtoReader
                 _position = position + 1;
                 return first;
             }
+
+            // Two bytes (values below 16384: most ids, indices and lengths in a profile).
+            if ((uint)(position + 1) < (uint)data.Length && data[position + 1] < 0x80)
+            {
+                _position = position + 2;
+                return (first & 0x7Fu) | ((ulong)data[position + 1] << 7);
+            }
         }
 
         return ReadVarintSlow();
+    }
+
+    /// <summary>Steps over a varint without decoding it; fails exactly where <see cref="ReadVarint"/> would.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void SkipVarint()
+    {
+        var data = _data;
+        var position = _position;
+        if ((uint)position < (uint)data.Length && data[position] < 0x80)
+        {
+            _position = position + 1;
+            return;
+        }
+
+        SkipVarintSlow();
+    }
+
+    private void SkipVarintSlow()
+    {
+        var rest = _data[_position..];
+        var length = Math.Min(rest.Length, 10);
+
+        // The first byte without the continuation bit ends the varint.
+        var end = rest[..length].IndexOfAnyInRange((byte)0, (byte)0x7F);
+        if (end < 0)
+        {
+            throw new ProtoWireException(length == 10 ? "varint longer than 10 bytes" : "unexpected end of data in varint");
+        }
+
+        _position += end + 1;
     }
 
     private ulong ReadVarintSlow()

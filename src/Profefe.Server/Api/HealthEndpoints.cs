@@ -3,18 +3,20 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Profefe.Core.Storage;
 
 namespace Profefe.Server.Api;
 
 /// <summary>
-/// GET /health: 200 <c>{"code":200,"body":{"status":"ready"}}</c> when the store answers, else 503 with the
-/// dependency that failed. Asks the store for its services, which every backend answers without a scan.
+/// GET /health: 200 <c>{"code":200,"body":{"status":"ready"}}</c> when every storage dependency answers within
+/// Storage:HealthTimeout, else 503 naming the dependency that failed. Nothing is cached: once the dependency is
+/// back the next check reports ready. A backend with a readiness check (<see cref="IProfileStorageReadiness"/>,
+/// which the multi-writer has for all its backends) is asked that; others list their services, which every
+/// backend answers from its index without a scan.
 /// </summary>
 internal static class HealthEndpoints
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
-
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/health", CheckAsync);
@@ -23,18 +25,29 @@ internal static class HealthEndpoints
 
     private static async Task CheckAsync(HttpContext context)
     {
+        var options = context.RequestServices.GetService<IOptions<StorageOptions>>()?.Value ?? new StorageOptions();
+        var limit = options.HealthTimeout;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        timeout.CancelAfter(Timeout);
+        timeout.CancelAfter(limit);
         try
         {
-            await context.RequestServices.GetRequiredService<IProfileReader>().ListServicesAsync(timeout.Token).ConfigureAwait(false);
+            var reader = context.RequestServices.GetRequiredService<IProfileReader>();
+            if (reader is IProfileStorageReadiness readiness)
+            {
+                await readiness.CheckReadyAsync(timeout.Token).ConfigureAwait(false);
+            }
+            else
+            {
+                await reader.ListServicesAsync(timeout.Token).ConfigureAwait(false);
+            }
         }
         catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
         {
             var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(HealthEndpoints));
             Log.HealthCheckFailed(logger, e);
-            var dependency = e is StorageUnavailableException unavailable ? unavailable.Dependency : "storage";
-            var reason = e is OperationCanceledException ? $"no answer within {Timeout.TotalSeconds:0} s" : e.Message;
+            // A timeout does not say which dependency hangs; the configured storage is the best name there is.
+            var dependency = e is StorageUnavailableException unavailable ? unavailable.Dependency : options.Type;
+            var reason = e is OperationCanceledException ? $"no answer within {limit.TotalSeconds:0.###} s" : e.Message;
             await ApiReply.ErrorAsync(context, StatusCodes.Status503ServiceUnavailable, $"not ready: {dependency} storage: {reason}").ConfigureAwait(false);
             return;
         }

@@ -1,5 +1,8 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Profefe.Core;
 using Profefe.Core.Storage;
@@ -17,6 +20,12 @@ public static class UiEndpointRouteBuilderExtensions
     public static IEndpointRouteBuilder MapUiEndpoints(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
+
+        // Once the collector listens, compile the views' code in the background so the first page is fast too.
+        var services = endpoints.ServiceProvider;
+        var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(UiWarmup));
+        lifetime.ApplicationStarted.Register(() => UiWarmup.Start(logger, lifetime.ApplicationStopping));
         endpoints.MapGet("/", static context =>
         {
             context.Response.Redirect("/ui/");
@@ -41,6 +50,8 @@ public static class UiEndpointRouteBuilderExtensions
             UiEndpoints.GuardAsync(context, () => UiEndpoints.TimelineAsync(context, querier, reader, options)));
         api.MapGet("/profile", static (HttpContext context, ProfileQuerier querier, IOptions<CollectorOptions> options) =>
             UiEndpoints.GuardAsync(context, () => UiEndpoints.ProfileAsync(context, querier, options)));
+        api.MapGet("/flame", static (HttpContext context, ProfileQuerier querier, IOptions<CollectorOptions> options) =>
+            UiEndpoints.GuardAsync(context, () => UiEndpoints.FlameAsync(context, querier, options)));
         api.MapGet("/compare", static (HttpContext context, ProfileQuerier querier, IOptions<CollectorOptions> options) =>
             UiEndpoints.GuardAsync(context, () => UiEndpoints.CompareAsync(context, querier, options)));
         return endpoints;

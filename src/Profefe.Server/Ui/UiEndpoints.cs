@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
@@ -15,8 +16,11 @@ namespace Profefe.Server.Ui;
 /// </summary>
 internal static class UiEndpoints
 {
-    /// <summary>Past this many profiles the timeline shows when they were taken but not their totals (each total is a decode).</summary>
-    public const int MaxTimelineTotals = 300;
+    /// <summary>
+    /// Past this many profiles the timeline shows when they were taken but not their totals: each total reads the
+    /// profile from storage and inflates it (though it does not decode it, see <see cref="ProfileTotals"/>).
+    /// </summary>
+    public const int MaxTimelineTotals = 2000;
 
     private const int MaxNodesLimit = 65_536;
 
@@ -63,7 +67,14 @@ internal static class UiEndpoints
 
             await foreach (var stored in reader.ListProfilesAsync(ids, context.RequestAborted).ConfigureAwait(false))
             {
-                builder.Add(stored.Meta, TryDecode(stored, decoderOptions));
+                if (stored.Meta.Type != ProfileType.Trace && ProfileTotals.TryRead(stored.Data, decoderOptions.MaxDecompressedBytes, out var totals))
+                {
+                    builder.AddTotals(stored.Meta, totals);
+                }
+                else
+                {
+                    builder.Add(stored.Meta, TryDecode(stored, decoderOptions));
+                }
             }
         }
         else
@@ -112,12 +123,15 @@ internal static class UiEndpoints
         var request = context.Request.Query;
         var source = UiSource.Parse(request, "");
         var maxNodes = ParseMaxNodes(request);
+        var started = Stopwatch.GetTimestamp();
         var loaded = await LoadAsync(querier, source, options, context.RequestAborted).ConfigureAwait(false);
+        var loadedAt = Stopwatch.GetTimestamp();
         var sampleIndex = ResolveSampleType(loaded.Profile, UiSource.First(request, "sample_type"));
         // The two views only read the profile, so they are built side by side.
         var topTask = Task.Run(() => TopTableBuilder.Build(loaded.Profile, sampleIndex), context.RequestAborted);
         var flame = FlameGraphBuilder.Build(loaded.Profile, sampleIndex, maxNodes);
         var top = await topTask.ConfigureAwait(false);
+        SetServerTiming(context, started, loadedAt);
         var download = source.DownloadPath();
         var baseUrl = BaseUrl(context);
         await WriteBodyAsync(context, json =>
@@ -130,6 +144,44 @@ internal static class UiEndpoints
             UiJson.WriteFlameGraph(json, flame);
             json.WritePropertyName("top");
             UiJson.WriteTopTable(json, top);
+            json.WriteEndObject();
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One frame's part of the profile's flame graph, capped on its own: the page asks for it when the user zooms
+    /// into a frame whose callees the whole graph's cap summed into "other". <c>focus</c> (repeated) names the
+    /// frames from the root's child down to that frame.
+    /// </summary>
+    public static async Task FlameAsync(HttpContext context, ProfileQuerier querier, IOptions<CollectorOptions> options)
+    {
+        var request = context.Request.Query;
+        var source = UiSource.Parse(request, "");
+        var maxNodes = ParseMaxNodes(request);
+        var path = new List<string>();
+        foreach (var frame in request["focus"])
+        {
+            path.Add(frame ?? "");
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var loaded = await LoadAsync(querier, source, options, context.RequestAborted).ConfigureAwait(false);
+        var loadedAt = Stopwatch.GetTimestamp();
+        var sampleIndex = ResolveSampleType(loaded.Profile, UiSource.First(request, "sample_type"));
+        var flame = FlameGraphBuilder.BuildSubtree(loaded.Profile, sampleIndex, path, maxNodes);
+        SetServerTiming(context, started, loadedAt);
+        await WriteBodyAsync(context, json =>
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("focus");
+            foreach (var frame in path)
+            {
+                json.WriteStringValue(frame);
+            }
+
+            json.WriteEndArray();
+            json.WritePropertyName("flame");
+            UiJson.WriteFlameGraph(json, flame);
             json.WriteEndObject();
         }).ConfigureAwait(false);
     }
@@ -287,6 +339,18 @@ internal static class UiEndpoints
             // The point still shows when the profile was taken; only its total is unknown.
             return null;
         }
+    }
+
+    /// <summary>
+    /// Where the server's time went (read from storage and decode or merge, then the views), in the standard
+    /// header browsers show next to the request, so a slow page tells whether to blame the collector.
+    /// </summary>
+    private static void SetServerTiming(HttpContext context, long started, long loadedAt)
+    {
+        var now = Stopwatch.GetTimestamp();
+        context.Response.Headers["Server-Timing"] = string.Create(
+            CultureInfo.InvariantCulture,
+            $"load;desc=\"read and decode\";dur={Stopwatch.GetElapsedTime(started, loadedAt).TotalMilliseconds:F1}, views;desc=\"views\";dur={Stopwatch.GetElapsedTime(loadedAt, now).TotalMilliseconds:F1}");
     }
 
     private static ProfileDecoderOptions DecoderOptions(IOptions<CollectorOptions> options) =>

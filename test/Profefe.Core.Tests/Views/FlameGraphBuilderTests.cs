@@ -109,6 +109,105 @@ public sealed class FlameGraphBuilderTests
         Assert.Throws<ArgumentOutOfRangeException>(() => FlameGraphBuilder.Build(profile, 1, maxNodes: 1));
     }
 
+    [Fact]
+    public void BuildSubtree_IsTheWholeGraphBelowThePath_AtOffsetZero()
+    {
+        var profile = ViewProfiles.Cpu(("main;work;hash", 30), ("main;alpha;hash", 10), ("main;work;sort;swap", 7), ("main;work", 5), ("side;work", 3));
+
+        var whole = FlameGraphBuilder.Build(profile, 1);
+        var sub = FlameGraphBuilder.BuildSubtree(profile, 1, ["main", "work"]);
+
+        Assert.Equal(["work"], Names(sub, 0));
+        Assert.Equal(42, sub.Total);
+        Assert.Equal([0L, 42, 5], sub.Levels[0][..3]);
+        Assert.Equal(["hash", "sort"], Names(sub, 1));
+        Assert.Equal(["swap"], Names(sub, 2));
+        Assert.Equal(4, sub.NodeCount);
+
+        // The same frames, values and relative offsets as under main;work in the whole graph.
+        var work = whole.Levels[2];
+        Assert.Equal(["alpha", "work", "work"], Names(whole, 2));
+        var workX = work[4];
+        Assert.Equal(sub.Total, work[5]);
+        var hashInWhole = whole.Levels[3];
+        Assert.Equal(["hash", "hash", "sort"], Names(whole, 3));
+        Assert.Equal(hashInWhole[4] - workX, sub.Levels[1][0]);
+        Assert.Equal(hashInWhole[9], sub.Levels[1][5]);
+    }
+
+    [Fact]
+    public void BuildSubtree_EmptyPath_IsTheWholeGraph_AndAnUnknownPathIsEmpty()
+    {
+        var profile = ViewProfiles.Cpu(("main;work;hash", 30), ("main;alpha", 10));
+
+        var whole = FlameGraphBuilder.Build(profile, 1);
+        var sub = FlameGraphBuilder.BuildSubtree(profile, 1, []);
+        var missing = FlameGraphBuilder.BuildSubtree(profile, 1, ["main", "nothing"]);
+
+        Assert.Equal(whole.Levels, sub.Levels);
+        Assert.Equal(whole.Names, sub.Names);
+        Assert.Equal(0, missing.Total);
+        Assert.Single(missing.Levels);
+    }
+
+    [Fact]
+    public void Build_MatchesACallTreeBuiltFrameByFrame()
+    {
+        // Stacks share prefixes in no particular order, recurse, and repeat: the sorted build must still merge them.
+        var samples = new List<(string, long)>();
+        for (var i = 0; i < 300; i++)
+        {
+            var stack = "main";
+            for (var depth = 0; depth < 1 + (i * 7 % 9); depth++)
+            {
+                stack += ";f" + ((i >> depth) % 4);
+            }
+
+            samples.Add((stack, 1 + (i % 3)));
+        }
+
+        var profile = ViewProfiles.Cpu([.. samples]);
+
+        var graph = FlameGraphBuilder.Build(profile, 1, maxNodes: 65_536);
+
+        var expected = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (stack, value) in samples)
+        {
+            var path = "";
+            foreach (var frame in stack.Split(';'))
+            {
+                path += ";" + frame;
+                expected[path] = expected.GetValueOrDefault(path) + value;
+            }
+        }
+
+        var actual = new Dictionary<string, long>(StringComparer.Ordinal);
+        List<string[]> paths = [[""]];
+        for (var depth = 1; depth < graph.Levels.Count; depth++)
+        {
+            var level = graph.Levels[depth];
+            var above = graph.Levels[depth - 1];
+            var names = new string[level.Length / graph.Stride];
+            for (var i = 0; i < level.Length; i += graph.Stride)
+            {
+                // The parent is the node one level up whose span holds this one.
+                var parent = 0;
+                while (!(level[i] >= above[parent * graph.Stride] && level[i] < above[parent * graph.Stride] + above[(parent * graph.Stride) + 1]))
+                {
+                    parent++;
+                }
+
+                names[i / graph.Stride] = paths[depth - 1][parent] + ";" + graph.Names[(int)level[i + 3]];
+                actual.Add(names[i / graph.Stride], level[i + 1]);
+            }
+
+            paths.Add(names);
+        }
+
+        Assert.Equal(expected.OrderBy(e => e.Key, StringComparer.Ordinal), actual.OrderBy(e => e.Key, StringComparer.Ordinal));
+        Assert.Equal(expected.Count + 1, graph.NodeCount);
+    }
+
     private static List<string> Names(FlameGraph graph, int depth)
     {
         var level = graph.Levels[depth];

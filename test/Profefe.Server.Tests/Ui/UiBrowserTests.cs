@@ -1,8 +1,8 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Playwright;
 using Profefe.Core.Views;
+using Profefe.Pprof;
 using Profefe.Testing;
 
 namespace Profefe.Server.Tests.Ui;
@@ -14,10 +14,7 @@ namespace Profefe.Server.Tests.Ui;
 public sealed class UiBrowserTests(UiCollectorFixture collector, ChromiumFixture chromium, ITestOutputHelper output)
     : IClassFixture<UiCollectorFixture>, IClassFixture<ChromiumFixture>, IAsyncDisposable
 {
-    private static readonly string ScreenshotDirectory = Path.Combine(TestData.RepoRoot, "TestResults", "ui");
-
-    private readonly List<string> _consoleErrors = [];
-    private readonly List<IBrowserContext> _contexts = [];
+    private readonly UiBrowserSession _browser = new(chromium, output);
 
     private string CorpusRange => $"from={UiExpectations.Time(collector.Corpus[0].CreatedAt)}&to={UiExpectations.Time(collector.Corpus[^1].CreatedAt.AddSeconds(1))}";
 
@@ -180,47 +177,226 @@ public sealed class UiBrowserTests(UiCollectorFixture collector, ChromiumFixture
     }
 
     [Fact]
-    public async Task BigProfile_RendersAndZooms_MeasuredInTheBrowser()
+    public async Task Profile_Heap_SwitchesBetweenItsSampleTypes_AndKeepsTheChoiceOnReload()
     {
-        var page = await OpenAsync(1920, 1080);
-        var clock = Stopwatch.StartNew();
-        await page.GotoAsync($"{collector.BaseAddress}ui/#/profile?id={collector.BigId}");
+        var (file, id, _) = collector.Heap[^1];
+        var profile = ProfileDecoder.Decode(TestData.Read("go/" + file + ".pb.gz"));
+        var page = await OpenAsync(1280, 800);
+        await page.GotoAsync($"{collector.BaseAddress}ui/#/profile?id={id}");
         await WaitForFlameAsync(page);
-        var wall = clock.Elapsed.TotalMilliseconds;
-        const string Figures = "() => ({ rendered: window.profefeRendered, fetch: window.profefeFetchMs, draw: document.querySelector('canvas.flame').flame.lastDrawMs, nodes: document.querySelector('canvas.flame').flame.graph.levels.reduce((n, l) => n + l.length, 0) / document.querySelector('canvas.flame').flame.graph.stride })";
-        var cold = await page.EvaluateAsync<JsonElement>(Figures);
-        output.WriteLine(
-            $"big_cpu_01 first view (cold collector): page load to flame graph drawn {cold.GetProperty("rendered").GetDouble():F0} ms " +
-            $"(profile view fetch {cold.GetProperty("fetch").GetDouble():F0} ms, canvas draw {cold.GetProperty("draw").GetDouble():F1} ms, wall clock {wall:F0} ms)");
 
-        // Again, as a user opening the page on a warmed-up collector would see it.
-        clock.Restart();
+        // Like go tool pprof, a heap profile opens on its default sample type: space in use.
+        Assert.Equal(["alloc_objects", "alloc_space", "inuse_objects", "inuse_space"], await page.Locator("#sample-type option").EvaluateAllAsync<string[]>("options => options.map(o => o.value)"));
+        Assert.Equal("inuse_space", await page.Locator("#sample-type").InputValueAsync());
+        await AssertShowsSampleTypeAsync(page, profile, "inuse_space");
+        await ScreenshotAsync(page, "profile-heap-inuse_space-1280x800");
+
+        foreach (var type in new[] { "alloc_space", "alloc_objects" })
+        {
+            await page.EvaluateAsync("() => { window.profefeRendered = 0; }");
+            await page.Locator("#sample-type").SelectOptionAsync(type);
+            await WaitForFlameAsync(page);
+            Assert.Contains("sample_type=" + type, page.Url, StringComparison.Ordinal);
+            await AssertShowsSampleTypeAsync(page, profile, type);
+        }
+
+        await ScreenshotAsync(page, "profile-heap-alloc_objects-1280x800");
         await page.ReloadAsync();
         await WaitForFlameAsync(page);
-        wall = clock.Elapsed.TotalMilliseconds;
-        var figures = await page.EvaluateAsync<JsonElement>(Figures);
+        Assert.Equal("alloc_objects", await page.Locator("#sample-type").InputValueAsync());
+        await AssertShowsSampleTypeAsync(page, profile, "alloc_objects");
+        AssertNoConsoleErrors();
+    }
 
-        // Zoom into the widest frame two levels down, timing the click until the next frame is painted.
-        var zoom = await page.EvaluateAsync<JsonElement>(@"async () => {
+    [Fact]
+    public async Task Goroutines_ShowOnTheTimelineWithTheirCounts_AndOpenAsProfiles()
+    {
+        var page = await OpenAsync(1920, 1080);
+        var from = UiExpectations.Time(collector.Goroutines[0].CreatedAt);
+        var to = UiExpectations.Time(collector.Goroutines[^1].CreatedAt.AddSeconds(1));
+        await page.GotoAsync($"{collector.BaseAddress}ui/#/explore?service=mem&type=goroutine&from={from}&to={to}");
+
+        var rows = page.Locator("#profiles tbody tr");
+        await Assertions.Expect(rows).ToHaveCountAsync(collector.Goroutines.Count);
+        var profiles = collector.Goroutines.Select(g => ProfileDecoder.Decode(TestData.Read("go/" + g.File + ".pb.gz"))).ToList();
+        var sum = profiles.Sum(p => SampleTypeIndex.Total(p, 0));
+        Assert.StartsWith($"{collector.Goroutines.Count} profiles, goroutine total {UiExpectations.Value(sum, "count")}.", await page.Locator("#timeline-summary").InnerTextAsync(), StringComparison.Ordinal);
+
+        // Newest first: each row shows its goroutine count.
+        for (var i = 0; i < collector.Goroutines.Count; i++)
+        {
+            var row = rows.Nth(collector.Goroutines.Count - 1 - i);
+            Assert.Equal(collector.Goroutines[i].Id, await row.Locator("td").Nth(2).InnerTextAsync());
+            Assert.Equal(UiExpectations.Value(SampleTypeIndex.Total(profiles[i], 0), "count"), await row.Locator("td").Nth(5).InnerTextAsync());
+        }
+
+        await ScreenshotAsync(page, "explore-goroutine-1920x1080");
+        await rows.First.Locator("a").ClickAsync();
+        await WaitForFlameAsync(page);
+        Assert.Equal($"Profile {collector.Goroutines[^1].Id}", await page.Locator("#profile-title").InnerTextAsync());
+        Assert.Equal("goroutine", await page.Locator("#sample-type").InputValueAsync());
+        await AssertShowsSampleTypeAsync(page, profiles[^1], "goroutine");
+        await ScreenshotAsync(page, "profile-goroutine-1920x1080");
+        AssertNoConsoleErrors();
+    }
+
+    [Fact]
+    public async Task BigProfile_ZoomIntoACappedFrame_FetchesItsCalleesInFull_AndReloadsThere()
+    {
+        var profile = ProfileDecoder.Decode(TestData.Read("go/big_cpu_01.pb.gz"));
+        var index = SampleTypeIndex.Resolve(profile, null);
+        var page = await OpenAsync(1920, 1080);
+        await page.GotoAsync($"{collector.BaseAddress}ui/#/profile?id={collector.BigId}");
+        await WaitForFlameAsync(page);
+
+        // The widest frame two levels down whose callees the cap cut; remember what the capped graph had.
+        var target = await page.EvaluateAsync<JsonElement>(@"() => {
             const canvas = document.querySelector('canvas.flame');
             const flame = canvas.flame;
-            const level = flame.graph.levels[2];
-            let best = 0;
-            for (let i = 0; i < level.length; i += flame.graph.stride) { if (level[i + 1] > level[best + 1]) { best = i; } }
-            const r = flame.rectOf(flame.graph.names[level[best + 3]]);
-            const started = performance.now();
-            canvas.dispatchEvent(new MouseEvent('click', { clientX: r.x + r.width / 2, clientY: r.y + r.height / 2, bubbles: true }));
-            const drawn = performance.now() - started;
-            await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
-            return { drawn, painted: performance.now() - started, draw: flame.lastDrawMs };
+            const g = flame.graph;
+            window.capped = new Set();
+            g.levels.forEach((level, d) => { for (let i = 0; i < level.length; i += g.stride) { window.capped.add(d + '.' + level[i] + '.' + g.names[level[i + 3]]); } });
+            const level = g.levels[2];
+            let best = -1;
+            for (let i = 0; i < level.length; i += g.stride) {
+                if (flame.hasOtherBelow(2, i / g.stride) && (best < 0 || level[i + 1] > level[best + 1])) { best = i; }
+            }
+            const parent = flame.node(1, flame.parentOf(2, best / g.stride));
+            const r = canvas.getBoundingClientRect();
+            const scale = flame.width() / g.total;
+            return { path: [parent.name, g.names[level[best + 3]]], x: r.left + (level[best] + level[best + 1] / 2) * scale, y: r.top + 2 * 18 + 9 };
         }");
-        output.WriteLine(
-            $"big_cpu_01 reload: {figures.GetProperty("nodes").GetDouble():F0} nodes; page load to flame graph drawn {figures.GetProperty("rendered").GetDouble():F0} ms " +
-            $"(profile view fetch {figures.GetProperty("fetch").GetDouble():F0} ms, canvas draw {figures.GetProperty("draw").GetDouble():F1} ms, wall clock {wall:F0} ms); " +
-            $"zoom click handled {zoom.GetProperty("drawn").GetDouble():F1} ms, painted {zoom.GetProperty("painted").GetDouble():F1} ms (draw {zoom.GetProperty("draw").GetDouble():F1} ms)");
-        Assert.StartsWith("Zoomed: total › ", await page.Locator(".crumbs").First.InnerTextAsync(), StringComparison.Ordinal);
-        Assert.True(await page.Locator("#top tbody tr").CountAsync() > 0);
-        await ScreenshotAsync(page, "profile-big-1920x1080");
+        string[] path = [target.GetProperty("path")[0].GetString()!, target.GetProperty("path")[1].GetString()!];
+        var expected = FlameGraphBuilder.BuildSubtree(profile, index, path);
+
+        await page.Mouse.ClickAsync(target.GetProperty("x").GetSingle(), target.GetProperty("y").GetSingle());
+        var clicked = await page.EvaluateAsync<double>("() => performance.now()");
+        await page.WaitForFunctionAsync("() => window.profefeExpanded >= 1 && !window.profefeExpanding");
+        var expandedMs = await page.EvaluateAsync<double>("() => performance.now()") - clicked;
+        var crumbs = await page.Locator(".crumbs").First.InnerTextAsync();
+        Assert.StartsWith($"Zoomed: total › {path[0]} › {path[1]} — ", crumbs, StringComparison.Ordinal);
+
+        // Under the zoomed frame the page now shows what the server computes for that frame alone.
+        var shown = await page.EvaluateAsync<JsonElement>(@"() => {
+            const flame = document.querySelector('canvas.flame').flame;
+            const g = flame.graph;
+            const focus = flame.node(flame.focus.depth, flame.focus.index);
+            let nodes = 0;
+            const children = [];
+            for (let d = focus.depth + 1; d < g.levels.length; d++) {
+                const level = g.levels[d];
+                for (let i = 0; i < level.length; i += g.stride) {
+                    if (level[i] >= focus.x && level[i] < focus.x + focus.total) {
+                        nodes++;
+                        if (d === focus.depth + 1) { children.push(g.names[level[i + 3]]); }
+                    }
+                }
+            }
+            return { nodes, children, other: flame.hasOtherBelow(flame.focus.depth, flame.focus.index) };
+        }");
+        output.WriteLine($"zoom into {string.Join(" › ", path)}: its {expected.NodeCount - 1} callee nodes fetched and drawn {expandedMs:F0} ms after the click");
+        Assert.Equal(expected.NodeCount - 1, shown.GetProperty("nodes").GetInt32());
+        Assert.Equal(UiExpectations.Names(expected, 1), shown.GetProperty("children").EnumerateArray().Select(e => e.GetString()!).ToList());
+        Assert.Equal(expected.Truncated, shown.GetProperty("other").GetBoolean());
+        await ScreenshotAsync(page, "profile-big-expanded-1920x1080");
+
+        // Zoom into a frame only the fetched detail has: a reload fetches it again and lands on the same frame.
+        var deeper = await page.EvaluateAsync<JsonElement>(@"() => {
+            const canvas = document.querySelector('canvas.flame');
+            const flame = canvas.flame;
+            const g = flame.graph;
+            const focus = flame.node(flame.focus.depth, flame.focus.index);
+            let best = null;
+            for (let d = focus.depth + 1; d < g.levels.length; d++) {
+                const level = g.levels[d];
+                for (let i = 0; i < level.length; i += g.stride) {
+                    const inside = level[i] >= focus.x && level[i] < focus.x + focus.total;
+                    if (inside && !window.capped.has(d + '.' + level[i] + '.' + g.names[level[i + 3]]) && (!best || level[i + 1] > best.total)) {
+                        best = { depth: d, x: level[i], total: level[i + 1] };
+                    }
+                }
+            }
+            const r = canvas.getBoundingClientRect();
+            const scale = flame.width() / focus.total;
+            return { x: r.left + (best.x - focus.x + best.total / 2) * scale, y: r.top + best.depth * 18 + 9 };
+        }");
+        await page.Mouse.ClickAsync(deeper.GetProperty("x").GetSingle(), deeper.GetProperty("y").GetSingle());
+        var deeperCrumbs = await page.Locator(".crumbs").First.InnerTextAsync();
+        Assert.StartsWith($"Zoomed: total › {path[0]} › {path[1]} › ", deeperCrumbs, StringComparison.Ordinal);
+        await page.ReloadAsync();
+        await WaitForFlameAsync(page);
+        await page.WaitForFunctionAsync("() => window.profefeExpanded >= 1 && !window.profefeExpanding");
+        Assert.Equal(deeperCrumbs, await page.Locator(".crumbs").First.InnerTextAsync());
+
+        // "other" sums callees the cap cut: zooming into it zooms to their caller and brings them in.
+        await page.Locator("button", new() { HasText = "Reset zoom" }).ClickAsync();
+        Assert.False(await page.EvaluateAsync<bool>("() => !!window.profefeExpanding"), "the whole graph is already shown: resetting the zoom fetches nothing");
+        var caller = await page.EvaluateAsync<string>(@"() => {
+            const flame = document.querySelector('canvas.flame').flame;
+            const g = flame.graph;
+            const other = g.names.indexOf('other');
+            for (let d = 2; d < g.levels.length; d++) {
+                const level = g.levels[d];
+                for (let i = 0; i < level.length; i += g.stride) {
+                    if (level[i + 3] === other) {
+                        const parent = flame.node(d - 1, flame.parentOf(d, i / g.stride));
+                        flame.zoomTo(d, i / g.stride);
+                        return parent.name;
+                    }
+                }
+            }
+            return null;
+        }");
+        Assert.NotNull(caller);
+        await page.WaitForFunctionAsync("() => window.profefeExpanded >= 2 && !window.profefeExpanding");
+        var otherCrumbs = await page.Locator(".crumbs").First.InnerTextAsync();
+        Assert.Contains($" › {caller} — ", otherCrumbs, StringComparison.Ordinal);
+        AssertNoConsoleErrors();
+    }
+
+    [Fact]
+    public async Task Compare_ASidesGraph_FetchesTheCalleesOfACappedFrame()
+    {
+        var profile = ProfileDecoder.Decode(TestData.Read("go/big_cpu_01.pb.gz"));
+        var index = SampleTypeIndex.Resolve(profile, null);
+        var page = await OpenAsync(1920, 1080);
+        await page.GotoAsync($"{collector.BaseAddress}ui/#/compare?base_id={collector.BigId}&new_id={collector.Corpus[0].Id}");
+        await page.WaitForFunctionAsync("() => document.querySelectorAll('canvas.flame').length === 3 && window.profefeRendered", null, new PageWaitForFunctionOptions { Timeout = 60_000 });
+
+        // The base side is the big profile: click the widest frame under the root whose callees the cap cut.
+        var target = await page.EvaluateAsync<JsonElement>(@"() => {
+            const canvas = document.querySelectorAll('canvas.flame')[0];
+            canvas.scrollIntoView({ block: 'start' });
+            const flame = canvas.flame;
+            const g = flame.graph;
+            const level = g.levels[1];
+            let best = -1;
+            for (let i = 0; i < level.length; i += g.stride) {
+                if (flame.hasOtherBelow(1, i / g.stride) && (best < 0 || level[i + 1] > level[best + 1])) { best = i; }
+            }
+            const r = canvas.getBoundingClientRect();
+            const scale = flame.width() / g.total;
+            return { name: g.names[level[best + 3]], x: r.left + (level[best] + level[best + 1] / 2) * scale, y: r.top + 18 + 9 };
+        }");
+        var name = target.GetProperty("name").GetString()!;
+        var expected = FlameGraphBuilder.BuildSubtree(profile, index, [name]);
+        await page.Mouse.ClickAsync(target.GetProperty("x").GetSingle(), target.GetProperty("y").GetSingle());
+        await page.WaitForFunctionAsync("() => window.profefeExpanded >= 1 && !window.profefeExpanding");
+
+        Assert.StartsWith($"Zoomed: total › {name} — ", await page.Locator(".crumbs").First.InnerTextAsync(), StringComparison.Ordinal);
+        var below = await page.EvaluateAsync<int>(@"() => {
+            const flame = document.querySelectorAll('canvas.flame')[0].flame;
+            const g = flame.graph;
+            const focus = flame.node(flame.focus.depth, flame.focus.index);
+            let nodes = 0;
+            for (let d = focus.depth + 1; d < g.levels.length; d++) {
+                const level = g.levels[d];
+                for (let i = 0; i < level.length; i += g.stride) { nodes += level[i] >= focus.x && level[i] < focus.x + focus.total ? 1 : 0; }
+            }
+            return nodes;
+        }");
+        Assert.Equal(expected.NodeCount - 1, below);
+        await ScreenshotAsync(page, "compare-big-expanded-1920x1080");
         AssertNoConsoleErrors();
     }
 
@@ -249,37 +425,23 @@ public sealed class UiBrowserTests(UiCollectorFixture collector, ChromiumFixture
         AssertNoConsoleErrors();
     }
 
-    private async Task<IPage> OpenAsync(int width, int height)
-    {
-        if (chromium.Browser is null)
-        {
-            ExternalDependency.Unavailable(chromium.UnavailableReason ?? "chromium is not available");
-        }
+    private Task<IPage> OpenAsync(int width, int height) => _browser.OpenAsync(width, height);
 
-        var context = await chromium.Browser!.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = width, Height = height } });
-        _contexts.Add(context);
-        var page = await context.NewPageAsync();
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error")
-            {
-                _consoleErrors.Add(message.Text);
-            }
-        };
-        page.PageError += (_, error) => _consoleErrors.Add(error);
-        return page;
-    }
+    private Task WaitForFlameAsync(IPage page) => _browser.WaitForFlameAsync(page);
 
-    private async Task WaitForFlameAsync(IPage page)
+    /// <summary>The flame graph's total, the page's total line and the top table's first row, for one sample type.</summary>
+    private static async Task AssertShowsSampleTypeAsync(IPage page, Profile profile, string type)
     {
-        try
-        {
-            await page.WaitForFunctionAsync("() => window.profefeRendered && document.querySelector('#top tbody tr')", null, new PageWaitForFunctionOptions { Timeout = 60_000 });
-        }
-        catch (TimeoutException)
-        {
-            Assert.Fail($"the flame graph was not drawn; console errors: [{string.Join("; ", _consoleErrors)}]; page: {await page.Locator("main").InnerTextAsync()}");
-        }
+        var index = SampleTypeIndex.Resolve(profile, type);
+        var unit = profile.SampleTypes[index].Unit;
+        var top = TopTableBuilder.Build(profile, index);
+        Assert.Equal(top.Total, await page.EvaluateAsync<long>("() => document.querySelector('canvas.flame').flame.graph.total"));
+        Assert.Equal("Total " + UiExpectations.Value(top.Total, unit), await page.Locator("#profile-total").InnerTextAsync());
+        var first = page.Locator("#top tbody tr").First;
+        Assert.Equal(top.Rows[0].Name, await first.GetAttributeAsync("data-name"));
+        Assert.Equal(UiExpectations.Value(top.Rows[0].Flat, unit), await first.Locator("td").Nth(0).InnerTextAsync());
+        Assert.Equal(UiExpectations.Percent(top.Rows[0].Flat, top.Total), await first.Locator("td").Nth(1).InnerTextAsync());
+        Assert.Equal(UiExpectations.Percent(top.Rows[0].Cum, top.Total), await first.Locator("td").Nth(3).InnerTextAsync());
     }
 
     private static async Task ClickFrameAsync(IPage page, string name)
@@ -289,21 +451,9 @@ public sealed class UiBrowserTests(UiCollectorFixture collector, ChromiumFixture
         await page.Mouse.ClickAsync(center[0].GetSingle(), center[1].GetSingle());
     }
 
-    private async Task ScreenshotAsync(IPage page, string name)
-    {
-        Directory.CreateDirectory(ScreenshotDirectory);
-        var path = Path.Combine(ScreenshotDirectory, name + ".png");
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
-        output.WriteLine("screenshot: " + path);
-    }
+    private Task ScreenshotAsync(IPage page, string name) => _browser.ScreenshotAsync(page, name);
 
-    private void AssertNoConsoleErrors() => Assert.Empty(_consoleErrors);
+    private void AssertNoConsoleErrors() => _browser.AssertNoConsoleErrors();
 
-    public async ValueTask DisposeAsync()
-    {
-        foreach (var context in _contexts)
-        {
-            await context.DisposeAsync();
-        }
-    }
+    public ValueTask DisposeAsync() => _browser.DisposeAsync();
 }

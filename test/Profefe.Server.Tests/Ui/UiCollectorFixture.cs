@@ -6,7 +6,8 @@ namespace Profefe.Server.Tests.Ui;
 
 /// <summary>
 /// A running collector (the real host, local storage in a temporary directory) filled with the Go CPU profiles
-/// of the test corpus under service "corpus", and big_cpu_01 under service "big".
+/// of the test corpus under service "corpus", big_cpu_01 under service "big", and a few heap and goroutine
+/// profiles under service "mem".
 /// </summary>
 public sealed class UiCollectorFixture : IAsyncLifetime
 {
@@ -28,6 +29,12 @@ public sealed class UiCollectorFixture : IAsyncLifetime
     public List<(string File, string Id, DateTime CreatedAt)> Corpus { get; } = [];
 
     public string BigId { get; private set; } = "";
+
+    /// <summary>Heap profiles (four sample types each) of service "mem", oldest first.</summary>
+    public List<(string File, string Id, DateTime CreatedAt)> Heap { get; } = [];
+
+    /// <summary>Goroutine profiles (one count sample type) of service "mem", oldest first.</summary>
+    public List<(string File, string Id, DateTime CreatedAt)> Goroutines { get; } = [];
 
     public async ValueTask InitializeAsync()
     {
@@ -54,6 +61,20 @@ public sealed class UiCollectorFixture : IAsyncLifetime
 
         Corpus.Sort(static (a, b) => a.CreatedAt.CompareTo(b.CreatedAt));
         (BigId, _) = await PostAsync("service=big&type=cpu", "go/big_cpu_01.pb.gz");
+        foreach (var file in new[] { "heap_01", "heap_02", "heap_03" })
+        {
+            var (id, createdAt) = await PostAsync("service=mem&type=heap", "go/" + file + ".pb.gz");
+            Heap.Add((file, id, createdAt));
+        }
+
+        foreach (var file in new[] { "goroutine_01", "goroutine_02" })
+        {
+            var (id, createdAt) = await PostAsync("service=mem&type=goroutine", "go/" + file + ".pb.gz");
+            Goroutines.Add((file, id, createdAt));
+        }
+
+        Heap.Sort(static (a, b) => a.CreatedAt.CompareTo(b.CreatedAt));
+        Goroutines.Sort(static (a, b) => a.CreatedAt.CompareTo(b.CreatedAt));
     }
 
     public async ValueTask DisposeAsync()

@@ -77,11 +77,34 @@ public sealed class UiEndpointsTests(UiCollectorFixture collector) : IClassFixtu
     }
 
     [Fact]
+    public async Task Flame_ReturnsTheFramesUnderAPath_InMoreDetailThanTheCappedGraph()
+    {
+        var profile = ProfileDecoder.Decode(TestData.Read("go/big_cpu_01.pb.gz"));
+        var index = SampleTypeIndex.Resolve(profile, null);
+        var whole = FlameGraphBuilder.Build(profile, index);
+        Assert.True(whole.Truncated);
+        var (name, total) = UiExpectations.WidestTopFrame(whole);
+        var x = whole.Levels[1][UiExpectations.Names(whole, 1).IndexOf(name) * whole.Stride];
+        var expected = FlameGraphBuilder.BuildSubtree(profile, index, [name]);
+
+        using var json = await GetJsonAsync($"/api/ui/flame?id={collector.BigId}&focus={Uri.EscapeDataString(name)}");
+
+        var body = json.RootElement.GetProperty("body");
+        Assert.Equal([name], body.GetProperty("focus").EnumerateArray().Select(e => e.GetString()));
+        var flame = body.GetProperty("flame");
+        Assert.Equal(total, flame.GetProperty("total").GetInt64());
+        Assert.Equal(expected.NodeCount, flame.GetProperty("nodeCount").GetInt32());
+        var root = flame.GetProperty("levels")[0];
+        Assert.Equal(name, flame.GetProperty("names")[root[3].GetInt32()].GetString());
+        Assert.True(expected.NodeCount - 1 > UiExpectations.NodesBelow(whole, 1, x, total), "the frame's own graph should show more of it than the whole graph's cap left");
+    }
+
+    [Fact]
     public async Task Services_ListsEveryServiceSorted()
     {
         using var json = await GetJsonAsync("/api/ui/services");
 
-        Assert.Equal(["big", "corpus"], json.RootElement.GetProperty("body").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["big", "corpus", "mem"], json.RootElement.GetProperty("body").EnumerateArray().Select(e => e.GetString()));
     }
 
     [Fact]

@@ -63,5 +63,53 @@ internal static class UiExpectations
         return (graph.Names[(int)level[best + 3]], level[best + 1]);
     }
 
+    /// <summary>How many nodes lie below the node at <paramref name="depth"/> spanning [x, x + total).</summary>
+    public static int NodesBelow(FlameGraph graph, int depth, long x, long total)
+    {
+        var count = 0;
+        for (var d = depth + 1; d < graph.Levels.Count; d++)
+        {
+            var level = graph.Levels[d];
+            for (var i = 0; i < level.Length; i += graph.Stride)
+            {
+                count += level[i] >= x && level[i] < x + total ? 1 : 0;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>The names at one level, left to right.</summary>
+    public static List<string> Names(FlameGraph graph, int depth)
+    {
+        var level = graph.Levels[depth];
+        var names = new List<string>();
+        for (var i = 0; i < level.Length; i += graph.Stride)
+        {
+            names.Add(graph.Names[(int)level[i + 3]]);
+        }
+
+        return names;
+    }
+
+    /// <summary>
+    /// The page's formatValue for bytes and counts: kB/MB/GB of 1024, at most two decimals (rounded half up, as
+    /// JavaScript's Math.round), en-US grouping.
+    /// </summary>
+    public static string Value(long value, string unit)
+    {
+        static string Fixed(double v) => (Math.Floor((v * 100) + 0.5) / 100).ToString("#,0.##", CultureInfo.InvariantCulture);
+        var abs = Math.Abs(value);
+        return unit switch
+        {
+            "bytes" when abs >= 1L << 30 => Fixed(value / (double)(1L << 30)) + " GB",
+            "bytes" when abs >= 1L << 20 => Fixed(value / (double)(1L << 20)) + " MB",
+            "bytes" when abs >= 1L << 10 => Fixed(value / (double)(1L << 10)) + " kB",
+            "bytes" => value.ToString(CultureInfo.InvariantCulture) + " B",
+            "count" or "" => value.ToString("#,0", CultureInfo.InvariantCulture),
+            _ => value.ToString("#,0", CultureInfo.InvariantCulture) + " " + unit,
+        };
+    }
+
     public static string Time(DateTime utc) => utc.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
 }

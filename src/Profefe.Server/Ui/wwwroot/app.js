@@ -146,18 +146,59 @@ function parseLabels(text) {
 
 function formatLabels(pairs) { return pairs.map(([k, v]) => encodeURIComponent(k) + '=' + encodeURIComponent(v)).join(','); }
 
-/** A flame graph with search, reset and a line describing the zoomed and selected frames. */
-function flamePanel({ graph, unit, params, title, searchKey = 'search', zoomKey = 'zoom', compact = false }) {
+/**
+ * A flame graph with search, reset and a line describing the zoomed and selected frames. With expand, zooming
+ * into a frame whose callees the node cap cut fetches that frame's own graph (expand(path) resolves to it).
+ */
+function flamePanel({ graph, unit, params, title, searchKey = 'search', zoomKey = 'zoom', compact = false, expand = null }) {
   const canvas = el('canvas', { class: 'flame', 'aria-label': `${title}: arrow keys move between frames, Enter zooms, Escape resets` });
   const selectedLine = el('div', { class: 'selected-frame', 'aria-live': 'polite' });
   const crumbs = el('div', { class: 'crumbs' });
   const searchResult = el('span', { class: 'search-result muted', 'aria-live': 'polite' });
   const search = el('input', { type: 'search', placeholder: 'Search frames', 'aria-label': `Search frames in ${title}`, value: params.get(searchKey) || '' });
   const reset = el('button', { type: 'button', text: 'Reset zoom' });
+  const expanded = new Set();
+  let pendingZoom = null;
+  const expandBelow = async (node, path) => {
+    const key = node.depth + '.' + node.x;
+    // The root's own graph is the one shown: only a frame below it can gain detail.
+    if (!expand || node.depth === 0 || !graph.truncated || expanded.has(key) || !flame.hasOtherBelow(node.depth, node.index)) { return; }
+    expanded.add(key);
+    window.profefeExpanding = (window.profefeExpanding || 0) + 1;
+    setStatus('Loading the frames under ' + node.name + '…');
+    try {
+      const sub = await expand(path.slice(1));
+      const focus = flame.focus;
+      // Only while the user still looks at that frame: indexes below it change.
+      if (sub && focus.depth === node.depth && focus.index === node.index && flame.splice(node.depth, node.index, sub)) {
+        if (search.value) { applySearch(); }
+        flame.zoomTo(node.depth, node.index);
+        if (pendingZoom) {
+          const target = pendingZoom;
+          pendingZoom = null;
+          flame.zoomToOffset(target[0], target[1]);
+        }
+        window.profefeExpanded = (window.profefeExpanded || 0) + 1;
+      } else {
+        expanded.delete(key);
+      }
+      setStatus('');
+    } catch (error) {
+      expanded.delete(key);
+      setStatus('Could not load the frames under ' + node.name + ': ' + (error.message || error));
+    } finally {
+      window.profefeExpanding--;
+    }
+  };
   const flame = new FlameGraph(canvas, {
     onHover: (node, e) => showTooltip(node && describeNode(node, graph, unit), e),
     onSelect: (node) => { selectedLine.textContent = describeNode(node, graph, unit).join(' · '); },
     onZoom: (node) => {
+      if (expand && node.name === 'other' && node.depth > 0) {
+        // "other" sums several callees the cap cut: zoom to their caller, whose graph then comes in full.
+        flame.zoomTo(node.depth - 1, flame.parentOf(node.depth, node.index));
+        return;
+      }
       const path = [];
       for (let d = node.depth, i = node.index; d >= 0; i = flame.parentOf(d, i), d--) { path.unshift(flame.node(d, i).name); }
       const share = graph.diff ? describeNode(node, graph, unit).slice(1).join(', ') : `${formatValue(node.total, unit)} (${percent(node.total, graph.total)})`;
@@ -165,6 +206,7 @@ function flamePanel({ graph, unit, params, title, searchKey = 'search', zoomKey 
       crumbs.title = path.join(' › ');
       if (node.depth === 0) { params.delete(zoomKey); } else { params.set(zoomKey, node.depth + '.' + node.x); }
       remember(params);
+      expandBelow(node, path);
     },
   });
   const applySearch = () => {
@@ -185,14 +227,26 @@ function flamePanel({ graph, unit, params, title, searchKey = 'search', zoomKey 
     el('div', { class: 'toolbar' }, compact ? el('strong', { text: title }) : null, el('label', { class: 'grow' }, 'Search', search), reset),
     searchResult, crumbs, el('div', { class: 'flame-wrap' }, canvas), selectedLine);
   // Drawing needs the canvas in the document to know its width.
+  let resolveDrawn;
+  const drawn = new Promise((resolve) => { resolveDrawn = resolve; });
   requestAnimationFrame(() => {
     flame.setData(graph);
-    const zoom = (params.get(zoomKey) || '').split('.');
-    if (!(zoom.length === 2 && flame.zoomToOffset(Number(zoom[0]), Number(zoom[1])))) { crumbs.textContent = 'Click a frame to zoom in.'; }
+    const zoom = (params.get(zoomKey) || '').split('.').map(Number);
+    if (!(zoom.length === 2 && flame.zoomToOffset(zoom[0], zoom[1]))) {
+      // A frame the cap cut: zoom to its nearest drawn caller, whose full graph then brings it back.
+      const near = zoom.length === 2 && expand ? flame.covering(zoom[0], zoom[1]) : null;
+      if (near && near.depth > 0) {
+        pendingZoom = zoom;
+        flame.zoomTo(near.depth, near.index);
+      } else {
+        crumbs.textContent = 'Click a frame to zoom in.';
+      }
+    }
     if (search.value) { applySearch(); }
     window.profefeRendered = performance.now();
+    resolveDrawn();
   });
-  return { panel, flame, search, applySearch };
+  return { panel, flame, search, applySearch, drawn };
 }
 
 /** Top table: sortable by any column (buttons in the headers), filtered by name; a row click searches the frame. */
@@ -499,20 +553,33 @@ async function renderProfile(params, gen) {
   if (gen !== generation) { return; }
   setStatus('');
   if (!data) { main.replaceChildren(el('h1', { text: 'Profile' }), el('div', { class: 'error', role: 'alert', text: 'nothing found' })); return; }
-  window.profefeFetchMs = performance.now() - started;
+  window.profefeDataAt = performance.now();
+  window.profefeFetchMs = window.profefeDataAt - started;
   const title = data.query
     ? `${data.query.service} · ${data.query.type} · ${data.profileCount} profiles merged`
     : data.ids.length === 1 ? `Profile ${data.ids[0]}` : `${data.ids.length} profiles merged`;
   const sampleSelect = el('select', { id: 'sample-type', onchange: (e) => { params.set('sample_type', e.target.value); params.delete('zoom'); location.hash = link('profile', params); } },
     data.sampleTypes.map((t, i) => el('option', { value: t.type, selected: i === data.sampleIndex, text: `${t.type} (${t.unit})` })));
-  const panel = flamePanel({ graph: data.flame, unit: data.unit, params, title: 'Flame graph' });
-  const table = topTable({ top: data.top, unit: data.unit, params, onPick: (name) => { panel.search.value = name; panel.applySearch(); panel.search.focus(); } });
+  const expand = async (path) => {
+    const fq = new URLSearchParams(q);
+    fq.set('sample_type', data.sampleType);
+    for (const frame of path) { fq.append('focus', frame); }
+    const body = await api('/api/ui/flame', fq);
+    return body && body.flame;
+  };
+  const panel = flamePanel({ graph: data.flame, unit: data.unit, params, title: 'Flame graph', expand });
+  const tableBox = el('div', {}, el('h2', { text: 'Top functions' }));
+  // The flame graph is what the page is opened for: it is drawn and painted first, the table right after.
+  panel.drawn.then(() => setTimeout(() => {
+    if (gen !== generation) { return; }
+    tableBox.append(topTable({ top: data.top, unit: data.unit, params, onPick: (name) => { panel.search.value = name; panel.applySearch(); panel.search.focus(); } }));
+  }, 0));
   main.replaceChildren(
     el('h1', { id: 'profile-title', text: title }),
     el('div', { class: 'toolbar' }, el('label', {}, 'Sample type', sampleSelect),
       el('span', { class: 'muted', id: 'profile-total', text: `Total ${formatValue(data.flame.total, data.unit)}` })),
     panel.panel,
-    el('div', { class: 'split' }, el('div', {}, el('h2', { text: 'Top functions' }), table), el('div', {}, metaPanel(data), pprofBlock(data.pprofCommand, data.download))));
+    el('div', { class: 'split' }, tableBox, el('div', {}, metaPanel(data), pprofBlock(data.pprofCommand, data.download))));
 }
 
 // ---- Compare ----
@@ -562,8 +629,17 @@ async function renderCompare(params, gen) {
   const newTotal = data.flame.diff.newTotal;
   const change = newTotal - baseTotal;
   const describe = (side) => side.query ? `${side.profileCount} profiles, ${side.query.from} – ${side.query.to}` : side.ids.join(', ');
-  const basePanel = flamePanel({ graph: data.base.flame, unit, params, title: 'Base', searchKey: 'base_search', zoomKey: 'base_zoom', compact: true });
-  const newPanel = flamePanel({ graph: data.new.flame, unit, params, title: 'New', searchKey: 'new_search', zoomKey: 'new_zoom', compact: true });
+  // Each side's own graph can fetch a capped frame's callees like the profile page; the diff graph stays capped.
+  const sideExpand = (prefix) => async (path) => {
+    const fq = new URLSearchParams();
+    for (const [key, value] of sourceParams(params, prefix)) { fq.append(key.startsWith(prefix) ? key.slice(prefix.length) : key, value); }
+    fq.set('sample_type', data.sampleType);
+    for (const frame of path) { fq.append('focus', frame); }
+    const body = await api('/api/ui/flame', fq);
+    return body && body.flame;
+  };
+  const basePanel = flamePanel({ graph: data.base.flame, unit, params, title: 'Base', searchKey: 'base_search', zoomKey: 'base_zoom', compact: true, expand: sideExpand('base_') });
+  const newPanel = flamePanel({ graph: data.new.flame, unit, params, title: 'New', searchKey: 'new_search', zoomKey: 'new_zoom', compact: true, expand: sideExpand('new_') });
   const diffPanel = flamePanel({ graph: data.flame, unit, params, title: 'Diff flame graph' });
   const table = topTable({ top: data.top, unit, params, diff: true, onPick: (name) => { diffPanel.search.value = name; diffPanel.applySearch(); diffPanel.search.focus(); } });
   result.append(

@@ -33,6 +33,17 @@ export class FlameGraph {
       this.observed = true;
     }
     this.graph = graph;
+    this.reindex();
+    this.focus = { depth: 0, index: 0 };
+    this.selected = null;
+    this.matches = null;
+    this.colorCache = new Map();
+    this.draw();
+  }
+
+  /** Parents of every node (and the diff colour scale), from the levels. */
+  reindex() {
+    const graph = this.graph;
     const levels = graph.levels;
     const stride = graph.stride;
     this.parents = [new Int32Array(1).fill(-1)];
@@ -61,11 +72,74 @@ export class FlameGraph {
       }
       this.maxDelta = max || 1;
     }
-    this.focus = { depth: 0, index: 0 };
-    this.selected = null;
+  }
+
+  /** Whether the node's callees lost frames to the server's node cap (an "other" frame lies under it). */
+  hasOtherBelow(depth, index) {
+    const other = this.graph.names.indexOf('other');
+    if (other < 0) { return false; }
+    const node = this.node(depth, index);
+    const stride = this.graph.stride;
+    for (let d = depth + 1; d < this.graph.levels.length; d++) {
+      const level = this.graph.levels[d];
+      for (let i = this.firstAtOrAfter(level, node.x); i < level.length && level[i] < node.x + node.total; i += stride) {
+        if (level[i + 3] === other) { return true; }
+      }
+    }
+    return false;
+  }
+
+  /** The deepest node at or above depth whose span holds x: where a zoom into a frame not (yet) in the graph can start. */
+  covering(depth, x) {
+    for (let d = Math.min(depth, this.graph.levels.length - 1); d >= 0; d--) {
+      const level = this.graph.levels[d];
+      const i = this.firstAtOrAfter(level, x);
+      if (i < level.length && level[i] <= x && x < level[i] + level[i + 1]) { return { depth: d, index: i / this.graph.stride }; }
+    }
+    return null;
+  }
+
+  /**
+   * Replaces everything under the node at (depth, index) by sub, the server's graph of that node alone (its root
+   * is the node, at x 0). Nodes at depth and above keep their indexes, so the zoom stays where it is.
+   */
+  splice(depth, index, sub) {
+    const graph = this.graph;
+    const stride = graph.stride;
+    const node = this.node(depth, index);
+    // A merge over a range can change between requests; then the pieces would not fit.
+    if (graph.diff || sub.stride !== stride || sub.total !== node.total) { return null; }
+    const start = node.x;
+    const end = node.x + node.total;
+    const nameIndex = new Map(graph.names.map((n, i) => [n, i]));
+    const names = sub.names.map((n) => {
+      let i = nameIndex.get(n);
+      if (i === undefined) { i = graph.names.length; graph.names.push(n); nameIndex.set(n, i); }
+      return i;
+    });
+    const depthCount = Math.max(graph.levels.length, depth + sub.levels.length);
+    let removed = 0;
+    let added = 0;
+    for (let d = depth + 1; d < depthCount; d++) {
+      const level = graph.levels[d] || [];
+      const from = this.firstAtOrAfter(level, start);
+      let to = from;
+      while (to < level.length && level[to] < end) { to += stride; }
+      const inserted = [];
+      const subLevel = sub.levels[d - depth] || [];
+      for (let i = 0; i < subLevel.length; i += stride) {
+        inserted.push(subLevel[i] + start, subLevel[i + 1], subLevel[i + 2], names[subLevel[i + 3]]);
+      }
+      removed += (to - from) / stride;
+      added += inserted.length / stride;
+      graph.levels[d] = level.slice(0, from).concat(inserted, level.slice(to));
+    }
+    while (graph.levels.length && graph.levels[graph.levels.length - 1].length === 0) { graph.levels.pop(); }
+    graph.nodeCount += added - removed;
+    this.reindex();
     this.matches = null;
-    this.colorCache = new Map();
     this.draw();
+    return { removed, added };
   }
 
   node(depth, index) {

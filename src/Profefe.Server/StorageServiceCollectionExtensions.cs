@@ -1,0 +1,191 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Profefe.Core.Storage;
+using Profefe.Server;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class StorageServiceCollectionExtensions
+{
+    // Storage:Type's names, in the order the start-up error lists them.
+    private static readonly (string Name, Action<IServiceCollection> Add)[] Backends =
+    [
+        ("local", static services => services.AddProfefeLocalStorage()),
+        ("postgres", static services => services.AddProfefePostgresStorage()),
+        ("s3+postgres", static services => services.AddProfefeS3PostgresStorage()),
+        ("s3", static services => services.AddProfefeS3Storage()),
+    ];
+
+    private static readonly Type[] SeamTypes =
+        [typeof(IProfileWriter), typeof(IProfileReader), typeof(IProfileRetention), typeof(IProfileStorageStatistics)];
+
+    /// <summary>The storage names Storage:Type accepts.</summary>
+    public static IReadOnlyList<string> SupportedStorageTypes { get; } = Array.ConvertAll(Backends, static b => b.Name);
+
+    /// <summary>
+    /// The backends Storage:Type names (section "Storage", see <see cref="StorageOptions"/>): one backend as the
+    /// storage seam, or several as a <see cref="MultiProfileStorage"/>. Throws <see cref="InvalidOperationException"/>
+    /// listing the supported names when Storage:Type names another.
+    /// </summary>
+    public static IServiceCollection AddProfefeStorage(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<StorageOptions>()
+            .BindConfiguration(StorageOptions.SectionName)
+            .Validate(static options => options.HealthTimeout > TimeSpan.Zero, "Storage:HealthTimeout must be positive")
+            .ValidateOnStart();
+
+        var names = ParseTypes(configuration[$"{StorageOptions.SectionName}:{nameof(StorageOptions.Type)}"]);
+        if (names.Count == 1)
+        {
+            Find(names[0]).Add(services);
+            return services;
+        }
+
+        var backends = new List<Func<IServiceProvider, ProfileStorageBackend>>(names.Count);
+        var primaryHasStatistics = false;
+        foreach (var name in names)
+        {
+            var (backend, hasStatistics) = AddBackend(services, name, Find(name).Add);
+            primaryHasStatistics |= backends.Count == 0 && hasStatistics;
+            backends.Add(backend);
+        }
+
+        services.TryAddSingleton(provider => new MultiProfileStorage(
+            backends.ConvertAll(backend => backend(provider)),
+            provider.GetService<ILogger<MultiProfileStorage>>()));
+        services.TryAddSingleton<IProfileWriter>(static provider => provider.GetRequiredService<MultiProfileStorage>());
+        services.TryAddSingleton<IProfileReader>(static provider => provider.GetRequiredService<MultiProfileStorage>());
+        services.TryAddSingleton<IProfileRetention>(static provider => provider.GetRequiredService<MultiProfileStorage>());
+        if (primaryHasStatistics)
+        {
+            // Statistics describe what reads see: the first backend's.
+            services.TryAddSingleton(static provider => provider.GetRequiredService<MultiProfileStorage>().Primary.Statistics!);
+        }
+
+        return services;
+    }
+
+    /// <summary>"local", " local , postgres " → ["local", "postgres"]; rejects empty entries and repeats.</summary>
+    internal static List<string> ParseTypes(string? configured)
+    {
+        if (string.IsNullOrWhiteSpace(configured))
+        {
+            return ["local"];
+        }
+
+        var names = new List<string>();
+        foreach (var part in configured.Split(','))
+        {
+            var name = part.Trim().ToLowerInvariant();
+            if (name.Length == 0)
+            {
+                throw new InvalidOperationException($"Storage:Type \"{configured}\" has an empty entry; supported: {string.Join(", ", SupportedStorageTypes)}, or several separated by commas");
+            }
+
+            Find(name);
+            if (names.Contains(name))
+            {
+                throw new InvalidOperationException($"Storage:Type \"{configured}\" names {name} twice");
+            }
+
+            names.Add(name);
+        }
+
+        if (names.Contains("postgres") && names.Contains("s3+postgres"))
+        {
+            // Both keep their index in the one Storage:Postgres schema: the second write of a profile would collide.
+            throw new InvalidOperationException($"Storage:Type \"{configured}\": postgres and s3+postgres share the Storage:Postgres schema and cannot be combined");
+        }
+
+        return names;
+    }
+
+    private static (string Name, Action<IServiceCollection> Add) Find(string name)
+    {
+        foreach (var backend in Backends)
+        {
+            if (string.Equals(backend.Name, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return backend;
+            }
+        }
+
+        throw new InvalidOperationException($"unknown storage type \"{name}\" (Storage:Type); supported: {string.Join(", ", SupportedStorageTypes)}, or several separated by commas (local,postgres)");
+    }
+
+    /// <summary>
+    /// Adds one backend's services, except the storage seam it would register (the multi-writer takes that
+    /// place), and returns how to get its halves of the seam from the container.
+    /// </summary>
+    private static (Func<IServiceProvider, ProfileStorageBackend> Backend, bool HasStatistics) AddBackend(IServiceCollection services, string name, Action<IServiceCollection> add)
+    {
+        var own = new ServiceCollection();
+        add(own);
+        var seam = new Dictionary<Type, ServiceDescriptor>();
+        foreach (var descriptor in own)
+        {
+            if (Array.IndexOf(SeamTypes, descriptor.ServiceType) >= 0)
+            {
+                seam[descriptor.ServiceType] = descriptor;
+            }
+            else if (!Contains(services, descriptor))
+            {
+                services.Add(descriptor);
+            }
+        }
+
+        foreach (var type in SeamTypes[..3])
+        {
+            if (!seam.ContainsKey(type))
+            {
+                throw new InvalidOperationException($"storage {name} does not register {type.Name}");
+            }
+        }
+
+        var hasStatistics = seam.ContainsKey(typeof(IProfileStorageStatistics));
+        return (provider => new ProfileStorageBackend(
+            name,
+            (IProfileWriter)Resolve(provider, seam[typeof(IProfileWriter)]),
+            (IProfileReader)Resolve(provider, seam[typeof(IProfileReader)]),
+            (IProfileRetention)Resolve(provider, seam[typeof(IProfileRetention)]),
+            hasStatistics ? (IProfileStorageStatistics)Resolve(provider, seam[typeof(IProfileStorageStatistics)]) : null), hasStatistics);
+    }
+
+    // Backends register their seam as factories over one singleton, so every half resolves to the same instance.
+    private static object Resolve(IServiceProvider provider, ServiceDescriptor descriptor) =>
+        descriptor.ImplementationFactory?.Invoke(provider)
+        ?? descriptor.ImplementationInstance
+        ?? ActivatorUtilities.GetServiceOrCreateInstance(provider, descriptor.ImplementationType!);
+
+    // Shared registrations (options infrastructure, TimeProvider) must not be added twice.
+    private static bool Contains(IServiceCollection services, ServiceDescriptor descriptor)
+    {
+        foreach (var existing in services)
+        {
+            if (existing.ServiceType != descriptor.ServiceType
+                || existing.Lifetime != descriptor.Lifetime
+                || existing.IsKeyedService != descriptor.IsKeyedService)
+            {
+                continue;
+            }
+
+            var same = existing.IsKeyedService
+                ? Equals(existing.ServiceKey, descriptor.ServiceKey)
+                    && existing.KeyedImplementationType == descriptor.KeyedImplementationType
+                    && ReferenceEquals(existing.KeyedImplementationInstance, descriptor.KeyedImplementationInstance)
+                    && Equals(existing.KeyedImplementationFactory, descriptor.KeyedImplementationFactory)
+                : existing.ImplementationType == descriptor.ImplementationType
+                    && ReferenceEquals(existing.ImplementationInstance, descriptor.ImplementationInstance)
+                    && Equals(existing.ImplementationFactory, descriptor.ImplementationFactory);
+            if (same)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

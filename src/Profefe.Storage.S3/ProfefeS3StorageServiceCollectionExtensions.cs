@@ -1,0 +1,34 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Profefe.Core.Storage;
+using Profefe.Storage.S3;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class ProfefeS3StorageServiceCollectionExtensions
+{
+    /// <summary>
+    /// S3 alone, in profefe's own object layout (section "Storage:S3"; leave Prefix empty to share a bucket with
+    /// profefe): one <see cref="ProfefeS3ProfileStorage"/> as the writer, reader, retention and statistics of the
+    /// storage seam, and the readiness check.
+    /// </summary>
+    public static IServiceCollection AddProfefeS3Storage(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<S3StorageOptions>()
+            .BindConfiguration(S3StorageOptions.SectionName)
+            .Validate(static options => options.Validate() is null, "Storage:S3: invalid options (Bucket must be set, ServiceUrl absolute, AccessKey and SecretKey both or neither, timeouts at least 1 s, PartSizeBytes at least 5 MiB and at most MultipartThresholdBytes)")
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(static provider => new ProfefeS3ProfileStorage(
+            provider.GetRequiredService<IOptions<S3StorageOptions>>().Value,
+            provider.GetService<ILogger<ProfefeS3ProfileStorage>>(),
+            provider.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<IProfileWriter>(static provider => provider.GetRequiredService<ProfefeS3ProfileStorage>());
+        services.TryAddSingleton<IProfileReader>(static provider => provider.GetRequiredService<ProfefeS3ProfileStorage>());
+        services.TryAddSingleton<IProfileRetention>(static provider => provider.GetRequiredService<ProfefeS3ProfileStorage>());
+        services.TryAddSingleton<IProfileStorageStatistics>(static provider => provider.GetRequiredService<ProfefeS3ProfileStorage>());
+        return services;
+    }
+}

@@ -1,0 +1,315 @@
+using System.Net;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Amazon.S3;
+using Amazon.S3.Model;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Profefe.Core;
+using Profefe.Core.Storage;
+
+namespace Profefe.Storage.S3;
+
+/// <summary>
+/// Profile bytes in an S3 bucket, one object per profile at key <c>{Prefix}{profile id}</c>, e.g.
+/// "profefe/cbm1q9r4ogc1q0s8k9s0". Ids begin with their arrival time and sort by it as strings, and S3 lists keys
+/// in order, so retention finds the objects older than a cutoff by listing from the start and stopping at the
+/// first younger one: each pass reads only what it deletes. The service and labels stay out of the key: reads go
+/// by id through the index, and a key never has to change or be escaped.
+/// </summary>
+public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadiness, IDisposable
+{
+    // DeleteObjects takes at most 1,000 keys, ListObjectsV2 answers at most 1,000.
+    private const int MaxKeysPerRequest = 1000;
+
+    private readonly S3StorageOptions _options;
+    private readonly IAmazonS3 _client;
+    private readonly bool _ownsClient;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _timeProvider;
+
+    public S3ProfileBlobStore(S3StorageOptions options, ILogger<S3ProfileBlobStore>? logger = null, TimeProvider? timeProvider = null)
+        : this(options, S3ClientFactory.Create(options), ownsClient: true, logger, timeProvider)
+    {
+    }
+
+    internal S3ProfileBlobStore(S3StorageOptions options, IAmazonS3 client, bool ownsClient, ILogger? logger, TimeProvider? timeProvider)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Validate() is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(options));
+        }
+
+        _options = options;
+        _client = client;
+        _ownsClient = ownsClient;
+        _logger = logger ?? NullLogger.Instance;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+    }
+
+    public string Bucket => _options.Bucket;
+
+    public string KeyOf(ProfileId id) => _options.Prefix + id.ToString();
+
+    public async Task PutAsync(ProfileId id, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        var key = KeyOf(id);
+        var bytes = AsSegment(data);
+        try
+        {
+            if (data.Length >= _options.MultipartThresholdBytes)
+            {
+                await PutMultipartAsync(key, bytes, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            using var body = new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false);
+            await _client.PutObjectAsync(new PutObjectRequest
+            {
+                BucketName = _options.Bucket,
+                Key = key,
+                InputStream = body,
+                AutoCloseStream = false,
+                ContentType = "application/octet-stream",
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (Unavailable(exception, cancellationToken) is { } unavailable)
+        {
+            throw unavailable;
+        }
+    }
+
+    public async Task<byte[]?> GetAsync(ProfileId id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await _client.GetObjectAsync(_options.Bucket, KeyOf(id), cancellationToken).ConfigureAwait(false);
+            var length = response.ContentLength;
+            if (length >= 0 && length <= Array.MaxLength)
+            {
+                var data = new byte[length];
+                await response.ResponseStream.ReadExactlyAsync(data, cancellationToken).ConfigureAwait(false);
+                return data;
+            }
+
+            using var buffer = new MemoryStream();
+            await response.ResponseStream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+            return buffer.ToArray();
+        }
+        catch (AmazonS3Exception exception) when (exception.StatusCode == HttpStatusCode.NotFound && exception.ErrorCode is "NoSuchKey" or null or "")
+        {
+            return null;
+        }
+        catch (Exception exception) when (Unavailable(exception, cancellationToken) is { } unavailable)
+        {
+            throw unavailable;
+        }
+    }
+
+    public async Task<byte[]?[]> GetManyAsync(IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var found = new byte[]?[ids.Count];
+        await Parallel.ForAsync(0, ids.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrentRequests, CancellationToken = cancellationToken },
+            async (i, ct) => found[i] = await GetAsync(ids[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
+        return found;
+    }
+
+    public async Task DeleteAsync(IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        for (var start = 0; start < ids.Count; start += MaxKeysPerRequest)
+        {
+            var count = Math.Min(MaxKeysPerRequest, ids.Count - start);
+            var objects = new List<KeyVersion>(count);
+            for (var i = start; i < start + count; i++)
+            {
+                objects.Add(new KeyVersion { Key = KeyOf(ids[i]) });
+            }
+
+            DeleteObjectsResponse response;
+            try
+            {
+                response = await _client.DeleteObjectsAsync(new DeleteObjectsRequest
+                {
+                    BucketName = _options.Bucket,
+                    Objects = objects,
+                    Quiet = true,
+                }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (Unavailable(exception, cancellationToken) is { } unavailable)
+            {
+                throw unavailable;
+            }
+
+            if (response.DeleteErrors is { Count: > 0 } errors)
+            {
+                foreach (var error in errors)
+                {
+                    Log.DeleteFailed(_logger, error.Key, error.Code, error.Message);
+                }
+
+                // Whatever is left is found again by the next retention pass as an orphan.
+                throw new StorageUnavailableException(S3Errors.Dependency,
+                    $"s3: could not delete {errors.Count} objects from bucket {_options.Bucket}, e.g. {errors[0].Key}: {errors[0].Code}", null);
+            }
+        }
+    }
+
+    public async IAsyncEnumerable<IReadOnlyList<ProfileId>> ListWrittenBeforeAsync(DateTime cutoff, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var youngest = _timeProvider.GetUtcNow().UtcDateTime - _options.OrphanMinAge;
+        if (cutoff.ToUniversalTime() < youngest)
+        {
+            youngest = cutoff.ToUniversalTime();
+        }
+
+        var request = new ListObjectsV2Request { BucketName = _options.Bucket, Prefix = _options.Prefix, MaxKeys = MaxKeysPerRequest };
+        while (true)
+        {
+            ListObjectsV2Response response;
+            try
+            {
+                response = await _client.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (Unavailable(exception, cancellationToken) is { } unavailable)
+            {
+                throw unavailable;
+            }
+
+            var page = new List<ProfileId>();
+            var done = false;
+            foreach (var item in response.S3Objects ?? [])
+            {
+                if (!ProfileId.TryParse(item.Key.AsSpan(_options.Prefix.Length), out var id))
+                {
+                    // Not ours (a key of another layout sharing the prefix): never touched.
+                    continue;
+                }
+
+                if (id.Timestamp >= youngest)
+                {
+                    // Keys sort by arrival: every later key is younger still.
+                    done = true;
+                    break;
+                }
+
+                if (item.LastModified is { } modified && modified.ToUniversalTime() < youngest)
+                {
+                    page.Add(id);
+                }
+            }
+
+            if (page.Count > 0)
+            {
+                yield return page;
+            }
+
+            if (done || response.IsTruncated != true || string.IsNullOrEmpty(response.NextContinuationToken))
+            {
+                yield break;
+            }
+
+            request.ContinuationToken = response.NextContinuationToken;
+        }
+    }
+
+    /// <summary>The bucket answers with these credentials (HeadBucket).</summary>
+    public async Task CheckReadyAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _client.HeadBucketAsync(new HeadBucketRequest { BucketName = _options.Bucket }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (Unavailable(exception, cancellationToken) is { } unavailable)
+        {
+            throw unavailable;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_ownsClient)
+        {
+            _client.Dispose();
+        }
+    }
+
+    private static ArraySegment<byte> AsSegment(ReadOnlyMemory<byte> data) =>
+        MemoryMarshal.TryGetArray(data, out var segment) && segment.Array is not null ? segment : new ArraySegment<byte>(data.ToArray());
+
+    private async Task PutMultipartAsync(string key, ArraySegment<byte> bytes, CancellationToken cancellationToken)
+    {
+        var initiated = await _client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest
+        {
+            BucketName = _options.Bucket,
+            Key = key,
+            ContentType = "application/octet-stream",
+        }, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var partSize = (int)_options.PartSizeBytes;
+            var partCount = (bytes.Count + partSize - 1) / partSize;
+            var parts = new PartETag[partCount];
+            await Parallel.ForAsync(0, partCount, new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrentRequests, CancellationToken = cancellationToken }, async (i, ct) =>
+            {
+                var offset = i * partSize;
+                var length = Math.Min(partSize, bytes.Count - offset);
+                using var body = new MemoryStream(bytes.Array!, bytes.Offset + offset, length, writable: false);
+                var uploaded = await _client.UploadPartAsync(new UploadPartRequest
+                {
+                    BucketName = _options.Bucket,
+                    Key = key,
+                    UploadId = initiated.UploadId,
+                    PartNumber = i + 1,
+                    PartSize = length,
+                    InputStream = body,
+                }, ct).ConfigureAwait(false);
+                parts[i] = new PartETag(i + 1, uploaded.ETag);
+            }).ConfigureAwait(false);
+            await _client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            {
+                BucketName = _options.Bucket,
+                Key = key,
+                UploadId = initiated.UploadId,
+                PartETags = [.. parts],
+            }, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await AbortAsync(key, initiated.UploadId).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task AbortAsync(string key, string uploadId)
+    {
+        try
+        {
+            // Not the request's token: a cancelled upload must still release its parts.
+            using var timeout = new CancellationTokenSource(_options.Timeout);
+            await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest
+            {
+                BucketName = _options.Bucket,
+                Key = key,
+                UploadId = uploadId,
+            }, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is AmazonS3Exception or Amazon.Runtime.AmazonClientException or OperationCanceledException or HttpRequestException or IOException)
+        {
+            Log.AbortFailed(_logger, key, exception);
+        }
+    }
+
+    private StorageUnavailableException? Unavailable(Exception exception, CancellationToken cancellationToken)
+    {
+        var unavailable = S3Errors.ToUnavailable(exception, _options.Bucket, cancellationToken);
+        if (unavailable is not null && !ReferenceEquals(unavailable, exception))
+        {
+            Log.Unavailable(_logger, unavailable.Message, exception);
+        }
+
+        return unavailable;
+    }
+}

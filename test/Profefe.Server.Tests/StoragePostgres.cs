@@ -1,0 +1,86 @@
+using Npgsql;
+using Profefe.Storage.Postgres;
+using Profefe.Testing.Servers;
+
+namespace Profefe.Server.Tests;
+
+/// <summary>One PostgreSQL server shared by the test classes in this collection (they run one after another).</summary>
+[CollectionDefinition(Name)]
+public sealed class StoragePostgresTests : ICollectionFixture<PostgresServerFixture>
+{
+    public const string Name = "PostgreSQL";
+}
+
+/// <summary>A fresh schema on a test server for one test; dropped with everything in it afterwards.</summary>
+internal sealed class StoragePostgresSchema(PostgresServer server) : IAsyncDisposable
+{
+    public string Name { get; } = "t_" + Guid.NewGuid().ToString("N");
+
+    public PostgresStorageOptions Options(int retentionBatch = 500) => new()
+    {
+        ConnectionString = server.ConnectionString(),
+        Schema = Name,
+        RetentionBatchProfiles = retentionBatch,
+    };
+
+    /// <summary>The configuration keys that point a collector at this schema.</summary>
+    public Dictionary<string, string?> Settings(string storageType = "postgres") => new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["Storage:Type"] = storageType,
+        ["Storage:Postgres:ConnectionString"] = server.ConnectionString(),
+        ["Storage:Postgres:Schema"] = Name,
+    };
+
+    public async ValueTask DisposeAsync()
+    {
+        await using var connection = new NpgsqlConnection(server.ConnectionString() + ";Pooling=false");
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{Name}\" CASCADE", connection);
+        await command.ExecuteNonQueryAsync();
+    }
+}
+
+/// <summary>Configuration for the scale-out tests' backends.</summary>
+internal static class ScaleOutStores
+{
+    /// <summary>S3 + PostgreSQL on <paramref name="rgw"/>'s <paramref name="bucket"/> and <paramref name="schema"/>, with short bounds.</summary>
+    public static Dictionary<string, string?> S3Postgres(CephRgwServer rgw, string bucket, StoragePostgresSchema schema)
+    {
+        var settings = schema.Settings("s3+postgres");
+        settings["Storage:S3:ServiceUrl"] = rgw.ServiceUrl;
+        settings["Storage:S3:Region"] = CephRgwServer.Region;
+        settings["Storage:S3:Bucket"] = bucket;
+        settings["Storage:S3:AccessKey"] = rgw.AccessKey;
+        settings["Storage:S3:SecretKey"] = rgw.SecretKey;
+        settings["Storage:S3:ForcePathStyle"] = "true";
+        settings["Storage:S3:Timeout"] = "00:00:10";
+        settings["Storage:S3:ConnectTimeout"] = "00:00:02";
+        settings["Storage:S3:MaxErrorRetry"] = "1";
+        return settings;
+    }
+
+    /// <summary>A new bucket; retried, because a radosgw just restarted by an earlier test may take a while to answer.</summary>
+    public static async Task<string> CreateBucketAsync(CephRgwServer rgw)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await rgw.CreateBucketAsync();
+            }
+            catch (InvalidOperationException) when (attempt < 3)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken);
+            }
+        }
+    }
+
+    /// <summary>Short bounds so an outage turns into 503s quickly.</summary>
+    public static Dictionary<string, string?> WithShortPostgresBounds(Dictionary<string, string?> settings)
+    {
+        settings["Storage:Postgres:ConnectTimeout"] = "00:00:02";
+        settings["Storage:Postgres:CommandTimeout"] = "00:00:05";
+        settings["Storage:HealthTimeout"] = "00:00:03";
+        return settings;
+    }
+}

@@ -1,0 +1,4 @@
+using Profefe.Testing.Servers;
+
+[assembly: AssemblyFixture(typeof(CephRgwServerFixture))]
+[assembly: AssemblyFixture(typeof(PostgresServerFixture))]

@@ -1,0 +1,42 @@
+using Profefe.Testing.Servers;
+using Profefe.Testing.Storage;
+
+namespace Profefe.Storage.S3.Tests;
+
+/// <summary>The storage contract on "S3 + PostgreSQL": real Ceph RGW for the bytes, real PostgreSQL for the index.</summary>
+public sealed class S3PostgresProfileStorageContractTests(PostgresServerFixture postgres, CephRgwServerFixture rgw) : ProfileStorageContractTests
+{
+    protected override async Task<ProfileStorageUnderTest> OpenAsync()
+    {
+        var store = await S3PostgresTestStore.CreateAsync(postgres.Require(), rgw.Require());
+        // A small retention batch makes the retention facts cross batch boundaries.
+        var storage = store.Open(retentionBatch: 100);
+        await storage.InitializeAsync(TestContext.Current.CancellationToken);
+        return UnderTest(storage, store);
+    }
+
+    protected override async Task<ProfileStorageUnderTest> ReopenAsync(ProfileStorageUnderTest storage)
+    {
+        var previous = (S3PostgresProfileStorage)storage.Writer;
+        var store = ((StoreOwner)storage.Owner!).Store;
+        await previous.DisposeAsync();
+        return UnderTest(store.Open(retentionBatch: 100), null);
+    }
+
+    private static ProfileStorageUnderTest UnderTest(S3PostgresProfileStorage storage, S3PostgresTestStore? store) =>
+        new(storage, storage, storage, new StoreOwner(storage, store));
+
+    private sealed class StoreOwner(S3PostgresProfileStorage storage, S3PostgresTestStore? store) : IAsyncDisposable
+    {
+        public S3PostgresTestStore Store => store ?? throw new InvalidOperationException("only the first store owns the schema");
+
+        public async ValueTask DisposeAsync()
+        {
+            await storage.DisposeAsync();
+            if (store is not null)
+            {
+                await store.DisposeAsync();
+            }
+        }
+    }
+}

@@ -1,0 +1,287 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Profefe.Core;
+using Profefe.Core.Storage;
+using Profefe.Storage.Postgres;
+using Profefe.Testing;
+using Profefe.Testing.Servers;
+
+namespace Profefe.Storage.S3.Tests;
+
+public sealed class S3PostgresProfileStorageTests(PostgresServerFixture postgres, CephRgwServerFixture rgw)
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task WriteProfile_PutsBytesInTheBucket_AndOnlyTheIndexInPostgres()
+    {
+        await using var store = await S3PostgresTestStore.CreateAsync(postgres.Require(), rgw.Require());
+        await using var storage = store.Open();
+        var meta = Meta(DateTime.UtcNow, ("k", "v"));
+        var data = RandomBytes(4_321);
+
+        await storage.WriteProfileAsync(meta, data, Token);
+
+        Assert.Equal(data, await storage.Blobs.GetAsync(meta.ProfileId, Token));
+        Assert.Equal(1, await store.CountRowsAsync("profiles"));
+        Assert.Equal(0, await store.CountRowsAsync("profile_data"));
+        Assert.Equal(data, Assert.Single(await ListAsync(storage, meta.ProfileId)).Data.ToArray());
+    }
+
+    [Fact]
+    public async Task WriteProfile_BucketMissing_Answers503NamingS3AndLeavesNoIndexRow()
+    {
+        await using var store = await S3PostgresTestStore.CreateAsync(postgres.Require(), rgw.Require(), static o => o.Bucket = "missing-" + Guid.NewGuid().ToString("N")[..8]);
+        await using var storage = store.Open();
+        var meta = Meta(DateTime.UtcNow);
+
+        var exception = await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.WriteProfileAsync(meta, RandomBytes(100), Token));
+
+        Assert.Equal("s3", exception.Dependency);
+        Assert.Equal(0, await store.CountRowsAsync("profiles"));
+        Assert.Empty(await storage.ListServicesAsync(Token));
+        var notReady = await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.CheckReadyAsync(Token));
+        Assert.Equal("s3", notReady.Dependency);
+    }
+
+    [Fact]
+    public async Task WriteProfile_PostgresUnreachable_Answers503NamingPostgresAndPutsNoObject()
+    {
+        var s3 = await CephTestBucket.CreateAsync(rgw.Require());
+        await using var storage = new S3PostgresProfileStorage(
+            new PostgresStorageOptions { ConnectionString = $"Host=127.0.0.1;Port={FreePort.Next()};Database=postgres;Username=postgres", ConnectTimeout = TimeSpan.FromSeconds(2) },
+            s3);
+        var meta = Meta(DateTime.UtcNow);
+
+        var exception = await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.WriteProfileAsync(meta, RandomBytes(100), Token));
+
+        Assert.Equal("postgres", exception.Dependency);
+        Assert.Null(await storage.Blobs.GetAsync(meta.ProfileId, Token));
+        Assert.Equal("postgres", (await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.CheckReadyAsync(Token))).Dependency);
+    }
+
+    [Fact]
+    public async Task Requests_RgwKilledThenRestarted_Answer503NamingS3ThenRecover()
+    {
+        var pg = postgres.Require();
+        rgw.Require();
+        // Its own RGW: killing the shared one would fail the tests running beside this one.
+        CephRgwServer server;
+        try
+        {
+            server = await CephRgwServer.StartAsync();
+        }
+        catch (InvalidOperationException exception)
+        {
+            ExternalDependency.Unavailable($"could not start Ceph RGW: {exception.Message}");
+            return;
+        }
+
+        await using (server)
+        {
+            await using var store = await S3PostgresTestStore.CreateAsync(pg, server);
+            await using var storage = store.Open();
+            var before = Meta(DateTime.UtcNow);
+            var beforeData = RandomBytes(1_000);
+            await storage.WriteProfileAsync(before, beforeData, Token);
+
+            await server.KillRgwAsync();
+
+            var during = Meta(DateTime.UtcNow.AddSeconds(1));
+            var write = await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.WriteProfileAsync(during, RandomBytes(10), Token));
+            Assert.Equal("s3", write.Dependency);
+            var read = await Assert.ThrowsAsync<StorageUnavailableException>(() => ListAsync(storage, before.ProfileId));
+            Assert.Equal("s3", read.Dependency);
+            // The index alone still answers finds.
+            var found = await storage.FindProfilesAsync(new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
+            Assert.Equal([before.ProfileId], found.Select(m => m.ProfileId));
+
+            await server.RestartRgwAsync();
+
+            var after = Meta(DateTime.UtcNow.AddSeconds(2));
+            await storage.WriteProfileAsync(after, RandomBytes(10), Token);
+            found = await storage.FindProfilesAsync(new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
+            Assert.Equal([before.ProfileId, after.ProfileId], found.Select(m => m.ProfileId));
+            Assert.Equal(beforeData, Assert.Single(await ListAsync(storage, before.ProfileId)).Data.ToArray());
+        }
+    }
+
+    [Fact]
+    public async Task DeleteProfilesStoredBefore_DeletesTheObjectsOfDeletedRows()
+    {
+        await using var store = await S3PostgresTestStore.CreateAsync(postgres.Require(), rgw.Require());
+        await using var storage = store.Open(retentionBatch: 3);
+        var now = DateTime.UtcNow;
+        var old = Enumerable.Range(0, 7).Select(i => Meta(now.AddHours(-3).AddSeconds(i))).ToList();
+        var recent = Meta(now);
+        foreach (var meta in old.Append(recent))
+        {
+            await storage.WriteProfileAsync(meta, RandomBytes(50), Token);
+        }
+
+        Assert.Equal(7, await storage.DeleteProfilesStoredBeforeAsync(now.AddHours(-1), Token));
+
+        Assert.All(await storage.Blobs.GetManyAsync([.. old.Select(m => m.ProfileId)], Token), Assert.Null);
+        Assert.NotNull(await storage.Blobs.GetAsync(recent.ProfileId, Token));
+    }
+
+    [Fact]
+    public async Task DeleteProfilesStoredBefore_DeletesOrphanObjects_AndKeepsIndexedOnes()
+    {
+        await using var store = await S3PostgresTestStore.CreateAsync(postgres.Require(), rgw.Require());
+        await using var storage = store.Open();
+        // A crash between the put and the index insert: bytes that no index row points at.
+        var orphan = ProfileId.NewId(DateTime.UtcNow);
+        await storage.Blobs.PutAsync(orphan, RandomBytes(10), Token);
+        // Objects are stamped by the server with the time of the write, i.e. now, so only a cutoff a little ahead
+        // makes both objects "written before" it. The kept profile arrived within the cutoff's second but after it
+        // (its id says so): the listing does consider its object, and the index row must save it.
+        var second = DateTime.UtcNow.AddSeconds(10);
+        var arrival = new DateTime(second.Ticks - (second.Ticks % TimeSpan.TicksPerSecond), DateTimeKind.Utc);
+        var kept = new ProfileMeta(ProfileId.NewId(arrival), ProfileType.Cpu, "svc", [], arrival.AddMilliseconds(900));
+        await storage.WriteProfileAsync(kept, RandomBytes(10), Token);
+        var cutoff = arrival.AddMilliseconds(500);
+
+        Assert.Equal(0, await storage.DeleteProfilesStoredBeforeAsync(cutoff, Token));
+
+        Assert.Null(await storage.Blobs.GetAsync(orphan, Token));
+        Assert.NotNull(await storage.Blobs.GetAsync(kept.ProfileId, Token));
+        Assert.Single(await ListAsync(storage, kept.ProfileId));
+    }
+
+    [Fact]
+    public async Task DeleteProfilesStoredBefore_OrphanYoungerThanCutoff_IsKept()
+    {
+        await using var store = await S3PostgresTestStore.CreateAsync(postgres.Require(), rgw.Require());
+        await using var storage = store.Open();
+        var orphan = ProfileId.NewId(DateTime.UtcNow);
+        await storage.Blobs.PutAsync(orphan, RandomBytes(10), Token);
+
+        await storage.DeleteProfilesStoredBeforeAsync(DateTime.UtcNow.AddMinutes(-1), Token);
+
+        // It may be a write whose index row is still on its way.
+        Assert.NotNull(await storage.Blobs.GetAsync(orphan, Token));
+    }
+
+    [Fact]
+    public async Task ListProfiles_ManyProfiles_FetchesConcurrentlyInTheOrderAsked()
+    {
+        await using var store = await S3PostgresTestStore.CreateAsync(postgres.Require(), rgw.Require(), static o => o.MaxConcurrentRequests = 4);
+        await using var storage = store.Open();
+        var written = Enumerable.Range(0, 40).Select(i => (Meta: Meta(DateTime.UtcNow.AddMilliseconds(i)), Data: RandomBytes(100 + i))).ToList();
+        await Parallel.ForEachAsync(written, Token, async (item, ct) => await storage.WriteProfileAsync(item.Meta, item.Data, ct));
+        var asked = written.Select(w => w.Meta.ProfileId).Reverse().ToArray();
+
+        var stored = await ListAsync(storage, asked);
+
+        Assert.Equal(asked, stored.Select(s => s.Meta.ProfileId));
+        Assert.All(stored, s => Assert.Equal(written.Single(w => w.Meta.ProfileId == s.Meta.ProfileId).Data, s.Data.ToArray()));
+    }
+
+    [Fact]
+    public async Task ListProfiles_RowsWrittenByPostgresAlone_StillRead()
+    {
+        // A database that held the bytes itself before object storage was configured keeps serving them.
+        await using var store = await S3PostgresTestStore.CreateAsync(postgres.Require(), rgw.Require());
+        var inPostgres = Meta(DateTime.UtcNow);
+        var pgData = RandomBytes(30);
+        await using (var alone = new PostgresProfileStorage(store.Postgres()))
+        {
+            await alone.WriteProfileAsync(inPostgres, pgData, Token);
+        }
+
+        await using var storage = store.Open();
+        var inS3 = Meta(DateTime.UtcNow.AddSeconds(1));
+        await storage.WriteProfileAsync(inS3, RandomBytes(40), Token);
+
+        var stored = await ListAsync(storage, inPostgres.ProfileId, inS3.ProfileId);
+        Assert.Equal([inPostgres.ProfileId, inS3.ProfileId], stored.Select(s => s.Meta.ProfileId));
+        Assert.Equal(pgData, stored[0].Data.ToArray());
+    }
+
+    [Fact]
+    public async Task CheckReady_BothDependenciesUp_Returns()
+    {
+        await using var store = await S3PostgresTestStore.CreateAsync(postgres.Require(), rgw.Require());
+        await using var storage = store.Open();
+
+        await storage.CheckReadyAsync(Token);
+
+        Assert.Equal(0, (await storage.GetStatisticsAsync(Token)).ProfileCount);
+    }
+
+    [Fact]
+    public async Task AddProfefeS3PostgresStorage_BindsBothSections()
+    {
+        var server = rgw.Require();
+        await using var store = await S3PostgresTestStore.CreateAsync(postgres.Require(), server);
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Storage:Postgres:ConnectionString"] = store.Postgres().ConnectionString,
+            ["Storage:Postgres:Schema"] = store.Schema,
+            ["Storage:S3:ServiceUrl"] = server.ServiceUrl,
+            ["Storage:S3:Bucket"] = store.S3.Bucket,
+            ["Storage:S3:Prefix"] = "p/",
+            ["Storage:S3:AccessKey"] = server.AccessKey,
+            ["Storage:S3:SecretKey"] = server.SecretKey,
+            ["Storage:S3:ForcePathStyle"] = "true",
+            ["Storage:S3:ChecksumMode"] = "WhenRequired",
+            ["Storage:S3:Timeout"] = "00:00:09",
+            ["Storage:S3:MultipartThresholdBytes"] = "10485760",
+        });
+        builder.Services.AddProfefeS3PostgresStorage();
+        using var host = builder.Build();
+
+        var options = host.Services.GetRequiredService<IOptions<S3StorageOptions>>().Value;
+        Assert.Equal(TimeSpan.FromSeconds(9), options.Timeout);
+        Assert.Equal(10L * 1024 * 1024, options.MultipartThresholdBytes);
+        var writer = host.Services.GetRequiredService<IProfileWriter>();
+        var storage = Assert.IsType<S3PostgresProfileStorage>(writer);
+        Assert.Same(writer, host.Services.GetRequiredService<IProfileReader>());
+        Assert.Same(writer, host.Services.GetRequiredService<IProfileRetention>());
+        Assert.Same(writer, host.Services.GetRequiredService<IProfileStorageStatistics>());
+        var meta = Meta(DateTime.UtcNow);
+        await writer.WriteProfileAsync(meta, RandomBytes(10), Token);
+        Assert.Equal("p/" + meta.ProfileId, storage.Blobs.KeyOf(meta.ProfileId));
+        Assert.NotNull(await storage.Blobs.GetAsync(meta.ProfileId, Token));
+    }
+
+    [Fact]
+    public void AddProfefeS3PostgresStorage_WithoutBucket_FailsAtStart()
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Storage:Postgres:ConnectionString"] = "Host=127.0.0.1",
+        });
+        builder.Services.AddProfefeS3PostgresStorage();
+        using var host = builder.Build();
+
+        var exception = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IStartupValidator>().Validate());
+        Assert.Contains("Bucket", exception.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task<List<StoredProfile>> ListAsync(S3PostgresProfileStorage storage, params ProfileId[] ids)
+    {
+        var result = new List<StoredProfile>();
+        await foreach (var profile in storage.ListProfilesAsync(ids, Token))
+        {
+            result.Add(profile);
+        }
+
+        return result;
+    }
+
+    private static ProfileMeta Meta(DateTime createdAt, params (string Key, string Value)[] labels) =>
+        new(ProfileId.NewId(createdAt), ProfileType.Cpu, "svc", [.. labels.Select(l => new Label(l.Key, l.Value))], createdAt);
+
+    private static byte[] RandomBytes(int length)
+    {
+        var data = new byte[length];
+        Random.Shared.NextBytes(data);
+        return data;
+    }
+}
