@@ -188,7 +188,8 @@ internal static class LoadRun
         Row("  peak RSS", Mib(merge1000Peak), "444 MB", "≤ 111 MB (¼)",
             merge1000Peak is { } peak ? Verdict(peak / 1048576.0 <= ProfefeMerge1000Mib / 4, $"{peak / 1048576.0 / ProfefeMerge1000Mib:0.00}× profefe") : "");
         Row($"bytes on disk per stored profile ({stored:N0} stored)",
-            bytesAfterStop is { } after ? $"{after / stored:N0} after stop ({(bytesWhileRunning ?? 0) / stored:N0} while running)" : bytesWhileRunning is { } running ? $"{running / stored:N0}" : "n/a (no --data-dir)",
+            bytesAfterStop is { } after ? $"{after / stored:N0} after stop ({(bytesWhileRunning ?? 0) / stored:N0} while running)" : bytesWhileRunning is { } running ? $"{running / stored:N0}"
+                : options.Url is not null && options.DataDirectory is null ? "n/a (no --data-dir)" : "n/a (no local data directory)",
             "10,486 per 9,709-byte profile", "", $"pushed {profile.Body.Length:N0} bytes");
 
         table.AppendLine();
@@ -220,8 +221,14 @@ internal static class LoadRun
 
     private static string Mib(long? bytes) => bytes is { } b ? $"{b / 1048576.0:0} MiB" : "n/a";
 
-    private static long DirectorySize(string path)
+    /// <summary>Null when the collector has no data directory there (a storage without local files, e.g. s3+postgres).</summary>
+    private static long? DirectorySize(string path)
     {
+        if (!Directory.Exists(path))
+        {
+            return null;
+        }
+
         long total = 0;
         foreach (var file in new DirectoryInfo(path).EnumerateFiles("*", SearchOption.AllDirectories))
         {

@@ -27,8 +27,10 @@ internal static class ServeCommand
         };
         var storage = new Option<string?>("--storage")
         {
-            Description = "Storage backend [Storage:Type, default local]",
-            HelpName = "local",
+            // The names come from the server's registry of backends, so the help cannot fall behind it.
+            Description = "Storage backend: " + string.Join(" | ", Microsoft.Extensions.DependencyInjection.StorageServiceCollectionExtensions.SupportedStorageTypes)
+                + " | a,b (write to several, read from the first) [Storage:Type, default local]",
+            HelpName = "TYPE",
         };
         var retention = new Option<string?>("--retention")
         {

@@ -101,6 +101,7 @@ public sealed class ProfefeS3ProfileStorage
         }
 
         var bytes = MemoryMarshal.TryGetArray(data, out var segment) && segment.Array is not null ? segment : new ArraySegment<byte>(data.ToArray());
+        using var deadline = Deadline(cancellationToken);
         try
         {
             using var body = new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false);
@@ -118,9 +119,9 @@ public sealed class ProfefeS3ProfileStorage
             request.Metadata.Add("type", ProfileTypeNames.ToWireName(meta.Type));
             request.Metadata.Add("labels", EncodeLabels(meta.Labels));
             request.Metadata.Add("created_at", meta.CreatedAt.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture));
-            await _client.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
+            await _client.PutObjectAsync(request, deadline.Token).ConfigureAwait(false);
         }
-        catch (Exception exception) when (Unavailable(exception, cancellationToken) is { } unavailable)
+        catch (Exception exception) when (Unavailable(exception, deadline, cancellationToken) is { } unavailable)
         {
             throw unavailable;
         }
@@ -384,11 +385,13 @@ public sealed class ProfefeS3ProfileStorage
     /// <summary>The bucket answers with these credentials (HeadBucket).</summary>
     public async Task CheckReadyAsync(CancellationToken cancellationToken)
     {
+        // Its own bound (see S3StorageOptions.ReadinessTimeout), so that a hung server is named rather than outlasting the caller's.
+        using var deadline = new S3RequestDeadline(_options.EffectiveReadinessTimeout, cancellationToken);
         try
         {
-            await _client.HeadBucketAsync(new HeadBucketRequest { BucketName = _options.Bucket }, cancellationToken).ConfigureAwait(false);
+            await _client.HeadBucketAsync(new HeadBucketRequest { BucketName = _options.Bucket }, deadline.Token).ConfigureAwait(false);
         }
-        catch (Exception exception) when (Unavailable(exception, cancellationToken) is { } unavailable)
+        catch (Exception exception) when (Unavailable(exception, deadline, cancellationToken) is { } unavailable)
         {
             throw unavailable;
         }
@@ -505,20 +508,21 @@ public sealed class ProfefeS3ProfileStorage
             return null;
         }
 
+        using var deadline = Deadline(cancellationToken);
         try
         {
-            using var response = await _client.GetObjectAsync(_options.Bucket, key, cancellationToken).ConfigureAwait(false);
+            using var response = await _client.GetObjectAsync(_options.Bucket, key, deadline.Token).ConfigureAwait(false);
             var length = response.ContentLength;
             byte[] data;
             if (length >= 0 && length <= Array.MaxLength)
             {
                 data = new byte[length];
-                await response.ResponseStream.ReadExactlyAsync(data, cancellationToken).ConfigureAwait(false);
+                await response.ResponseStream.ReadExactlyAsync(data, deadline.Token).ConfigureAwait(false);
             }
             else
             {
                 using var buffer = new MemoryStream();
-                await response.ResponseStream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+                await response.ResponseStream.CopyToAsync(buffer, deadline.Token).ConfigureAwait(false);
                 data = buffer.ToArray();
             }
 
@@ -530,7 +534,7 @@ public sealed class ProfefeS3ProfileStorage
             _keys.TryRemove(new KeyValuePair<ProfileId, string>(id, key));
             return null;
         }
-        catch (Exception exception) when (Unavailable(exception, cancellationToken) is { } unavailable)
+        catch (Exception exception) when (Unavailable(exception, deadline, cancellationToken) is { } unavailable)
         {
             throw unavailable;
         }
@@ -545,6 +549,7 @@ public sealed class ProfefeS3ProfileStorage
         }
 
         DeleteObjectsResponse response;
+        using var deadline = Deadline(cancellationToken);
         try
         {
             response = await _client.DeleteObjectsAsync(new DeleteObjectsRequest
@@ -552,9 +557,9 @@ public sealed class ProfefeS3ProfileStorage
                 BucketName = _options.Bucket,
                 Objects = objects,
                 Quiet = true,
-            }, cancellationToken).ConfigureAwait(false);
+            }, deadline.Token).ConfigureAwait(false);
         }
-        catch (Exception exception) when (Unavailable(exception, cancellationToken) is { } unavailable)
+        catch (Exception exception) when (Unavailable(exception, deadline, cancellationToken) is { } unavailable)
         {
             throw unavailable;
         }
@@ -632,11 +637,12 @@ public sealed class ProfefeS3ProfileStorage
 
     private async Task<ListObjectsV2Response> ListPageAsync(ListObjectsV2Request request, CancellationToken cancellationToken)
     {
+        using var deadline = Deadline(cancellationToken);
         try
         {
-            return await _client.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
+            return await _client.ListObjectsV2Async(request, deadline.Token).ConfigureAwait(false);
         }
-        catch (Exception exception) when (Unavailable(exception, cancellationToken) is { } unavailable)
+        catch (Exception exception) when (Unavailable(exception, deadline, cancellationToken) is { } unavailable)
         {
             throw unavailable;
         }
@@ -704,9 +710,11 @@ public sealed class ProfefeS3ProfileStorage
         return string.Join(',', parts);
     }
 
-    private StorageUnavailableException? Unavailable(Exception exception, CancellationToken cancellationToken)
+    private S3RequestDeadline Deadline(CancellationToken cancellationToken) => new(_options.EffectiveOperationTimeout, cancellationToken);
+
+    private StorageUnavailableException? Unavailable(Exception exception, S3RequestDeadline deadline, CancellationToken cancellationToken)
     {
-        var unavailable = S3Errors.ToUnavailable(exception, _options.Bucket, cancellationToken);
+        var unavailable = S3Errors.ToUnavailable(exception, _options.Bucket, cancellationToken, deadline);
         if (unavailable is not null && !ReferenceEquals(unavailable, exception))
         {
             Log.LayoutUnavailable(_logger, unavailable.Message, exception);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -18,7 +19,8 @@ public static class ProfefeS3StorageServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions<S3StorageOptions>()
             .BindConfiguration(S3StorageOptions.SectionName)
-            .Validate(static options => options.Validate() is null, "Storage:S3: invalid options (Bucket must be set, ServiceUrl absolute, AccessKey and SecretKey both or neither, timeouts at least 1 s, PartSizeBytes at least 5 MiB and at most MultipartThresholdBytes)")
+            .Configure<IConfiguration>(static (options, configuration) => options.DeriveReadinessTimeout(configuration[S3StorageOptions.HealthTimeoutKey]))
+            .Validate(static options => options.Validate() is null, "Storage:S3: invalid options (Bucket must be set, ServiceUrl absolute, AccessKey and SecretKey both or neither, timeouts at least 1 s, OperationTimeout and ReadinessTimeout not negative, PartSizeBytes at least 5 MiB and at most MultipartThresholdBytes)")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(static provider => new ProfefeS3ProfileStorage(

@@ -13,13 +13,15 @@ internal static class S3Errors
     /// <summary>
     /// The exception to throw for <paramref name="exception"/>, or null when it is not the object storage's fault
     /// (the caller cancelled, a bug) and must go through unchanged. <paramref name="deadline"/> is the bound of the
-    /// request that failed: once it passed, whatever the SDK threw is a timeout.
+    /// request that failed, if it has one.
     /// </summary>
     public static StorageUnavailableException? ToUnavailable(Exception exception, string bucket, CancellationToken cancellationToken, S3RequestDeadline? deadline = null) => exception switch
     {
         StorageUnavailableException unavailable => unavailable,
         OperationCanceledException when cancellationToken.IsCancellationRequested => null,
-        _ when deadline is { Expired: true } => new StorageUnavailableException(Dependency,
+        // Once the request's own bound passed, whatever the SDK made of the cancellation is that timeout.
+        OperationCanceledException or TimeoutException or AmazonServiceException or AmazonClientException or HttpRequestException or SocketException or IOException
+            when deadline is { Expired: true } => new StorageUnavailableException(Dependency,
             $"s3: request to bucket {bucket} timed out after {deadline.Limit.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s", exception),
         // Every service error counts, 4xx included: a missing bucket or refused credentials is a broken
         // dependency from the collector's point of view, and the client can do nothing about it.

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -20,11 +21,12 @@ public static class S3PostgresStorageServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions<S3StorageOptions>()
             .BindConfiguration(S3StorageOptions.SectionName)
-            .Validate(static options => options.Validate() is null, "Storage:S3: invalid options (Bucket must be set, ServiceUrl absolute, AccessKey and SecretKey both or neither, timeouts at least 1 s, PartSizeBytes 5 MiB to 1 GiB and at most MultipartThresholdBytes)")
+            .Configure<IConfiguration>(static (options, configuration) => options.DeriveReadinessTimeout(configuration[S3StorageOptions.HealthTimeoutKey]))
+            .Validate(static options => options.Validate() is null, "Storage:S3: invalid options (Bucket must be set, ServiceUrl absolute, AccessKey and SecretKey both or neither, timeouts at least 1 s, OperationTimeout and ReadinessTimeout not negative, PartSizeBytes 5 MiB to 1 GiB and at most MultipartThresholdBytes)")
             .ValidateOnStart();
         services.AddOptions<PostgresStorageOptions>()
             .BindConfiguration(PostgresStorageOptions.SectionName)
-            .Validate(static options => options.Validate() is null, "Storage:Postgres: invalid options (ConnectionString must be set, timeouts at least 1 s, counts at least 1)")
+            .Validate(static options => options.Validate() is null, "Storage:Postgres: invalid options (ConnectionString must be set, timeouts at least 1 s, OperationTimeout and ReadinessTimeout not negative, counts at least 1)")
             .Validate(static options => PostgresSchema.IsValidSchemaName(options.Schema), "Storage:Postgres:Schema must be a plain identifier (letters, digits, _)")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);

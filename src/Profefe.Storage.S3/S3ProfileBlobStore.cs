@@ -56,14 +56,15 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
     {
         var key = KeyOf(id);
         var bytes = AsSegment(data);
+        if (data.Length >= _options.MultipartThresholdBytes)
+        {
+            await PutMultipartAsync(key, bytes, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        using var deadline = Deadline(cancellationToken);
         try
         {
-            if (data.Length >= _options.MultipartThresholdBytes)
-            {
-                await PutMultipartAsync(key, bytes, cancellationToken).ConfigureAwait(false);
-                return;
-            }
-
             using var body = new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false);
             await _client.PutObjectAsync(new PutObjectRequest
             {
@@ -72,9 +73,9 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
                 InputStream = body,
                 AutoCloseStream = false,
                 ContentType = "application/octet-stream",
-            }, cancellationToken).ConfigureAwait(false);
+            }, deadline.Token).ConfigureAwait(false);
         }
-        catch (Exception exception) when (Unavailable(exception, cancellationToken) is { } unavailable)
+        catch (Exception exception) when (Unavailable(exception, cancellationToken, deadline) is { } unavailable)
         {
             throw unavailable;
         }
@@ -82,26 +83,27 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
 
     public async Task<byte[]?> GetAsync(ProfileId id, CancellationToken cancellationToken)
     {
+        using var deadline = Deadline(cancellationToken);
         try
         {
-            using var response = await _client.GetObjectAsync(_options.Bucket, KeyOf(id), cancellationToken).ConfigureAwait(false);
+            using var response = await _client.GetObjectAsync(_options.Bucket, KeyOf(id), deadline.Token).ConfigureAwait(false);
             var length = response.ContentLength;
             if (length >= 0 && length <= Array.MaxLength)
             {
                 var data = new byte[length];
-                await response.ResponseStream.ReadExactlyAsync(data, cancellationToken).ConfigureAwait(false);
+                await response.ResponseStream.ReadExactlyAsync(data, deadline.Token).ConfigureAwait(false);
                 return data;
             }
 
             using var buffer = new MemoryStream();
-            await response.ResponseStream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+            await response.ResponseStream.CopyToAsync(buffer, deadline.Token).ConfigureAwait(false);
             return buffer.ToArray();
         }
         catch (AmazonS3Exception exception) when (exception.StatusCode == HttpStatusCode.NotFound && exception.ErrorCode is "NoSuchKey" or null or "")
         {
             return null;
         }
-        catch (Exception exception) when (Unavailable(exception, cancellationToken) is { } unavailable)
+        catch (Exception exception) when (Unavailable(exception, cancellationToken, deadline) is { } unavailable)
         {
             throw unavailable;
         }
@@ -129,6 +131,7 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
             }
 
             DeleteObjectsResponse response;
+            using var deadline = Deadline(cancellationToken);
             try
             {
                 response = await _client.DeleteObjectsAsync(new DeleteObjectsRequest
@@ -136,9 +139,9 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
                     BucketName = _options.Bucket,
                     Objects = objects,
                     Quiet = true,
-                }, cancellationToken).ConfigureAwait(false);
+                }, deadline.Token).ConfigureAwait(false);
             }
-            catch (Exception exception) when (Unavailable(exception, cancellationToken) is { } unavailable)
+            catch (Exception exception) when (Unavailable(exception, cancellationToken, deadline) is { } unavailable)
             {
                 throw unavailable;
             }
@@ -168,15 +171,7 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
         var request = new ListObjectsV2Request { BucketName = _options.Bucket, Prefix = _options.Prefix, MaxKeys = MaxKeysPerRequest };
         while (true)
         {
-            ListObjectsV2Response response;
-            try
-            {
-                response = await _client.ListObjectsV2Async(request, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception exception) when (Unavailable(exception, cancellationToken) is { } unavailable)
-            {
-                throw unavailable;
-            }
+            var response = await ListPageAsync(request, cancellationToken).ConfigureAwait(false);
 
             var page = new List<ProfileId>();
             var done = false;
@@ -215,14 +210,18 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
         }
     }
 
-    /// <summary>The bucket answers with these credentials (HeadBucket).</summary>
+    /// <summary>
+    /// The bucket answers with these credentials (HeadBucket), within <see cref="S3StorageOptions.ReadinessTimeout"/>
+    /// so that a hung object storage is named rather than outlasting the caller's bound.
+    /// </summary>
     public async Task CheckReadyAsync(CancellationToken cancellationToken)
     {
+        using var deadline = new S3RequestDeadline(_options.EffectiveReadinessTimeout, cancellationToken);
         try
         {
-            await _client.HeadBucketAsync(new HeadBucketRequest { BucketName = _options.Bucket }, cancellationToken).ConfigureAwait(false);
+            await _client.HeadBucketAsync(new HeadBucketRequest { BucketName = _options.Bucket }, deadline.Token).ConfigureAwait(false);
         }
-        catch (Exception exception) when (Unavailable(exception, cancellationToken) is { } unavailable)
+        catch (Exception exception) when (Unavailable(exception, cancellationToken, deadline) is { } unavailable)
         {
             throw unavailable;
         }
@@ -241,12 +240,12 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
 
     private async Task PutMultipartAsync(string key, ArraySegment<byte> bytes, CancellationToken cancellationToken)
     {
-        var initiated = await _client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest
+        var initiated = await SendAsync(token => _client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest
         {
             BucketName = _options.Bucket,
             Key = key,
             ContentType = "application/octet-stream",
-        }, cancellationToken).ConfigureAwait(false);
+        }, token), cancellationToken).ConfigureAwait(false);
         try
         {
             var partSize = (int)_options.PartSizeBytes;
@@ -257,7 +256,7 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
                 var offset = i * partSize;
                 var length = Math.Min(partSize, bytes.Count - offset);
                 using var body = new MemoryStream(bytes.Array!, bytes.Offset + offset, length, writable: false);
-                var uploaded = await _client.UploadPartAsync(new UploadPartRequest
+                var uploaded = await SendAsync(token => _client.UploadPartAsync(new UploadPartRequest
                 {
                     BucketName = _options.Bucket,
                     Key = key,
@@ -265,16 +264,16 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
                     PartNumber = i + 1,
                     PartSize = length,
                     InputStream = body,
-                }, ct).ConfigureAwait(false);
+                }, token), ct).ConfigureAwait(false);
                 parts[i] = new PartETag(i + 1, uploaded.ETag);
             }).ConfigureAwait(false);
-            await _client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
+            await SendAsync(token => _client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
             {
                 BucketName = _options.Bucket,
                 Key = key,
                 UploadId = initiated.UploadId,
                 PartETags = [.. parts],
-            }, cancellationToken).ConfigureAwait(false);
+            }, token), cancellationToken).ConfigureAwait(false);
         }
         catch
         {
@@ -302,9 +301,38 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
         }
     }
 
-    private StorageUnavailableException? Unavailable(Exception exception, CancellationToken cancellationToken)
+    private S3RequestDeadline Deadline(CancellationToken cancellationToken) => new(_options.EffectiveOperationTimeout, cancellationToken);
+
+    /// <summary>One request of a multipart upload, under its own deadline.</summary>
+    private async Task<T> SendAsync<T>(Func<CancellationToken, Task<T>> request, CancellationToken cancellationToken)
     {
-        var unavailable = S3Errors.ToUnavailable(exception, _options.Bucket, cancellationToken);
+        using var deadline = Deadline(cancellationToken);
+        try
+        {
+            return await request(deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (Unavailable(exception, cancellationToken, deadline) is { } unavailable)
+        {
+            throw unavailable;
+        }
+    }
+
+    private async Task<ListObjectsV2Response> ListPageAsync(ListObjectsV2Request request, CancellationToken cancellationToken)
+    {
+        using var deadline = Deadline(cancellationToken);
+        try
+        {
+            return await _client.ListObjectsV2Async(request, deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (Unavailable(exception, cancellationToken, deadline) is { } unavailable)
+        {
+            throw unavailable;
+        }
+    }
+
+    private StorageUnavailableException? Unavailable(Exception exception, CancellationToken cancellationToken, S3RequestDeadline? deadline = null)
+    {
+        var unavailable = S3Errors.ToUnavailable(exception, _options.Bucket, cancellationToken, deadline);
         if (unavailable is not null && !ReferenceEquals(unavailable, exception))
         {
             Log.Unavailable(_logger, unavailable.Message, exception);

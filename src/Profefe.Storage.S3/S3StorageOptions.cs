@@ -94,6 +94,9 @@ public sealed class S3StorageOptions
     /// </summary>
     public TimeSpan OrphanMinAge { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>The host's health check bound, which <see cref="ReadinessTimeout"/> derives from.</summary>
+    internal const string HealthTimeoutKey = "Storage:HealthTimeout";
+
     /// <summary>The bound <see cref="OperationTimeout"/> describes.</summary>
     internal TimeSpan EffectiveOperationTimeout =>
         OperationTimeout > TimeSpan.Zero ? OperationTimeout : (Timeout * (MaxErrorRetry + 1)) + TimeSpan.FromSeconds(2);
@@ -105,6 +108,17 @@ public sealed class S3StorageOptions
         {
             var limit = ReadinessTimeout > TimeSpan.Zero ? ReadinessTimeout : TimeSpan.FromSeconds(4);
             return limit < Timeout ? limit : Timeout;
+        }
+    }
+
+    /// <summary>Derives <see cref="ReadinessTimeout"/> from the host's <paramref name="healthTimeout"/> unless it is set.</summary>
+    internal void DeriveReadinessTimeout(string? healthTimeout)
+    {
+        if (ReadinessTimeout == TimeSpan.Zero
+            && TimeSpan.TryParse(healthTimeout, System.Globalization.CultureInfo.InvariantCulture, out var health)
+            && health > TimeSpan.Zero)
+        {
+            ReadinessTimeout = health * 0.8;
         }
     }
 

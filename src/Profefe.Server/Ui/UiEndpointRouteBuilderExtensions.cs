@@ -1,8 +1,5 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Profefe.Core;
 using Profefe.Core.Storage;
@@ -21,11 +18,6 @@ public static class UiEndpointRouteBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(endpoints);
 
-        // Once the collector listens, compile the views' code in the background so the first page is fast too.
-        var services = endpoints.ServiceProvider;
-        var lifetime = services.GetRequiredService<IHostApplicationLifetime>();
-        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(UiWarmup));
-        lifetime.ApplicationStarted.Register(() => UiWarmup.Start(logger, lifetime.ApplicationStopping));
         endpoints.MapGet("/", static context =>
         {
             context.Response.Redirect("/ui/");
