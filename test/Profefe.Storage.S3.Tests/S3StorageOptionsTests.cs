@@ -88,4 +88,38 @@ public sealed class S3StorageOptionsTests
 
         Assert.Same(original, S3Errors.ToUnavailable(original, "b", CancellationToken.None));
     }
+
+    [Fact]
+    public async Task ToUnavailable_ExpiredDeadline_SaysTimedOutAfterTheLimit_ButTheCallersCancellationIsNot()
+    {
+        using var deadline = new S3RequestDeadline(TimeSpan.FromMilliseconds(1), CancellationToken.None);
+        while (!deadline.Expired)
+        {
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+
+        var unavailable = S3Errors.ToUnavailable(new TaskCanceledException(), "profiles", CancellationToken.None, deadline);
+
+        Assert.Equal("s3", unavailable?.Dependency);
+        Assert.Contains("request to bucket profiles timed out after 0.001 s", unavailable?.Message, StringComparison.Ordinal);
+
+        using var caller = new CancellationTokenSource();
+        using var callersDeadline = new S3RequestDeadline(TimeSpan.FromMinutes(1), caller.Token);
+        await caller.CancelAsync();
+        Assert.False(callersDeadline.Expired);
+        Assert.Null(S3Errors.ToUnavailable(new OperationCanceledException(caller.Token), "profiles", caller.Token, callersDeadline));
+    }
+
+    [Fact]
+    public void EffectiveTimeouts_Defaults_BoundEveryRetryAndStayUnderTheHealthCheck()
+    {
+        var options = new S3StorageOptions { Bucket = "b", Timeout = TimeSpan.FromSeconds(10), MaxErrorRetry = 1 };
+        options.DeriveReadinessTimeout("00:00:03");
+
+        Assert.Equal(TimeSpan.FromSeconds(22), options.EffectiveOperationTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(2.4), options.EffectiveReadinessTimeout);
+
+        options.OperationTimeout = TimeSpan.FromSeconds(7);
+        Assert.Equal(TimeSpan.FromSeconds(7), options.EffectiveOperationTimeout);
+    }
 }
