@@ -382,20 +382,8 @@ public sealed class ProfefeS3ProfileStorage
         }
     }
 
-    /// <summary>The bucket answers with these credentials (HeadBucket).</summary>
-    public async Task CheckReadyAsync(CancellationToken cancellationToken)
-    {
-        // Its own bound (see S3StorageOptions.ReadinessTimeout), so that a hung server is named rather than outlasting the caller's.
-        using var deadline = new S3RequestDeadline(_options.EffectiveReadinessTimeout, cancellationToken);
-        try
-        {
-            await _client.HeadBucketAsync(new HeadBucketRequest { BucketName = _options.Bucket }, deadline.Token).ConfigureAwait(false);
-        }
-        catch (Exception exception) when (Unavailable(exception, deadline, cancellationToken) is { } unavailable)
-        {
-            throw unavailable;
-        }
-    }
+    public Task CheckReadyAsync(CancellationToken cancellationToken) =>
+        S3BucketProbe.CheckReadyAsync(_client, _options, (exception, deadline) => Unavailable(exception, deadline, cancellationToken), cancellationToken);
 
     public void Dispose()
     {

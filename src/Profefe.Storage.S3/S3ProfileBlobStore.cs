@@ -210,22 +210,8 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
         }
     }
 
-    /// <summary>
-    /// The bucket answers with these credentials (HeadBucket), within <see cref="S3StorageOptions.ReadinessTimeout"/>
-    /// so that a hung object storage is named rather than outlasting the caller's bound.
-    /// </summary>
-    public async Task CheckReadyAsync(CancellationToken cancellationToken)
-    {
-        using var deadline = new S3RequestDeadline(_options.EffectiveReadinessTimeout, cancellationToken);
-        try
-        {
-            await _client.HeadBucketAsync(new HeadBucketRequest { BucketName = _options.Bucket }, deadline.Token).ConfigureAwait(false);
-        }
-        catch (Exception exception) when (Unavailable(exception, cancellationToken, deadline) is { } unavailable)
-        {
-            throw unavailable;
-        }
-    }
+    public Task CheckReadyAsync(CancellationToken cancellationToken) =>
+        S3BucketProbe.CheckReadyAsync(_client, _options, (exception, deadline) => Unavailable(exception, cancellationToken, deadline), cancellationToken);
 
     public void Dispose()
     {

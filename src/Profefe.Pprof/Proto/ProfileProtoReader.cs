@@ -97,7 +97,7 @@ internal sealed class ProfileProtoReader(ProfileStringPool? stringPool = null)
                     durationNanos = ReadInt64(ref reader, wireType);
                     break;
                 case 11:
-                    ExpectWireType(wireType, WireType.LengthDelimited);
+                    ProtoReader.ExpectWireType(wireType, WireType.LengthDelimited);
                     (periodTypeX, periodUnitX) = ReadValueType(reader.ReadBytes());
                     hasPeriodType = true;
                     break;
@@ -285,30 +285,16 @@ internal sealed class ProfileProtoReader(ProfileStringPool? stringPool = null)
             $"{what} refers to string index {index}, but the string table has {strings.Length} entries");
     }
 
-    private static void ExpectWireType(WireType actual, WireType expected)
-    {
-        if (actual != expected)
-        {
-            throw new ProtoWireException($"type mismatch: wire type {(int)actual} where {(int)expected} was expected");
-        }
-    }
-
     private static void SkipMessage(ref ProtoReader reader, WireType wireType)
     {
-        ExpectWireType(wireType, WireType.LengthDelimited);
+        ProtoReader.ExpectWireType(wireType, WireType.LengthDelimited);
         reader.ReadBytes();
     }
 
     private static long ReadInt64(ref ProtoReader reader, WireType wireType)
     {
-        ExpectWireType(wireType, WireType.Varint);
+        ProtoReader.ExpectWireType(wireType, WireType.Varint);
         return reader.ReadInt64();
-    }
-
-    private static ulong ReadUInt64(ref ProtoReader reader, WireType wireType)
-    {
-        ExpectWireType(wireType, WireType.Varint);
-        return reader.ReadVarint();
     }
 
     private static (long Type, long Unit) ReadValueType(ReadOnlySpan<byte> data)
@@ -346,16 +332,16 @@ internal sealed class ProfileProtoReader(ProfileStringPool? stringPool = null)
             switch (field)
             {
                 case 1:
-                    mapping.Id = ReadUInt64(ref reader, wireType);
+                    mapping.Id = reader.ReadVarint(wireType);
                     break;
                 case 2:
-                    mapping.Start = ReadUInt64(ref reader, wireType);
+                    mapping.Start = reader.ReadVarint(wireType);
                     break;
                 case 3:
-                    mapping.Limit = ReadUInt64(ref reader, wireType);
+                    mapping.Limit = reader.ReadVarint(wireType);
                     break;
                 case 4:
-                    mapping.Offset = ReadUInt64(ref reader, wireType);
+                    mapping.Offset = reader.ReadVarint(wireType);
                     break;
                 case 5:
                     fileX = ReadInt64(ref reader, wireType);
@@ -364,16 +350,16 @@ internal sealed class ProfileProtoReader(ProfileStringPool? stringPool = null)
                     buildIdX = ReadInt64(ref reader, wireType);
                     break;
                 case 7:
-                    mapping.HasFunctions = ReadUInt64(ref reader, wireType) != 0;
+                    mapping.HasFunctions = reader.ReadVarint(wireType) != 0;
                     break;
                 case 8:
-                    mapping.HasFilenames = ReadUInt64(ref reader, wireType) != 0;
+                    mapping.HasFilenames = reader.ReadVarint(wireType) != 0;
                     break;
                 case 9:
-                    mapping.HasLineNumbers = ReadUInt64(ref reader, wireType) != 0;
+                    mapping.HasLineNumbers = reader.ReadVarint(wireType) != 0;
                     break;
                 case 10:
-                    mapping.HasInlineFrames = ReadUInt64(ref reader, wireType) != 0;
+                    mapping.HasInlineFrames = reader.ReadVarint(wireType) != 0;
                     break;
                 default:
                     reader.Skip(wireType);
@@ -397,7 +383,7 @@ internal sealed class ProfileProtoReader(ProfileStringPool? stringPool = null)
             switch (field)
             {
                 case 1:
-                    function.Id = ReadUInt64(ref reader, wireType);
+                    function.Id = reader.ReadVarint(wireType);
                     break;
                 case 2:
                     nameX = ReadInt64(ref reader, wireType);
@@ -435,16 +421,16 @@ internal sealed class ProfileProtoReader(ProfileStringPool? stringPool = null)
             switch (field)
             {
                 case 1:
-                    location.Id = ReadUInt64(ref reader, wireType);
+                    location.Id = reader.ReadVarint(wireType);
                     break;
                 case 2:
-                    mappingId = ReadUInt64(ref reader, wireType);
+                    mappingId = reader.ReadVarint(wireType);
                     break;
                 case 3:
-                    location.Address = ReadUInt64(ref reader, wireType);
+                    location.Address = reader.ReadVarint(wireType);
                     break;
                 case 4:
-                    ExpectWireType(wireType, WireType.LengthDelimited);
+                    ProtoReader.ExpectWireType(wireType, WireType.LengthDelimited);
                     if (lineCount == _scratchLines.Length)
                     {
                         Array.Resize(ref _scratchLines, lineCount * 2);
@@ -453,7 +439,7 @@ internal sealed class ProfileProtoReader(ProfileStringPool? stringPool = null)
                     _scratchLines[lineCount++] = ReadLine(reader.ReadBytes());
                     break;
                 case 5:
-                    location.IsFolded = ReadUInt64(ref reader, wireType) != 0;
+                    location.IsFolded = reader.ReadVarint(wireType) != 0;
                     break;
                 default:
                     reader.Skip(wireType);
@@ -508,7 +494,7 @@ internal sealed class ProfileProtoReader(ProfileStringPool? stringPool = null)
             switch (field)
             {
                 case 1:
-                    line.FunctionId = ReadUInt64(ref reader, wireType);
+                    line.FunctionId = reader.ReadVarint(wireType);
                     break;
                 case 2:
                     line.Line = ReadInt64(ref reader, wireType);
@@ -545,7 +531,7 @@ internal sealed class ProfileProtoReader(ProfileStringPool? stringPool = null)
                     }
                     else
                     {
-                        AddId(ref idCount, ReadUInt64(ref reader, wireType));
+                        AddId(ref idCount, reader.ReadVarint(wireType));
                     }
 
                     break;
@@ -565,7 +551,7 @@ internal sealed class ProfileProtoReader(ProfileStringPool? stringPool = null)
 
                     break;
                 case 3:
-                    ExpectWireType(wireType, WireType.LengthDelimited);
+                    ProtoReader.ExpectWireType(wireType, WireType.LengthDelimited);
                     if (labelCount == _scratchLabels.Length)
                     {
                         Array.Resize(ref _scratchLabels, labelCount * 2);

@@ -81,29 +81,29 @@ internal static class ProfileProtoScanner
                 switch (field)
                 {
                     case 1:
-                        ExpectWireType(wireType, WireType.LengthDelimited);
+                        ProtoReader.ExpectWireType(wireType, WireType.LengthDelimited);
                         ValueType(reader.ReadBytes());
                         _sampleTypeCount++;
                         break;
                     case 2:
-                        ExpectWireType(wireType, WireType.LengthDelimited);
+                        ProtoReader.ExpectWireType(wireType, WireType.LengthDelimited);
                         Sample(reader.ReadBytes());
                         _sampleCount++;
                         break;
                     case 3:
-                        ExpectWireType(wireType, WireType.LengthDelimited);
+                        ProtoReader.ExpectWireType(wireType, WireType.LengthDelimited);
                         Mapping(reader.ReadBytes());
                         break;
                     case 4:
-                        ExpectWireType(wireType, WireType.LengthDelimited);
+                        ProtoReader.ExpectWireType(wireType, WireType.LengthDelimited);
                         Location(reader.ReadBytes());
                         break;
                     case 5:
-                        ExpectWireType(wireType, WireType.LengthDelimited);
+                        ProtoReader.ExpectWireType(wireType, WireType.LengthDelimited);
                         Function(reader.ReadBytes());
                         break;
                     case 6:
-                        ExpectWireType(wireType, WireType.LengthDelimited);
+                        ProtoReader.ExpectWireType(wireType, WireType.LengthDelimited);
                         var text = reader.ReadBytes();
                         if (_stringCount == 0)
                         {
@@ -114,11 +114,11 @@ internal static class ProfileProtoScanner
                         break;
                     case 7 or 8 or 14 or 15:
                         // drop_frames, keep_frames, default_sample_type, doc_url: string indices.
-                        StringIndex(ReadVarint(ref reader, wireType));
+                        StringIndex(reader.ReadVarint(wireType));
                         break;
                     case 9:
                         // As the decoder: a second non-zero time_nanos means two profiles back to back.
-                        var time = (long)ReadVarint(ref reader, wireType);
+                        var time = (long)reader.ReadVarint(wireType);
                         if (TimeNanos != 0)
                         {
                             throw new ProtoWireException(ProtoFailure.Concatenated, "concatenated profiles detected");
@@ -127,10 +127,10 @@ internal static class ProfileProtoScanner
                         TimeNanos = time;
                         break;
                     case 10 or 12:
-                        SkipVarint(ref reader, wireType);
+                        reader.SkipVarint(wireType);
                         break;
                     case 11:
-                        ExpectWireType(wireType, WireType.LengthDelimited);
+                        ProtoReader.ExpectWireType(wireType, WireType.LengthDelimited);
                         ValueType(reader.ReadBytes());
                         break;
                     case 13:
@@ -144,7 +144,7 @@ internal static class ProfileProtoScanner
                         }
                         else
                         {
-                            StringIndex(ReadVarint(ref reader, wireType));
+                            StringIndex(reader.ReadVarint(wireType));
                         }
 
                         break;
@@ -197,7 +197,7 @@ internal static class ProfileProtoScanner
                 var field = reader.ReadTag(out var wireType);
                 if (field is 1 or 2)
                 {
-                    StringIndex(ReadVarint(ref reader, wireType));
+                    StringIndex(reader.ReadVarint(wireType));
                 }
                 else
                 {
@@ -226,7 +226,7 @@ internal static class ProfileProtoScanner
                         }
                         else
                         {
-                            LocationRef(ReadVarint(ref reader, wireType));
+                            LocationRef(reader.ReadVarint(wireType));
                         }
 
                         break;
@@ -242,13 +242,13 @@ internal static class ProfileProtoScanner
                         }
                         else
                         {
-                            SkipVarint(ref reader, wireType);
+                            reader.SkipVarint(wireType);
                             values++;
                         }
 
                         break;
                     case 3:
-                        ExpectWireType(wireType, WireType.LengthDelimited);
+                        ProtoReader.ExpectWireType(wireType, WireType.LengthDelimited);
                         Label(reader.ReadBytes());
                         break;
                     default:
@@ -277,10 +277,10 @@ internal static class ProfileProtoScanner
                 switch (field)
                 {
                     case 1 or 2 or 4:
-                        StringIndex(ReadVarint(ref reader, wireType));
+                        StringIndex(reader.ReadVarint(wireType));
                         break;
                     case 3:
-                        SkipVarint(ref reader, wireType);
+                        reader.SkipVarint(wireType);
                         break;
                     default:
                         reader.Skip(wireType);
@@ -299,13 +299,13 @@ internal static class ProfileProtoScanner
                 switch (field)
                 {
                     case 1:
-                        id = ReadVarint(ref reader, wireType);
+                        id = reader.ReadVarint(wireType);
                         break;
                     case 5 or 6:
-                        StringIndex(ReadVarint(ref reader, wireType));
+                        StringIndex(reader.ReadVarint(wireType));
                         break;
                     case >= 2 and <= 10:
-                        SkipVarint(ref reader, wireType);
+                        reader.SkipVarint(wireType);
                         break;
                     default:
                         reader.Skip(wireType);
@@ -327,13 +327,13 @@ internal static class ProfileProtoScanner
                 switch (field)
                 {
                     case 1:
-                        id = ReadVarint(ref reader, wireType);
+                        id = reader.ReadVarint(wireType);
                         break;
                     case 2 or 3 or 4:
-                        StringIndex(ReadVarint(ref reader, wireType));
+                        StringIndex(reader.ReadVarint(wireType));
                         break;
                     case 5:
-                        SkipVarint(ref reader, wireType);
+                        reader.SkipVarint(wireType);
                         break;
                     default:
                         reader.Skip(wireType);
@@ -356,13 +356,13 @@ internal static class ProfileProtoScanner
                 switch (field)
                 {
                     case 1:
-                        id = ReadVarint(ref reader, wireType);
+                        id = reader.ReadVarint(wireType);
                         break;
                     case 2 or 3 or 5:
-                        SkipVarint(ref reader, wireType);
+                        reader.SkipVarint(wireType);
                         break;
                     case 4:
-                        ExpectWireType(wireType, WireType.LengthDelimited);
+                        ProtoReader.ExpectWireType(wireType, WireType.LengthDelimited);
                         Line(reader.ReadBytes());
                         break;
                     default:
@@ -385,10 +385,10 @@ internal static class ProfileProtoScanner
                 switch (field)
                 {
                     case 1:
-                        functionId = ReadVarint(ref reader, wireType);
+                        functionId = reader.ReadVarint(wireType);
                         break;
                     case 2 or 3:
-                        SkipVarint(ref reader, wireType);
+                        reader.SkipVarint(wireType);
                         break;
                     default:
                         reader.Skip(wireType);
@@ -398,26 +398,6 @@ internal static class ProfileProtoScanner
 
             _minFunctionRef = Math.Min(_minFunctionRef, functionId);
             _maxFunctionRef = Math.Max(_maxFunctionRef, functionId);
-        }
-
-        private static void SkipVarint(ref ProtoReader reader, WireType wireType)
-        {
-            ExpectWireType(wireType, WireType.Varint);
-            reader.SkipVarint();
-        }
-
-        private static ulong ReadVarint(ref ProtoReader reader, WireType wireType)
-        {
-            ExpectWireType(wireType, WireType.Varint);
-            return reader.ReadVarint();
-        }
-
-        private static void ExpectWireType(WireType actual, WireType expected)
-        {
-            if (actual != expected)
-            {
-                throw new ProtoWireException("unexpected wire type");
-            }
         }
     }
 }

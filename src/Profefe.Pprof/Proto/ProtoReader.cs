@@ -54,6 +54,27 @@ internal ref struct ProtoReader
         return (int)field;
     }
 
+    public static void ExpectWireType(WireType actual, WireType expected)
+    {
+        if (actual != expected)
+        {
+            throw new ProtoWireException($"type mismatch: wire type {(int)actual} where {(int)expected} was expected");
+        }
+    }
+
+    /// <summary>A varint field's value, after checking the field is one.</summary>
+    public ulong ReadVarint(WireType wireType)
+    {
+        ExpectWireType(wireType, WireType.Varint);
+        return ReadVarint();
+    }
+
+    public void SkipVarint(WireType wireType)
+    {
+        ExpectWireType(wireType, WireType.Varint);
+        SkipVarint();
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public ulong ReadVarint()
     {
@@ -79,7 +100,7 @@ internal ref struct ProtoReader
         return ReadVarintSlow();
     }
 
-    /// <summary>Steps over a varint without decoding it; fails exactly where <see cref="ReadVarint"/> would.</summary>
+    /// <summary>Steps over a varint without decoding it; fails exactly where <see cref="ReadVarint()"/> would.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void SkipVarint()
     {
