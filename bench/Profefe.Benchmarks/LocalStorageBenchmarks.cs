@@ -11,8 +11,8 @@ namespace Profefe.Benchmarks;
 
 /// <summary>
 /// Ingest into the embedded store with 8 concurrent writers, with group commit (batches of up to 256 per
-/// transaction) and without it (one transaction, and one WAL sync, per profile), syncing the WAL on every
-/// commit (Full) or only at checkpoints (Normal). Each operation is one
+/// segment write, sync and index transaction) and without it (all three per profile), syncing the segment on
+/// every commit (Full) or leaving it to the OS (Normal). Each operation is one
 /// ~10 KB profile, so 1 / Mean is profiles per second. The store grows across iterations, as a collector's does.
 /// </summary>
 [Config(typeof(LocalStorageBenchmarkConfig))]

@@ -41,7 +41,9 @@ internal static class LoadRun
             using var workload = new CollectorWorkload(url, service, profile.Body, options.Clients);
 
             Step($"warm-up: {options.WarmupRequests} pushes to {service}-warmup, a find and a merge");
-            await workload.IngestAsync(service + "-warmup", 0, options.WarmupRequests, options.Clients, null).ConfigureAwait(false);
+            var warmup = await workload.IngestAsync(service + "-warmup", 0, options.WarmupRequests, options.Clients, null).ConfigureAwait(false);
+            Step("warm-up " + Describe(warmup));
+            notes.Add("warm-up (fresh collector, JIT still compiling): " + Describe(warmup));
             using (var warm = new CollectorWorkload(url, service + "-warmup", profile.Body, options.Clients))
             {
                 await warm.FindAsync(0, options.WarmupRequests - 1, CollectorWorkload.VersionOf(0), 2).ConfigureAwait(false);

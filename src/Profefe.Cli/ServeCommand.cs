@@ -93,6 +93,22 @@ internal static class ServeCommand
 
     private static async Task<int> RunAsync(Dictionary<string, string?> settings, CancellationToken cancellationToken)
     {
+        var output = BufferedStandardOutput.Install();
+        try
+        {
+            return await ServeAsync(settings, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (output is not null)
+            {
+                await output.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static async Task<int> ServeAsync(Dictionary<string, string?> settings, CancellationToken cancellationToken)
+    {
         WebApplication app;
         try
         {

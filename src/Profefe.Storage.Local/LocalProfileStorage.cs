@@ -3,15 +3,17 @@ using System.Text;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Win32.SafeHandles;
 using Profefe.Core;
 using Profefe.Core.Storage;
 
 namespace Profefe.Storage.Local;
 
 /// <summary>
-/// The embedded store: one SQLite database in the data directory, in WAL mode with synchronous=FULL (by
-/// default) so every acknowledged write survives a crash. Writes go through one group-commit writer; reads use their
-/// own pooled connections, which WAL lets run beside the writer.
+/// The embedded store in the data directory: the profiles' bytes in append-only segment files, synced before a
+/// write is acknowledged (by default) so it survives a crash, and their meta in a SQLite database (WAL mode) that
+/// indexes them. Writes go through one group-commit writer; reads use their own pooled connections, which WAL
+/// lets run beside the writer.
 /// </summary>
 public sealed class LocalProfileStorage
     : IProfileWriter, IProfileReader, IProfileRetention, IProfileStorageStatistics, IDisposable, IAsyncDisposable
@@ -28,6 +30,7 @@ public sealed class LocalProfileStorage
     private readonly SqliteConnection _writeConnection;
     private readonly LocalProfileWriter _writer;
     private readonly WalCheckpointer _checkpointer;
+    private readonly ProfileSegmentLog _segments;
     private readonly ConcurrentBag<SqliteConnection> _idleReaders = [];
     private readonly ConcurrentDictionary<string, long> _serviceIds = new(StringComparer.Ordinal);
     private int _idleReaderCount;
@@ -74,32 +77,38 @@ public sealed class LocalProfileStorage
                 PRAGMA wal_autocheckpoint = 0;
                 PRAGMA busy_timeout = 5000;
                 PRAGMA temp_store = MEMORY;
+                PRAGMA synchronous = NORMAL;
                 """);
-            Execute(_writeConnection, $"PRAGMA synchronous = {(int)options.Synchronous}");
             if (options.MaxPageCount is { } maxPages)
             {
                 Execute(_writeConnection, $"PRAGMA max_page_count = {maxPages}");
             }
 
             // Some file systems cannot do WAL; then SQLite silently stays in another mode. Refuse instead
-            // of running without the durability the collector promises.
+            // of running without the durability the collector promises. The index commits without syncing
+            // (NORMAL); the segment log carries durability (see LocalProfileWriter).
             JournalMode = Convert.ToString(Scalar(_writeConnection, "PRAGMA journal_mode"), System.Globalization.CultureInfo.InvariantCulture) ?? "";
-            Synchronous = Convert.ToInt32(Scalar(_writeConnection, "PRAGMA synchronous"), System.Globalization.CultureInfo.InvariantCulture);
-            if (!string.Equals(JournalMode, "wal", StringComparison.OrdinalIgnoreCase) || Synchronous != (int)options.Synchronous)
+            var synchronous = Convert.ToInt32(Scalar(_writeConnection, "PRAGMA synchronous"), System.Globalization.CultureInfo.InvariantCulture);
+            if (!string.Equals(JournalMode, "wal", StringComparison.OrdinalIgnoreCase) || synchronous != (int)LocalStorageSynchronous.Normal)
             {
-                throw new NotSupportedException($"the database at {DatabasePath} cannot use write-ahead logging with synchronous={(int)options.Synchronous} (journal_mode={JournalMode}, synchronous={Synchronous})");
+                throw new NotSupportedException($"the database at {DatabasePath} cannot use write-ahead logging (journal_mode={JournalMode}, synchronous={synchronous})");
             }
 
             LocalSchema.Apply(_writeConnection);
+            _segments = new ProfileSegmentLog(DataDirectory, options.SegmentBytes, options.MaxDataBytes);
             _checkpointer = new WalCheckpointer(_readConnectionString, _logger);
-            _writer = new LocalProfileWriter(_writeConnection, _checkpointer, DatabasePath + "-wal", options, _logger);
+            _writer = new LocalProfileWriter(_writeConnection, _checkpointer, _segments, DatabasePath + "-wal", options, _logger);
+            _writer.Recover();
+            _writer.Start();
         }
         catch (Exception exception)
         {
+            _writer?.Dispose();
             _checkpointer?.Dispose();
+            _segments?.Dispose();
             _writeConnection?.Dispose();
             _lockFile.Dispose();
-            throw exception is NotSupportedException
+            throw exception is NotSupportedException or InvalidDataException
                 ? new StorageUnavailableException(SqliteErrors.Dependency, $"local store: {exception.Message}", exception)
                 : SqliteErrors.ToStorageException(exception);
         }
@@ -116,8 +125,11 @@ public sealed class LocalProfileStorage
     /// <summary>The writer's journal mode as SQLite reports it ("wal").</summary>
     internal string JournalMode { get; }
 
-    /// <summary>The writer's PRAGMA synchronous (2 = FULL: the WAL is synced on every commit; 1 = NORMAL).</summary>
-    internal int Synchronous { get; }
+    /// <summary>Whether each group commit syncs the segment log (Full) or leaves that to the OS (Normal).</summary>
+    internal LocalStorageSynchronous Synchronous => _options.Synchronous;
+
+    /// <summary>The directory of the segment files that hold the profiles' bytes.</summary>
+    internal string SegmentDirectory => _segments.Directory;
 
     public Task WriteProfileAsync(ProfileMeta meta, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
@@ -269,7 +281,7 @@ public sealed class LocalProfileStorage
             using var command = connection.CreateCommand();
             command.CommandText = "SELECT coalesce(sum(profile_count), 0) FROM services";
             var count = (long)command.ExecuteScalar()!;
-            long bytes = 0;
+            var bytes = _segments.TotalBytes;
             foreach (var suffix in new[] { "", "-wal", "-shm" })
             {
                 var file = new FileInfo(DatabasePath + suffix);
@@ -300,6 +312,7 @@ public sealed class LocalProfileStorage
 
         // Queued writes are finished, not dropped: their callers are still waiting for an answer.
         _writer.Dispose();
+        _segments.Dispose();
         _checkpointer.Dispose();
         try
         {
@@ -374,18 +387,22 @@ public sealed class LocalProfileStorage
 
         var connection = RentReader();
         var command = connection.CreateCommand();
+        // One handle per segment for the whole read: a merge's profiles mostly share a few segments.
+        var handles = new Dictionary<long, SafeFileHandle>();
         try
         {
+            // Rows written before schema version 2 have no segment; their bytes are in profile_data.
             command.CommandText = """
-                SELECT p.type, p.created_at, p.labels, s.name, d.data
-                FROM profiles p JOIN services s ON s.service_id = p.service_id JOIN profile_data d ON d.seq = p.seq
+                SELECT p.type, p.created_at, p.labels, s.name, p.segment, p.record_offset, p.record_length, d.data
+                FROM profiles p JOIN services s ON s.service_id = p.service_id
+                LEFT JOIN profile_data d ON p.segment IS NULL AND d.seq = p.seq
                 WHERE p.id = $id
                 """;
             var parameter = command.Parameters.Add("$id", SqliteType.Blob);
             foreach (var id in ids)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var profile = ReadProfile(command, parameter, id);
+                var profile = ReadProfile(command, parameter, handles, id);
                 if (profile is not null)
                 {
                     yield return profile;
@@ -394,12 +411,17 @@ public sealed class LocalProfileStorage
         }
         finally
         {
+            foreach (var handle in handles.Values)
+            {
+                handle.Dispose();
+            }
+
             command.Dispose();
             ReturnReader(connection);
         }
     }
 
-    private static StoredProfile? ReadProfile(SqliteCommand command, SqliteParameter parameter, ProfileId id)
+    private StoredProfile? ReadProfile(SqliteCommand command, SqliteParameter parameter, Dictionary<long, SafeFileHandle> handles, ProfileId id)
     {
         try
         {
@@ -416,7 +438,17 @@ public sealed class LocalProfileStorage
                 reader.GetString(3),
                 LabelCodec.Decode((byte[])reader.GetValue(2)),
                 FromTicks(reader.GetInt64(1)));
-            return new StoredProfile(meta, (byte[])reader.GetValue(4));
+            if (reader.IsDBNull(4))
+            {
+                return new StoredProfile(meta, (byte[])reader.GetValue(7));
+            }
+
+            var record = ProfileSegmentLog.Read(handles, _segments.Directory, reader.GetInt64(4), reader.GetInt64(5), reader.GetInt32(6));
+            return record is null ? null : new StoredProfile(meta, ProfileSegmentRecord.Data(record, id));
+        }
+        catch (InvalidDataException exception)
+        {
+            throw new StorageUnavailableException(SqliteErrors.Dependency, $"local store: {exception.Message}", exception);
         }
         catch (Exception exception)
         {

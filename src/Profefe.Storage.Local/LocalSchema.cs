@@ -8,7 +8,7 @@ namespace Profefe.Storage.Local;
 /// </summary>
 internal static class LocalSchema
 {
-    public const int Version = 1;
+    public const int Version = 2;
 
     // profiles: the meta, small rows so the indexes and the table stay dense; bytes live in profile_data
     //   under the same rowid, so a find never reads a blob.
@@ -16,7 +16,7 @@ internal static class LocalSchema
     //   this time range" range scans; further labels are point lookups on the same key.
     // services / label_values: counters kept in the write transaction, so listing needs no scan.
     //   Service rows are never deleted, so the writer can cache their ids.
-    private const string CreateV1 = """
+    internal const string CreateV1 = """
         CREATE TABLE services(
             service_id INTEGER PRIMARY KEY,
             name TEXT NOT NULL UNIQUE,
@@ -53,6 +53,21 @@ internal static class LocalSchema
         PRAGMA user_version = 1;
         """;
 
+    // Version 2 keeps new profiles' bytes in segment files (ProfileSegmentLog): profiles rows point at their
+    // record; rows written by version 1 keep segment NULL and their bytes in profile_data.
+    // segments: per file, how far the index has taken in its records (recovery indexes the rest) and the
+    //   newest stored_at in it (retention deletes a file once everything in it has expired).
+    private const string MigrateV1ToV2 = """
+        ALTER TABLE profiles ADD COLUMN segment INTEGER;
+        ALTER TABLE profiles ADD COLUMN record_offset INTEGER;
+        ALTER TABLE profiles ADD COLUMN record_length INTEGER;
+        CREATE TABLE segments(
+            segment_id INTEGER PRIMARY KEY,
+            indexed_end INTEGER NOT NULL,
+            last_stored_at INTEGER NOT NULL);
+        PRAGMA user_version = 2;
+        """;
+
     public static void Apply(SqliteConnection connection)
     {
         using var transaction = connection.BeginTransaction();
@@ -70,8 +85,14 @@ internal static class LocalSchema
             throw new NotSupportedException($"the database has schema version {version}, newer than this collector's {Version}");
         }
 
-        // Version 0 is a new, empty file: there is nothing to migrate yet.
-        command.CommandText = CreateV1;
+        // Version 0 is a new, empty file; every version's step runs in order, in one transaction.
+        if (version == 0)
+        {
+            command.CommandText = CreateV1;
+            command.ExecuteNonQuery();
+        }
+
+        command.CommandText = MigrateV1ToV2;
         command.ExecuteNonQuery();
         transaction.Commit();
     }

@@ -18,18 +18,24 @@ public sealed class LocalStorageOptions
     public int RetentionBatchProfiles { get; set; } = 500;
 
     /// <summary>
-    /// Full (default): every commit syncs the write-ahead log, so acknowledged profiles survive power loss and
-    /// kernel crashes. Normal: the log is synced at checkpoints only; acknowledged profiles still survive the
-    /// collector being killed (the OS has the data) but the last ones may be lost with a power cut. Normal saves
-    /// one fsync per group commit, the dominant cost of ingest on slow-sync disks.
+    /// Full (default): every group commit syncs the segment it appended to before acknowledging, so acknowledged
+    /// profiles survive power loss and kernel crashes. Normal: segments are synced when full and on shutdown only;
+    /// acknowledged profiles still survive the collector being killed (the OS has the data) but the last ones may
+    /// be lost with a power cut (reading one then fails as damaged). Normal saves one fsync per group commit.
     /// </summary>
     public LocalStorageSynchronous Synchronous { get; set; } = LocalStorageSynchronous.Full;
+
+    /// <summary>Size at which the segment file being appended to is closed and a new one started; retention deletes whole segments.</summary>
+    public long SegmentBytes { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>Read connections kept open for reuse (more may be opened under load, then closed).</summary>
     public int ReadConnections { get; set; } = 8;
 
     /// <summary>Caps the database size in pages; tests use it to make the disk "full".</summary>
     internal long? MaxPageCount { get; set; }
+
+    /// <summary>Caps the bytes in segment files; tests use it to make the disk "full" for profile bytes.</summary>
+    internal long? MaxDataBytes { get; set; }
 
     internal string? Validate()
     {
@@ -38,9 +44,9 @@ public sealed class LocalStorageOptions
             return "Storage:Local:DataDirectory must not be empty";
         }
 
-        if (MaxBatchProfiles < 1 || MaxBatchBytes < 1 || RetentionBatchProfiles < 1 || ReadConnections < 1)
+        if (MaxBatchProfiles < 1 || MaxBatchBytes < 1 || RetentionBatchProfiles < 1 || ReadConnections < 1 || SegmentBytes < 1)
         {
-            return "Storage:Local: MaxBatchProfiles, MaxBatchBytes, RetentionBatchProfiles and ReadConnections must be at least 1";
+            return "Storage:Local: MaxBatchProfiles, MaxBatchBytes, RetentionBatchProfiles, ReadConnections and SegmentBytes must be at least 1";
         }
 
         if (!Enum.IsDefined(Synchronous))

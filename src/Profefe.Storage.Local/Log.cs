@@ -21,4 +21,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Error, Message = "Local store could not delete old profiles")]
     public static partial void RetentionBatchFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Local store cut {Bytes} bytes of torn or damaged records off the end of {Path}: writes a crash interrupted, never acknowledged")]
+    public static partial void SegmentTailDropped(ILogger logger, string path, long bytes);
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Information, Message = "Local store indexed {Count} profiles again from {Path} after an unclean shutdown")]
+    public static partial void ProfilesRecovered(ILogger logger, int count, string path);
+
+    [LoggerMessage(EventId = 2008, Level = LogLevel.Error, Message = "Local store could not take back the records of a failed write; a restart indexes them")]
+    public static partial void AppendRollbackFailed(ILogger logger, Exception exception);
 }

@@ -8,11 +8,11 @@ namespace Profefe.Storage.Local;
 /// checkpoint inside a commit every ~4 MB, making that commit (and every write waiting on it) pay for
 /// writing and syncing megabytes of database pages.
 /// A passive checkpoint runs beside the writer. It cannot shrink a log that the writer keeps appending to,
-/// so the writer itself truncates the log when it passes <see cref="MaxWalBytes"/> (see LocalProfileWriter).
+/// so the writer itself restarts the log when it passes <see cref="MaxWalBytes"/> (see LocalProfileWriter).
 /// </summary>
 internal sealed class WalCheckpointer : IDisposable
 {
-    public const long SignalEveryBytes = 4L * 1024 * 1024;
+    public const long SignalEveryBytes = 32L * 1024 * 1024;
     public const long MaxWalBytes = 64L * 1024 * 1024;
 
     private readonly SqliteConnection _connection;
@@ -85,13 +85,15 @@ internal sealed class WalCheckpointer : IDisposable
     }
 
     /// <summary>
-    /// Checkpoints everything and empties the log. Called by the writer between transactions: as the only
-    /// writer it cannot be starved by itself, which a checkpoint from another connection would be under load.
+    /// Checkpoints everything so that the next commit starts the log from its beginning. Called by the writer
+    /// between transactions: as the only writer it cannot be starved by itself, which a checkpoint from another
+    /// connection would be under load. The file keeps its size (journal_size_limit caps it): overwriting its
+    /// cached, allocated pages costs less than growing a truncated file again block by block.
     /// </summary>
-    public static void Truncate(SqliteConnection writer)
+    public static void Restart(SqliteConnection writer)
     {
         using var command = writer.CreateCommand();
-        command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+        command.CommandText = "PRAGMA wal_checkpoint(RESTART)";
         command.ExecuteNonQuery();
     }
 }

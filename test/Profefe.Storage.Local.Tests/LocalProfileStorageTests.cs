@@ -19,11 +19,12 @@ public sealed class LocalProfileStorageTests
         await using var storage = new LocalProfileStorage(new LocalStorageOptions { DataDirectory = nested });
 
         Assert.Equal("wal", storage.JournalMode);
-        Assert.Equal(2, storage.Synchronous);
+        Assert.Equal(LocalStorageSynchronous.Full, storage.Synchronous);
         Assert.Equal(LocalStorageSynchronous.Full, new LocalStorageOptions().Synchronous);
+        Assert.True(Directory.Exists(storage.SegmentDirectory));
         using var connection = OpenRaw(storage.DatabasePath);
         Assert.Equal("wal", Scalar(connection, "PRAGMA journal_mode"));
-        Assert.Equal(1L, Scalar(connection, "PRAGMA user_version"));
+        Assert.Equal((long)LocalSchema.Version, Scalar(connection, "PRAGMA user_version"));
     }
 
     [Fact]
@@ -36,7 +37,10 @@ public sealed class LocalProfileStorageTests
         await using var storage = new LocalProfileStorage(options);
 
         Assert.Equal("wal", storage.JournalMode);
-        Assert.Equal(1, storage.Synchronous);
+        Assert.Equal(LocalStorageSynchronous.Normal, storage.Synchronous);
+        var meta = Meta("svc", BaseTime);
+        await storage.WriteProfileAsync(meta, new byte[] { 7 }, Token);
+        Assert.Equal(new byte[] { 7 }, Assert.Single(await ListAsync(storage, meta.ProfileId)).Data.ToArray());
     }
 
     [Fact]
@@ -135,7 +139,7 @@ public sealed class LocalProfileStorageTests
     {
         await using var directory = new LocalStoreDirectory();
         var options = directory.Options();
-        options.MaxPageCount = 64;
+        options.MaxDataBytes = 64 * 1024;
         await using var storage = new LocalProfileStorage(options);
         var small = Meta("svc", BaseTime, ("k", "v"));
         await storage.WriteProfileAsync(small, new byte[100], Token);
@@ -151,6 +155,197 @@ public sealed class LocalProfileStorageTests
         // The store keeps working once there is room again.
         await storage.WriteProfileAsync(Meta("svc", BaseTime.AddSeconds(2)), new byte[100], Token);
         Assert.Equal(2, (await storage.GetStatisticsAsync(Token)).ProfileCount);
+    }
+
+    [Fact]
+    public async Task WriteProfile_IndexFull_TakesBackTheAppendedRecordAndKeepsWorking()
+    {
+        await using var directory = new LocalStoreDirectory();
+        var options = directory.Options();
+        options.MaxPageCount = 64;
+        await using var storage = new LocalProfileStorage(options);
+        var small = Meta("svc", BaseTime, ("k", "v"));
+        await storage.WriteProfileAsync(small, new byte[100], Token);
+        var segmentBytes = SegmentBytes(storage);
+
+        // Labels live in the index: a huge label fills the database, while the record itself could be appended.
+        var big = Meta("svc", BaseTime.AddSeconds(1), ("k", new string('x', 512 * 1024)));
+        var error = await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.WriteProfileAsync(big, new byte[100], Token));
+
+        Assert.Equal("local", error.Dependency);
+        Assert.Equal(segmentBytes, SegmentBytes(storage));
+        Assert.Empty(await ListAsync(storage, big.ProfileId));
+        var next = Meta("svc", BaseTime.AddSeconds(2));
+        await storage.WriteProfileAsync(next, new byte[] { 1, 2 }, Token);
+        await storage.DisposeAsync();
+
+        // Recovery finds nothing of the failed write to index again.
+        await using var reopened = new LocalProfileStorage(directory.Options());
+        var found = await reopened.FindProfilesAsync(new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
+        Assert.Equal([small.ProfileId, next.ProfileId], found.Select(m => m.ProfileId));
+        Assert.Equal(new byte[] { 1, 2 }, Assert.Single(await ListAsync(reopened, next.ProfileId)).Data.ToArray());
+    }
+
+    [Fact]
+    public async Task Open_IndexLost_RebuildsItFromTheSegments()
+    {
+        await using var directory = new LocalStoreDirectory();
+        var metas = Enumerable.Range(0, 30)
+            .Select(i => Meta(i % 3 == 0 ? "a" : "b", BaseTime.AddSeconds(i), ("region", i % 2 == 0 ? "eu" : "us"), ("host", $"h{i % 4}")))
+            .ToList();
+        var options = directory.Options();
+        options.SegmentBytes = 4096;
+        await using (var storage = new LocalProfileStorage(options))
+        {
+            foreach (var meta in metas)
+            {
+                await storage.WriteProfileAsync(meta, DataFor(meta), Token);
+            }
+        }
+
+        // What a power cut does to commits that were not synced, taken to the extreme: no index at all.
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+        {
+            File.Delete(Path.Combine(directory.Path, LocalProfileStorage.DatabaseFileName + suffix));
+        }
+
+        await using var reopened = new LocalProfileStorage(options);
+
+        Assert.Equal(["a", "b"], await reopened.ListServicesAsync(Token));
+        Assert.Equal(30, (await reopened.GetStatisticsAsync(Token)).ProfileCount);
+        var eu = await reopened.FindProfilesAsync(new ProfileQuery("b", ProfileType.Cpu, [new Label("region", "eu")], DateTime.MinValue, DateTime.MaxValue), Token);
+        Assert.Equal(metas.Where(m => m.Service == "b" && m.Labels[0].Value == "eu").Select(m => m.ProfileId), eu.Select(m => m.ProfileId));
+        var stored = await ListAsync(reopened, [.. metas.Select(m => m.ProfileId)]);
+        Assert.Equal(metas.Count, stored.Count);
+        for (var i = 0; i < metas.Count; i++)
+        {
+            Assert.Equal(metas[i] with { Labels = [] }, stored[i].Meta with { Labels = [] });
+            Assert.Equal(metas[i].Labels, stored[i].Meta.Labels);
+            Assert.Equal(DataFor(metas[i]), stored[i].Data.ToArray());
+        }
+    }
+
+    [Fact]
+    public async Task Open_SegmentEndsInATornRecord_CutsItOffAndAppendsAfterTheLastWholeOne()
+    {
+        await using var directory = new LocalStoreDirectory();
+        var first = Meta("svc", BaseTime);
+        string segment;
+        long wholeLength;
+        await using (var storage = new LocalProfileStorage(directory.Options()))
+        {
+            await storage.WriteProfileAsync(first, DataFor(first), Token);
+            segment = Assert.Single(Directory.GetFiles(storage.SegmentDirectory));
+            wholeLength = new FileInfo(segment).Length;
+        }
+
+        // The first part of a record, as a crash in the middle of a write leaves it.
+        var torn = Meta("svc", BaseTime.AddSeconds(1));
+        var record = new byte[ProfileSegmentRecord.Length(torn.Service, [], 1000)];
+        ProfileSegmentRecord.Write(record, torn, [], new byte[1000]);
+        await using (var file = new FileStream(segment, FileMode.Append))
+        {
+            await file.WriteAsync(record.AsMemory(0, 600), Token);
+        }
+
+        await using (var storage = new LocalProfileStorage(directory.Options()))
+        {
+            Assert.Equal(wholeLength, new FileInfo(segment).Length);
+            Assert.Empty(await ListAsync(storage, torn.ProfileId));
+            var next = Meta("svc", BaseTime.AddSeconds(2));
+            await storage.WriteProfileAsync(next, DataFor(next), Token);
+        }
+
+        await using var reopened = new LocalProfileStorage(directory.Options());
+        var all = await reopened.FindProfilesAsync(new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
+        var stored = await ListAsync(reopened, [.. all.Select(m => m.ProfileId)]);
+        Assert.Equal(2, stored.Count);
+        Assert.All(stored, profile => Assert.Equal(DataFor(profile.Meta), profile.Data.ToArray()));
+    }
+
+    [Fact]
+    public async Task ListProfiles_RecordDamagedOnDisk_FailsNamingTheProfile()
+    {
+        await using var directory = new LocalStoreDirectory();
+        await using var storage = new LocalProfileStorage(directory.Options());
+        var meta = Meta("svc", BaseTime);
+        await storage.WriteProfileAsync(meta, DataFor(meta), Token);
+        var segment = Assert.Single(Directory.GetFiles(storage.SegmentDirectory));
+        await using (var file = new FileStream(segment, FileMode.Open, FileAccess.ReadWrite))
+        {
+            file.Position = file.Length - 10;
+            file.WriteByte(0xFF);
+        }
+
+        var error = await Assert.ThrowsAsync<StorageUnavailableException>(() => ListAsync(storage, meta.ProfileId));
+
+        Assert.Contains(meta.ProfileId.ToString(), error.Message, StringComparison.Ordinal);
+        Assert.Contains("damaged", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task DeleteProfilesStoredBefore_DeletesSegmentsOnceAllTheirProfilesExpired()
+    {
+        await using var directory = new LocalStoreDirectory();
+        var options = directory.Options(retentionBatch: 3);
+        options.SegmentBytes = 1500;
+        await using var storage = new LocalProfileStorage(options);
+        var metas = Enumerable.Range(0, 10).Select(i => Meta("svc", BaseTime.AddSeconds(i))).ToList();
+        foreach (var meta in metas)
+        {
+            // One record per segment: 1,000 bytes each with a segment size of 1,500.
+            await storage.WriteProfileAsync(meta, new byte[1000], Token);
+        }
+
+        Assert.Equal(10, Directory.GetFiles(storage.SegmentDirectory).Length);
+
+        Assert.Equal(6, await storage.DeleteProfilesStoredBeforeAsync(BaseTime.AddSeconds(5.5), Token));
+
+        Assert.Equal(4, Directory.GetFiles(storage.SegmentDirectory).Length);
+        Assert.Equal(4, (await ListAsync(storage, [.. metas.Select(m => m.ProfileId)])).Count);
+        Assert.Equal(4, (await storage.GetStatisticsAsync(Token)).ProfileCount);
+
+        // Even when everything expired, the segment being appended to stays until it is full.
+        Assert.Equal(4, await storage.DeleteProfilesStoredBeforeAsync(BaseTime.AddDays(1), Token));
+        Assert.Single(Directory.GetFiles(storage.SegmentDirectory));
+    }
+
+    [Fact]
+    public async Task Open_Version1Database_KeepsItsProfilesAndStoresNewOnesInSegments()
+    {
+        await using var directory = new LocalStoreDirectory();
+        var old = Meta("svc", BaseTime, ("region", "eu"));
+        using (var connection = OpenRaw(Path.Combine(directory.Path, LocalProfileStorage.DatabaseFileName)))
+        {
+            Scalar(connection, LocalSchema.CreateV1);
+            using var insert = connection.CreateCommand();
+            insert.CommandText = """
+                INSERT INTO services(service_id, name, profile_count) VALUES(1, 'svc', 1);
+                INSERT INTO profiles(seq, id, service_id, type, created_at, stored_at, labels) VALUES(1, $id, 1, $type, $time, $time, $labels);
+                INSERT INTO profile_data(seq, data) VALUES(1, x'0A0B0C');
+                INSERT INTO profile_labels VALUES(1, 'region', 'eu', $time, $id, $type, 1);
+                INSERT INTO label_values VALUES(1, 'region', 'eu', 1);
+                """;
+            insert.Parameters.AddWithValue("$id", old.ProfileId.ToBytes());
+            insert.Parameters.AddWithValue("$type", (long)old.Type);
+            insert.Parameters.AddWithValue("$time", LocalProfileStorage.ToTicks(BaseTime));
+            insert.Parameters.AddWithValue("$labels", LabelCodec.Encode(old.Labels));
+            insert.ExecuteNonQuery();
+        }
+
+        await using var storage = new LocalProfileStorage(directory.Options());
+        var fresh = Meta("svc", BaseTime.AddSeconds(1), ("region", "eu"));
+        await storage.WriteProfileAsync(fresh, new byte[] { 1 }, Token);
+
+        var found = await storage.FindProfilesAsync(new ProfileQuery("svc", ProfileType.Cpu, [new Label("region", "eu")], DateTime.MinValue, DateTime.MaxValue), Token);
+        Assert.Equal([old.ProfileId, fresh.ProfileId], found.Select(m => m.ProfileId));
+        var stored = await ListAsync(storage, old.ProfileId, fresh.ProfileId);
+        Assert.Equal(new byte[] { 0x0A, 0x0B, 0x0C }, stored[0].Data.ToArray());
+        Assert.Equal(new byte[] { 1 }, stored[1].Data.ToArray());
+        Assert.Equal(1, await storage.DeleteProfilesStoredBeforeAsync(BaseTime.AddSeconds(0.5), Token));
+        Assert.Empty(await ListAsync(storage, old.ProfileId));
+        using var check = OpenRaw(storage.DatabasePath);
+        Assert.Equal(0L, Scalar(check, "SELECT count(*) FROM profile_data"));
     }
 
     [Fact]
@@ -213,6 +408,12 @@ public sealed class LocalProfileStorageTests
         Assert.All(plan, step => Assert.StartsWith("SEARCH", step, StringComparison.Ordinal));
         Assert.DoesNotContain(plan, step => step.Contains("TEMP B-TREE", StringComparison.Ordinal));
     }
+
+    private static long SegmentBytes(LocalProfileStorage storage) =>
+        Directory.GetFiles(storage.SegmentDirectory).Sum(file => new FileInfo(file).Length);
+
+    private static byte[] DataFor(ProfileMeta meta) =>
+        [.. meta.ProfileId.ToBytes(), .. System.Text.Encoding.UTF8.GetBytes(meta.Service), .. new byte[meta.ProfileId.GetHashCode() & 0xFF]];
 
     private static ProfileMeta Meta(string service, DateTime createdAt, params (string Key, string Value)[] labels) =>
         new(ProfileId.NewId(createdAt), ProfileType.Cpu, service, [.. labels.Select(l => new Label(l.Key, l.Value))], createdAt);
