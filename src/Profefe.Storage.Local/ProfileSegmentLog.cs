@@ -229,16 +229,8 @@ internal sealed partial class ProfileSegmentLog : IDisposable
     private FileStream Open(long segment) =>
         new(PathOf(segment), FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete, bufferSize: 0);
 
-    // A new segment gets its blocks up front (beyond its end: the length still says where records end), so the
-    // sync after each append writes data and size, without allocating blocks in the middle of it.
-    private FileStream Create(long segment) => new(PathOf(segment), new FileStreamOptions
-    {
-        Mode = FileMode.CreateNew,
-        Access = FileAccess.ReadWrite,
-        Share = FileShare.Read | FileShare.Delete,
-        BufferSize = 0,
-        PreallocationSize = _segmentBytes,
-    });
+    private FileStream Create(long segment) =>
+        new(PathOf(segment), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete, bufferSize: 0);
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int OpenDirectory(string path, int flags);
