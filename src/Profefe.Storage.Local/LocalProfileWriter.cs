@@ -610,22 +610,30 @@ internal sealed class LocalProfileWriter : IDisposable
             _insertLabel.Parameters[4].Value = id;
             _insertLabel.Parameters[5].Value = type;
             _insertLabel.Parameters[6].Value = seq;
-            for (var i = 0; i < labels.Count; i++)
-            {
-                _insertLabel.Parameters[1].Value = labels[i].Key;
-                _insertLabel.Parameters[2].Value = labels[i].Value;
-
-                // A profile may carry the same key=value twice; it counts once towards the label's profiles.
-                if (_insertLabel.ExecuteNonQuery() == 1)
-                {
-                    var key = (serviceId, labels[i].Key, labels[i].Value);
-                    _labelDeltas[key] = _labelDeltas.GetValueOrDefault(key) + 1;
-                }
-            }
+            CountPerLabel(_insertLabel, serviceId, labels, 1);
         }
 
         AddDelta(_serviceDeltas, serviceId, 1);
         return true;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="command"/> (key and value its parameters 1 and 2) for each label, counting
+    /// <paramref name="delta"/> towards the label's profiles when it changed a row: a profile may carry the same
+    /// key=value twice, which counts once.
+    /// </summary>
+    private void CountPerLabel(SqliteCommand command, long serviceId, IReadOnlyList<Label> labels, int delta)
+    {
+        for (var i = 0; i < labels.Count; i++)
+        {
+            command.Parameters[1].Value = labels[i].Key;
+            command.Parameters[2].Value = labels[i].Value;
+            if (command.ExecuteNonQuery() == 1)
+            {
+                var key = (serviceId, labels[i].Key, labels[i].Value);
+                _labelDeltas[key] = _labelDeltas.GetValueOrDefault(key) + delta;
+            }
+        }
     }
 
     private static void AddDelta(Dictionary<long, long> deltas, long key, long delta) =>
@@ -712,16 +720,7 @@ internal sealed class LocalProfileWriter : IDisposable
                 _deleteLabel.Parameters[0].Value = serviceId;
                 _deleteLabel.Parameters[3].Value = created;
                 _deleteLabel.Parameters[4].Value = id;
-                for (var i = 0; i < labels.Count; i++)
-                {
-                    _deleteLabel.Parameters[1].Value = labels[i].Key;
-                    _deleteLabel.Parameters[2].Value = labels[i].Value;
-                    if (_deleteLabel.ExecuteNonQuery() == 1)
-                    {
-                        var key = (serviceId, labels[i].Key, labels[i].Value);
-                        _labelDeltas[key] = _labelDeltas.GetValueOrDefault(key) - 1;
-                    }
-                }
+                CountPerLabel(_deleteLabel, serviceId, labels, -1);
 
                 _deleteData.Parameters[0].Value = seq;
                 _deleteData.ExecuteNonQuery();
