@@ -17,6 +17,8 @@ internal sealed record LoadOptions
           --large N             profiles stored before the second find round (default 100000)
           --budget SECONDS      stop the second ingest after this long, storing fewer (default 360)
           --runs N              find and merge repetitions; the median is reported (default 5 finds, 3 merges)
+          --ingest-only         warm-up and the two ingest steps only, for a collector that keeps nothing
+                                (bench/Profefe.IngestCeiling)
         """;
 
     public Uri? Url { get; init; }
@@ -46,6 +48,9 @@ internal sealed record LoadOptions
 
     public bool Quick { get; init; }
 
+    /// <summary>No finds, merges or bytes on disk: the target keeps nothing it is sent.</summary>
+    public bool IngestOnly { get; init; }
+
     /// <exception cref="ArgumentException">an unknown option or a bad value.</exception>
     public static LoadOptions Parse(IReadOnlyList<string> args)
     {
@@ -65,6 +70,7 @@ internal sealed record LoadOptions
                 "--large" => options with { LargeStore = Count(args, ref i, 5_000) },
                 "--budget" => options with { LargeIngestBudget = TimeSpan.FromSeconds(Count(args, ref i, 10)) },
                 "--runs" => Count(args, ref i, 1) is var runs ? options with { FindRuns = runs, MergeRuns = runs } : options,
+                "--ingest-only" => options with { IngestOnly = true },
                 "-h" or "--help" => throw new ArgumentException(Usage),
                 _ => throw new ArgumentException($"unknown option {name}\n{Usage}"),
             };

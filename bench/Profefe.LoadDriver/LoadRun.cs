@@ -40,10 +40,15 @@ internal static class LoadRun
             var service = "load-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
             using var workload = new CollectorWorkload(url, service, profile.Body, options.Clients);
 
-            Step($"warm-up: {options.WarmupRequests} pushes to {service}-warmup, a find and a merge");
+            Step($"warm-up: {options.WarmupRequests} pushes to {service}-warmup{(options.IngestOnly ? "" : ", a find and a merge")}");
             var warmup = await workload.IngestAsync(service + "-warmup", 0, options.WarmupRequests, options.Clients, null).ConfigureAwait(false);
             Step("warm-up " + Describe(warmup));
             notes.Add("warm-up (fresh collector, JIT still compiling): " + Describe(warmup));
+            if (options.IngestOnly)
+            {
+                return await IngestOnlyAsync(options, workload, collector, notes).ConfigureAwait(false);
+            }
+
             using (var warm = new CollectorWorkload(url, service + "-warmup", profile.Body, options.Clients))
             {
                 await warm.FindAsync(0, options.WarmupRequests - 1, CollectorWorkload.VersionOf(0), 2).ConfigureAwait(false);
@@ -207,6 +212,29 @@ internal static class LoadRun
         }
 
         return table.ToString();
+    }
+
+    /// <summary>The two ingest steps against a target that stores nothing, with the collector's CPU when it was started here.</summary>
+    private static async Task<string> IngestOnlyAsync(LoadOptions options, CollectorWorkload workload, CollectorProcess? collector, List<string> notes)
+    {
+        Func<TimeSpan>? serverCpu = collector is null ? null : collector.CpuTime;
+        var report = new StringBuilder();
+        report.AppendLine("ingest only (the target keeps nothing it is sent):");
+        foreach (var (first, count) in new[] { (0, options.SmallStore), (options.SmallStore, options.LargeStore - options.SmallStore) })
+        {
+            Step($"ingest: {count:N0} pushes, {options.Clients} clients");
+            var result = await workload.IngestAsync(workload.Service, first, count, options.Clients, serverCpu, options.LargeIngestBudget).ConfigureAwait(false);
+            Step(Describe(result));
+            report.Append("- ingest of ").Append(count.ToString("N0", CultureInfo.InvariantCulture)).Append(": ").AppendLine(Describe(result));
+        }
+
+        notes.Add($"load average after: {LoadAverage()}");
+        foreach (var note in notes)
+        {
+            report.Append("- ").AppendLine(note);
+        }
+
+        return report.ToString();
     }
 
     private static string Describe(IngestResult ingest)

@@ -1,13 +1,13 @@
 using System.Text;
 
-namespace Profefe.Cli;
+namespace Profefe.Server;
 
 /// <summary>
-/// Standard output for <c>profefe serve</c>, written in blocks: the console logger writes each request's line
+/// Standard output for a collector process (<c>profefe serve</c>), written in blocks: the console logger writes each request's line
 /// with its own write(2), which under ingest load cost about as much CPU as the rest of the logging together.
 /// Lines wait at most <see cref="FlushInterval"/>; a crash may lose that much of the log, never a profile.
 /// </summary>
-internal sealed class BufferedStandardOutput : IAsyncDisposable
+public sealed class BufferedStandardOutput : IAsyncDisposable
 {
     public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(100);
 
