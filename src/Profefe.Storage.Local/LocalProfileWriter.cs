@@ -497,6 +497,8 @@ internal sealed class LocalProfileWriter : IDisposable
             _log.SyncDirectory();
         }
 
+        _log.NumberNewSegmentsFrom(newestKnown + 1);
+
         if (last > 0)
         {
             _log.Resume(last, lastEnd);

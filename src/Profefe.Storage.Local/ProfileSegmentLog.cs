@@ -18,6 +18,7 @@ internal sealed partial class ProfileSegmentLog : IDisposable
     private readonly long? _maxTotalBytes;
     private FileStream? _active;
     private long _totalBytes;
+    private long _lowestNext = 1;
 
     public ProfileSegmentLog(string dataDirectory, long segmentBytes, long? maxTotalBytes)
     {
@@ -57,6 +58,12 @@ internal sealed partial class ProfileSegmentLog : IDisposable
         segments.Sort();
         return segments;
     }
+
+    /// <summary>
+    /// New segments get numbers from <paramref name="segment"/> on: the index still knows of segments up to just
+    /// below it, whose files may be gone, and a new file must not inherit what it says of an old one.
+    /// </summary>
+    public void NumberNewSegmentsFrom(long segment) => _lowestNext = Math.Max(_lowestNext, segment);
 
     /// <summary>Continues appending to <paramref name="segment"/> (cut to <paramref name="length"/>, a record boundary).</summary>
     public void Resume(long segment, long length)
@@ -212,7 +219,7 @@ internal sealed partial class ProfileSegmentLog : IDisposable
 
     private void Roll()
     {
-        var next = Math.Max(ActiveSegment, List() is { Count: > 0 } existing ? existing[^1] : 0) + 1;
+        var next = Math.Max(_lowestNext, Math.Max(ActiveSegment, List() is { Count: > 0 } existing ? existing[^1] : 0) + 1);
         if (_active is not null)
         {
             _active.Flush(flushToDisk: true);

@@ -264,6 +264,40 @@ public sealed class LocalProfileStorageTests
     }
 
     [Fact]
+    public async Task Open_NewestSegmentFileDeleted_StartsANewSegmentUnderAFreshNumber()
+    {
+        await using var directory = new LocalStoreDirectory();
+        var options = directory.Options();
+        options.SegmentBytes = 1500;
+        var lost = Meta("svc", BaseTime);
+        await using (var storage = new LocalProfileStorage(options))
+        {
+            await storage.WriteProfileAsync(Meta("svc", BaseTime.AddSeconds(-1)), new byte[1000], Token);
+            await storage.WriteProfileAsync(lost, new byte[1000], Token);
+        }
+
+        // Someone removes the newest segment by hand: its index rows are left pointing at nothing.
+        var segments = Directory.GetFiles(Path.Combine(directory.Path, "segments")).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(2, segments.Count);
+        File.Delete(segments[^1]);
+
+        var next = Meta("svc", BaseTime.AddSeconds(1));
+        var nextData = new byte[1000];
+        nextData[^1] = 7;
+        await using (var storage = new LocalProfileStorage(options))
+        {
+            // Too big for what is left of segment 1: a new segment is started.
+            await storage.WriteProfileAsync(next, nextData, Token);
+            Assert.Empty(await ListAsync(storage, lost.ProfileId));
+        }
+
+        // The new profile is in segment 3, not in a new segment 2 that the index would remember wrongly.
+        Assert.EndsWith("000000000003.seg", Directory.GetFiles(Path.Combine(directory.Path, "segments")).Max(StringComparer.Ordinal), StringComparison.Ordinal);
+        await using var reopened = new LocalProfileStorage(options);
+        Assert.Equal(nextData, Assert.Single(await ListAsync(reopened, next.ProfileId)).Data.ToArray());
+    }
+
+    [Fact]
     public async Task ListProfiles_RecordDamagedOnDisk_FailsNamingTheProfile()
     {
         await using var directory = new LocalStoreDirectory();
