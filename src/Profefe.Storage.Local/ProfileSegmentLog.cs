@@ -219,7 +219,8 @@ internal sealed partial class ProfileSegmentLog : IDisposable
 
     private void Roll()
     {
-        var next = Math.Max(_lowestNext, Math.Max(ActiveSegment, List() is { Count: > 0 } existing ? existing[^1] : 0) + 1);
+        // Resume made the newest file the active one, so nothing on disk is numbered above it.
+        var next = Math.Max(_lowestNext, ActiveSegment + 1);
         if (_active is not null)
         {
             _active.Flush(flushToDisk: true);

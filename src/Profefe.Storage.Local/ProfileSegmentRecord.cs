@@ -135,9 +135,9 @@ internal static class ProfileSegmentRecord
         }
 
         var meta = new ProfileMeta(id, type, service, LabelCodec.Decode(labels), LocalProfileStorage.FromTicks(created));
-        return new SegmentRecord(meta, labels, HeaderLength + position, dataLength);
+        return new SegmentRecord(meta, labels);
     }
 }
 
-/// <summary>A decoded record: its meta, the encoded labels, and where its data starts within the record.</summary>
-internal sealed record SegmentRecord(ProfileMeta Meta, byte[] Labels, int DataOffset, int DataLength);
+/// <summary>A decoded record without its bytes: what re-indexing it needs (the meta and the encoded labels).</summary>
+internal sealed record SegmentRecord(ProfileMeta Meta, byte[] Labels);

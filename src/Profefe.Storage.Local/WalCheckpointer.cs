@@ -12,6 +12,8 @@ namespace Profefe.Storage.Local;
 /// </summary>
 internal sealed class WalCheckpointer : IDisposable
 {
+    // Counted in profile bytes, which now live in segments: the log holds only their index pages. A checkpoint's
+    // own fsync delays the writer's segment sync, so fewer, larger checkpoints keep ingest latency low.
     public const long SignalEveryBytes = 32L * 1024 * 1024;
     public const long MaxWalBytes = 64L * 1024 * 1024;
 

@@ -530,46 +530,20 @@ public sealed class ProfefeS3ProfileStorage
 
     private async Task<int> DeleteAsync(List<(ProfileId Id, string Key)> batch, CancellationToken cancellationToken)
     {
-        var objects = new List<KeyVersion>(batch.Count);
+        var keys = new List<string>(batch.Count);
         foreach (var (_, key) in batch)
         {
-            objects.Add(new KeyVersion { Key = key });
+            keys.Add(key);
         }
 
-        DeleteObjectsResponse response;
-        using var deadline = Deadline(cancellationToken);
-        try
-        {
-            response = await _client.DeleteObjectsAsync(new DeleteObjectsRequest
-            {
-                BucketName = _options.Bucket,
-                Objects = objects,
-                Quiet = true,
-            }, deadline.Token).ConfigureAwait(false);
-        }
-        catch (Exception exception) when (Unavailable(exception, deadline, cancellationToken) is { } unavailable)
-        {
-            throw unavailable;
-        }
-
+        var errors = await S3ObjectDeleter.DeleteAsync(_client, _options, keys, (e, deadline) => Unavailable(e, deadline, cancellationToken), _logger, cancellationToken)
+            .ConfigureAwait(false);
         foreach (var (id, key) in batch)
         {
             _keys.TryRemove(new KeyValuePair<ProfileId, string>(id, key));
         }
 
-        if (response.DeleteErrors is { Count: > 0 } errors)
-        {
-            foreach (var error in errors)
-            {
-                Log.DeleteFailed(_logger, error.Key, error.Code, error.Message);
-            }
-
-            // What is left is found again by the next retention pass.
-            throw new StorageUnavailableException(S3Errors.Dependency,
-                $"s3: could not delete {errors.Count} objects from bucket {_options.Bucket}, e.g. {errors[0].Key}: {errors[0].Code}", null);
-        }
-
-        return batch.Count;
+        return errors.Count > 0 ? throw S3ObjectDeleter.PartialFailure(_options.Bucket, errors) : batch.Count;
     }
 
     private async Task<List<string>> ListServiceSegmentsAsync(CancellationToken cancellationToken) =>

@@ -124,38 +124,18 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
         for (var start = 0; start < ids.Count; start += MaxKeysPerRequest)
         {
             var count = Math.Min(MaxKeysPerRequest, ids.Count - start);
-            var objects = new List<KeyVersion>(count);
+            var keys = new List<string>(count);
             for (var i = start; i < start + count; i++)
             {
-                objects.Add(new KeyVersion { Key = KeyOf(ids[i]) });
+                keys.Add(KeyOf(ids[i]));
             }
 
-            DeleteObjectsResponse response;
-            using var deadline = Deadline(cancellationToken);
-            try
+            // Whatever is left is found again by the next retention pass as an orphan.
+            var errors = await S3ObjectDeleter.DeleteAsync(_client, _options, keys, (e, deadline) => Unavailable(e, cancellationToken, deadline), _logger, cancellationToken)
+                .ConfigureAwait(false);
+            if (errors.Count > 0)
             {
-                response = await _client.DeleteObjectsAsync(new DeleteObjectsRequest
-                {
-                    BucketName = _options.Bucket,
-                    Objects = objects,
-                    Quiet = true,
-                }, deadline.Token).ConfigureAwait(false);
-            }
-            catch (Exception exception) when (Unavailable(exception, cancellationToken, deadline) is { } unavailable)
-            {
-                throw unavailable;
-            }
-
-            if (response.DeleteErrors is { Count: > 0 } errors)
-            {
-                foreach (var error in errors)
-                {
-                    Log.DeleteFailed(_logger, error.Key, error.Code, error.Message);
-                }
-
-                // Whatever is left is found again by the next retention pass as an orphan.
-                throw new StorageUnavailableException(S3Errors.Dependency,
-                    $"s3: could not delete {errors.Count} objects from bucket {_options.Bucket}, e.g. {errors[0].Key}: {errors[0].Code}", null);
+                throw S3ObjectDeleter.PartialFailure(_options.Bucket, errors);
             }
         }
     }

@@ -1,8 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Profefe.Server;
 using Profefe.Testing;
 using Profefe.Testing.Servers;
 
@@ -80,38 +78,5 @@ public sealed class CollectorOnS3PostgresTests(PostgresServerFixture postgres, C
         return await client.PostAsync("api/0/profiles?service=svc&type=cpu&labels=region=eu,host=a", content, Token);
     }
 
-    private static async Task<Collector> StartAsync(Dictionary<string, string?> settings)
-    {
-        // The port was free a moment ago; another process may take it first, so try a few.
-        for (var attempt = 1; ; attempt++)
-        {
-            var port = FreePort.Next();
-            var app = CollectorHost.Build(new Dictionary<string, string?>(settings)
-            {
-                ["Collector:Address"] = $"127.0.0.1:{port}",
-                ["Retention:Period"] = "00:00:00",
-            });
-            try
-            {
-                await app.StartAsync(Token);
-                return new Collector(app, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") });
-            }
-            catch (IOException) when (attempt < 3)
-            {
-                await app.DisposeAsync();
-            }
-        }
-    }
-
-    private sealed class Collector(WebApplication app, HttpClient client) : IAsyncDisposable
-    {
-        public HttpClient Client { get; } = client;
-
-        public async ValueTask DisposeAsync()
-        {
-            Client.Dispose();
-            await app.StopAsync(CancellationToken.None);
-            await app.DisposeAsync();
-        }
-    }
+    private static Task<InProcessCollector> StartAsync(Dictionary<string, string?> settings) => InProcessCollector.StartAsync(settings);
 }

@@ -5,10 +5,8 @@ using System.Text.Json;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
-using Microsoft.AspNetCore.Builder;
 using Profefe.Core;
 using Profefe.Pprof;
-using Profefe.Server;
 using Profefe.Testing;
 using Profefe.Testing.Servers;
 
@@ -218,51 +216,20 @@ public sealed class ProfefeS3BucketAcceptanceTests(CephRgwServerFixture rgw)
         return data;
     }
 
-    private static async Task<Collector> StartAsync(CephRgwServer server, string bucket)
+    private static Task<InProcessCollector> StartAsync(CephRgwServer server, string bucket) => InProcessCollector.StartAsync(new Dictionary<string, string?>
     {
-        // The port was free a moment ago; another process may take it first, so try a few.
-        for (var attempt = 1; ; attempt++)
-        {
-            var port = FreePort.Next();
-            var app = CollectorHost.Build(new Dictionary<string, string?>
-            {
-                ["Collector:Address"] = $"127.0.0.1:{port}",
-                ["Retention:Period"] = "00:00:00",
-                ["Storage:Type"] = "s3",
-                ["Storage:S3:ServiceUrl"] = server.ServiceUrl,
-                ["Storage:S3:Region"] = CephRgwServer.Region,
-                ["Storage:S3:Bucket"] = bucket,
-                ["Storage:S3:AccessKey"] = server.AccessKey,
-                ["Storage:S3:SecretKey"] = server.SecretKey,
-                ["Storage:S3:ForcePathStyle"] = "true",
-            });
-            try
-            {
-                await app.StartAsync(Token);
-                return new Collector(app, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") });
-            }
-            catch (IOException) when (attempt < 3)
-            {
-                await app.DisposeAsync();
-            }
-        }
-    }
+        ["Storage:Type"] = "s3",
+        ["Storage:S3:ServiceUrl"] = server.ServiceUrl,
+        ["Storage:S3:Region"] = CephRgwServer.Region,
+        ["Storage:S3:Bucket"] = bucket,
+        ["Storage:S3:AccessKey"] = server.AccessKey,
+        ["Storage:S3:SecretKey"] = server.SecretKey,
+        ["Storage:S3:ForcePathStyle"] = "true",
+    });
 
     /// <summary>One object as profefe's createProfileKey names it: P0.service/type/xid[,labels].</summary>
     private sealed record BucketProfile(string Service, int Type, string Id, string Labels, string File)
     {
         public string Key => $"P0.{Service}/{Type}/{Id}" + (Labels.Length > 0 ? "," + Labels : "");
-    }
-
-    private sealed class Collector(WebApplication app, HttpClient client) : IAsyncDisposable
-    {
-        public HttpClient Client { get; } = client;
-
-        public async ValueTask DisposeAsync()
-        {
-            Client.Dispose();
-            await app.StopAsync(CancellationToken.None);
-            await app.DisposeAsync();
-        }
     }
 }
