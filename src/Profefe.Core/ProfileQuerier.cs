@@ -8,7 +8,8 @@ namespace Profefe.Core;
 
 /// <summary>
 /// Answers the read side of profefe's API: finds, single downloads, merges by id and by query, services
-/// and labels. Merges stream: each stored profile is decoded and folded in before the next is read.
+/// and labels. Merges stream: each stored profile is decoded and folded in before the next is read
+/// (<see cref="StoredProfileMerger"/>, in parts on several threads when big).
 /// </summary>
 public sealed class ProfileQuerier
 {
@@ -78,23 +79,10 @@ public sealed class ProfileQuerier
             }
         }
 
-        var merger = new ProfileMerger();
-        var decoderOptions = MergeDecoderOptions();
-        var found = new HashSet<ProfileId>();
+        StoredMerge merge;
         try
         {
-            await foreach (var stored in _reader.ListProfilesAsync(distinct, cancellationToken).ConfigureAwait(false))
-            {
-                if (!found.Add(stored.Meta.ProfileId))
-                {
-                    continue;
-                }
-
-                for (var k = multiplicity.GetValueOrDefault(stored.Meta.ProfileId); k > 0; k--)
-                {
-                    merger.Add(ProfileDecoder.Decode(stored.Data.Span, decoderOptions));
-                }
-            }
+            merge = await StoredProfileMerger.MergeAsync(_reader, distinct, multiplicity, MergeDecoderOptions(), cancellationToken).ConfigureAwait(false);
         }
         catch (ProfileFormatException e)
         {
@@ -102,12 +90,12 @@ public sealed class ProfileQuerier
             throw new ProfileRequestException(500, $"failed to get profile by id {GoText.Quote(JoinIds(ids))}", e);
         }
 
-        if (found.Count < distinct.Count)
+        if (merge.Found.Count < distinct.Count)
         {
-            throw UnknownIds(distinct, found);
+            throw UnknownIds(distinct, merge.Found);
         }
 
-        return merger.ToProfile();
+        return merge.Profile!;
     }
 
     /// <summary>The merge of every profile <paramref name="query"/> finds.</summary>
@@ -127,16 +115,10 @@ public sealed class ProfileQuerier
             ids[i] = metas[i].ProfileId;
         }
 
-        var merger = new ProfileMerger();
-        var decoderOptions = MergeDecoderOptions();
-        var merged = 0;
+        StoredMerge merge;
         try
         {
-            await foreach (var stored in _reader.ListProfilesAsync(ids, cancellationToken).ConfigureAwait(false))
-            {
-                merger.Add(ProfileDecoder.Decode(stored.Data.Span, decoderOptions));
-                merged++;
-            }
+            merge = await StoredProfileMerger.MergeAsync(_reader, ids, null, MergeDecoderOptions(), cancellationToken).ConfigureAwait(false);
         }
         catch (ProfileFormatException e)
         {
@@ -145,7 +127,7 @@ public sealed class ProfileQuerier
         }
 
         // Retention may have deleted every match between the find and the read.
-        return merged == 0 ? throw ProfileRequestException.NothingFound() : merger.ToProfile();
+        return merge.Profile ?? throw ProfileRequestException.NothingFound();
     }
 
     /// <summary>Throws profefe's 405 for types a merge cannot handle.</summary>
