@@ -32,42 +32,31 @@ internal static class StoredProfileMerger
         int? parts = null)
     {
         var partCount = Math.Clamp(parts ?? PartsFor(ids.Count), 1, Math.Max(1, ids.Count));
-        return await MergeInPartsAsync(reader, ids, multiplicity, decoderOptions, partCount, cancellationToken).ConfigureAwait(false);
-    }
-
-    private static async Task<StoredMerge> MergeInPartsAsync(
-        IProfileReader reader,
-        IReadOnlyList<ProfileId> ids,
-        IReadOnlyDictionary<ProfileId, int>? multiplicity,
-        ProfileDecoderOptions decoderOptions,
-        int partCount,
-        CancellationToken cancellationToken)
-    {
-        var parts = new MergePart[partCount];
-        for (var i = 0; i < parts.Length; i++)
+        var merges = new MergePart[partCount];
+        for (var i = 0; i < merges.Length; i++)
         {
-            var start = ids.Count * i / parts.Length;
-            var end = ids.Count * (i + 1) / parts.Length;
+            var start = ids.Count * i / merges.Length;
+            var end = ids.Count * (i + 1) / merges.Length;
             var slice = new ProfileId[end - start];
             for (var k = start; k < end; k++)
             {
                 slice[k - start] = ids[k];
             }
 
-            parts[i] = new MergePart(slice, multiplicity, decoderOptions);
+            merges[i] = new MergePart(slice, multiplicity, decoderOptions);
         }
 
-        if (parts.Length == 1)
+        if (merges.Length == 1)
         {
-            await parts[0].RunAsync(reader, null, cancellationToken).ConfigureAwait(false);
+            await merges[0].RunAsync(reader, null, cancellationToken).ConfigureAwait(false);
         }
         else
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var tasks = new Task[parts.Length];
-            for (var i = 0; i < parts.Length; i++)
+            var tasks = new Task[merges.Length];
+            for (var i = 0; i < merges.Length; i++)
             {
-                var part = parts[i];
+                var part = merges[i];
                 tasks[i] = Task.Run(() => part.RunAsync(reader, stop, stop.Token), CancellationToken.None);
             }
 
@@ -82,7 +71,7 @@ internal static class StoredProfileMerger
             }
         }
 
-        return Combine(parts);
+        return Combine(merges);
     }
 
     private static StoredMerge Combine(MergePart[] parts)
