@@ -1,6 +1,8 @@
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Profefe.Core.Engine;
+using Profefe.Core.Engine.Query;
 using Profefe.Core.Storage;
 using Profefe.Pprof;
 
@@ -9,7 +11,9 @@ namespace Profefe.Core;
 /// <summary>
 /// Answers the read side of profefe's API: finds, single downloads, merges by id and by query, services
 /// and labels. Merges stream: each stored profile is decoded and folded in before the next is read
-/// (<see cref="StoredProfileMerger"/>, in parts on several threads when big).
+/// (<see cref="StoredProfileMerger"/>, in parts on several threads when big). With the profile engine, merges by
+/// query and time series read its rollups and blocks instead, and downloads of profiles whose raw bytes are gone
+/// are rebuilt from it.
 /// </summary>
 public sealed class ProfileQuerier
 {
@@ -17,11 +21,13 @@ public sealed class ProfileQuerier
     private readonly ILogger<ProfileQuerier> _logger;
     private readonly int _maxMergeProfiles;
     private readonly ProfileDecoderOptions _decoderOptions;
+    private readonly ProfileEngine? _engine;
 
-    public ProfileQuerier(IProfileReader reader, IOptions<CollectorOptions> options, ILogger<ProfileQuerier> logger)
+    public ProfileQuerier(IProfileReader reader, IOptions<CollectorOptions> options, ILogger<ProfileQuerier> logger, ProfileEngine? engine = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _reader = reader;
+        _engine = engine;
         _logger = logger;
         _maxMergeProfiles = options.Value.MaxMergeProfiles;
         _decoderOptions = new ProfileDecoderOptions { MaxDecompressedBytes = options.Value.MaxDecompressedBytes };
@@ -43,6 +49,11 @@ public sealed class ProfileQuerier
         await foreach (var stored in _reader.ListProfilesAsync([id], cancellationToken).ConfigureAwait(false))
         {
             return stored;
+        }
+
+        if (_engine is not null && await _engine.Querier.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } rebuilt)
+        {
+            return new StoredProfile(rebuilt.Meta, ProfileEncoder.EncodeToArray(rebuilt.Profile));
         }
 
         throw ProfileRequestException.NothingFound();
@@ -107,6 +118,11 @@ public sealed class ProfileQuerier
     {
         ArgumentNullException.ThrowIfNull(query);
         CheckMergeable(query.Type);
+        if (query.Limit == 0 && _engine is not null && await _engine.CatchUpAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return await MergeFromEngineAsync(_engine, query, cancellationToken).ConfigureAwait(false);
+        }
+
         var metas = await FindProfilesAsync(query, cancellationToken).ConfigureAwait(false);
         CheckMergeSize(metas.Count);
         var ids = new ProfileId[metas.Count];
@@ -130,6 +146,22 @@ public sealed class ProfileQuerier
         return merge.Profile ?? throw ProfileRequestException.NothingFound();
     }
 
+    /// <summary>
+    /// Totals per <paramref name="step"/> of the profiles of a service and type over [from, to], grouped by the
+    /// values of the label <paramref name="groupBy"/> when given; answered from the engine's totals.
+    /// </summary>
+    /// <exception cref="ProfileRequestException">503 when the engine is off or still catching up.</exception>
+    public async Task<EngineTimeSeries> GetTimeSeriesAsync(
+        string service, ProfileType type, IReadOnlyList<Label> labels, DateTime from, DateTime to, TimeSpan step, string? groupBy, CancellationToken cancellationToken)
+    {
+        if (_engine is null || !await _engine.CatchUpAsync(cancellationToken).ConfigureAwait(false))
+        {
+            throw new ProfileRequestException(503, "time series need the profile engine, which is off or still taking in stored profiles; try again shortly");
+        }
+
+        return await _engine.Querier.SeriesAsync("", service, type, labels, from, to, step, groupBy, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Throws profefe's 405 for types a merge cannot handle.</summary>
     public static void CheckMergeable(ProfileType? type)
     {
@@ -151,6 +183,27 @@ public sealed class ProfileQuerier
     /// <summary>Label keys and their values on <paramref name="service"/>'s profiles (every service when null).</summary>
     public Task<IReadOnlyList<LabelValues>> ListLabelsAsync(string? service, CancellationToken cancellationToken) =>
         _reader.ListLabelsAsync(string.IsNullOrEmpty(service) ? null : service, cancellationToken);
+
+    private async Task<Profile> MergeFromEngineAsync(ProfileEngine engine, ProfileQuery query, CancellationToken cancellationToken)
+    {
+        EngineMerge? merge;
+        try
+        {
+            merge = await engine.Querier.MergeAsync("", query, _maxMergeProfiles, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ProfileFormatException e)
+        {
+            Log.MergeFailed(_logger, query.Service, e);
+            throw new ProfileRequestException(500, $"failed to merge profiles: {e.Message}", e);
+        }
+        catch (EngineRowLimitException)
+        {
+            throw ProfileRequestException.BadRequest(
+                $"merge reads more than {_maxMergeProfiles} profiles one by one (Collector:MaxMergeProfiles); widen the range to whole hours, narrow it, or set \"limit\"");
+        }
+
+        return merge?.Profile ?? throw ProfileRequestException.NothingFound();
+    }
 
     // Profiles of one merge share function names and file names; one pool per merge decodes each once.
     private ProfileDecoderOptions MergeDecoderOptions() => _decoderOptions with { StringPool = new ProfileStringPool() };
