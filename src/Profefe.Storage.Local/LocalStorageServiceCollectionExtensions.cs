@@ -3,8 +3,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Profefe.Core.Engine;
 using Profefe.Core.Storage;
-using Profefe.Storage.Local.Engine;
 using Profefe.Storage.Local;
+using Profefe.Storage.Local.Engine;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
