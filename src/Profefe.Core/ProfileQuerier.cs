@@ -23,11 +23,20 @@ public sealed class ProfileQuerier
     private readonly ProfileDecoderOptions _decoderOptions;
     private readonly ProfileEngine? _engine;
 
-    public ProfileQuerier(IProfileReader reader, IOptions<CollectorOptions> options, ILogger<ProfileQuerier> logger, ProfileEngine? engine = null)
+    // Whether raw profiles are deleted before the engine's copies: finds then also ask the engine.
+    private readonly bool _engineOutlivesRaw;
+
+    public ProfileQuerier(
+        IProfileReader reader, IOptions<CollectorOptions> options, ILogger<ProfileQuerier> logger, ProfileEngine? engine = null, IOptions<RetentionOptions>? retention = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _reader = reader;
         _engine = engine;
+        if (engine is not null && retention?.Value is { } r && r.EffectiveRawPeriod > TimeSpan.Zero)
+        {
+            _engineOutlivesRaw = r.Period == TimeSpan.Zero || r.EffectiveRawPeriod < r.Period;
+        }
+
         _logger = logger;
         _maxMergeProfiles = options.Value.MaxMergeProfiles;
         _decoderOptions = new ProfileDecoderOptions { MaxDecompressedBytes = options.Value.MaxDecompressedBytes };
@@ -39,6 +48,11 @@ public sealed class ProfileQuerier
     {
         ArgumentNullException.ThrowIfNull(query);
         var metas = await _reader.FindProfilesAsync(query, cancellationToken).ConfigureAwait(false);
+        if (_engineOutlivesRaw && _engine is not null)
+        {
+            metas = await AddEngineMetasAsync(_engine, query, metas, cancellationToken).ConfigureAwait(false);
+        }
+
         return metas.Count == 0 ? throw ProfileRequestException.NothingFound() : metas;
     }
 
@@ -177,12 +191,76 @@ public sealed class ProfileQuerier
     }
 
     /// <summary>Every service with at least one stored profile, sorted; empty when the store is empty.</summary>
-    public Task<IReadOnlyList<string>> ListServicesAsync(CancellationToken cancellationToken) =>
-        _reader.ListServicesAsync(cancellationToken);
+    public async Task<IReadOnlyList<string>> ListServicesAsync(CancellationToken cancellationToken)
+    {
+        var services = await _reader.ListServicesAsync(cancellationToken).ConfigureAwait(false);
+        if (!_engineOutlivesRaw || _engine is null)
+        {
+            return services;
+        }
+
+        var all = _engine.Catalog.Describe("", null).Services;
+        all.UnionWith(services);
+        return [.. all];
+    }
 
     /// <summary>Label keys and their values on <paramref name="service"/>'s profiles (every service when null).</summary>
-    public Task<IReadOnlyList<LabelValues>> ListLabelsAsync(string? service, CancellationToken cancellationToken) =>
-        _reader.ListLabelsAsync(string.IsNullOrEmpty(service) ? null : service, cancellationToken);
+    public async Task<IReadOnlyList<LabelValues>> ListLabelsAsync(string? service, CancellationToken cancellationToken)
+    {
+        service = string.IsNullOrEmpty(service) ? null : service;
+        var labels = await _reader.ListLabelsAsync(service, cancellationToken).ConfigureAwait(false);
+        if (!_engineOutlivesRaw || _engine is null)
+        {
+            return labels;
+        }
+
+        var all = _engine.Catalog.Describe("", service).Labels;
+        foreach (var label in labels)
+        {
+            if (!all.TryGetValue(label.Key, out var values))
+            {
+                values = new SortedSet<string>(StringComparer.Ordinal);
+                all[label.Key] = values;
+            }
+
+            values.UnionWith(label.Values);
+        }
+
+        var merged = new List<LabelValues>(all.Count);
+        foreach (var (key, values) in all)
+        {
+            merged.Add(new LabelValues(key, [.. values]));
+        }
+
+        return merged;
+    }
+
+    // Profiles whose raw rows retention deleted are still in the engine: the find is the union, in find order.
+    private static async Task<IReadOnlyList<ProfileMeta>> AddEngineMetasAsync(ProfileEngine engine, ProfileQuery query, IReadOnlyList<ProfileMeta> raw, CancellationToken cancellationToken)
+    {
+        var all = await engine.Querier.FindAsync("", query with { Limit = 0 }, cancellationToken).ConfigureAwait(false);
+        if (all.Count == 0)
+        {
+            return raw;
+        }
+
+        var seen = new HashSet<ProfileId>(all.Count);
+        foreach (var meta in all)
+        {
+            seen.Add(meta.ProfileId);
+        }
+
+        foreach (var meta in raw)
+        {
+            if (seen.Add(meta.ProfileId))
+            {
+                all.Add(meta);
+            }
+        }
+
+        all.Sort(static (a, b) => a.CreatedAt != b.CreatedAt ? a.CreatedAt.CompareTo(b.CreatedAt) : a.ProfileId.CompareTo(b.ProfileId));
+        return query.Limit > 0 && all.Count > query.Limit ? all[^query.Limit..] : all;
+    }
 
     private async Task<Profile> MergeFromEngineAsync(ProfileEngine engine, ProfileQuery query, CancellationToken cancellationToken)
     {

@@ -32,7 +32,7 @@ public sealed class BlockCompactor
                 ids.Add(block.Id);
             }
 
-            rows.Sort(static (a, b) => a.CreatedAt != b.CreatedAt ? a.CreatedAt.CompareTo(b.CreatedAt) : a.Id.CompareTo(b.Id));
+            rows.Sort(BlockCutter.CompareByTime);
             var merged = new NewBlock(series, bucket, rows.Count, rows[0].CreatedAt.Ticks, rows[^1].CreatedAt.Ticks, ProfileBlockCodec.Encode(rows));
             await _store.ReplaceBlocksAsync(ids, merged, cancellationToken).ConfigureAwait(false);
         }

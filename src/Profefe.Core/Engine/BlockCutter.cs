@@ -38,6 +38,7 @@ public sealed class BlockCutter
         }
 
         var rows = new List<(EngineSeries Series, ProfileRow Row)>(logged.Count);
+        var storedAt = new Dictionary<ProfileId, long>(logged.Count);
         var newSeries = new List<EngineSeries>();
         var touched = new HashSet<SymbolTable>();
         var skipped = 0;
@@ -53,10 +54,11 @@ public sealed class BlockCutter
                 else
                 {
                     rows.Add(row.Value);
+                    storedAt[row.Value.Item2.Id] = entry.Profile.Meta.StoredAt.Ticks;
                 }
             }
 
-            var commit = await BuildCommitAsync(logged[^1].Position, rows, newSeries, touched, cancellationToken).ConfigureAwait(false);
+            var commit = await BuildCommitAsync(logged[^1].Position, rows, storedAt, newSeries, touched, cancellationToken).ConfigureAwait(false);
             await _store.CommitAsync(commit, cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -127,7 +129,7 @@ public sealed class BlockCutter
     }
 
     private async Task<EngineCommit> BuildCommitAsync(
-        long cursor, List<(EngineSeries Series, ProfileRow Row)> rows, List<EngineSeries> newSeries, HashSet<SymbolTable> touched, CancellationToken cancellationToken)
+        long cursor, List<(EngineSeries Series, ProfileRow Row)> rows, Dictionary<ProfileId, long> storedAt, List<EngineSeries> newSeries, HashSet<SymbolTable> touched, CancellationToken cancellationToken)
     {
         var deltas = new List<(string, string, byte[])>();
         foreach (var (tenant, service, table) in _catalog.AllSymbols())
@@ -149,17 +151,7 @@ public sealed class BlockCutter
         }
 
         // Rows of a bucket in creation order (then id), the order a raw merge folds them in.
-        rows.Sort(static (a, b) =>
-        {
-            var bySeries = a.Series.Id.CompareTo(b.Series.Id);
-            if (bySeries != 0)
-            {
-                return bySeries;
-            }
-
-            var byTime = a.Row.CreatedAt.CompareTo(b.Row.CreatedAt);
-            return byTime != 0 ? byTime : a.Row.Id.CompareTo(b.Row.Id);
-        });
+        rows.Sort(static (a, b) => a.Series.Id != b.Series.Id ? a.Series.Id.CompareTo(b.Series.Id) : CompareByTime(a.Row, b.Row));
 
         var blocks = new List<NewBlock>();
         var rollups = new List<StoredRollup>();
@@ -181,7 +173,7 @@ public sealed class BlockCutter
             rollups.AddRange(await RollupsAsync(series, bucket, group, cancellationToken).ConfigureAwait(false));
             foreach (var row in group)
             {
-                entries.Add(new EngineProfileEntry(row.Id, series.Id, row.CreatedAt.Ticks, RowTotals(row)));
+                entries.Add(new EngineProfileEntry(row.Id, series.Id, row.CreatedAt.Ticks, storedAt[row.Id], RowTotals(row)));
             }
 
             start = end;
@@ -195,54 +187,78 @@ public sealed class BlockCutter
     private async Task<IEnumerable<StoredRollup>> RollupsAsync(EngineSeries series, long bucket, List<ProfileRow> group, CancellationToken cancellationToken)
     {
         var existing = await _store.ReadRollupsAsync([series.Id], bucket, bucket, withData: true, cancellationToken).ConfigureAwait(false);
-        var table = _catalog.SymbolsOf(series.Tenant, series.Service);
-        ProfileAggregate? aggregate = null;
+        if (existing.Count > 0 && group[0].CreatedAt.Ticks >= existing[0].LastKey)
+        {
+            var aggregate = RollupCodec.Read(existing[0].Data);
+            foreach (var row in group)
+            {
+                if (row.Header.Layout == aggregate.Layout)
+                {
+                    aggregate.Add(row);
+                }
+            }
+
+            return [ToRollup(series.Id, bucket, aggregate, group[^1].CreatedAt.Ticks)];
+        }
+
         var fold = group;
         if (existing.Count > 0)
         {
-            var stored = existing[0];
-            if (group[0].CreatedAt.Ticks >= stored.LastKey)
+            fold = [];
+            foreach (var block in await _store.ReadBlocksAsync(series.Id, bucket, cancellationToken).ConfigureAwait(false))
             {
-                aggregate = RollupCodec.Read(stored.Data);
+                fold.AddRange(ProfileBlockCodec.Decode(block.Data));
             }
-            else
-            {
-                var blocks = await _store.ReadBlocksAsync(series.Id, bucket, cancellationToken).ConfigureAwait(false);
-                fold = [];
-                foreach (var block in blocks)
-                {
-                    fold.AddRange(ProfileBlockCodec.Decode(block.Data));
-                }
 
-                fold.AddRange(group);
-                fold.Sort(static (a, b) => a.CreatedAt != b.CreatedAt ? a.CreatedAt.CompareTo(b.CreatedAt) : a.Id.CompareTo(b.Id));
-            }
+            fold.AddRange(group);
+            fold.Sort(CompareByTime);
         }
 
-        foreach (var row in fold)
+        var table = _catalog.SymbolsOf(series.Tenant, series.Service);
+        var rebuilt = Fold(fold, table);
+        return rebuilt is null ? [] : [ToRollup(series.Id, bucket, rebuilt, fold[^1].CreatedAt.Ticks)];
+    }
+
+    /// <summary>Rows in creation order, then id: the order a raw merge folds them in.</summary>
+    public static int CompareByTime(ProfileRow a, ProfileRow b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        return a.CreatedAt != b.CreatedAt ? a.CreatedAt.CompareTo(b.CreatedAt) : a.Id.CompareTo(b.Id);
+    }
+
+    /// <summary>
+    /// The rollup of one bucket's rows, given in time order. Rows of a second layout in one series (an agent
+    /// changed its sample types) stay out of it; merges then disagree with raw merges, which fail on such a pair.
+    /// </summary>
+    public static ProfileAggregate? Fold(IReadOnlyList<ProfileRow> rows, SymbolTable table)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(table);
+        ProfileAggregate? aggregate = null;
+        foreach (var row in rows)
         {
             if (aggregate is null)
             {
-                int width;
                 lock (table.Sync)
                 {
-                    width = table.ValuesPerSample(row.Header.Layout);
+                    aggregate = new ProfileAggregate(row.Header.Layout, table.ValuesPerSample(row.Header.Layout));
                 }
-
-                aggregate = new ProfileAggregate(row.Header.Layout, width);
             }
 
-            if (row.Header.Layout != aggregate.Layout)
+            if (row.Header.Layout == aggregate.Layout)
             {
-                // A second layout in one series (an agent changed its sample types): its rows stay in the
-                // blocks, and merges over this hour read rows, not the rollup, by finding the rollup short.
-                continue;
+                aggregate.Add(row);
             }
-
-            aggregate.Add(row);
         }
 
-        return aggregate is null ? [] : [new StoredRollup(series.Id, bucket, aggregate.Count, aggregate.Totals, group[^1].CreatedAt.Ticks > (existing.Count > 0 ? existing[0].LastKey : 0) ? group[^1].CreatedAt.Ticks : existing[0].LastKey, RollupCodec.Write(aggregate))];
+        return aggregate;
+    }
+
+    public static StoredRollup ToRollup(int series, long bucket, ProfileAggregate aggregate, long lastKey)
+    {
+        ArgumentNullException.ThrowIfNull(aggregate);
+        return new StoredRollup(series, bucket, aggregate.Count, aggregate.Totals, lastKey, RollupCodec.Write(aggregate));
     }
 
     public static long[] RowTotals(ProfileRow row)

@@ -130,6 +130,42 @@ public sealed class EngineCatalog
         return matches;
     }
 
+    /// <summary>The tenant's series' services and label values, for lists that must outlive the raw index.</summary>
+    public (SortedSet<string> Services, SortedDictionary<string, SortedSet<string>> Labels) Describe(string tenant, string? service)
+    {
+        var services = new SortedSet<string>(StringComparer.Ordinal);
+        var labels = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+        lock (_sync)
+        {
+            foreach (var series in _series)
+            {
+                if (series.Tenant != tenant)
+                {
+                    continue;
+                }
+
+                services.Add(series.Service);
+                if (service is not null && series.Service != service)
+                {
+                    continue;
+                }
+
+                foreach (var label in series.Labels)
+                {
+                    if (!labels.TryGetValue(label.Key, out var values))
+                    {
+                        values = new SortedSet<string>(StringComparer.Ordinal);
+                        labels[label.Key] = values;
+                    }
+
+                    values.Add(label.Value);
+                }
+            }
+        }
+
+        return (services, labels);
+    }
+
     public void Advance(long cursor) => Interlocked.Exchange(ref _cursor, cursor);
 
     private static bool HasAll(IReadOnlyList<Label> have, IReadOnlyList<Label> want)

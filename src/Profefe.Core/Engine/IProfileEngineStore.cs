@@ -31,8 +31,14 @@ public interface IProfileEngineStore
     /// <summary>Replaces <paramref name="blockIds"/> by one block in one transaction.</summary>
     Task ReplaceBlocksAsync(IReadOnlyList<long> blockIds, NewBlock block, CancellationToken cancellationToken);
 
-    /// <summary>Deletes whole buckets (blocks, rollups, entries) older than <paramref name="bucket"/>; returns the profiles they held.</summary>
-    Task<long> DeleteBucketsBeforeAsync(long bucket, CancellationToken cancellationToken);
+    /// <summary>Buckets holding profiles stored before <paramref name="storedBefore"/> (ticks): how many expired, of how many.</summary>
+    Task<IReadOnlyList<ExpiredBucket>> ListExpiredBucketsAsync(long storedBefore, int max, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// In one transaction: the bucket's blocks and rollup become <paramref name="block"/> and
+    /// <paramref name="rollup"/> (none when null), and its entries stored before <paramref name="storedBefore"/> go.
+    /// </summary>
+    Task ReplaceBucketAsync(int series, long bucket, long storedBefore, NewBlock? block, StoredRollup? rollup, CancellationToken cancellationToken);
 
     /// <summary>Bytes the engine's data occupies.</summary>
     Task<long> GetBytesAsync(CancellationToken cancellationToken);
@@ -65,4 +71,7 @@ public sealed record StoredBlock(long Id, int Series, long Bucket, int Count, by
 /// <param name="LastKey">Creation ticks of the newest profile in it (to notice a late one).</param>
 public sealed record StoredRollup(int Series, long Bucket, int Count, long[] Totals, long LastKey, byte[] Data);
 
-public sealed record EngineProfileEntry(ProfileId Id, int Series, long CreatedAt, long[] Totals);
+/// <param name="StoredAt">When the collector stored it (ticks): retention goes by it, as for raw profiles.</param>
+public sealed record EngineProfileEntry(ProfileId Id, int Series, long CreatedAt, long StoredAt, long[] Totals);
+
+public sealed record ExpiredBucket(int Series, long Bucket, int Expired, int Total);

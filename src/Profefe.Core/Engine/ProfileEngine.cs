@@ -32,11 +32,16 @@ public sealed partial class ProfileEngine : BackgroundService
         _cutter = new BlockCutter(_catalog, store, log, _options.CutBatch);
         _compactor = new BlockCompactor(store);
         Querier = new EngineQuerier(_catalog, store);
+        Retention = new EngineRetention(_catalog, store);
     }
+
+    public EngineRetention Retention { get; }
 
     public EngineQuerier Querier { get; }
 
     public long Cursor => _catalog.Cursor;
+
+    public EngineCatalog Catalog => _catalog;
 
     public IProfileEngineStore Store => _store;
 

@@ -22,8 +22,9 @@ public sealed class LocalEngineStore : IProfileEngineStore, IDisposable
         CREATE INDEX IF NOT EXISTS blocks_by_bucket ON blocks(series_id, bucket);
         CREATE TABLE IF NOT EXISTS rollups(rollup_id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, bucket INTEGER NOT NULL, count INTEGER NOT NULL, last_key INTEGER NOT NULL, totals BLOB NOT NULL, data BLOB NOT NULL);
         CREATE UNIQUE INDEX IF NOT EXISTS rollups_by_bucket ON rollups(series_id, bucket);
-        CREATE TABLE IF NOT EXISTS entries(id BLOB NOT NULL PRIMARY KEY, series_id INTEGER NOT NULL, created_at INTEGER NOT NULL, totals BLOB NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS entries(id BLOB NOT NULL PRIMARY KEY, series_id INTEGER NOT NULL, created_at INTEGER NOT NULL, stored_at INTEGER NOT NULL, totals BLOB NOT NULL) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS entries_by_time ON entries(series_id, created_at);
+        CREATE INDEX IF NOT EXISTS entries_by_arrival ON entries(stored_at);
         """;
 
     private readonly string _connectionString;
@@ -107,30 +108,22 @@ public sealed class LocalEngineStore : IProfileEngineStore, IDisposable
 
             foreach (var rollup in commit.Rollups)
             {
-                using var command = Command(_writer, """
-                    INSERT INTO rollups(series_id, bucket, count, last_key, totals, data) VALUES ($series, $bucket, $count, $last, $totals, $data)
-                    ON CONFLICT(series_id, bucket) DO UPDATE SET count = excluded.count, last_key = excluded.last_key, totals = excluded.totals, data = excluded.data
-                    """, transaction);
-                command.Parameters.AddWithValue("$series", rollup.Series);
-                command.Parameters.AddWithValue("$bucket", rollup.Bucket);
-                command.Parameters.AddWithValue("$count", rollup.Count);
-                command.Parameters.AddWithValue("$last", rollup.LastKey);
-                command.Parameters.AddWithValue("$totals", WriteTotals(rollup.Totals));
-                command.Parameters.AddWithValue("$data", rollup.Data);
-                command.ExecuteNonQuery();
+                InsertRollup(rollup, transaction);
             }
 
-            using (var command = Command(_writer, "INSERT OR REPLACE INTO entries(id, series_id, created_at, totals) VALUES ($id, $series, $created, $totals)", transaction))
+            using (var command = Command(_writer, "INSERT OR REPLACE INTO entries(id, series_id, created_at, stored_at, totals) VALUES ($id, $series, $created, $stored, $totals)", transaction))
             {
                 var id = command.Parameters.Add("$id", SqliteType.Blob);
                 var series = command.Parameters.Add("$series", SqliteType.Integer);
                 var created = command.Parameters.Add("$created", SqliteType.Integer);
+                var stored = command.Parameters.Add("$stored", SqliteType.Integer);
                 var totals = command.Parameters.Add("$totals", SqliteType.Blob);
                 foreach (var entry in commit.Profiles)
                 {
                     id.Value = entry.Id.ToBytes();
                     series.Value = entry.Series;
                     created.Value = entry.CreatedAt;
+                    stored.Value = entry.StoredAt;
                     totals.Value = WriteTotals(entry.Totals);
                     command.ExecuteNonQuery();
                 }
@@ -179,7 +172,7 @@ public sealed class LocalEngineStore : IProfileEngineStore, IDisposable
         ArgumentNullException.ThrowIfNull(series);
         using var connection = OpenReader();
         using var command = Command(connection, $"""
-            SELECT id, series_id, created_at, totals FROM entries
+            SELECT id, series_id, created_at, stored_at, totals FROM entries
             WHERE series_id IN ({string.Join(',', series)}) AND created_at BETWEEN $from AND $to ORDER BY created_at, id
             """);
         command.Parameters.AddWithValue("$from", from);
@@ -197,7 +190,7 @@ public sealed class LocalEngineStore : IProfileEngineStore, IDisposable
     public Task<EngineProfileEntry?> GetProfileAsync(ProfileId id, CancellationToken cancellationToken)
     {
         using var connection = OpenReader();
-        using var command = Command(connection, "SELECT id, series_id, created_at, totals FROM entries WHERE id = $id");
+        using var command = Command(connection, "SELECT id, series_id, created_at, stored_at, totals FROM entries WHERE id = $id");
         command.Parameters.AddWithValue("$id", id.ToBytes());
         using var reader = command.ExecuteReader();
         return Task.FromResult(reader.Read() ? ReadEntry(reader) : null);
@@ -241,28 +234,62 @@ public sealed class LocalEngineStore : IProfileEngineStore, IDisposable
         return Task.CompletedTask;
     }
 
-    public Task<long> DeleteBucketsBeforeAsync(long bucket, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<ExpiredBucket>> ListExpiredBucketsAsync(long storedBefore, int max, CancellationToken cancellationToken)
+    {
+        using var connection = OpenReader();
+        using var command = Command(connection, """
+            WITH expired AS (
+                SELECT series_id, created_at - (created_at % $hour) AS bucket, count(*) AS n FROM entries
+                WHERE stored_at < $before GROUP BY series_id, bucket LIMIT $max)
+            SELECT e.series_id, e.bucket, e.n,
+                (SELECT count(*) FROM entries a WHERE a.series_id = e.series_id AND a.created_at BETWEEN e.bucket AND e.bucket + $hour - 1)
+            FROM expired e
+            """);
+        command.Parameters.AddWithValue("$hour", EngineCatalog.BucketTicks);
+        command.Parameters.AddWithValue("$before", storedBefore);
+        command.Parameters.AddWithValue("$max", max);
+        var buckets = new List<ExpiredBucket>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            buckets.Add(new ExpiredBucket(reader.GetInt32(0), reader.GetInt64(1), reader.GetInt32(2), reader.GetInt32(3)));
+        }
+
+        return Task.FromResult<IReadOnlyList<ExpiredBucket>>(buckets);
+    }
+
+    public Task ReplaceBucketAsync(int series, long bucket, long storedBefore, NewBlock? block, StoredRollup? rollup, CancellationToken cancellationToken)
     {
         lock (_writeLock)
         {
             using var transaction = _writer.BeginTransaction();
-            long deleted;
-            using (var command = Command(_writer, "DELETE FROM entries WHERE created_at < $bucket", transaction))
+            foreach (var sql in (string[])[
+                "DELETE FROM blocks WHERE series_id = $series AND bucket = $bucket",
+                "DELETE FROM rollups WHERE series_id = $series AND bucket = $bucket",
+                "DELETE FROM entries WHERE series_id = $series AND created_at BETWEEN $bucket AND $bucket + $hour - 1 AND stored_at < $before"])
             {
+                using var command = Command(_writer, sql, transaction);
+                command.Parameters.AddWithValue("$series", series);
                 command.Parameters.AddWithValue("$bucket", bucket);
-                deleted = command.ExecuteNonQuery();
-            }
-
-            foreach (var table in (string[])["blocks", "rollups"])
-            {
-                using var command = Command(_writer, $"DELETE FROM {table} WHERE bucket < $bucket", transaction);
-                command.Parameters.AddWithValue("$bucket", bucket);
+                command.Parameters.AddWithValue("$hour", EngineCatalog.BucketTicks);
+                command.Parameters.AddWithValue("$before", storedBefore);
                 command.ExecuteNonQuery();
             }
 
+            if (block is not null)
+            {
+                InsertBlock(block, transaction);
+            }
+
+            if (rollup is not null)
+            {
+                InsertRollup(rollup, transaction);
+            }
+
             transaction.Commit();
-            return Task.FromResult(deleted);
         }
+
+        return Task.CompletedTask;
     }
 
     public Task<long> GetBytesAsync(CancellationToken cancellationToken)
@@ -291,6 +318,21 @@ public sealed class LocalEngineStore : IProfileEngineStore, IDisposable
         command.ExecuteNonQuery();
     }
 
+    private void InsertRollup(StoredRollup rollup, SqliteTransaction transaction)
+    {
+        using var command = Command(_writer, """
+            INSERT INTO rollups(series_id, bucket, count, last_key, totals, data) VALUES ($series, $bucket, $count, $last, $totals, $data)
+            ON CONFLICT(series_id, bucket) DO UPDATE SET count = excluded.count, last_key = excluded.last_key, totals = excluded.totals, data = excluded.data
+            """, transaction);
+        command.Parameters.AddWithValue("$series", rollup.Series);
+        command.Parameters.AddWithValue("$bucket", rollup.Bucket);
+        command.Parameters.AddWithValue("$count", rollup.Count);
+        command.Parameters.AddWithValue("$last", rollup.LastKey);
+        command.Parameters.AddWithValue("$totals", WriteTotals(rollup.Totals));
+        command.Parameters.AddWithValue("$data", rollup.Data);
+        command.ExecuteNonQuery();
+    }
+
     private static List<StoredBlock> ReadBlocks(SqliteConnection connection, int series, long bucket, SqliteTransaction? transaction)
     {
         using var command = Command(connection, "SELECT block_id, count, data FROM blocks WHERE series_id = $series AND bucket = $bucket ORDER BY block_id", transaction);
@@ -307,7 +349,7 @@ public sealed class LocalEngineStore : IProfileEngineStore, IDisposable
     }
 
     private static EngineProfileEntry ReadEntry(SqliteDataReader reader) =>
-        new(ProfileId.FromBytes((byte[])reader.GetValue(0)), reader.GetInt32(1), reader.GetInt64(2), ReadTotals((byte[])reader.GetValue(3)));
+        new(ProfileId.FromBytes((byte[])reader.GetValue(0)), reader.GetInt32(1), reader.GetInt64(2), reader.GetInt64(3), ReadTotals((byte[])reader.GetValue(4)));
 
     private SqliteConnection OpenReader()
     {

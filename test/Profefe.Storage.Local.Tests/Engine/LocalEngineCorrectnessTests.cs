@@ -127,6 +127,31 @@ public sealed class LocalEngineCorrectnessTests
         Assert.Equal(original.Period, rebuilt.Value.Profile.Period);
     }
 
+    [Fact]
+    public async Task Retention_SameCutoffAsRaw_LeavesMergesEqualToTheRawMerge()
+    {
+        await using var fixture = await EngineFixture.CreateAsync();
+        var cutoff = BaseTime.AddHours(5).AddMinutes(13);
+        var before = (await fixture.Storage.FindProfilesAsync(new ProfileQuery("api", null, [], DateTime.MinValue, DateTime.MaxValue), Token)).Count;
+
+        var deletedRaw = await fixture.Storage.DeleteProfilesStoredBeforeAsync(cutoff, Token);
+        var deletedEngine = await new EngineRetention(fixture.Catalog, fixture.EngineStore).DeleteStoredBeforeAsync(cutoff, Token);
+
+        Assert.Equal(deletedRaw, deletedEngine);
+        Assert.InRange(deletedRaw, 1, before - 1);
+        foreach (var (from, to) in (ValueTuple<DateTime, DateTime>[])[(BaseTime, BaseTime.AddHours(12)), (cutoff.AddMinutes(-50), cutoff.AddMinutes(70)), (BaseTime.AddHours(5), BaseTime.AddHours(6))])
+        {
+            var query = new ProfileQuery("api", ProfileType.Cpu, [], from, to);
+            var expected = await fixture.RawMergeAsync(query);
+            var actual = await fixture.Querier.MergeAsync("", query, int.MaxValue, Token);
+            Assert.Equal(expected?.Count, actual?.Profiles);
+            if (expected is not null)
+            {
+                StackValues.AssertSame(StackValues.Of(expected.Value.Profile), StackValues.Of(actual!.Profile));
+            }
+        }
+    }
+
     /// <summary>
     /// A store with 3 pods' CPU profiles every 7 minutes and heap profiles every 20 over ~11 hours, cut into the
     /// engine in small batches with compactions between, and a few late profiles stored after their hour was cut.
@@ -148,6 +173,8 @@ public sealed class LocalEngineCorrectnessTests
         public LocalProfileStorage Storage { get; }
 
         public EngineCatalog Catalog { get; }
+
+        public LocalEngineStore EngineStore => _engineStore;
 
         public EngineQuerier Querier { get; }
 

@@ -91,6 +91,26 @@ public sealed class EngineQuerier
         return new EngineMerge(ProfileMerger.Merge([profile]), aggregate.Count, state.Rows);
     }
 
+    /// <summary>Metas of the profiles <paramref name="query"/> matches that the engine holds, ascending by creation time then id.</summary>
+    public async Task<List<ProfileMeta>> FindAsync(string tenant, ProfileQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var metas = new List<ProfileMeta>();
+        var series = _catalog.Match(tenant, query.Service, query.Type, query.Labels);
+        if (series.Count == 0)
+        {
+            return metas;
+        }
+
+        foreach (var entry in await _store.FindProfilesAsync(series.ConvertAll(static s => s.Id), query.From.Ticks, query.To.Ticks, cancellationToken).ConfigureAwait(false))
+        {
+            var s = _catalog.Series(entry.Series);
+            metas.Add(new ProfileMeta(entry.Id, s.Type, s.Service, s.Labels, new DateTime(entry.CreatedAt, DateTimeKind.Utc)));
+        }
+
+        return metas;
+    }
+
     /// <summary>The stored profile rebuilt from the engine, or null when the engine does not have it.</summary>
     public async Task<(ProfileMeta Meta, Profile Profile)?> GetAsync(ProfileId id, CancellationToken cancellationToken)
     {
@@ -265,7 +285,7 @@ public sealed class EngineQuerier
             }
         }
 
-        rows.Sort(static (a, b) => a.CreatedAt != b.CreatedAt ? a.CreatedAt.CompareTo(b.CreatedAt) : a.Id.CompareTo(b.Id));
+        rows.Sort(BlockCutter.CompareByTime);
         foreach (var row in rows)
         {
             state.Add(row);
