@@ -17,6 +17,8 @@ public sealed class EngineCrashTests
 {
     private const int Writers = 3;
     private const int Kills = 5;
+    private static readonly ConcurrentQueue<string> Failures = new();
+
     private static readonly DateTime BaseTime = new(2026, 3, 1, 0, 0, 0, DateTimeKind.Utc);
 
     private static readonly Dictionary<string, string> Settings = new()
@@ -64,7 +66,7 @@ public sealed class EngineCrashTests
                     serve = await ServeProcess.StartAsync(dataDirectory, port, cancel, Settings);
                 }
 
-                Assert.True(acknowledged.Count >= 30, $"only {acknowledged.Count} pushes were acknowledged");
+                Assert.True(acknowledged.Count >= 30, $"only {acknowledged.Count} pushes were acknowledged; refusals: {string.Join("; ", Failures.Take(3))}");
                 await VerifyAsync(serve.BaseAddress, acknowledged, upload, cancel);
             }
             finally
@@ -90,7 +92,11 @@ public sealed class EngineCrashTests
                 using var content = new ByteArrayContent(upload);
                 content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
                 using var response = await client.PostAsync($"api/0/profiles?service=crash&type=cpu&labels=writer={writer % Writers}&created_at={createdAt:yyyy-MM-ddTHH:mm:ss}", content, stop);
-                if (response.IsSuccessStatusCode)
+                if (!response.IsSuccessStatusCode)
+                {
+                    Failures.Enqueue($"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync(stop)}");
+                }
+                else
                 {
                     using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(stop));
                     acknowledged[json.RootElement.GetProperty("body").GetProperty("id").GetString()!] = true;

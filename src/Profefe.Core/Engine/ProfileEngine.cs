@@ -18,7 +18,12 @@ public sealed partial class ProfileEngine : BackgroundService
     private readonly ILogger<ProfileEngine> _logger;
     private readonly BlockCutter _cutter;
     private readonly BlockCompactor _compactor;
+    private readonly EngineRetention _retention;
     private readonly SemaphoreSlim _wake = new(0);
+
+    // Cuts, compactions and retention take turns: a cut that read profiles before retention deleted them must
+    // commit before retention looks, or it would bring them back.
+    private readonly SemaphoreSlim _turn = new(1, 1);
     private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -32,10 +37,8 @@ public sealed partial class ProfileEngine : BackgroundService
         _cutter = new BlockCutter(_catalog, store, log, _options.CutBatch);
         _compactor = new BlockCompactor(store);
         Querier = new EngineQuerier(_catalog, store);
-        Retention = new EngineRetention(_catalog, store);
+        _retention = new EngineRetention(_catalog, store);
     }
-
-    public EngineRetention Retention { get; }
 
     public EngineQuerier Querier { get; }
 
@@ -87,6 +90,26 @@ public sealed partial class ProfileEngine : BackgroundService
         }
     }
 
+    /// <summary>Deletes the engine's profiles stored before <paramref name="cutoff"/>, between two cuts; returns how many went.</summary>
+    public async Task<long> DeleteStoredBeforeAsync(DateTime cutoff, CancellationToken cancellationToken)
+    {
+        if (!_options.Enabled)
+        {
+            return 0;
+        }
+
+        await _loaded.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await _retention.DeleteStoredBeforeAsync(cutoff, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _turn.Release();
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!_options.Enabled)
@@ -112,16 +135,12 @@ public sealed partial class ProfileEngine : BackgroundService
 
         while (!stoppingToken.IsCancellationRequested)
         {
+            await _turn.WaitAsync(stoppingToken).ConfigureAwait(false);
             try
             {
                 var cut = await _cutter.CutAsync(stoppingToken).ConfigureAwait(false);
                 Signal();
-                if (cut > 0)
-                {
-                    continue;
-                }
-
-                if (await _compactor.CompactAsync(64, stoppingToken).ConfigureAwait(false) > 0)
+                if (cut > 0 || await _compactor.CompactAsync(64, stoppingToken).ConfigureAwait(false) > 0)
                 {
                     continue;
                 }
@@ -131,6 +150,10 @@ public sealed partial class ProfileEngine : BackgroundService
                 LogCutFailed(_logger, e);
                 Signal();
             }
+            finally
+            {
+                _turn.Release();
+            }
 
             await _wake.WaitAsync(_options.CutInterval, stoppingToken).ConfigureAwait(false);
         }
@@ -139,6 +162,7 @@ public sealed partial class ProfileEngine : BackgroundService
     public override void Dispose()
     {
         _wake.Dispose();
+        _turn.Dispose();
         base.Dispose();
     }
 

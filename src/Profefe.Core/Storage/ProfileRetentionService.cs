@@ -28,7 +28,8 @@ public sealed class ProfileRetentionService(
         {
             try
             {
-                await engine.Retention.DeleteStoredBeforeAsync(now - _options.Period, cancellationToken).ConfigureAwait(false);
+                // The engine first takes in what raw retention is about to delete, so both keep the same profiles.
+                await engine.CatchUpAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -36,6 +37,24 @@ public sealed class ProfileRetentionService(
             }
         }
 
+        var deleted = await DeleteRawAsync(now, cancellationToken).ConfigureAwait(false);
+        if (engine is not null && _options.Period > TimeSpan.Zero)
+        {
+            try
+            {
+                await engine.DeleteStoredBeforeAsync(now - _options.Period, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                Log.RetentionFailed(logger, exception);
+            }
+        }
+
+        return deleted;
+    }
+
+    private async Task<int> DeleteRawAsync(DateTime now, CancellationToken cancellationToken)
+    {
         if (_options.EffectiveRawPeriod <= TimeSpan.Zero)
         {
             return 0;
