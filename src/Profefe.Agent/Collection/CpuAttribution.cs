@@ -22,7 +22,7 @@ internal struct StackTotals
 /// wait, and counting samples would shrink computing against waiting.
 ///
 /// CPU: where the threads' measured CPU time is known (<see cref="ThreadCpuTimes"/>), each stretch between two
-/// readings (100 ms) gives a thread exactly the CPU time it used, in proportion to the time its samples stand for:
+/// readings (200 ms) gives a thread exactly the CPU time it used, in proportion to the time its samples stand for:
 /// to its samples in managed code (running, as far as the runtime knows) when it has any in that stretch, otherwise to
 /// its external samples, at most their own time each. So a thread blocked in a wait gets no CPU for it, a thread
 /// computing in native code gets its time, and a stretch that mixes managed work and waiting never hands the

@@ -14,23 +14,26 @@ internal sealed record ThreadCpuReading(DateTime Utc, Dictionary<int, long> CpuN
 /// The runtime's sampler cannot tell a thread computing in native code from one blocked in the kernel: both are
 /// "external" (preemptive mode) when it stops them. The measured CPU time of each thread between two readings
 /// tells how much of that stretch it was running, so <see cref="CpuAttribution"/> can give native frames their
-/// share without counting waiting as CPU. Reading is a file per thread, ten times a second.
+/// share without counting waiting as CPU. Reading is a file per thread, five times a second, on a thread of its
+/// own: a timer would wake a thread-pool worker each time, which then spins looking for more work.
 /// </remarks>
 internal sealed class ThreadCpuTimes : IDisposable
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(100);
+    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(200);
 
     private readonly string _taskDirectory;
     private readonly List<ThreadCpuReading> _readings = [];
     private readonly Lock _gate = new();
-    private readonly Timer _timer;
+    private readonly ManualResetEventSlim _stopping = new();
+    private readonly Thread _reader;
     private bool _stopped;
 
     private ThreadCpuTimes(string taskDirectory)
     {
         _taskDirectory = taskDirectory;
         Read();
-        _timer = new Timer(_ => Read(), null, Interval, Interval);
+        _reader = new Thread(ReadUntilStopped) { IsBackground = true, Name = "Profefe thread CPU times" };
+        _reader.Start();
     }
 
     /// <summary>Starts reading; null where the times cannot be read (not Linux, process gone, no permission).</summary>
@@ -49,7 +52,8 @@ internal sealed class ThreadCpuTimes : IDisposable
     /// <summary>Takes a last reading and stops; returns the readings, oldest first.</summary>
     public IReadOnlyList<ThreadCpuReading> Stop()
     {
-        _timer.Dispose();
+        _stopping.Set();
+        _reader.Join();
         Read();
         lock (_gate)
         {
@@ -58,7 +62,20 @@ internal sealed class ThreadCpuTimes : IDisposable
         }
     }
 
-    public void Dispose() => _timer.Dispose();
+    public void Dispose()
+    {
+        _stopping.Set();
+        _reader.Join();
+        _stopping.Dispose();
+    }
+
+    private void ReadUntilStopped()
+    {
+        while (!_stopping.Wait(Interval))
+        {
+            Read();
+        }
+    }
 
     private static ThreadCpuTimes? Discard(ThreadCpuTimes times)
     {
