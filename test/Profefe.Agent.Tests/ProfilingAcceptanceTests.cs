@@ -60,6 +60,31 @@ public sealed class ProfilingAcceptanceTests
     }
 
     [Fact]
+    public async Task Cpu_LeavesOutTheSleepingMethod_AndWallKeepsIt_WhenAttachedToAnotherProcess()
+    {
+        using var app = await TestApp.StartAsync("sleep", "60");
+        var pushed = await AgentRun.OneRoundAsync(app.ProcessId, ProfileKinds.Cpu | ProfileKinds.Wall, Duration);
+
+        AssertSleepLeftOutOfCpu(AgentRun.Decode(Assert.Single(pushed, p => p.Type == "cpu")), AgentRun.Decode(Assert.Single(pushed, p => p.Type == "other")));
+    }
+
+    [Fact]
+    public async Task Cpu_LeavesOutTheSleepingMethod_AndWallKeepsIt_WhenTheAppProfilesItself()
+    {
+        await using var collector = await LocalCollector.StartAsync();
+        using var app = await TestApp.StartAsync("sleep", "1", "--agent", collector.Address.AbsoluteUri, "--duration", "3");
+        var (exitCode, output, error) = await app.WaitForExitAsync(TimeSpan.FromMinutes(2));
+        Assert.True(exitCode == 0, $"test app failed ({exitCode}): {output} {error}");
+
+        var cpu = Assert.Single(await collector.WaitForProfilesAsync("testapp-sleep", "cpu"));
+        var wall = Assert.Single(await collector.WaitForProfilesAsync("testapp-sleep", "other"));
+        var client = collector.Client;
+        AssertSleepLeftOutOfCpu(
+            ProfileDecoder.Decode(await client.GetProfileAsync([cpu.Id], TestContext.Current.CancellationToken)),
+            ProfileDecoder.Decode(await client.GetProfileAsync([wall.Id], TestContext.Current.CancellationToken)));
+    }
+
+    [Fact]
     public async Task Sidecar_AttachesAgain_WhenTheTargetRestarts()
     {
         await using var collector = await LocalCollector.StartAsync();
@@ -127,6 +152,29 @@ public sealed class ProfilingAcceptanceTests
     {
         var (top, output) = GoPprofTop(profile.AbsoluteUri);
         Assert.True(top.Count > 0 && top[0] == Hot, "go tool pprof -top does not list Hot.Spin first:\n" + output);
+    }
+
+    /// <summary>The sleep workload's thread: Hot.Spin about half of the time, Sleeper.Nap the other half.</summary>
+    private static void AssertSleepLeftOutOfCpu(Profile cpu, Profile wall)
+    {
+        var (cpuHot, cpuNap, cpuTotal) = HotAndNapShares(cpu, "cpu");
+        var (wallHot, wallNap, wallTotal) = HotAndNapShares(wall, "wall");
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"cpu: Hot.Spin {cpuHot:P1}, Sleeper.Nap {cpuNap:P1} of {cpuTotal} ns; wall: Hot.Spin {wallHot:P1}, Sleeper.Nap {wallNap:P1} of {wallTotal} ns; "
+            + $"cpu by leaf: {Describe(Totals(cpu, ValueIndex(cpu, "cpu"), s => Frames(s).FirstOrDefault()))}");
+        Assert.True(cpuNap < 0.02, $"Sleeper.Nap has {cpuNap:P1} of the cpu profile");
+        Assert.True(cpuHot >= 0.85, $"Hot.Spin has {cpuHot:P1} of the cpu profile");
+        Assert.True(wallHot >= 0.2 && wallNap >= 0.2, $"the wall profile should show both: Hot.Spin {wallHot:P1}, Sleeper.Nap {wallNap:P1}");
+    }
+
+    /// <summary>The shares of Hot.Spin and Sleeper.Nap in the samples of the app's burn-and-sleep thread.</summary>
+    private static (double Hot, double Nap, long Total) HotAndNapShares(Profile profile, string valueType)
+    {
+        var value = ValueIndex(profile, valueType);
+        const string Nap = "Profefe.Agent.TestApp.Sleeper.Nap";
+        var total = Sum(profile, value, s => FirstAppFrame(s) is not null);
+        Assert.True(total > 0, $"no samples of the app's code in the {valueType} profile");
+        return (Sum(profile, value, s => Frames(s).Contains(Hot)) / (double)total, Sum(profile, value, s => Frames(s).Contains(Nap)) / (double)total, total);
     }
 
     private static void AssertHotWarmShares(Profile cpu)

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text;
 using Profefe.Testing;
+using Profefe.Testing.Profiles;
 
 namespace Profefe.Pprof.Tests;
 
@@ -300,6 +301,41 @@ public sealed class DecoderTests
         Assert.Equal(1UL, profile.Locations[0].Id);
         Assert.Same(profile.Functions[0], profile.Samples[0].Locations[0].Lines[0].Function);
         Assert.Null(ProfileValidator.FindProblem(profile));
+    }
+
+    [Theory]
+    [InlineData(MissingIds.Functions)]
+    [InlineData(MissingIds.Locations)]
+    [InlineData(MissingIds.Mappings)]
+    [InlineData(MissingIds.Mappings | MissingIds.Functions | MissingIds.Locations)]
+    public void Decode_ResolvesReferencesByPosition_WhenTableHasNoIds(MissingIds missing)
+    {
+        var expected = ProfileDecoder.Decode(ProfileWithoutIds.Write(MissingIds.None), null, out var referenceRenumbered);
+
+        var profile = ProfileDecoder.Decode(ProfileWithoutIds.Write(missing), null, out var renumbered);
+
+        Assert.False(referenceRenumbered);
+        Assert.True(renumbered);
+        Assert.Equal(ProfileText.Render(expected), ProfileText.Render(profile));
+        Assert.Null(ProfileValidator.FindProblem(profile));
+    }
+
+    [Fact]
+    public void Decode_ThrowsMalformed_WhenReferenceIsPastTableWithoutIds()
+    {
+        using var builder = ProtoBuilder.Minimal(functionId: 0, lineFunctionId: 3);
+        builder.Message(5, m => m.Varint(2, 3));
+
+        AssertMalformed(builder.ToArray(), "malformed profile: location id: 1 has a line with unknown function id 3");
+    }
+
+    [Fact]
+    public void Decode_ThrowsMalformed_WhenReferenceIsZeroInTableWithoutIds()
+    {
+        using var builder = ProtoBuilder.Minimal(functionId: 0, lineFunctionId: 0);
+        builder.Message(5, m => m.Varint(2, 3));
+
+        AssertMalformed(builder.ToArray(), "malformed profile: location id: 1 has a line with unknown function id 0");
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Profefe.Testing;
+using Profefe.Testing.Profiles;
 
 namespace Profefe.Pprof.Tests;
 
@@ -62,6 +63,24 @@ public sealed partial class GoPprofInteropTests : IDisposable
 
         var top = GoPprof.Run(written, "-top");
         Assert.Equal(Total(GoPprof.Run(TestData.PathOf("go/cpu_hash_01.pb.gz"), "-top")), Total(top));
+    }
+
+    [Theory]
+    [InlineData(MissingIds.Functions)]
+    [InlineData(MissingIds.Locations)]
+    [InlineData(MissingIds.Mappings)]
+    public void GoPprofRaw_ReadsReencodedProfile_WhenTableHadNoIds(MissingIds missing)
+    {
+        var reference = Path.Combine(_directory, "reference.pb");
+        File.WriteAllBytes(reference, ProfileWithoutIds.Write(MissingIds.None));
+        var validation = ProfileDecoder.Validate(ProfileWithoutIds.Write(missing));
+
+        Assert.NotNull(validation.Normalized);
+        var written = Write(validation.Normalized);
+
+        // -raw prints every sample, location and mapping with ids: the rewrite must be the reference exactly.
+        Assert.Equal(GoPprof.Run(reference, "-raw"), GoPprof.Run(written, "-raw"));
+        Assert.Equal(GoPprof.Run(reference, "-top"), GoPprof.Run(written, "-top"));
     }
 
     private string Write(Profile profile)

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Profefe.Testing;
+using Profefe.Testing.Profiles;
 
 namespace Profefe.Server.Tests;
 
@@ -31,11 +32,33 @@ public sealed class GoPprofTests
         Assert.Contains("Total samples = 16.85s", merge, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(MissingIds.Functions)]
+    [InlineData(MissingIds.Locations)]
+    [InlineData(MissingIds.Mappings)]
+    public async Task GoToolPprof_ReadsServedProfile_WhenPushedTableHadNoIds(MissingIds missing)
+    {
+        ExternalDependency.RequireExecutable("go", "apt-get install golang-go");
+        await using var collector = await RunningCollector.StartAsync();
+        var reference = Path.Combine(collector.DataDirectory, "reference.pb");
+        await File.WriteAllBytesAsync(reference, ProfileWithoutIds.Write(MissingIds.None), TestContext.Current.CancellationToken);
+        var id = await PushAsync(collector, "cpu", ProfileWithoutIds.Write(missing));
+
+        var served = new Uri(collector.BaseAddress, $"api/0/profiles/{id}").ToString();
+        var top = await Task.Run(() => GoPprof.Run(served, "-top"));
+
+        Assert.Contains($"Total samples = {ProfileWithoutIds.CpuNanoseconds / 1_000_000}ms", top, StringComparison.Ordinal);
+        Assert.Equal(await Task.Run(() => GoPprof.Run(reference, "-raw")), await Task.Run(() => GoPprof.Run(served, "-raw")));
+    }
+
     private static Task<string> TopAsync(Uri url) => Task.Run(() => GoPprof.Run(url.ToString(), "-top"));
 
-    private static async Task<string> PushAsync(RunningCollector collector, string type, string file)
+    private static Task<string> PushAsync(RunningCollector collector, string type, string file) =>
+        PushAsync(collector, type, TestData.Read("profefe/" + file));
+
+    private static async Task<string> PushAsync(RunningCollector collector, string type, byte[] profile)
     {
-        using var content = new ByteArrayContent(TestData.Read("profefe/" + file));
+        using var content = new ByteArrayContent(profile);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         using var response = await collector.Client.PostAsync($"api/0/profiles?service=svc1&type={type}", content, TestContext.Current.CancellationToken);
         Assert.Equal(200, (int)response.StatusCode);

@@ -79,6 +79,7 @@ internal static class EventPipeRound
 
         using var source = TraceLog.CreateFromEventPipeSession(session, TraceLog.EventPipeRundownConfiguration.Enable(client));
         recorder.Subscribe(source);
+        using var cpuTimes = (settings.Kinds & ProfileKinds.Cpu) != 0 ? ThreadCpuTimes.TryStart(settings.ProcessId) : null;
         var started = DateTimeOffset.UtcNow;
         // Stopping makes the runtime flush the session into the stream: it must never run on this thread, the
         // only reader, or a full socket would block the flush and the stop forever.
@@ -102,8 +103,9 @@ internal static class EventPipeRound
         }
 
         var duration = DateTimeOffset.UtcNow - started;
+        var cpuReadings = cpuTimes?.Stop();
         var resolver = new StackResolver(source.TraceLog, settings.ProcessId, settings.InProcess);
-        var profiles = recorder.Build(resolver, start, duration);
+        var profiles = recorder.Build(resolver, start, duration, cpuReadings);
         return new RoundResult(profiles, start, duration, recorder.ThreadSamples, recorder.AllocationEvents, recorder.AllocationEventsSkipped, recorder.Contentions);
     }
 }

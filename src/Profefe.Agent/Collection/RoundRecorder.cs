@@ -17,8 +17,7 @@ internal sealed class RoundRecorder
 
     private readonly ProfileKinds _kinds;
     private readonly int _maxAllocationEventsPerSecond;
-    private readonly Dictionary<int, long> _cpu = [];
-    private readonly Dictionary<int, long> _wall = [];
+    private readonly List<ThreadSample> _threadSamples = [];
     private readonly Dictionary<int, int> _samplesPerThread = [];
     private readonly Dictionary<(int Stack, ulong Type), AllocationTotals> _sampledAllocations = [];
     private readonly Dictionary<(int Stack, ulong Type), AllocationTotals> _tickAllocations = [];
@@ -32,6 +31,7 @@ internal sealed class RoundRecorder
     private int _allocationStride = 1;
 
     private readonly bool _inProcess;
+    private DateTime _sessionStartUtc;
 
     public RoundRecorder(ProfileKinds kinds, int maxAllocationEventsPerSecond, bool inProcess)
     {
@@ -71,19 +71,16 @@ internal sealed class RoundRecorder
 
     internal void OnThreadSample(ClrThreadSampleTraceData data)
     {
-        ThreadSamples++;
-        var stack = (int)data.CallStackIndex();
-        _samplesPerThread[data.ThreadID] = _samplesPerThread.GetValueOrDefault(data.ThreadID) + 1;
-        if ((_kinds & ProfileKinds.Wall) != 0)
+        if (ThreadSamples++ == 0)
         {
-            _wall[stack] = _wall.GetValueOrDefault(stack) + 1;
+            // Where the trace's clock starts, to place the CPU time readings (taken by the wall clock) among the samples.
+            _sessionStartUtc = data.TimeStamp.ToUniversalTime() - TimeSpan.FromMilliseconds(data.TimeStampRelativeMSec);
         }
 
-        // The sampler stops every thread, waiting or not; only threads caught in managed code were running it.
-        if ((_kinds & ProfileKinds.Cpu) != 0 && data.Type == ClrThreadSampleType.Managed)
-        {
-            _cpu[stack] = _cpu.GetValueOrDefault(stack) + 1;
-        }
+        _samplesPerThread[data.ThreadID] = _samplesPerThread.GetValueOrDefault(data.ThreadID) + 1;
+
+        // The sampler stops every thread, waiting or not: whether it was running is decided at the end of the round.
+        _threadSamples.Add(new ThreadSample(data.ThreadID, (int)data.CallStackIndex(), data.TimeStampRelativeMSec, data.Type == ClrThreadSampleType.Managed));
     }
 
     private void OnAllocationTick(GCAllocationTickTraceData data)
@@ -181,34 +178,38 @@ internal sealed class RoundRecorder
     }
 
     /// <summary>Builds the round's profiles; kinds without samples are left out.</summary>
-    public IReadOnlyList<CollectedProfile> Build(StackResolver resolver, DateTimeOffset start, TimeSpan duration)
+    /// <param name="cpuReadings">The threads' measured CPU time during the round; null where it could not be read.</param>
+    public IReadOnlyList<CollectedProfile> Build(StackResolver resolver, DateTimeOffset start, TimeSpan duration, IReadOnlyList<ThreadCpuReading>? cpuReadings)
     {
         var profiles = new List<CollectedProfile>();
         var period = SamplePeriodNanos(duration);
-        if ((_kinds & ProfileKinds.Cpu) != 0)
+        var cpuTotals = (_kinds & ProfileKinds.Cpu) != 0 ? new Dictionary<int, StackTotals>() : null;
+        var wallTotals = (_kinds & ProfileKinds.Wall) != 0 ? new Dictionary<int, StackTotals>() : null;
+        CpuAttribution.Attribute(_threadSamples, cpuReadings, _sessionStartUtc, period, cpuTotals, wallTotals);
+        if (cpuTotals is not null)
         {
             var cpu = new ProfileBuilder([new("samples", "count"), new("cpu", "nanoseconds")], new("cpu", "nanoseconds"), period, start, duration);
-            foreach (var (stack, count) in _cpu)
+            foreach (var (stack, totals) in cpuTotals)
             {
                 // In-process, the session's own socket wakes thread-pool workers hundreds of times a second and they
                 // spin before sleeping again: the agent's cost, which it cannot tell from the app's idle spinning.
-                if (resolver.Resolve(stack) is { Length: > 0 } frames && !(_inProcess && StackResolver.IsThreadPoolIdleSpin(frames)))
+                if (totals.Nanos >= 0.5 && resolver.Resolve(stack) is { Length: > 0 } frames && !(_inProcess && StackResolver.IsThreadPoolIdleSpin(frames)))
                 {
-                    cpu.Add(frames, null, [count, count * period]);
+                    cpu.Add(frames, null, [(long)Math.Round(totals.Count), (long)Math.Round(totals.Nanos)]);
                 }
             }
 
             AddIfNotEmpty(profiles, cpu, ProfileKinds.Cpu);
         }
 
-        if ((_kinds & ProfileKinds.Wall) != 0)
+        if (wallTotals is not null)
         {
             var wall = new ProfileBuilder([new("samples", "count"), new("wall", "nanoseconds")], new("wall", "nanoseconds"), period, start, duration);
-            foreach (var (stack, count) in _wall)
+            foreach (var (stack, totals) in wallTotals)
             {
                 if (resolver.Resolve(stack) is { Length: > 0 } frames)
                 {
-                    wall.Add(frames, null, [count, count * period]);
+                    wall.Add(frames, null, [(long)Math.Round(totals.Count), (long)Math.Round(totals.Nanos)]);
                 }
             }
 

@@ -6,6 +6,12 @@ namespace Profefe.Pprof.Proto;
 /// that occurs more than once is remembered as ambiguous rather than rejected, because some profilers
 /// repeat ids in entries nothing refers to.
 /// </summary>
+/// <remarks>
+/// A table whose ids are all 0 has no ids at all (Pyroscope's .NET profiler writes functions so and refers
+/// to them as 1..N in table order): its entries are then found by position, id k at position k - 1. An id 0
+/// still finds the single entry of a one-entry table, as a table numbered from 0 would have it; otherwise
+/// it is the unset reference (for a mapping: none).
+/// </remarks>
 internal sealed class IdIndex
 {
     public const int Unknown = -1;
@@ -13,6 +19,7 @@ internal sealed class IdIndex
 
     private readonly int[]? _dense;
     private readonly Dictionary<ulong, int>? _sparse;
+    private readonly int _positional = -1;
 
     public IdIndex(ReadOnlySpan<ulong> ids)
     {
@@ -20,6 +27,12 @@ internal sealed class IdIndex
         foreach (var id in ids)
         {
             max = Math.Max(max, id);
+        }
+
+        if (max == 0 && !ids.IsEmpty)
+        {
+            _positional = ids.Length;
+            return;
         }
 
         // Dense when the array stays proportional to the table, so hostile ids cannot blow up memory.
@@ -50,6 +63,13 @@ internal sealed class IdIndex
     /// <summary>The position of <paramref name="id"/>, <see cref="Unknown"/> or <see cref="Ambiguous"/>.</summary>
     public int Find(ulong id)
     {
+        if (_positional > 0)
+        {
+            return id == 0
+                ? _positional == 1 ? 0 : Unknown
+                : id <= (ulong)_positional ? (int)(id - 1) : Unknown;
+        }
+
         if (_dense is { } dense)
         {
             return id < (ulong)dense.Length ? dense[(int)id] : Unknown;

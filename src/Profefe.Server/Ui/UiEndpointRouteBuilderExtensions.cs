@@ -38,6 +38,8 @@ public static class UiEndpointRouteBuilderExtensions
         var api = endpoints.MapGroup("/api/ui");
         api.MapGet("/services", static (HttpContext context, ProfileQuerier querier) =>
             UiEndpoints.GuardAsync(context, () => UiEndpoints.ServicesAsync(context, querier)));
+        api.MapGet("/latest", static (HttpContext context, ProfileQuerier querier) =>
+            UiEndpoints.GuardAsync(context, () => UiEndpoints.LatestAsync(context, querier)));
         api.MapGet("/timeline", static (HttpContext context, ProfileQuerier querier, IProfileReader reader, IOptions<CollectorOptions> options) =>
             UiEndpoints.GuardAsync(context, () => UiEndpoints.TimelineAsync(context, querier, reader, options)));
         api.MapGet("/profile", static (HttpContext context, ProfileQuerier querier, IOptions<CollectorOptions> options) =>

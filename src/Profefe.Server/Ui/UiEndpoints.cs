@@ -40,6 +40,47 @@ internal static class UiEndpoints
         }).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// The newest profile of the service that sent one last (service, type, created_at), where the start page opens;
+    /// null when nothing is stored (not 404, which browsers log as an error).
+    /// </summary>
+    public static async Task LatestAsync(HttpContext context, ProfileQuerier querier)
+    {
+        ProfileMeta? latest = null;
+        foreach (var service in await querier.ListServicesAsync(context.RequestAborted).ConfigureAwait(false))
+        {
+            // Limit 1 keeps the most recent match, which the stores find without reading the service's other profiles.
+            var query = new ProfileQuery(service, null, [], DateTime.UnixEpoch, DateTime.MaxValue, Limit: 1);
+            try
+            {
+                var metas = await querier.FindProfilesAsync(query, context.RequestAborted).ConfigureAwait(false);
+                if (latest is null || metas[^1].CreatedAt > latest.CreatedAt)
+                {
+                    latest = metas[^1];
+                }
+            }
+            catch (ProfileRequestException e) when (e.StatusCode == StatusCodes.Status404NotFound)
+            {
+                // A service whose profiles were all deleted since it was listed.
+            }
+        }
+
+        await WriteBodyAsync(context, json =>
+        {
+            if (latest is null)
+            {
+                json.WriteNullValue();
+                return;
+            }
+
+            json.WriteStartObject();
+            json.WriteString("service", latest.Service);
+            json.WriteString("type", ProfileTypeNames.ToWireName(latest.Type));
+            json.WriteString("created_at", latest.CreatedAt.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+            json.WriteEndObject();
+        }).ConfigureAwait(false);
+    }
+
     public static async Task TimelineAsync(HttpContext context, ProfileQuerier querier, IProfileReader reader, IOptions<CollectorOptions> options)
     {
         var request = context.Request.Query;
@@ -192,6 +233,13 @@ internal static class UiEndpoints
         var request = context.Request.Query;
         var baseSource = UiSource.Parse(request, "base_");
         var newSource = UiSource.Parse(request, "new_");
+        if (baseSource.Query is { } baseQuery && newSource.Query is { } newQuery && baseQuery.To == newQuery.From)
+        {
+            // Adjacent ranges ("compare with the previous period") share their boundary, and both ends of a range
+            // are inclusive: the instant belongs to the new side only, so no profile is counted on both sides.
+            baseSource = baseSource with { Query = baseQuery with { To = baseQuery.To.AddTicks(-1) } };
+        }
+
         var maxNodes = ParseMaxNodes(request);
         var baseLoaded = await LoadAsync(querier, baseSource, options, context.RequestAborted).ConfigureAwait(false);
         var newLoaded = await LoadAsync(querier, newSource, options, context.RequestAborted).ConfigureAwait(false);

@@ -74,9 +74,9 @@ internal sealed record UiSource(IReadOnlyList<ProfileId> Ids, ProfileQuery? Quer
             path += "&labels=" + string.Join(',', labels);
         }
 
-        // profefe's layout has whole seconds: widen the range outward so the download finds the same profiles.
-        var to = Query.To.Ticks % TimeSpan.TicksPerSecond == 0 ? Query.To : Query.To.AddTicks(TimeSpan.TicksPerSecond - (Query.To.Ticks % TimeSpan.TicksPerSecond));
-        path += "&from=" + FormatTime(Query.From) + "&to=" + FormatTime(to);
+        // profefe's layout takes a fraction of a second after the seconds (as Go's parser does), so the download
+        // finds exactly the same profiles, also for a range ending just before the next one starts.
+        path += "&from=" + FormatExactTime(Query.From) + "&to=" + FormatExactTime(Query.To);
         if (Query.Limit > 0)
         {
             path += "&limit=" + Query.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -88,6 +88,10 @@ internal sealed record UiSource(IReadOnlyList<ProfileId> Ids, ProfileQuery? Quer
     /// <summary>A value in an error message, quoted the way Go's %q quotes plain text.</summary>
     public static string Quote(string text) =>
         "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+
+    /// <summary>profefe's layout with the fraction of a second when there is one (trailing zeros left out).</summary>
+    private static string FormatExactTime(DateTime utc) =>
+        utc.ToString("yyyy-MM-dd'T'HH:mm:ss.FFFFFFF", System.Globalization.CultureInfo.InvariantCulture);
 
     public static string FormatTime(DateTime utc) =>
         utc.ToString("yyyy-MM-dd'T'HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);

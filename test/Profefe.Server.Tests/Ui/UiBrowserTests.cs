@@ -177,6 +177,90 @@ public sealed class UiBrowserTests(UiCollectorFixture collector, ChromiumFixture
     }
 
     [Fact]
+    public async Task CompareSelected_TakesTheOlderProfileAsBase_WhicheverIsTickedFirst()
+    {
+        var (older, newer) = (collector.Corpus[3], collector.Corpus[7]);
+        var page = await OpenAsync(1280, 800);
+        await page.GotoAsync($"{collector.BaseAddress}ui/#/explore?service=corpus&type=cpu&{CorpusRange}");
+        await Assertions.Expect(page.Locator("#profiles tbody tr")).ToHaveCountAsync(collector.Corpus.Count);
+
+        // The newer one first, as a user scanning the newest-first list would.
+        await page.Locator($"input[value='{newer.Id}']").CheckAsync();
+        await page.Locator($"input[value='{older.Id}']").CheckAsync();
+        await page.Locator("button", new() { HasText = "Compare selected" }).ClickAsync();
+        await page.Locator("#compare-summary").WaitForAsync();
+
+        Assert.Contains($"base_id={older.Id}&new_id={newer.Id}", page.Url, StringComparison.Ordinal);
+        Assert.StartsWith($"Base: {older.Id} — ", await page.Locator("#compare-summary").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Contains($"New: {newer.Id} — ", await page.Locator("#compare-summary").InnerTextAsync(), StringComparison.Ordinal);
+        AssertNoConsoleErrors();
+    }
+
+    [Fact]
+    public async Task CompareWithPreviousPeriod_CountsTheBoundaryProfileOnTheNewSideOnly()
+    {
+        // Profiles on whole minutes, as an agent pushing every minute makes them; the range starts on one of them.
+        var profile = ProfileDecoder.Decode(TestData.Read("go/cpu_hash_01.pb.gz"));
+        profile.TimeNanos = 0;
+        var start = new DateTime(2001, 2, 3, 4, 0, 0, DateTimeKind.Utc);
+        for (var minute = 0; minute <= 4; minute++)
+        {
+            await collector.PostAsync($"service=minutes&type=cpu&created_at={UiExpectations.Time(start.AddMinutes(minute))}", ProfileEncoder.EncodeToArray(profile));
+        }
+
+        var page = await OpenAsync(1280, 800);
+        await page.GotoAsync($"{collector.BaseAddress}ui/#/explore?service=minutes&type=cpu&from={UiExpectations.Time(start.AddMinutes(2))}&to={UiExpectations.Time(start.AddMinutes(4))}");
+        await Assertions.Expect(page.Locator("#profiles tbody tr")).ToHaveCountAsync(3);
+        await page.Locator("#compare-previous").ClickAsync();
+        await page.Locator("#compare-summary").WaitForAsync();
+
+        var summary = await page.Locator("#compare-summary").InnerTextAsync();
+        Assert.StartsWith("Base: 2 profiles, ", summary, StringComparison.Ordinal);
+        Assert.Contains("New: 3 profiles, ", summary, StringComparison.Ordinal);
+
+        // The download behind the base side finds the same two.
+        var download = await page.Locator("a", new() { HasText = "Download base" }).GetAttributeAsync("href");
+        var find = download!.Replace("/api/0/profiles/merge?", "/api/0/profiles?", StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(await collector.Http.GetStringAsync(find, TestContext.Current.CancellationToken));
+        Assert.Equal(2, json.RootElement.GetProperty("body").GetArrayLength());
+        AssertNoConsoleErrors();
+    }
+
+    [Fact]
+    public async Task Profile_BadIdOpenedFromCompare_ShowsTheErrorWithoutTheCompareForm()
+    {
+        var page = await OpenAsync(1280, 800);
+        await page.GotoAsync($"{collector.BaseAddress}ui/#/compare");
+        await page.Locator(".compare-form").WaitForAsync();
+
+        await page.EvaluateAsync("() => { location.hash = '#/profile?id=not-an-id'; }");
+
+        await Assertions.Expect(page.Locator("[role=alert]")).ToContainTextAsync("not a profile id");
+        Assert.Equal("Profile", await page.Locator("main h1").InnerTextAsync());
+        Assert.Equal(0, await page.Locator(".compare-form").CountAsync());
+    }
+
+    [Fact]
+    public async Task StartPage_OpensOnTheNewestProfileOfTheMostRecentlyActiveService()
+    {
+        var candidates = collector.Corpus.Select(p => ("corpus", "cpu", p.Id, p.CreatedAt))
+            .Append(("big", "cpu", collector.BigId, collector.BigCreatedAt))
+            .Concat(collector.Heap.Select(p => ("mem", "heap", p.Id, p.CreatedAt)))
+            .Concat(collector.Goroutines.Select(p => ("mem", "goroutine", p.Id, p.CreatedAt)));
+        var (service, type, id, _) = candidates.MaxBy(c => c.Item4);
+
+        var page = await OpenAsync(1280, 800);
+        await page.GotoAsync($"{collector.BaseAddress}ui/");
+        await page.Locator("#profiles tbody tr").First.WaitForAsync();
+
+        Assert.Equal(service, await page.Locator("#service").InputValueAsync());
+        Assert.Equal(type, await page.Locator("#type").InputValueAsync());
+        Assert.Equal(id, await page.Locator("#profiles tbody tr").First.Locator("td").Nth(2).InnerTextAsync());
+        await ScreenshotAsync(page, "start-page-1280x800");
+        AssertNoConsoleErrors();
+    }
+
+    [Fact]
     public async Task Profile_Heap_SwitchesBetweenItsSampleTypes_AndKeepsTheChoiceOnReload()
     {
         var (file, id, _) = collector.Heap[^1];

@@ -30,6 +30,8 @@ public sealed class UiCollectorFixture : IAsyncLifetime
 
     public string BigId { get; private set; } = "";
 
+    public DateTime BigCreatedAt { get; private set; }
+
     /// <summary>Heap profiles (four sample types each) of service "mem", oldest first.</summary>
     public List<(string File, string Id, DateTime CreatedAt)> Heap { get; } = [];
 
@@ -60,7 +62,7 @@ public sealed class UiCollectorFixture : IAsyncLifetime
         }
 
         Corpus.Sort(static (a, b) => a.CreatedAt.CompareTo(b.CreatedAt));
-        (BigId, _) = await PostAsync("service=big&type=cpu", "go/big_cpu_01.pb.gz");
+        (BigId, BigCreatedAt) = await PostAsync("service=big&type=cpu", "go/big_cpu_01.pb.gz");
         foreach (var file in new[] { "heap_01", "heap_02", "heap_03" })
         {
             var (id, createdAt) = await PostAsync("service=mem&type=heap", "go/" + file + ".pb.gz");
@@ -96,14 +98,17 @@ public sealed class UiCollectorFixture : IAsyncLifetime
         }
     }
 
-    private async Task<(string Id, DateTime CreatedAt)> PostAsync(string query, string file)
+    /// <summary>Pushes <paramref name="profile"/> (pprof bytes); returns the id and created_at the collector answered.</summary>
+    public async Task<(string Id, DateTime CreatedAt)> PostAsync(string query, byte[] profile)
     {
-        using var content = new ByteArrayContent(TestData.Read(file));
+        using var content = new ByteArrayContent(profile);
         using var response = await Http.PostAsync("/api/0/profiles?" + query, content);
         var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, $"POST {file}: {(int)response.StatusCode} {text}");
+        Assert.True(response.IsSuccessStatusCode, $"POST {query}: {(int)response.StatusCode} {text}");
         using var json = JsonDocument.Parse(text);
         var body = json.RootElement.GetProperty("body");
         return (body.GetProperty("id").GetString()!, body.GetProperty("created_at").GetDateTime().ToUniversalTime());
     }
+
+    private Task<(string Id, DateTime CreatedAt)> PostAsync(string query, string file) => PostAsync(query, TestData.Read(file));
 }

@@ -108,6 +108,17 @@ public sealed class UiEndpointsTests(UiCollectorFixture collector) : IClassFixtu
     }
 
     [Fact]
+    public async Task Latest_AnswersNull_OnAnEmptyCollector()
+    {
+        await using var empty = await RunningCollector.StartAsync();
+
+        using var json = JsonDocument.Parse(await empty.Client.GetStringAsync("/api/ui/latest", TestContext.Current.CancellationToken));
+
+        Assert.Equal(200, json.RootElement.GetProperty("code").GetInt32());
+        Assert.Equal(JsonValueKind.Null, json.RootElement.GetProperty("body").ValueKind);
+    }
+
+    [Fact]
     public async Task Profile_MergesSeveralIds()
     {
         var first = collector.Corpus[0];

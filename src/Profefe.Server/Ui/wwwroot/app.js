@@ -333,6 +333,21 @@ function pprofBlock(command, download) {
 async function renderExplore(params, gen) {
   const services = (await api('/api/ui/services', new URLSearchParams())) || [];
   if (gen !== generation) { return; }
+  if (!params.get('service') && !params.get('range') && !params.get('from') && services.length) {
+    // The start page: the hour up to the newest profile of the service that sent it, not an empty last hour.
+    const latest = await api('/api/ui/latest', new URLSearchParams());
+    if (gen !== generation) { return; }
+    if (latest) {
+      params.set('service', latest.service);
+      if (TYPES.includes(latest.type)) { params.set('type', latest.type); }
+      const at = Date.parse(latest.created_at);
+      if (at < Date.now() - 3600e3) {
+        const to = Math.floor(at / 1000) * 1000 + 1000;
+        params.set('from', formatTime(to - 3600e3));
+        params.set('to', formatTime(to));
+      }
+    }
+  }
   if (!params.get('service') && services.length) { params.set('service', services[0]); }
   if (!params.get('type')) { params.set('type', 'cpu'); }
   if (!params.get('range') && !params.get('from')) { params.set('range', '1h'); }
@@ -574,8 +589,9 @@ function renderProfileList(box, timeline, params) {
   const unit = timeline.unit;
   const checks = [];
   const openSelected = el('button', { type: 'button', text: 'Open selected', disabled: true });
-  const compareSelected = el('button', { type: 'button', text: 'Compare selected (first is base)', disabled: true });
-  const selectedIds = () => checks.filter((c) => c.checked).map((c) => c.value);
+  const compareSelected = el('button', { type: 'button', text: 'Compare selected (older is base)', disabled: true });
+  // Oldest first (the rows are newest first), so a comparison runs forward in time whatever order they were ticked in.
+  const selectedIds = () => checks.filter((c) => c.checked).map((c) => c.value).reverse();
   const update = () => {
     const n = selectedIds().length;
     openSelected.disabled = n === 0;
@@ -770,6 +786,11 @@ async function render() {
     if (a.getAttribute('data-page') === page) { a.setAttribute('aria-current', 'page'); } else { a.removeAttribute('aria-current'); }
   }
   document.title = `profefe · ${page}`;
+  if (main.dataset.page !== page) {
+    // Another page was shown: clear it now, so a failure below is not shown under that page's content.
+    main.dataset.page = page;
+    main.replaceChildren(el('h1', { text: { profile: 'Profile', compare: 'Compare' }[page] || 'Explore' }));
+  }
   try {
     if (page === 'profile') { await renderProfile(params, gen); } else if (page === 'compare') { await renderCompare(params, gen); } else { await renderExplore(params, gen); }
   } catch (error) {

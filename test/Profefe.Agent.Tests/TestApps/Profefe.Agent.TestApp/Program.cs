@@ -3,12 +3,12 @@ using Profefe.Agent;
 using Profefe.Agent.TestApp;
 
 // A program with a known behaviour for the agent's tests:
-//   cpu|alloc|lock SECONDS [--agent COLLECTOR_URL --duration SECONDS]
+//   cpu|alloc|lock|sleep SECONDS [--agent COLLECTOR_URL --duration SECONDS]
 // prints "ready" once its workload runs, runs for SECONDS, and exits 0. With --agent it profiles itself in-process
 // (one round of --duration seconds) and pushes the profiles to COLLECTOR_URL.
 if (args.Length < 2 || !double.TryParse(args[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds))
 {
-    Console.Error.WriteLine("usage: Profefe.Agent.TestApp cpu|alloc|lock SECONDS [--agent URL --duration SECONDS]");
+    Console.Error.WriteLine("usage: Profefe.Agent.TestApp cpu|alloc|lock|sleep SECONDS [--agent URL --duration SECONDS]");
     return 2;
 }
 
@@ -17,6 +17,7 @@ Workload workload = args[0] switch
     "cpu" => new CpuWorkload(),
     "alloc" => new AllocationWorkload(),
     "lock" => new LockWorkload(),
+    "sleep" => new SleepWorkload(),
     _ => throw new ArgumentException("unknown workload " + args[0]),
 };
 

@@ -67,6 +67,40 @@ internal static class Warm
     }
 }
 
+/// <summary>
+/// One thread that computes in Hot.Spin and then sleeps in Sleeper.Nap, about as long each: the CPU is all
+/// Hot.Spin's, the wall clock is shared between the two.
+/// </summary>
+internal sealed class SleepWorkload : Workload
+{
+    public override Thread[] Start(CancellationToken stop) =>
+    [
+        StartThread("burn-and-sleep", () =>
+        {
+            ulong sink = 0;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (!stop.IsCancellationRequested)
+            {
+                clock.Restart();
+                while (clock.ElapsedMilliseconds < 50)
+                {
+                    sink += Hot.Spin(200_000);
+                }
+
+                Sleeper.Nap(50);
+            }
+
+            GC.KeepAlive(sink);
+        }),
+    ];
+}
+
+internal static class Sleeper
+{
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void Nap(int milliseconds) => Thread.Sleep(milliseconds);
+}
+
 /// <summary>Allocates mostly Widget objects in Allocator.MakeWidgets and a few strings in Allocator.MakeNames.</summary>
 internal sealed class AllocationWorkload : Workload
 {
