@@ -43,9 +43,9 @@ internal static class FleetIngest
                 }
 
                 latencies[i] = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-                if (Interlocked.Increment(ref done) % ProgressEvery == 0)
+                if (Interlocked.Increment(ref done) is var pushed && pushed % ProgressEvery == 0)
                 {
-                    progress($"  {done:N0} of {plan.Count:N0} pushed, {done / wall.Elapsed.TotalSeconds:N0}/s");
+                    progress($"  {pushed:N0} of {plan.Count:N0} pushed, {pushed / wall.Elapsed.TotalSeconds:N0}/s");
                 }
             }
         }
