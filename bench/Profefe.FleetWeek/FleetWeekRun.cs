@@ -35,7 +35,7 @@ internal static class FleetWeekRun
         var figures = new Figures { LoadBefore = LoadAverage() };
         var notes = new List<string>
         {
-            $"week: {plan.Days} days × {plan.Pods} pods × one CPU profile a minute = {plan.Count:N0} profiles of service \"{Service}\" from {FleetPlan.Start:yyyy-MM-dd HH:mm} UTC, "
+            $"week: {plan.Days} day(s) × {plan.Pods} pods × one CPU profile a minute = {plan.Count:N0} profiles of service \"{Service}\" from {FleetPlan.Start:yyyy-MM-dd HH:mm} UTC, "
                 + $"{corpus.Profiles.Count} corpus files (test/testdata/go/cpu_*.pb.gz) re-encoded without time_nanos, {corpus.MeanBodyBytes:N0} bytes a push on average",
             $"collector: {collectorDll}",
         };
@@ -133,7 +133,7 @@ internal static class FleetWeekRun
         var table = new StringBuilder();
         if (!fullWeek)
         {
-            table.AppendLine($"SMALLER RUN ({options.Days} days, {options.Pods} pods): issue 13's targets are for 7 days of 10 pods; verdicts shown for reference only").AppendLine();
+            table.AppendLine($"SMALLER RUN ({options.Days} day(s), {options.Pods} pods): issue 13's targets are for 7 days of 10 pods; verdicts shown for reference only").AppendLine();
         }
 
         table.AppendLine("| measurement | result | target (issue 13) | |").AppendLine("|---|---|---|---|");
