@@ -11,7 +11,8 @@ namespace Profefe.Core.Engine;
 /// </summary>
 public sealed class ProfileAggregate
 {
-    private readonly Dictionary<long, int> _slots = [];
+    // Built on the first add: a rollup read only to be folded into a query's result never needs it.
+    private Dictionary<long, int>? _slots;
     private readonly List<long> _keys = [];
     private readonly List<int> _comments = [];
     private readonly HashSet<int> _seenComments = [];
@@ -172,7 +173,6 @@ public sealed class ProfileAggregate
         {
             stack += (int)reader.ReadInt();
             var key = Key(stack, reader.ReadCount());
-            aggregate._slots[key] = i;
             aggregate._keys.Add(key);
         }
 
@@ -247,6 +247,15 @@ public sealed class ProfileAggregate
 
     private void AddEntry(long key, ReadOnlySpan<long> values)
     {
+        if (_slots is null)
+        {
+            _slots = new Dictionary<long, int>(_keys.Count);
+            for (var i = 0; i < _keys.Count; i++)
+            {
+                _slots[_keys[i]] = i;
+            }
+        }
+
         ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_slots, key, out var exists);
         if (!exists)
         {

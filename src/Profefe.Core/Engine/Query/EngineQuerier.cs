@@ -201,14 +201,19 @@ public sealed class EngineQuerier
             }
         }
 
-        foreach (var entry in await _store.FindProfilesAsync(ids, from, to, cancellationToken).ConfigureAwait(false))
+        // Every profile of a whole hour is in that hour's rollup, so per-profile totals are read only where no
+        // rollup could be used: the partial hours at the edges and hours that straddle two steps.
+        foreach (var (first, last) in UncoveredRanges(from, to, stepTicks, firstFull, lastFull))
         {
-            if (covered.Contains((entry.Series, EngineCatalog.BucketOf(entry.CreatedAt))))
+            foreach (var entry in await _store.FindProfilesAsync(ids, first, last, cancellationToken).ConfigureAwait(false))
             {
-                continue;
-            }
+                if (covered.Contains((entry.Series, EngineCatalog.BucketOf(entry.CreatedAt))))
+                {
+                    continue;
+                }
 
-            PointsOf(entry.Series, entry.Totals.Length).Add((int)((entry.CreatedAt - from) / stepTicks), entry.Totals, 1);
+                PointsOf(entry.Series, entry.Totals.Length).Add((int)((entry.CreatedAt - from) / stepTicks), entry.Totals, 1);
+            }
         }
 
         var newest = await _store.ReadRollupsAsync(ids, EngineCatalog.BucketOf(to), EngineCatalog.BucketOf(to), withData: true, cancellationToken).ConfigureAwait(false);
@@ -254,6 +259,49 @@ public sealed class EngineQuerier
         }
 
         return (first, last);
+    }
+
+    // Time ranges (inclusive) of [from, to] whose profiles no rollup is used for: the partial hours at the edges and
+    // the whole hours a step boundary cuts, ascending and joined where they touch. Many scattered hours are read as
+    // the whole range in one query instead.
+    private static List<(long First, long Last)> UncoveredRanges(long from, long to, long stepTicks, long firstFull, long lastFull)
+    {
+        const int MaxRanges = 64;
+        var ranges = new List<(long First, long Last)>();
+        void Add(long first, long last)
+        {
+            if (first > last)
+            {
+                return;
+            }
+
+            if (ranges.Count > 0 && ranges[^1].Last + 1 >= first)
+            {
+                ranges[^1] = (ranges[^1].First, Math.Max(ranges[^1].Last, last));
+            }
+            else
+            {
+                ranges.Add((first, last));
+            }
+        }
+
+        if (firstFull > lastFull)
+        {
+            return [(from, to)];
+        }
+
+        Add(from, firstFull - 1);
+        for (var boundary = from + stepTicks; boundary < lastFull + EngineCatalog.BucketTicks && ranges.Count <= MaxRanges; boundary += stepTicks)
+        {
+            var bucket = EngineCatalog.BucketOf(boundary);
+            if (bucket != boundary && bucket >= firstFull)
+            {
+                Add(bucket, bucket + EngineCatalog.BucketTicks - 1);
+            }
+        }
+
+        Add(lastFull + EngineCatalog.BucketTicks, to);
+        return ranges.Count > MaxRanges ? [(from, to)] : ranges;
     }
 
     // Buckets [from, to] touches that are not whole inside it, ascending; without whole buckets, every bucket.
