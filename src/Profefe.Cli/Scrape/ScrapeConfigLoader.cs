@@ -88,6 +88,11 @@ internal static class ScrapeConfigLoader
     public static IReadOnlyList<ProfileSchedule> ReadAnnotatedProfiles(string? names, string? cpuDuration, IReadOnlyList<ProfileSchedule> defaults, string where)
     {
         var duration = cpuDuration is null ? (TimeSpan?)null : ReadDuration(cpuDuration, TimeSpan.Zero, where, PodTargetMapper.CpuDurationAnnotation);
+        if (names is null && duration is null)
+        {
+            return defaults;
+        }
+
         var schedules = new List<ProfileSchedule>();
         if (names is null)
         {
@@ -118,7 +123,7 @@ internal static class ScrapeConfigLoader
             {
                 if (recordFor > schedules[i].Interval)
                 {
-                    throw new ScrapeConfigException($"{where}: {PodTargetMapper.CpuDurationAnnotation}: {GoDuration.Format(recordFor)} is longer than the cpu interval {GoDuration.Format(schedules[i].Interval)}");
+                    throw new ScrapeConfigException($"{where}: {PodTargetMapper.CpuDurationAnnotation}: {cpuDuration} is longer than the cpu interval {GoDuration.Format(schedules[i].Interval)}");
                 }
 
                 schedules[i] = schedules[i] with { Duration = recordFor };
