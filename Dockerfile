@@ -4,7 +4,7 @@
 # as its non-root user 1654 ("app"), which the manifests' securityContext expects.
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
-COPY global.json Directory.Build.props Directory.Packages.props ./
+COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/ src/
 RUN dotnet publish src/Profefe.Cli/Profefe.Cli.csproj -c Release -o /app --no-self-contained
 

@@ -86,8 +86,8 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
         return api;
     }
 
-    /// <summary>A kubeconfig for this server, as kubectl would use it.</summary>
-    public async Task<string> WriteKubeconfigAsync(string directory, CancellationToken cancellationToken)
+    /// <summary>A kubeconfig for a server at <paramref name="server"/> with the token this one accepts, as kubectl would use it.</summary>
+    public static async Task<string> WriteKubeconfigAsync(string directory, string server, CancellationToken cancellationToken)
     {
         var path = Path.Combine(directory, "kubeconfig");
         await File.WriteAllTextAsync(
@@ -97,7 +97,7 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
             kind: Config
             clusters:
               - name: fake
-                cluster: { server: "{{Address}}" }
+                cluster: { server: "{{server}}" }
             users:
               - name: scraper
                 user: { token: {{Token}} }
@@ -109,6 +109,9 @@ internal sealed class FakeKubernetesApi : IAsyncDisposable
             cancellationToken);
         return path;
     }
+
+    /// <summary>A kubeconfig for this server.</summary>
+    public Task<string> WriteKubeconfigAsync(string directory, CancellationToken cancellationToken) => WriteKubeconfigAsync(directory, Address, cancellationToken);
 
     /// <summary>Creates the pod (ADDED) or replaces it (MODIFIED).</summary>
     public void Upsert(FakePod pod) => Publish(pod, deleted: false);

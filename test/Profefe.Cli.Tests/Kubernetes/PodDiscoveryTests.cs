@@ -247,18 +247,7 @@ public sealed class PodDiscoveryTests : IDisposable
     public async Task ScrapeOnce_FailsWithOneLine_WhenTheApiServerIsDown()
     {
         var ct = TestContext.Current.CancellationToken;
-        var kubeconfig = Path.Combine(_directory, "kubeconfig");
-        await File.WriteAllTextAsync(
-            kubeconfig,
-            $$"""
-            apiVersion: v1
-            kind: Config
-            clusters: [{ name: down, cluster: { server: "http://127.0.0.1:{{FreePort.Next()}}" } }]
-            users: [{ name: u, user: { token: t } }]
-            contexts: [{ name: down, context: { cluster: down, user: u } }]
-            current-context: down
-            """,
-            ct);
+        var kubeconfig = await FakeKubernetesApi.WriteKubeconfigAsync(_directory, $"http://127.0.0.1:{FreePort.Next()}", ct);
         var config = await WriteConfigAsync($"kubernetes: {{ kubeconfig: {kubeconfig}, namespaces: [shop] }}\n", ct);
 
         var result = await CliRunner.RunAsync(["scrape", "--config", config, "--once"], ct);
