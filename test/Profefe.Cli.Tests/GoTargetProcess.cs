@@ -78,8 +78,10 @@ internal sealed class GoTargetProcess : IAsyncDisposable
             }
 
             Directory.CreateDirectory(Home);
-            var binary = Path.Combine(Home, $"gotarget-{Environment.ProcessId}");
-            var build = new ProcessStartInfo(go, ["build", "-o", binary, "."])
+            // Built under a name of its own, then renamed: test processes running side by side never run a half-written binary.
+            var binary = Path.Combine(Home, "gotarget");
+            var building = $"{binary}-{Environment.ProcessId}";
+            var build = new ProcessStartInfo(go, ["build", "-o", building, "."])
             {
                 WorkingDirectory = Path.Combine(TestData.RepoRoot, "test", "Profefe.Cli.Tests", "GoTarget"),
                 RedirectStandardOutput = true,
@@ -98,6 +100,7 @@ internal sealed class GoTargetProcess : IAsyncDisposable
             await process.StandardOutput.ReadToEndAsync(cancellationToken);
             await process.WaitForExitAsync(cancellationToken);
             Assert.True(process.ExitCode == 0, $"go build failed: {await stderr}");
+            File.Move(building, binary, overwrite: true);
             _binary = binary;
             return binary;
         }
