@@ -41,6 +41,12 @@ public static class StorageServiceCollectionExtensions
         if (names.Count == 1)
         {
             Find(names[0]).Add(services);
+            if (names[0] == "local")
+            {
+                // The engine cuts its blocks from the embedded store's write log; shared storage has no log yet.
+                services.AddProfefeEngine();
+            }
+
             return services;
         }
 

@@ -15,7 +15,7 @@ namespace Profefe.Storage.Local;
 /// indexes them. Writes go through one group-commit writer; reads use their own pooled connections, which WAL
 /// lets run beside the writer.
 /// </summary>
-public sealed class LocalProfileStorage
+public sealed partial class LocalProfileStorage
     : IProfileWriter, IProfileReader, IProfileRetention, IProfileStorageStatistics, IDisposable, IAsyncDisposable
 {
     public const string DatabaseFileName = "profefe.db";

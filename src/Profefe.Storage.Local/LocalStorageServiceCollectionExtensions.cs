@@ -1,8 +1,10 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Profefe.Core.Engine;
 using Profefe.Core.Storage;
 using Profefe.Storage.Local;
+using Profefe.Storage.Local.Engine;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -26,6 +28,8 @@ public static class LocalStorageServiceCollectionExtensions
         services.TryAddSingleton<IProfileReader>(static provider => provider.GetRequiredService<LocalProfileStorage>());
         services.TryAddSingleton<IProfileRetention>(static provider => provider.GetRequiredService<LocalProfileStorage>());
         services.TryAddSingleton<IProfileStorageStatistics>(static provider => provider.GetRequiredService<LocalProfileStorage>());
+        services.TryAddSingleton<IProfileLog>(static provider => provider.GetRequiredService<LocalProfileStorage>());
+        services.TryAddSingleton<IProfileEngineStore>(static provider => new LocalEngineStore(provider.GetRequiredService<LocalProfileStorage>().DataDirectory));
         return services;
     }
 }

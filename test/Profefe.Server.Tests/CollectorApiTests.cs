@@ -49,9 +49,37 @@ public sealed class CollectorApiTests
     }
 
     [Fact]
-    public async Task Merge_Answers400WithTheCount_WhenMoreProfilesMatchThanMaxMergeProfiles()
+    public async Task MergeByQuery_WithTheEngine_CapsOnlyProfilesReadOneByOne()
     {
         await using var collector = await RunningCollector.StartAsync(Settings(("Collector:MaxMergeProfiles", "2")));
+        var ids = new List<string>();
+        foreach (var file in new[] { "collector_cpu_1.prof", "collector_cpu_2.prof", "collector_cpu_3.prof" })
+        {
+            ids.Add(await PushIdAsync(collector, "svc1", "cpu", file));
+        }
+
+        // Whole hours come from rollups, so the cap does not apply to them.
+        using var merge = await collector.Client.GetAsync($"api/0/profiles/merge?service=svc1&type=cpu&{AllOf2019}", Cancel);
+        Assert.Equal(200, (int)merge.StatusCode);
+
+        // A range that starts inside the profiles' hour reads them one by one.
+        using var find = await collector.Client.GetAsync($"api/0/profiles?service=svc1&type=cpu&{AllOf2019}", Cancel);
+        var first = System.Text.Json.JsonDocument.Parse(await find.Content.ReadAsStringAsync(Cancel)).RootElement.GetProperty("body")[0].GetProperty("created_at").GetDateTime();
+        var from = first.AddTicks(-(first.Ticks % TimeSpan.TicksPerHour)).AddSeconds(1);
+        using var partial = await collector.Client.GetAsync($"api/0/profiles/merge?service=svc1&type=cpu&from={from:yyyy-MM-ddTHH:mm:ss}&to=2020-01-01T00:00:00", Cancel);
+        if (first >= from)
+        {
+            await AssertErrorAsync(partial, 400, "bad request: merge reads more than 2 profiles one by one (Collector:MaxMergeProfiles); widen the range to whole hours, narrow it, or set \"limit\"");
+        }
+
+        using var byIds = await collector.Client.GetAsync("api/0/profiles/" + string.Join("+", ids), Cancel);
+        await AssertErrorAsync(byIds, 400, "bad request: merge of 3 profiles exceeds the limit of 2 (Collector:MaxMergeProfiles); narrow the time range or set \"limit\"");
+    }
+
+    [Fact]
+    public async Task Merge_Answers400WithTheCount_WhenMoreProfilesMatchThanMaxMergeProfiles()
+    {
+        await using var collector = await RunningCollector.StartAsync(Settings(("Collector:MaxMergeProfiles", "2"), ("Engine:Enabled", "false")));
         var ids = new List<string>();
         foreach (var file in new[] { "collector_cpu_1.prof", "collector_cpu_2.prof", "collector_cpu_3.prof" })
         {

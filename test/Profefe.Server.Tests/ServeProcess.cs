@@ -15,7 +15,7 @@ internal sealed class ServeProcess : IDisposable
 
     public Uri BaseAddress { get; }
 
-    public static async Task<ServeProcess> StartAsync(string dataDirectory, int port, CancellationToken cancellationToken)
+    public static async Task<ServeProcess> StartAsync(string dataDirectory, int port, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? settings = null)
     {
         var start = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "profefe.exe" : "profefe"))
         {
@@ -30,6 +30,11 @@ internal sealed class ServeProcess : IDisposable
         }
 
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            start.Environment["PROFEFE_" + key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start profefe serve");
 
         // Drain the pipes so the collector never blocks on a full one.

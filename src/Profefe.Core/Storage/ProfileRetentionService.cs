@@ -5,26 +5,43 @@ using Microsoft.Extensions.Options;
 namespace Profefe.Core.Storage;
 
 /// <summary>
-/// Deletes profiles older than <see cref="RetentionOptions.Period"/> every <see cref="RetentionOptions.Interval"/>,
-/// in the background: the backends delete in small batches, so requests never wait for a whole pass.
+/// Deletes raw profiles older than <see cref="RetentionOptions.EffectiveRawPeriod"/> and the profile engine's hours
+/// older than <see cref="RetentionOptions.Period"/> every <see cref="RetentionOptions.Interval"/>, in the background:
+/// the backends delete in small batches, so requests never wait for a whole pass.
 /// </summary>
 public sealed class ProfileRetentionService(
     IProfileRetention retention,
     IOptions<RetentionOptions> options,
     TimeProvider timeProvider,
-    ILogger<ProfileRetentionService> logger) : BackgroundService
+    ILogger<ProfileRetentionService> logger,
+    Engine.ProfileEngine? engine = null) : BackgroundService
 {
     private readonly RetentionOptions _options = options.Value;
 
-    /// <summary>One retention pass; returns how many profiles went. Failures are logged, not thrown: the next pass retries.</summary>
+    private bool Enabled => _options.Period > TimeSpan.Zero || _options.EffectiveRawPeriod > TimeSpan.Zero;
+
+    /// <summary>One retention pass; returns how many raw profiles went. Failures are logged, not thrown: the next pass retries.</summary>
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
     {
-        if (_options.Period <= TimeSpan.Zero)
+        var now = timeProvider.GetUtcNow().UtcDateTime;
+        if (engine is not null && _options.Period > TimeSpan.Zero)
+        {
+            try
+            {
+                await engine.Retention.DeleteStoredBeforeAsync(now - _options.Period, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                Log.RetentionFailed(logger, exception);
+            }
+        }
+
+        if (_options.EffectiveRawPeriod <= TimeSpan.Zero)
         {
             return 0;
         }
 
-        var cutoff = timeProvider.GetUtcNow().UtcDateTime - _options.Period;
+        var cutoff = now - _options.EffectiveRawPeriod;
         try
         {
             var deleted = await retention.DeleteProfilesStoredBeforeAsync(cutoff, cancellationToken).ConfigureAwait(false);
@@ -44,7 +61,7 @@ public sealed class ProfileRetentionService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (_options.Period <= TimeSpan.Zero)
+        if (!Enabled)
         {
             Log.RetentionDisabled(logger);
             return;

@@ -15,6 +15,7 @@ public static class RetentionServiceCollectionExtensions
         services.AddOptions<RetentionOptions>()
             .BindConfiguration(RetentionOptions.SectionName)
             .Validate(static options => options.Period >= TimeSpan.Zero, "Retention:Period must not be negative (00:00:00 keeps profiles forever)")
+            .Validate(static options => options.RawPeriod is null || options.RawPeriod >= TimeSpan.Zero, "Retention:RawPeriod must not be negative (00:00:00 keeps raw bytes forever)")
             .Validate(static options => options.Interval > TimeSpan.Zero, "Retention:Interval must be positive")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);

@@ -10,6 +10,7 @@ internal static class CollectorEndpoints
     public static IEndpointRouteBuilder MapCollectorEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapProfileEndpoints();
+        endpoints.MapTimeSeriesEndpoints();
         endpoints.MapServiceEndpoints();
         endpoints.MapLabelEndpoints();
         endpoints.MapVersionEndpoints();

@@ -393,11 +393,118 @@ async function renderExplore(params, gen) {
 
   if (!service) { listBox.append(el('p', { class: 'muted', text: 'No profiles have been collected yet.' })); return; }
   setStatus('Loading timeline…');
-  const timeline = await api('/api/ui/timeline', q);
+  // The chart is the engine's time series (totals per step, one line per value of "group by"); the list shows
+  // the newest profiles of the range a page at a time, so a week of a fleet costs a few kilobytes either way.
+  const seriesQuery = new URLSearchParams(q);
+  const step = seriesStep(range.to - range.from);
+  seriesQuery.set('step', String(step));
+  if (params.get('group_by')) { seriesQuery.set('group_by', params.get('group_by')); }
+  const listQuery = new URLSearchParams(q);
+  listQuery.set('limit', String(LIST_PAGE));
+  if (params.get('before')) { listQuery.set('to', params.get('before')); }
+  const started = performance.now();
+  const [series, timeline] = await Promise.all([api('/api/0/timeseries', seriesQuery).catch(() => null), api('/api/ui/timeline', listQuery)]);
   if (gen !== generation) { return; }
   setStatus('');
-  renderTimeline(timelineBox, timeline, range, (from, to) => go({ range: null, from: formatTime(from), to: formatTime(to) }));
+  const groupSelect = el('select', { id: 'group-by', 'aria-label': 'Group by', onchange: (e) => go({ group_by: e.target.value || null }) },
+    el('option', { value: '', text: 'no grouping' }), known.map((l) => el('option', { value: l.key, selected: l.key === params.get('group_by'), text: l.key })));
+  const onBrush = (from, to) => go({ range: null, from: formatTime(from), to: formatTime(to), before: null });
+  if (series) {
+    renderSeries(timelineBox, series, range, step, groupSelect, onBrush);
+  } else {
+    renderTimeline(timelineBox, timeline, range, onBrush);
+  }
+  timelineBox.setAttribute('data-drawn-ms', String(Math.round(performance.now() - started)));
   renderProfileList(listBox, timeline, params);
+  const points = timeline ? timeline.points : [];
+  if (points.length === LIST_PAGE) {
+    const older = points[0].created_at.replace(/\.\d+Z$/, '').replace('Z', '');
+    const olderTime = formatTime(Date.parse(older + 'Z') - 1000);
+    listBox.append(el('div', { class: 'toolbar' }, el('a', { class: 'button', id: 'older', href: link('explore', new URLSearchParams({ ...Object.fromEntries(params), before: olderTime })), text: 'Older profiles' })));
+  }
+}
+
+const LIST_PAGE = 100;
+const SERIES_POINTS = 240;
+const NICE_STEPS = [60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+
+// The smallest round step that keeps the chart within SERIES_POINTS points.
+function seriesStep(spanMs) {
+  const seconds = Math.max(1, spanMs / 1000);
+  return NICE_STEPS.find((s) => seconds / s <= SERIES_POINTS) || Math.ceil(seconds / SERIES_POINTS / 86400) * 86400;
+}
+
+function renderSeries(box, series, range, step, groupSelect, onBrush) {
+  const width = Math.max(box.clientWidth || main.clientWidth - 40, 300);
+  const height = 180;
+  const top = 8;
+  const bottom = 22;
+  const typeIndex = Math.max(0, series.sample_types.length - 1);
+  const unit = (series.sample_types[typeIndex] || '').split('/')[1] || '';
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('class', 'timeline series');
+  svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
+  svg.setAttribute('role', 'img');
+  const add = (tag, attrs, text) => {
+    const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
+    for (const [k, v] of Object.entries(attrs)) { node.setAttribute(k, v); }
+    if (text) { node.textContent = text; }
+    svg.append(node);
+    return node;
+  };
+  const from = Date.parse(series.from);
+  const span = range.to - range.from || 1;
+  let max = 0;
+  let profiles = 0;
+  let total = 0;
+  for (const s of series.series) {
+    for (const v of s.values[typeIndex] || []) { max = Math.max(max, v); total += v; }
+    for (const c of s.counts) { profiles += c; }
+  }
+  const palette = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+  const legend = [];
+  series.series.forEach((s, i) => {
+    const values = s.values[typeIndex] || [];
+    const color = palette[i % palette.length];
+    const d = values.map((v, p) => {
+      const x = (from + p * step * 1000 + step * 500 - range.from) / span * width;
+      const y = height - bottom - (max > 0 ? v / max * (height - top - bottom) : 0);
+      return `${p === 0 ? 'M' : 'L'}${x.toFixed(1)},${y.toFixed(1)}`;
+    }).join('');
+    const line = add('path', { class: 'series-line', d, fill: 'none', stroke: color, 'stroke-width': 1.5, 'data-group': s.group });
+    const title = document.createElementNS('http://www.w3.org/2000/svg', 'title');
+    title.textContent = s.group || 'all';
+    line.append(title);
+    legend.push(el('span', { class: 'chip', style: `border-color:${color}` }, s.group || 'all'));
+  });
+  add('text', { x: 2, y: height - 6 }, formatTime(range.from) + 'Z');
+  add('text', { x: width - 2, y: height - 6, 'text-anchor': 'end' }, formatTime(range.to) + 'Z');
+  svg.setAttribute('aria-label', `${profiles} profiles in ${series.series.length} series between ${formatTime(range.from)} and ${formatTime(range.to)} UTC`);
+  const brush = add('rect', { class: 'brush', x: 0, y: 0, width: 0, height: height - bottom, visibility: 'hidden' });
+  let start = null;
+  const toX = (e) => { const r = svg.getBoundingClientRect(); return Math.min(Math.max((e.clientX - r.left) / r.width * width, 0), width); };
+  svg.addEventListener('pointerdown', (e) => { start = toX(e); svg.setPointerCapture(e.pointerId); });
+  svg.addEventListener('pointermove', (e) => {
+    if (start === null) { return; }
+    const x = toX(e);
+    brush.setAttribute('x', Math.min(start, x));
+    brush.setAttribute('width', Math.abs(x - start));
+    brush.setAttribute('visibility', 'visible');
+  });
+  svg.addEventListener('pointerup', (e) => {
+    if (start === null) { return; }
+    const x = toX(e);
+    const a = Math.min(start, x);
+    const b = Math.max(start, x);
+    start = null;
+    brush.setAttribute('visibility', 'hidden');
+    if (b - a > 4) { onBrush(Math.floor((range.from + a / width * span) / 1000) * 1000, Math.ceil((range.from + b / width * span) / 1000) * 1000); }
+  });
+  box.replaceChildren(
+    el('h2', { text: 'Timeline' }),
+    el('div', { class: 'toolbar' }, el('label', {}, 'Group by', groupSelect), ...legend),
+    el('p', { class: 'muted', id: 'timeline-summary' }, `${profiles} profiles, ${series.sample_types[typeIndex] || ''} total ${formatValue(total, unit)}, one point per ${step >= 3600 ? step / 3600 + ' h' : step / 60 + ' min'}. Drag across the timeline to narrow the range.`),
+    svg);
 }
 
 function renderTimeline(box, timeline, range, onBrush) {

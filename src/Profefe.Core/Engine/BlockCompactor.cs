@@ -1,0 +1,42 @@
+using Profefe.Core.Engine.Blocks;
+
+namespace Profefe.Core.Engine;
+
+/// <summary>
+/// Merges the small blocks that successive cuts leave in one (series, hour) into one block, in creation order,
+/// replacing them in one transaction: a crash leaves either the old blocks or the new one, never both.
+/// </summary>
+public sealed class BlockCompactor
+{
+    private readonly IProfileEngineStore _store;
+
+    public BlockCompactor(IProfileEngineStore store) => _store = store;
+
+    /// <summary>Compacts up to <paramref name="max"/> buckets; returns how many.</summary>
+    public async Task<int> CompactAsync(int max, CancellationToken cancellationToken)
+    {
+        var buckets = await _store.ListFragmentedBucketsAsync(max, cancellationToken).ConfigureAwait(false);
+        foreach (var (series, bucket) in buckets)
+        {
+            var blocks = await _store.ReadBlocksAsync(series, bucket, cancellationToken).ConfigureAwait(false);
+            if (blocks.Count < 2)
+            {
+                continue;
+            }
+
+            var rows = new List<ProfileRow>();
+            var ids = new List<long>(blocks.Count);
+            foreach (var block in blocks)
+            {
+                rows.AddRange(ProfileBlockCodec.Decode(block.Data));
+                ids.Add(block.Id);
+            }
+
+            rows.Sort(BlockCutter.CompareByTime);
+            var merged = new NewBlock(series, bucket, rows.Count, rows[0].CreatedAt.Ticks, rows[^1].CreatedAt.Ticks, ProfileBlockCodec.Encode(rows));
+            await _store.ReplaceBlocksAsync(ids, merged, cancellationToken).ConfigureAwait(false);
+        }
+
+        return buckets.Count;
+    }
+}

@@ -1,0 +1,211 @@
+using Profefe.Core.Engine.Symbols;
+
+namespace Profefe.Core.Engine;
+
+/// <summary>
+/// What the engine holds in memory: the series, each service's symbol table and the cursor into the write
+/// log, as of the last commit. Loaded once from the store; the cutter is its only writer.
+/// </summary>
+public sealed class EngineCatalog
+{
+    private readonly Lock _sync = new();
+    private readonly Dictionary<(string Tenant, string Service), SymbolTable> _symbols = [];
+    private readonly Dictionary<string, EngineSeries> _seriesByKey = new(StringComparer.Ordinal);
+    private readonly List<EngineSeries> _series = [];
+    private long _cursor;
+
+    /// <summary>Rollups and blocks cover one bucket each: an hour.</summary>
+    public static readonly long BucketTicks = TimeSpan.TicksPerHour;
+
+    public long Cursor => Interlocked.Read(ref _cursor);
+
+    public bool Loaded { get; private set; }
+
+    public static long BucketOf(long ticks) => ticks - (ticks % BucketTicks);
+
+    public void Load(EngineSnapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        lock (_sync)
+        {
+            foreach (var series in snapshot.Series)
+            {
+                AddSeries(series);
+            }
+
+            foreach (var (tenant, service, delta) in snapshot.SymbolDeltas)
+            {
+                SymbolsOf(tenant, service).Restore(delta);
+            }
+
+            _cursor = snapshot.Cursor;
+            Loaded = true;
+        }
+    }
+
+    public SymbolTable SymbolsOf(string tenant, string service)
+    {
+        lock (_sync)
+        {
+            if (!_symbols.TryGetValue((tenant, service), out var table))
+            {
+                table = new SymbolTable();
+                _symbols[(tenant, service)] = table;
+            }
+
+            return table;
+        }
+    }
+
+    public IReadOnlyList<(string Tenant, string Service, SymbolTable Table)> AllSymbols()
+    {
+        lock (_sync)
+        {
+            var all = new List<(string, string, SymbolTable)>(_symbols.Count);
+            foreach (var ((tenant, service), table) in _symbols)
+            {
+                all.Add((tenant, service, table));
+            }
+
+            return all;
+        }
+    }
+
+    /// <summary>The series of these fields, and whether it is new (not yet committed).</summary>
+    public (EngineSeries Series, bool IsNew) SeriesFor(string tenant, string service, ProfileType type, IReadOnlyList<Label> labels)
+    {
+        var key = SeriesKey(tenant, service, type, labels);
+        lock (_sync)
+        {
+            if (_seriesByKey.TryGetValue(key, out var series))
+            {
+                return (series, false);
+            }
+
+            series = new EngineSeries(_series.Count + 1, tenant, service, type, labels);
+            AddSeries(series);
+            return (series, true);
+        }
+    }
+
+    /// <summary>Forgets series a failed commit did not write.</summary>
+    public void DiscardSeries(IReadOnlyList<EngineSeries> series)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        lock (_sync)
+        {
+            foreach (var s in series)
+            {
+                _seriesByKey.Remove(SeriesKey(s.Tenant, s.Service, s.Type, s.Labels));
+            }
+
+            _series.RemoveAll(s => s.Id > _series.Count - series.Count);
+        }
+    }
+
+    public EngineSeries Series(int id)
+    {
+        lock (_sync)
+        {
+            return _series[id - 1];
+        }
+    }
+
+    /// <summary>Series of the tenant's service (and type, when given) that carry every label in <paramref name="labels"/>.</summary>
+    public List<EngineSeries> Match(string tenant, string service, ProfileType? type, IReadOnlyList<Label> labels)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        var matches = new List<EngineSeries>();
+        lock (_sync)
+        {
+            foreach (var series in _series)
+            {
+                if (series.Tenant == tenant && series.Service == service && (type is null || series.Type == type) && HasAll(series.Labels, labels))
+                {
+                    matches.Add(series);
+                }
+            }
+        }
+
+        return matches;
+    }
+
+    /// <summary>The tenant's series' services and label values, for lists that must outlive the raw index.</summary>
+    public (SortedSet<string> Services, SortedDictionary<string, SortedSet<string>> Labels) Describe(string tenant, string? service)
+    {
+        var services = new SortedSet<string>(StringComparer.Ordinal);
+        var labels = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+        lock (_sync)
+        {
+            foreach (var series in _series)
+            {
+                if (series.Tenant != tenant)
+                {
+                    continue;
+                }
+
+                services.Add(series.Service);
+                if (service is not null && series.Service != service)
+                {
+                    continue;
+                }
+
+                foreach (var label in series.Labels)
+                {
+                    if (!labels.TryGetValue(label.Key, out var values))
+                    {
+                        values = new SortedSet<string>(StringComparer.Ordinal);
+                        labels[label.Key] = values;
+                    }
+
+                    values.Add(label.Value);
+                }
+            }
+        }
+
+        return (services, labels);
+    }
+
+    public void Advance(long cursor) => Interlocked.Exchange(ref _cursor, cursor);
+
+    private static bool HasAll(IReadOnlyList<Label> have, IReadOnlyList<Label> want)
+    {
+        foreach (var label in want)
+        {
+            var found = false;
+            foreach (var candidate in have)
+            {
+                if (candidate == label)
+                {
+                    found = true;
+                    break;
+                }
+            }
+
+            if (!found)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private void AddSeries(EngineSeries series)
+    {
+        _seriesByKey[SeriesKey(series.Tenant, series.Service, series.Type, series.Labels)] = series;
+        _series.Add(series);
+    }
+
+    private static string SeriesKey(string tenant, string service, ProfileType type, IReadOnlyList<Label> labels)
+    {
+        var builder = new System.Text.StringBuilder();
+        builder.Append(tenant).Append('\0').Append(service).Append('\0').Append((int)type);
+        foreach (var label in labels)
+        {
+            builder.Append('\0').Append(label.Key).Append('=').Append(label.Value);
+        }
+
+        return builder.ToString();
+    }
+}

@@ -1,0 +1,18 @@
+using Profefe.Core.Storage;
+
+namespace Profefe.Core.Engine;
+
+/// <summary>
+/// The durable write log the engine cuts its blocks from: every acknowledged profile, in the order it was
+/// stored, at a position that only grows. The embedded store's index is one.
+/// </summary>
+public interface IProfileLog
+{
+    /// <summary>Up to <paramref name="max"/> profiles stored after <paramref name="position"/>, in order.</summary>
+    Task<IReadOnlyList<LoggedProfile>> ReadAfterAsync(long position, int max, CancellationToken cancellationToken);
+
+    /// <summary>The position of the newest stored profile (0 when none).</summary>
+    Task<long> HeadAsync(CancellationToken cancellationToken);
+}
+
+public sealed record LoggedProfile(long Position, StoredProfile Profile);

@@ -1,0 +1,164 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Profefe.Core.Engine.Query;
+
+namespace Profefe.Core.Engine;
+
+/// <summary>
+/// Runs the engine in the background: loads its catalog, then cuts the write log as profiles arrive and compacts
+/// when idle. Queries call <see cref="CatchUpAsync"/> first so that they see every profile stored before them.
+/// </summary>
+public sealed partial class ProfileEngine : BackgroundService
+{
+    private readonly EngineCatalog _catalog = new();
+    private readonly IProfileEngineStore _store;
+    private readonly IProfileLog _log;
+    private readonly EngineOptions _options;
+    private readonly ILogger<ProfileEngine> _logger;
+    private readonly BlockCutter _cutter;
+    private readonly BlockCompactor _compactor;
+    private readonly SemaphoreSlim _wake = new(0);
+    private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public ProfileEngine(IProfileEngineStore store, IProfileLog log, IOptions<EngineOptions> options, ILogger<ProfileEngine> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _store = store;
+        _log = log;
+        _options = options.Value;
+        _logger = logger;
+        _cutter = new BlockCutter(_catalog, store, log, _options.CutBatch);
+        _compactor = new BlockCompactor(store);
+        Querier = new EngineQuerier(_catalog, store);
+        Retention = new EngineRetention(_catalog, store);
+    }
+
+    public EngineRetention Retention { get; }
+
+    public EngineQuerier Querier { get; }
+
+    public long Cursor => _catalog.Cursor;
+
+    public EngineCatalog Catalog => _catalog;
+
+    public IProfileEngineStore Store => _store;
+
+    /// <summary>
+    /// Waits until the engine has every profile the log held when called; false when that would take longer than
+    /// the settings allow (the caller then reads raw profiles).
+    /// </summary>
+    public async Task<bool> CatchUpAsync(CancellationToken cancellationToken)
+    {
+        if (!_options.Enabled)
+        {
+            return false;
+        }
+
+        var head = await _log.HeadAsync(cancellationToken).ConfigureAwait(false);
+        if (_loaded.Task.IsCompletedSuccessfully && _catalog.Cursor >= head)
+        {
+            return true;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.CatchUpTimeout);
+        try
+        {
+            await _loaded.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
+            while (_catalog.Cursor < head)
+            {
+                if (head - _catalog.Cursor > _options.MaxCatchUpBacklog)
+                {
+                    return false;
+                }
+
+                var progress = _progress.Task;
+                _wake.Release();
+                await progress.WaitAsync(timeout.Token).ConfigureAwait(false);
+            }
+
+            return true;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_options.Enabled)
+        {
+            return;
+        }
+
+        await Task.Yield();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                _catalog.Load(await _store.LoadAsync(stoppingToken).ConfigureAwait(false));
+                _loaded.TrySetResult();
+                break;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogLoadFailed(_logger, e);
+                await Task.Delay(_options.CutInterval, stoppingToken).ConfigureAwait(false);
+            }
+        }
+
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var cut = await _cutter.CutAsync(stoppingToken).ConfigureAwait(false);
+                Signal();
+                if (cut > 0)
+                {
+                    continue;
+                }
+
+                if (await _compactor.CompactAsync(64, stoppingToken).ConfigureAwait(false) > 0)
+                {
+                    continue;
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogCutFailed(_logger, e);
+                Signal();
+            }
+
+            await _wake.WaitAsync(_options.CutInterval, stoppingToken).ConfigureAwait(false);
+        }
+    }
+
+    public override void Dispose()
+    {
+        _wake.Dispose();
+        base.Dispose();
+    }
+
+    private void Signal()
+    {
+        var previous = _progress;
+        _progress = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        previous.TrySetResult();
+    }
+
+    [LoggerMessage(EventId = EngineEventIds.LoadFailed, Level = LogLevel.Error, Message = "The profile engine could not load its state; retrying")]
+    private static partial void LogLoadFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = EngineEventIds.CutFailed, Level = LogLevel.Error, Message = "Cutting engine blocks failed; the write log is read again from the last commit")]
+    private static partial void LogCutFailed(ILogger logger, Exception exception);
+}
+
+/// <summary>The engine's log event ids (1950-1959).</summary>
+public static class EngineEventIds
+{
+    public const int LoadFailed = 1950;
+    public const int CutFailed = 1951;
+}

@@ -1,0 +1,161 @@
+using Profefe.Core.Engine;
+using Profefe.Core.Engine.Blocks;
+using Profefe.Core.Engine.Symbols;
+using Profefe.Pprof;
+using Profefe.Testing;
+using Profefe.Testing.Engine;
+
+namespace Profefe.Core.Tests.Engine;
+
+public sealed class ProfileSymbolizerTests
+{
+    private static readonly DateTime BaseTime = new(2026, 3, 1, 12, 0, 0, DateTimeKind.Utc);
+
+    public static TheoryData<string> CorpusFiles()
+    {
+        var files = new TheoryData<string>();
+        foreach (var line in File.ReadLines(TestData.PathOf("MANIFEST.tsv")).Skip(1))
+        {
+            var fields = line.Split('\t');
+            if (fields[2] == "proto" && fields[11].Length == 0)
+            {
+                files.Add(fields[0]);
+            }
+        }
+
+        return files;
+    }
+
+    [Theory]
+    [MemberData(nameof(CorpusFiles))]
+    public void Symbolize_ThroughABlockAndBack_RebuildsEverySample(string file)
+    {
+        var original = ProfileDecoder.Decode(TestData.Read(file));
+        var table = new SymbolTable();
+        var row = new ProfileSymbolizer(table).Symbolize(original, ProfileId.NewId(BaseTime), BaseTime);
+
+        var stored = Assert.Single(ProfileBlockCodec.Decode(ProfileBlockCodec.Encode([row])));
+        var materializer = new ProfileMaterializer(table, stored.Header);
+        materializer.AddRow(stored);
+        var rebuilt = materializer.ToProfile();
+
+        Assert.Equal(StackValues.Samples(original), StackValues.Samples(rebuilt));
+        Assert.Equal(original.SampleTypes, rebuilt.SampleTypes);
+        Assert.Equal(original.PeriodType, rebuilt.PeriodType);
+        Assert.Equal(original.Period, rebuilt.Period);
+        Assert.Equal(original.TimeNanos, rebuilt.TimeNanos);
+        Assert.Equal(original.DurationNanos, rebuilt.DurationNanos);
+        Assert.Equal(original.Comments, rebuilt.Comments);
+        Assert.Equal(original.DefaultSampleType, rebuilt.DefaultSampleType);
+        Assert.Equal(original.DropFrames, rebuilt.DropFrames);
+        Assert.Equal(original.KeepFrames, rebuilt.KeepFrames);
+        Assert.Equal(StackValues.Samples(original), StackValues.Samples(ProfileDecoder.Decode(ProfileEncoder.EncodeToArray(rebuilt))));
+    }
+
+    [Fact]
+    public void SymbolTable_DeltasRestoredInOrder_GiveTheSameIds()
+    {
+        var table = new SymbolTable();
+        var symbolizer = new ProfileSymbolizer(table);
+        var deltas = new List<byte[]>();
+        var rows = new List<ProfileRow>();
+        foreach (var file in (string[])["go/cpu_json_01.pb.gz", "go/cpu_json_02.pb.gz", "go/heap_01.pb.gz"])
+        {
+            rows.Add(symbolizer.Symbolize(ProfileDecoder.Decode(TestData.Read(file)), ProfileId.NewId(BaseTime), BaseTime));
+            var writer = new ColumnWriter();
+            table.WritePending(writer);
+            deltas.Add(writer.ToArray());
+            table.MarkDurable();
+        }
+
+        var restored = new SymbolTable();
+        foreach (var delta in deltas)
+        {
+            restored.Restore(delta);
+        }
+
+        Assert.Equal(table.SymbolCount, restored.SymbolCount);
+        Assert.False(restored.HasPending);
+        foreach (var row in rows)
+        {
+            Assert.Equal(Rebuild(table, row), Rebuild(restored, row));
+        }
+
+        Assert.Throws<InvalidDataException>(() => restored.Restore(deltas[1]));
+    }
+
+    [Fact]
+    public void SymbolTable_DiscardPending_ForgetsWhatAFailedCommitAdded()
+    {
+        var table = new SymbolTable();
+        var symbolizer = new ProfileSymbolizer(table);
+        var first = symbolizer.Symbolize(ProfileDecoder.Decode(TestData.Read("go/cpu_json_01.pb.gz")), ProfileId.NewId(BaseTime), BaseTime);
+        table.MarkDurable();
+        var durable = table.SymbolCount;
+
+        symbolizer.Symbolize(ProfileDecoder.Decode(TestData.Read("go/heap_01.pb.gz")), ProfileId.NewId(BaseTime), BaseTime);
+        Assert.True(table.HasPending);
+        table.DiscardPending();
+
+        Assert.Equal(durable, table.SymbolCount);
+        Assert.False(table.HasPending);
+        var again = symbolizer.Symbolize(ProfileDecoder.Decode(TestData.Read("go/cpu_json_01.pb.gz")), first.Id, BaseTime);
+        Assert.Equal(first.Stacks, again.Stacks);
+        Assert.False(table.HasPending);
+    }
+
+    [Fact]
+    public void Aggregate_OfRowsAndOfAggregates_EqualsTheRawMerge()
+    {
+        var table = new SymbolTable();
+        var symbolizer = new ProfileSymbolizer(table);
+        var profiles = new List<Profile>();
+        var whole = (ProfileAggregate?)null;
+        var halves = new ProfileAggregate?[2];
+        for (var i = 0; i < 12; i++)
+        {
+            var profile = ProfileDecoder.Decode(TestData.Read($"profefe/collector_cpu_{(i % 3) + 1}.prof"));
+            // Zero times restart Go's fold of the header time: the aggregates must fold them the same way.
+            profile.TimeNanos = i % 5 == 2 ? 0 : 1_000_000_000L * (100 - (i * 7 % 13));
+            profiles.Add(profile);
+            var row = symbolizer.Symbolize(profile, ProfileId.NewId(BaseTime), BaseTime.AddMinutes(i));
+            whole ??= new ProfileAggregate(row.Header.Layout, profile.SampleTypes.Count);
+            whole.Add(row);
+            var half = halves[i / 6] ??= new ProfileAggregate(row.Header.Layout, profile.SampleTypes.Count);
+            half.Add(row);
+        }
+
+        var combined = new ProfileAggregate(whole!.Layout, whole.Width);
+        combined.Add(Reread(halves[0]!));
+        combined.Add(Reread(halves[1]!));
+        var expected = ProfileMerger.Merge(profiles);
+
+        foreach (var aggregate in (ProfileAggregate[])[whole, combined])
+        {
+            var materializer = new ProfileMaterializer(table, aggregate.ToHeader());
+            for (var i = 0; i < aggregate.EntryCount; i++)
+            {
+                var key = aggregate.KeyAt(i);
+                materializer.AddSample(ProfileAggregate.StackOf(key), ProfileAggregate.LabelSetOf(key), aggregate.ValuesAt(i));
+            }
+
+            var merged = ProfileMerger.Merge([materializer.ToProfile()]);
+            StackValues.AssertSame(StackValues.Of(expected), StackValues.Of(merged));
+            Assert.Equal(StackValues.Totals(expected), aggregate.Totals);
+            Assert.Equal(expected.TimeNanos, merged.TimeNanos);
+            Assert.Equal(expected.DurationNanos, merged.DurationNanos);
+            Assert.Equal(expected.Period, merged.Period);
+            Assert.Equal(expected.Comments, merged.Comments);
+            Assert.Equal(12, aggregate.Count);
+        }
+    }
+
+    private static ProfileAggregate Reread(ProfileAggregate aggregate) => RollupCodec.Read(RollupCodec.Write(aggregate));
+
+    private static List<string> Rebuild(SymbolTable table, ProfileRow row)
+    {
+        var materializer = new ProfileMaterializer(table, row.Header);
+        materializer.AddRow(row);
+        return StackValues.Samples(materializer.ToProfile());
+    }
+}

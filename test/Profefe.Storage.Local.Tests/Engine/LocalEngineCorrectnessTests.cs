@@ -1,0 +1,264 @@
+using Profefe.Core;
+using Profefe.Core.Engine;
+using Profefe.Core.Engine.Query;
+using Profefe.Core.Storage;
+using Profefe.Pprof;
+using Profefe.Storage.Local.Engine;
+using Profefe.Testing;
+using Profefe.Testing.Engine;
+
+namespace Profefe.Storage.Local.Tests.Engine;
+
+/// <summary>The engine's answers against merging the raw profiles, over the embedded store.</summary>
+public sealed class LocalEngineCorrectnessTests
+{
+    private static readonly DateTime BaseTime = new(2026, 3, 1, 9, 17, 0, DateTimeKind.Utc);
+
+    private static readonly string[] CpuFiles = ["go/cpu_json_01.pb.gz", "go/cpu_hash_01.pb.gz", "go/cpu_mix_02.pb.gz", "go/cpu_regexp_02.pb.gz", "go/cpu_long_01.pb.gz"];
+
+    private static readonly string[] HeapFiles = ["go/heap_01.pb.gz", "go/heap_02.pb.gz"];
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Merge_RandomRangesLabelsAndTypes_EqualsTheRawMerge()
+    {
+        await using var fixture = await EngineFixture.CreateAsync();
+        var random = new Random(1234);
+        for (var i = 0; i < 40; i++)
+        {
+            var from = BaseTime.AddMinutes(random.Next(-30, 700)).AddSeconds(random.Next(60));
+            var to = from.AddMinutes(random.Next(1, 800)).AddSeconds(random.Next(60));
+            var type = random.Next(4) == 0 ? ProfileType.Heap : ProfileType.Cpu;
+            IReadOnlyList<Label> labels = random.Next(3) switch
+            {
+                0 => [],
+                1 => [new Label("pod", "p" + random.Next(3))],
+                _ => [new Label("zone", "z" + random.Next(2))],
+            };
+            var query = new ProfileQuery("api", type, labels, from, to);
+
+            var expected = await fixture.RawMergeAsync(query);
+            var actual = await fixture.Querier.MergeAsync("", query, int.MaxValue, Token);
+
+            if (expected is null)
+            {
+                Assert.Null(actual);
+                continue;
+            }
+
+            Assert.NotNull(actual);
+            Assert.Equal(expected.Value.Count, actual.Profiles);
+            Assert.Equal(StackValues.Totals(expected.Value.Profile), StackValues.Totals(actual.Profile));
+            StackValues.AssertSame(StackValues.Of(expected.Value.Profile), StackValues.Of(actual.Profile));
+            Assert.Equal(expected.Value.Profile.DurationNanos, actual.Profile.DurationNanos);
+        }
+    }
+
+    [Fact]
+    public async Task Merge_WholeHours_ReadsRollupsNotRows()
+    {
+        await using var fixture = await EngineFixture.CreateAsync();
+        var from = new DateTime(2026, 3, 1, 10, 0, 0, DateTimeKind.Utc);
+        var query = new ProfileQuery("api", ProfileType.Cpu, [], from, from.AddHours(6).AddTicks(-1));
+
+        var merge = await fixture.Querier.MergeAsync("", query, 0, Token);
+
+        Assert.NotNull(merge);
+        Assert.Equal(0, merge.RowsRead);
+        Assert.Equal((await fixture.RawMergeAsync(query))!.Value.Count, merge.Profiles);
+        await Assert.ThrowsAsync<EngineRowLimitException>(() => fixture.Querier.MergeAsync("", query with { From = from.AddMinutes(1) }, 3, Token));
+    }
+
+    [Fact]
+    public async Task TimeSeries_GroupedByPod_SumsTheProfilesTotals()
+    {
+        await using var fixture = await EngineFixture.CreateAsync();
+        var random = new Random(99);
+        foreach (var step in (TimeSpan[])[TimeSpan.FromHours(1), TimeSpan.FromMinutes(25), TimeSpan.FromHours(3)])
+        {
+            var from = BaseTime.AddMinutes(random.Next(-20, 200));
+            var to = from.AddHours(random.Next(2, 12));
+            var series = await fixture.Querier.SeriesAsync("", "api", ProfileType.Cpu, [], from, to, step, "pod", Token);
+
+            var metas = await fixture.Storage.FindProfilesAsync(new ProfileQuery("api", ProfileType.Cpu, [], from, to), Token);
+            var expected = new Dictionary<(string, long), long>();
+            foreach (var meta in metas)
+            {
+                var profile = await fixture.DecodeAsync(meta.ProfileId);
+                var key = (meta.Labels.First(static l => l.Key == "pod").Value, (meta.CreatedAt - from).Ticks / step.Ticks);
+                expected[key] = expected.GetValueOrDefault(key) + StackValues.Totals(profile)[1];
+            }
+
+            Assert.Equal(["samples/count", "cpu/nanoseconds"], series.SampleTypes);
+            var actual = new Dictionary<(string, long), long>();
+            foreach (var group in series.Groups)
+            {
+                for (var p = 0; p < group.Counts.Length; p++)
+                {
+                    if (group.Counts[p] > 0)
+                    {
+                        actual[(group.Group, p)] = group.Totals[(p * group.Width) + 1];
+                    }
+                }
+            }
+
+            Assert.Equal(expected.OrderBy(static e => e.Key), actual.OrderBy(static e => e.Key));
+        }
+    }
+
+    [Fact]
+    public async Task Get_RawBytesGone_RebuildsTheProfileSampleBySample()
+    {
+        await using var fixture = await EngineFixture.CreateAsync();
+        var metas = await fixture.Storage.FindProfilesAsync(new ProfileQuery("api", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
+        var meta = metas[17];
+        var original = await fixture.DecodeAsync(meta.ProfileId);
+
+        await fixture.Storage.DeleteProfilesStoredBeforeAsync(DateTime.MaxValue, Token);
+        Assert.Empty(await fixture.Storage.FindProfilesAsync(new ProfileQuery("api", null, [], DateTime.MinValue, DateTime.MaxValue), Token));
+        var rebuilt = await fixture.Querier.GetAsync(meta.ProfileId, Token);
+
+        Assert.NotNull(rebuilt);
+        Assert.Equal((meta.ProfileId, meta.Type, meta.Service, meta.CreatedAt), (rebuilt.Value.Meta.ProfileId, rebuilt.Value.Meta.Type, rebuilt.Value.Meta.Service, rebuilt.Value.Meta.CreatedAt));
+        Assert.Equal(meta.Labels, rebuilt.Value.Meta.Labels);
+        Assert.Equal(StackValues.Samples(original), StackValues.Samples(rebuilt.Value.Profile));
+        Assert.Equal(original.TimeNanos, rebuilt.Value.Profile.TimeNanos);
+        Assert.Equal(original.Period, rebuilt.Value.Profile.Period);
+    }
+
+    [Fact]
+    public async Task Retention_SameCutoffAsRaw_LeavesMergesEqualToTheRawMerge()
+    {
+        await using var fixture = await EngineFixture.CreateAsync();
+        var cutoff = BaseTime.AddHours(5).AddMinutes(13);
+        var before = (await fixture.Storage.FindProfilesAsync(new ProfileQuery("api", null, [], DateTime.MinValue, DateTime.MaxValue), Token)).Count;
+
+        var deletedRaw = await fixture.Storage.DeleteProfilesStoredBeforeAsync(cutoff, Token);
+        var deletedEngine = await new EngineRetention(fixture.Catalog, fixture.EngineStore).DeleteStoredBeforeAsync(cutoff, Token);
+
+        Assert.Equal(deletedRaw, deletedEngine);
+        Assert.InRange(deletedRaw, 1, before - 1);
+        foreach (var (from, to) in (ValueTuple<DateTime, DateTime>[])[(BaseTime, BaseTime.AddHours(12)), (cutoff.AddMinutes(-50), cutoff.AddMinutes(70)), (BaseTime.AddHours(5), BaseTime.AddHours(6))])
+        {
+            var query = new ProfileQuery("api", ProfileType.Cpu, [], from, to);
+            var expected = await fixture.RawMergeAsync(query);
+            var actual = await fixture.Querier.MergeAsync("", query, int.MaxValue, Token);
+            Assert.Equal(expected?.Count, actual?.Profiles);
+            if (expected is not null)
+            {
+                StackValues.AssertSame(StackValues.Of(expected.Value.Profile), StackValues.Of(actual!.Profile));
+            }
+        }
+    }
+
+    /// <summary>
+    /// A store with 3 pods' CPU profiles every 7 minutes and heap profiles every 20 over ~11 hours, cut into the
+    /// engine in small batches with compactions between, and a few late profiles stored after their hour was cut.
+    /// </summary>
+    private sealed class EngineFixture : IAsyncDisposable
+    {
+        private readonly LocalStoreDirectory _directory;
+        private readonly LocalEngineStore _engineStore;
+
+        private EngineFixture(LocalStoreDirectory directory, LocalProfileStorage storage, LocalEngineStore engineStore, EngineCatalog catalog)
+        {
+            _directory = directory;
+            Storage = storage;
+            _engineStore = engineStore;
+            Catalog = catalog;
+            Querier = new EngineQuerier(catalog, engineStore);
+        }
+
+        public LocalProfileStorage Storage { get; }
+
+        public EngineCatalog Catalog { get; }
+
+        public LocalEngineStore EngineStore => _engineStore;
+
+        public EngineQuerier Querier { get; }
+
+        public static async Task<EngineFixture> CreateAsync()
+        {
+            var directory = new LocalStoreDirectory();
+            var storage = new LocalProfileStorage(directory.Options());
+            var engineStore = new LocalEngineStore(storage.DataDirectory);
+            var catalog = new EngineCatalog();
+            catalog.Load(await engineStore.LoadAsync(Token));
+            var fixture = new EngineFixture(directory, storage, engineStore, catalog);
+            var cutter = new BlockCutter(catalog, engineStore, storage, batch: 25);
+            var compactor = new BlockCompactor(engineStore);
+            var n = 0;
+            for (var minute = 0; minute < 660; minute += 7)
+            {
+                for (var pod = 0; pod < 3; pod++)
+                {
+                    await fixture.PushAsync(ProfileType.Cpu, CpuFiles[n++ % CpuFiles.Length], pod, BaseTime.AddMinutes(minute).AddSeconds(pod * 11));
+                    if (minute % 20 < 7)
+                    {
+                        await fixture.PushAsync(ProfileType.Heap, HeapFiles[n % HeapFiles.Length], pod, BaseTime.AddMinutes(minute).AddSeconds(pod));
+                    }
+                }
+
+                if (minute % 140 == 0)
+                {
+                    while (await cutter.CutAsync(Token) > 0)
+                    {
+                    }
+
+                    await compactor.CompactAsync(100, Token);
+                }
+            }
+
+            // Late arrivals into hours already cut: their rollups must be rebuilt in time order.
+            await fixture.PushAsync(ProfileType.Cpu, CpuFiles[0], 1, BaseTime.AddMinutes(3));
+            await fixture.PushAsync(ProfileType.Cpu, CpuFiles[1], 2, BaseTime.AddMinutes(95));
+            while (await cutter.CutAsync(Token) > 0)
+            {
+            }
+
+            return fixture;
+        }
+
+        public async Task PushAsync(ProfileType type, string file, int pod, DateTime createdAt)
+        {
+            var meta = new ProfileMeta(ProfileId.NewId(createdAt), type, "api", [new Label("pod", "p" + pod), new Label("zone", "z" + (pod % 2))], createdAt);
+            await Storage.WriteProfileAsync(meta, TestData.Read(file), Token);
+        }
+
+        public async Task<Profile> DecodeAsync(ProfileId id)
+        {
+            await foreach (var stored in Storage.ListProfilesAsync([id], Token))
+            {
+                return ProfileDecoder.Decode(stored.Data.Span);
+            }
+
+            throw new InvalidOperationException("no such profile");
+        }
+
+        public async Task<(Profile Profile, int Count)?> RawMergeAsync(ProfileQuery query)
+        {
+            var metas = await Storage.FindProfilesAsync(query, Token);
+            if (metas.Count == 0)
+            {
+                return null;
+            }
+
+            var profiles = new List<Profile>();
+            foreach (var meta in metas)
+            {
+                profiles.Add(await DecodeAsync(meta.ProfileId));
+            }
+
+            return (ProfileMerger.Merge(profiles), metas.Count);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _engineStore.Dispose();
+            await Storage.DisposeAsync();
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            await _directory.DisposeAsync();
+        }
+    }
+}
