@@ -38,5 +38,5 @@ internal static class CommandActions
     private static bool IsExpected(Exception e) =>
         e is ProfefeApiException or CliUsageException or FormatException or ProfileFormatException
             or IOException or UnauthorizedAccessException or InvalidDataException or HttpRequestException
-            or YamlDotNet.Core.YamlException or Scrape.ScrapeConfigException or ArgumentException;
+            or YamlDotNet.Core.YamlException or Scrape.ScrapeConfigException or Scrape.Kubernetes.PodDiscoveryException or ArgumentException;
 }

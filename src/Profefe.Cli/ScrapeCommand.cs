@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Profefe.Cli.Scrape;
+using Profefe.Cli.Scrape.Kubernetes;
 
 namespace Profefe.Cli;
 
@@ -9,7 +10,7 @@ internal static class ScrapeCommand
 {
     public static Command Create(Func<ILoggerFactory>? loggerFactory = null)
     {
-        var command = new Command("scrape", "Take profiles from Go programs' /debug/pprof/ endpoints continuously and push them to the collector");
+        var command = new Command("scrape", "Take profiles from Go programs' /debug/pprof/ endpoints (listed, or discovered as annotated Kubernetes pods) continuously and push them to the collector");
         var config = new Option<string>("--config", "-c") { Description = "The scrape config (YAML)", HelpName = "FILE", Required = true };
         var once = new Option<bool>("--once") { Description = "Take every profile once, push, print a summary and exit (exit code 1 if anything failed)" };
         var collector = new Option<string?>("--collector")
@@ -44,7 +45,9 @@ internal static class ScrapeCommand
             };
             using var stats = new ScrapeStats();
             var settings = new ScrapeSettings(CollectorConnection.CreateClient(collectorHttp), targetHttp, scrapeConfig.Timeout, scrapeConfig.Jitter, TimeProvider.System);
-            var scraper = new Scraper(scrapeConfig, settings, stats, logger);
+            using var kubernetes = scrapeConfig.Kubernetes is null ? null : KubernetesConnection.CreateClient(scrapeConfig.Kubernetes);
+            var pods = kubernetes is null ? null : new PodWatcher(kubernetes, scrapeConfig.Kubernetes!, scrapeConfig.Defaults, TimeProvider.System, logger);
+            var scraper = new Scraper(scrapeConfig, settings, stats, logger, pods);
             if (parseResult.GetValue(once))
             {
                 var ok = await scraper.RunOnceAsync(cancellationToken).ConfigureAwait(false);

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Profefe.Pprof;
-using Profefe.Testing;
 
 namespace Profefe.Cli.Tests;
 
@@ -14,19 +12,12 @@ public sealed class GoScrapeTests
     public async Task Scrape_PushesGoProfiles_AndMergedCpuTopIsTheHotFunction()
     {
         var ct = TestContext.Current.CancellationToken;
-        var go = ExternalDependency.RequireExecutable("go", "apt-get install golang-go");
+        // Without asynchronous preemption: on a loaded machine many samples otherwise land in runtime.asyncPreempt.
+        await using var target = await GoTargetProcess.StartAsync(["-addr", "127.0.0.1:0"], ct, new Dictionary<string, string> { ["GODEBUG"] = "asyncpreemptoff=1" });
+        var url = target.Url;
         var work = Directory.CreateTempSubdirectory("profefe-go-").FullName;
-        Process? target = null;
         try
         {
-            var binary = await BuildTargetAsync(go, work, ct);
-            var run = new ProcessStartInfo(binary, "-addr 127.0.0.1:0") { RedirectStandardOutput = true, RedirectStandardError = true };
-            run.Environment["GODEBUG"] = "asyncpreemptoff=1";
-            target = Process.Start(run)!;
-            var banner = await target.StandardOutput.ReadLineAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), ct);
-            Assert.NotNull(banner);
-            var url = banner!["listening on ".Length..];
-
             await using var collector = await RunningCollector.StartAsync(ct);
             var config = Path.Combine(work, "scrape.yaml");
             await File.WriteAllTextAsync(
@@ -84,39 +75,7 @@ public sealed class GoScrapeTests
         }
         finally
         {
-            if (target is { HasExited: false })
-            {
-                target.Kill(entireProcessTree: true);
-                await target.WaitForExitAsync(CancellationToken.None);
-            }
-
-            target?.Dispose();
             Directory.Delete(work, recursive: true);
         }
-    }
-
-    private static async Task<string> BuildTargetAsync(string go, string work, CancellationToken cancellationToken)
-    {
-        var source = Path.Combine(TestData.RepoRoot, "test", "Profefe.Cli.Tests", "GoTarget");
-        var binary = Path.Combine(work, "gotarget");
-        var build = new ProcessStartInfo(go, ["build", "-o", binary, "."])
-        {
-            WorkingDirectory = source,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        // Hermetic: no network, no module downloads, no toolchain switching, caches in the test's own directory.
-        build.Environment["GOCACHE"] = Path.Combine(work, "gocache");
-        build.Environment["GOPATH"] = Path.Combine(work, "gopath");
-        build.Environment["GOFLAGS"] = "-mod=mod";
-        build.Environment["GOTOOLCHAIN"] = "local";
-        build.Environment["GOPROXY"] = "off";
-        build.Environment["CGO_ENABLED"] = "0";
-        using var process = Process.Start(build)!;
-        var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.StandardOutput.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
-        Assert.True(process.ExitCode == 0, $"go build failed: {await stderr}");
-        return binary;
     }
 }

@@ -1,3 +1,4 @@
+using Profefe.Cli.Scrape.Kubernetes;
 using Profefe.Client;
 
 namespace Profefe.Cli.Scrape;
@@ -11,6 +12,7 @@ namespace Profefe.Cli.Scrape;
 /// <param name="TargetFiles">Files listing more targets, re-read when they change.</param>
 /// <param name="TargetFilesRefresh">How often the target files are checked for changes.</param>
 /// <param name="Defaults">The profiles taken from targets that do not list their own.</param>
+/// <param name="Kubernetes">Where to discover annotated pods, or null without a "kubernetes" section.</param>
 internal sealed record ScrapeConfig(
     Uri? Collector,
     TimeSpan Jitter,
@@ -19,7 +21,8 @@ internal sealed record ScrapeConfig(
     IReadOnlyList<ScrapeTarget> Targets,
     IReadOnlyList<string> TargetFiles,
     TimeSpan TargetFilesRefresh,
-    IReadOnlyList<ProfileSchedule> Defaults);
+    IReadOnlyList<ProfileSchedule> Defaults,
+    KubernetesDiscovery? Kubernetes);
 
 /// <summary>One Go program to profile.</summary>
 /// <param name="BaseUrl">The program's pprof index, ending in '/', e.g. http://10.0.0.5:6060/debug/pprof/.</param>

@@ -1,3 +1,4 @@
+using Profefe.Cli.Scrape.Kubernetes;
 using Profefe.Client;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
@@ -61,9 +62,10 @@ internal static class ScrapeConfigLoader
         }
 
         var targets = ReadTargets(model.Targets ?? [], defaults, source);
-        if (targets.Count == 0 && targetFiles.Count == 0)
+        var kubernetes = model.Kubernetes is null ? null : ReadKubernetes(model.Kubernetes, source, baseDirectory);
+        if (targets.Count == 0 && targetFiles.Count == 0 && kubernetes is null)
         {
-            throw new ScrapeConfigException($"{source}: no targets: list some under \"targets\" or name files under \"target_files\"");
+            throw new ScrapeConfigException($"{source}: no targets: list some under \"targets\", name files under \"target_files\" or discover pods under \"kubernetes\" (\"kubernetes: {{}}\" watches every namespace)");
         }
 
         return new ScrapeConfig(
@@ -74,7 +76,61 @@ internal static class ScrapeConfigLoader
             targets,
             targetFiles,
             ReadDuration(model.TargetFilesRefresh, TimeSpan.FromSeconds(10), source, "target_files_refresh"),
-            defaults);
+            defaults,
+            kubernetes);
+    }
+
+    /// <summary>
+    /// Reads what pod discovery annotations carry (profefe.com/profiles, profefe.com/cpu-duration) with the same
+    /// rules as the config's "profiles": the kinds named, each on the interval the config gives it (else the
+    /// default), cpu and trace recording for <paramref name="cpuDuration"/> when given.
+    /// </summary>
+    public static IReadOnlyList<ProfileSchedule> ReadAnnotatedProfiles(string? names, string? cpuDuration, IReadOnlyList<ProfileSchedule> defaults, string where)
+    {
+        var duration = cpuDuration is null ? (TimeSpan?)null : ReadDuration(cpuDuration, TimeSpan.Zero, where, PodTargetMapper.CpuDurationAnnotation);
+        if (names is null && duration is null)
+        {
+            return defaults;
+        }
+
+        var schedules = new List<ProfileSchedule>();
+        if (names is null)
+        {
+            schedules.AddRange(defaults);
+        }
+        else
+        {
+            foreach (var name in names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                var endpoint = PprofEndpoint.Find(name)
+                    ?? throw new ScrapeConfigException($"{where}: {PodTargetMapper.ProfilesAnnotation}: unknown profile \"{name}\" (known: {string.Join(", ", PprofEndpoint.All.Select(e => e.Name))})");
+                if (!schedules.Exists(s => s.Endpoint == endpoint))
+                {
+                    schedules.Add(defaults.FirstOrDefault(s => s.Endpoint == endpoint)
+                        ?? new ProfileSchedule(endpoint, DefaultInterval, endpoint.TakesDuration ? DefaultDuration : TimeSpan.Zero));
+                }
+            }
+
+            if (schedules.Count == 0)
+            {
+                throw new ScrapeConfigException($"{where}: {PodTargetMapper.ProfilesAnnotation}: no profiles to take");
+            }
+        }
+
+        for (var i = 0; i < schedules.Count; i++)
+        {
+            if (duration is { } recordFor && schedules[i].Endpoint == PprofEndpoint.Cpu)
+            {
+                if (recordFor > schedules[i].Interval)
+                {
+                    throw new ScrapeConfigException($"{where}: {PodTargetMapper.CpuDurationAnnotation}: {cpuDuration} is longer than the cpu interval {GoDuration.Format(schedules[i].Interval)}");
+                }
+
+                schedules[i] = schedules[i] with { Duration = recordFor };
+            }
+        }
+
+        return schedules;
     }
 
     /// <summary>Reads a target file: a YAML (or JSON) list of target entries, as under "targets" in scrape.yaml.</summary>
@@ -156,6 +212,54 @@ internal static class ScrapeConfigLoader
         }
 
         return targets;
+    }
+
+    private static KubernetesDiscovery ReadKubernetes(KubernetesModel model, string source, string baseDirectory)
+    {
+        var namespaces = new List<string>();
+        foreach (var name in model.Namespaces ?? [])
+        {
+            if (string.IsNullOrWhiteSpace(name))
+            {
+                throw new ScrapeConfigException($"{source}: kubernetes.namespaces: an entry is empty (leave the list out to watch every namespace)");
+            }
+
+            if (!namespaces.Contains(name.Trim()))
+            {
+                namespaces.Add(name.Trim());
+            }
+        }
+
+        var mappings = new List<PodLabelMapping>();
+        foreach (var (podLabel, profileLabel) in model.PodLabels ?? [])
+        {
+            var key = string.IsNullOrWhiteSpace(profileLabel) ? podLabel?.Trim() : profileLabel.Trim();
+            if (string.IsNullOrWhiteSpace(podLabel) || string.IsNullOrEmpty(key))
+            {
+                throw new ScrapeConfigException($"{source}: kubernetes.pod_labels: an entry has an empty key");
+            }
+
+            if (PodTargetMapper.DiscoveryLabels.Contains(key))
+            {
+                throw new ScrapeConfigException($"{source}: kubernetes.pod_labels: \"{key}\" is a label discovery sets itself ({string.Join(", ", PodTargetMapper.DiscoveryLabels)}); map {podLabel} to another name");
+            }
+
+            mappings.Add(new PodLabelMapping(podLabel.Trim(), key));
+        }
+
+        var kubeconfig = string.IsNullOrWhiteSpace(model.Kubeconfig) ? null : model.Kubeconfig.Trim();
+        if (kubeconfig is not null && kubeconfig.StartsWith("~/", StringComparison.Ordinal))
+        {
+            kubeconfig = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), kubeconfig[2..]);
+        }
+
+        return new KubernetesDiscovery(
+            kubeconfig is null ? null : Path.GetFullPath(kubeconfig, baseDirectory),
+            string.IsNullOrWhiteSpace(model.Context) ? null : model.Context.Trim(),
+            namespaces,
+            string.IsNullOrWhiteSpace(model.LabelSelector) ? null : model.LabelSelector.Trim(),
+            mappings,
+            ReadDuration(model.WatchTimeout, TimeSpan.FromMinutes(5), source, "kubernetes.watch_timeout"));
     }
 
     private static Uri ReadBaseUrl(string text, string source, string where)
@@ -251,6 +355,23 @@ internal static class ScrapeConfigLoader
         public List<string>? TargetFiles { get; set; }
 
         public string? TargetFilesRefresh { get; set; }
+
+        public KubernetesModel? Kubernetes { get; set; }
+    }
+
+    private sealed class KubernetesModel
+    {
+        public string? Kubeconfig { get; set; }
+
+        public string? Context { get; set; }
+
+        public List<string>? Namespaces { get; set; }
+
+        public string? LabelSelector { get; set; }
+
+        public Dictionary<string, string?>? PodLabels { get; set; }
+
+        public string? WatchTimeout { get; set; }
     }
 
     private sealed class TargetModel

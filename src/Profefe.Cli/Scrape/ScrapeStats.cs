@@ -48,6 +48,18 @@ internal sealed class ScrapeStats : IDisposable
         _bytes.Add(bytes, new KeyValuePair<string, object?>("target", target.BaseUrl.AbsoluteUri), new KeyValuePair<string, object?>("type", endpoint.Name));
     }
 
+    /// <summary>Drops the counters of a target that is no longer scraped.</summary>
+    public void Forget(Uri baseUrl)
+    {
+        foreach (var key in _counters.Keys)
+        {
+            if (key.Target == baseUrl.AbsoluteUri)
+            {
+                _counters.TryRemove(key, out _);
+            }
+        }
+    }
+
     /// <summary>One line per target and profile, sorted.</summary>
     public IReadOnlyList<string> Summary()
     {

@@ -1,12 +1,13 @@
 using Microsoft.Extensions.Logging;
+using Profefe.Cli.Scrape.Kubernetes;
 
 namespace Profefe.Cli.Scrape;
 
 /// <summary>
-/// Runs a loop per target and profile kind for the static targets and for those in target files, starting and
-/// stopping loops as the files change.
+/// Runs a loop per target and profile kind for the static targets, those in target files and the discovered
+/// pods, starting and stopping loops as the files and the pods change.
 /// </summary>
-internal sealed class Scraper(ScrapeConfig config, ScrapeSettings settings, ScrapeStats stats, ILogger logger)
+internal sealed class Scraper(ScrapeConfig config, ScrapeSettings settings, ScrapeStats stats, ILogger logger, PodWatcher? pods = null)
 {
     private readonly Dictionary<string, RunningTarget> _running = new(StringComparer.Ordinal);
     private readonly Dictionary<string, FileState> _files = new(StringComparer.Ordinal);
@@ -15,6 +16,11 @@ internal sealed class Scraper(ScrapeConfig config, ScrapeSettings settings, Scra
     public async Task<bool> RunOnceAsync(CancellationToken cancellationToken)
     {
         RefreshTargetFiles();
+        if (pods is not null)
+        {
+            await pods.ListAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         var targets = CurrentTargets();
         Log.ScrapeStarting(logger, targets.Count, settings.Collector.Collector);
         var rounds = new List<Task<bool>>();
@@ -35,16 +41,37 @@ internal sealed class Scraper(ScrapeConfig config, ScrapeSettings settings, Scra
     /// <summary>Scrapes until cancelled.</summary>
     public async Task RunAsync(TimeSpan countersEvery, CancellationToken cancellationToken)
     {
+        using var stopDiscovery = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var podsChanged = pods?.Changed;
+        var discovery = pods?.RunAsync(stopDiscovery.Token) ?? Task.CompletedTask;
         RefreshTargetFiles();
         Reconcile(cancellationToken);
         Log.ScrapeStarting(logger, _running.Count, settings.Collector.Collector);
         var lastCounters = settings.Time.GetTimestamp();
+        Task? refresh = null;
         try
         {
             while (true)
             {
-                await Task.Delay(config.TargetFilesRefresh, settings.Time, cancellationToken).ConfigureAwait(false);
-                if (RefreshTargetFiles())
+                // Files are polled; pods are pushed by the watch, so a deleted pod stops at once, not at the next poll.
+                refresh ??= Task.Delay(config.TargetFilesRefresh, settings.Time, cancellationToken);
+                await (podsChanged is null ? refresh : Task.WhenAny(refresh, podsChanged)).ConfigureAwait(false);
+                var changed = false;
+                if (refresh.IsCompleted)
+                {
+                    await refresh.ConfigureAwait(false);
+                    refresh = null;
+                    changed = RefreshTargetFiles();
+                }
+
+                if (podsChanged is { IsCompleted: true })
+                {
+                    // The next signal is taken before the targets are read, so a change in between is not lost.
+                    podsChanged = pods!.Changed;
+                    changed = true;
+                }
+
+                if (changed)
                 {
                     Reconcile(cancellationToken);
                 }
@@ -62,6 +89,8 @@ internal sealed class Scraper(ScrapeConfig config, ScrapeSettings settings, Scra
         }
         finally
         {
+            await stopDiscovery.CancelAsync().ConfigureAwait(false);
+            await discovery.ConfigureAwait(false);
             foreach (var running in _running.Values)
             {
                 await running.Cancellation.CancelAsync().ConfigureAwait(false);
@@ -85,12 +114,12 @@ internal sealed class Scraper(ScrapeConfig config, ScrapeSettings settings, Scra
         }
     }
 
-    /// <summary>The static targets and those of every target file, without duplicates.</summary>
+    /// <summary>The static targets, those of every target file and the discovered pods, without duplicates.</summary>
     public IReadOnlyList<ScrapeTarget> CurrentTargets()
     {
         var targets = new List<ScrapeTarget>();
         var keys = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var target in config.Targets.Concat(_files.Values.SelectMany(f => f.Targets)))
+        foreach (var target in config.Targets.Concat(_files.Values.SelectMany(f => f.Targets)).Concat(pods?.Targets ?? []))
         {
             if (keys.Add(target.Key))
             {
@@ -146,6 +175,11 @@ internal sealed class Scraper(ScrapeConfig config, ScrapeSettings settings, Scra
                 _running.Remove(key);
                 Log.TargetRemoved(logger, running.Target.BaseUrl, running.Target.Service);
                 _ = Task.WhenAll(running.Loops).ContinueWith(_ => running.Cancellation.Dispose(), TaskScheduler.Default);
+                if (!wanted.Any(t => t.BaseUrl == running.Target.BaseUrl))
+                {
+                    // Pods come and go with new addresses: counters of addresses gone would pile up in every summary.
+                    stats.Forget(running.Target.BaseUrl);
+                }
             }
         }
 

@@ -5,6 +5,9 @@
 // the test runs this program with GODEBUG=asyncpreemptoff=1, because on a loaded machine many samples
 // otherwise land in runtime.asyncPreempt instead of the loop it interrupted. Allocation is light (but every allocation is
 // sampled) so garbage collection stops the world rarely and heap profiles still have samples.
+//
+// The pod discovery tests run several of these as pods: without the spinning (-spin=false), with pprof under
+// another path (-prefix) and printing every request (-log-requests) so the test sees which pod was scraped when.
 package main
 
 import (
@@ -15,6 +18,7 @@ import (
 	_ "net/http/pprof"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 )
@@ -51,6 +55,9 @@ func allocate() {
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "listen address")
+	spin := flag.Bool("spin", true, "spend the CPU in hotSpin")
+	prefix := flag.String("prefix", "", "serve /debug/pprof/ under this path instead")
+	logRequests := flag.Bool("log-requests", false, "print \"request <path>\" for every request")
 	flag.Parse()
 	runtime.MemProfileRate = 1
 
@@ -60,15 +67,25 @@ func main() {
 		os.Exit(1)
 	}
 
-	go func() {
-		for {
-			v := hotSpin(1 << 16)
-			sinkMu.Lock()
-			sink += v
-			sinkMu.Unlock()
-			runtime.Gosched()
-		}
-	}()
+	if *spin {
+		go func() {
+			for {
+				v := hotSpin(1 << 16)
+				sinkMu.Lock()
+				sink += v
+				sinkMu.Unlock()
+				runtime.Gosched()
+			}
+		}()
+	} else {
+		// Some CPU all the same, so cpu profiles have samples.
+		go func() {
+			for {
+				hotSpin(1 << 14)
+				time.Sleep(10 * time.Millisecond)
+			}
+		}()
+	}
 	go func() {
 		for {
 			allocate()
@@ -76,9 +93,23 @@ func main() {
 		}
 	}()
 
+	var handler http.Handler = http.DefaultServeMux
+	if *prefix != "" {
+		mux := http.NewServeMux()
+		mux.Handle(strings.TrimSuffix(*prefix, "/")+"/", http.StripPrefix(strings.TrimSuffix(*prefix, "/"), http.DefaultServeMux))
+		handler = mux
+	}
+	if *logRequests {
+		inner := handler
+		handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Printf("request %s\n", r.URL.RequestURI())
+			inner.ServeHTTP(w, r)
+		})
+	}
+
 	// The test reads this line to learn the port.
-	fmt.Printf("listening on http://%s/debug/pprof/\n", listener.Addr())
-	if err := http.Serve(listener, nil); err != nil {
+	fmt.Printf("listening on http://%s%s/debug/pprof/\n", listener.Addr(), strings.TrimSuffix(*prefix, "/"))
+	if err := http.Serve(listener, handler); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
