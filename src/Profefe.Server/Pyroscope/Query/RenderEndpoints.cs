@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -278,30 +279,26 @@ internal static class RenderEndpoints
         writer.WriteEndObject();
     }
 
-    private static async Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> write)
+    private static async Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> write, int status = StatusCodes.Status200OK)
     {
         using var buffer = new MemoryStream();
-        await using (var writer = new Utf8JsonWriter(buffer))
+        await using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             write(writer);
         }
 
-        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
         context.Response.ContentLength = buffer.Length;
         await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted).ConfigureAwait(false);
     }
 
-    private static async Task WriteErrorAsync(HttpContext context, string code, string message)
-    {
-        context.Response.StatusCode = ConnectCode.HttpStatusOf(code);
-        await WriteJsonAsync(context, writer =>
+    private static Task WriteErrorAsync(HttpContext context, string code, string message) =>
+        WriteJsonAsync(context, writer =>
         {
             writer.WriteStartObject();
             writer.WriteString("code", code);
             writer.WriteString("message", message);
             writer.WriteEndObject();
-        }).ConfigureAwait(false);
-        context.Response.StatusCode = ConnectCode.HttpStatusOf(code);
-    }
+        }, ConnectCode.HttpStatusOf(code));
 }
