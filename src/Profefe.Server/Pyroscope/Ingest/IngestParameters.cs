@@ -117,7 +117,7 @@ internal sealed record IngestParameters(
         return true;
     }
 
-    /// <summary>Unix time in s, ms, µs or ns by digit count (13 ms, 16 µs, 19 ns, else seconds); absent is now.</summary>
+    /// <summary>A Unix time (<see cref="UnixTimeText"/>); absent is now.</summary>
     private static DateTime ParseTime(Func<string, string?> query, string parameter, DateTime now)
     {
         if (query(parameter) is not { Length: > 0 } text)
@@ -125,24 +125,9 @@ internal sealed record IngestParameters(
             return now;
         }
 
-        if (!long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value))
-        {
-            throw BadRequest($"bad \"{parameter}\" \"{text}\": want a Unix time in seconds, milliseconds, microseconds or nanoseconds");
-        }
-
-        var ticks = text.Length switch
-        {
-            >= 19 => value / 100,
-            >= 16 => value * 10,
-            >= 13 => value * TimeSpan.TicksPerMillisecond,
-            _ => value <= 253402300799 ? value * TimeSpan.TicksPerSecond : -1,
-        };
-        if (ticks < 0 || ticks > DateTime.MaxValue.Ticks - DateTime.UnixEpoch.Ticks)
-        {
-            throw BadRequest($"bad \"{parameter}\" \"{text}\": out of range");
-        }
-
-        return DateTime.UnixEpoch.AddTicks(ticks);
+        return UnixTimeText.TryParse(text, out var time)
+            ? time
+            : throw BadRequest($"bad \"{parameter}\" \"{text}\": want a Unix time in seconds, milliseconds, microseconds or nanoseconds");
     }
 
     private static ProfileRequestException BadRequest(string message) => new(400, message);

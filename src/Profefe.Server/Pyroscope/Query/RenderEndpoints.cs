@@ -184,19 +184,9 @@ internal static class RenderEndpoints
             }
         }
 
-        if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value))
+        if (UnixTimeText.TryParse(text, out var time))
         {
-            var ticks = text.Length switch
-            {
-                >= 19 => value / 100,
-                >= 16 => value * 10,
-                >= 13 => value * TimeSpan.TicksPerMillisecond,
-                _ => value * TimeSpan.TicksPerSecond,
-            };
-            if (ticks >= 0 && ticks <= (DateTime.MaxValue - DateTime.UnixEpoch).Ticks)
-            {
-                return DateTime.UnixEpoch.AddTicks(ticks);
-            }
+            return time;
         }
 
         throw ConnectException.InvalidArgument($"bad \"{name}\" \"{text}\": want now, now-<n><s|m|h|d|w> or a Unix time");
