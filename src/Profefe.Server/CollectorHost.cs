@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Profefe.Core;
 using Profefe.Server.Api;
+using Profefe.Server.Pyroscope;
 
 namespace Profefe.Server;
 
@@ -58,12 +59,14 @@ public static class CollectorHost
         builder.Services.Configure<HostOptions>(static options => options.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
         builder.Services.AddProfefeCollector();
+        builder.Services.AddPyroscopeProtocols();
         AddStorage(builder);
         configureServices?.Invoke(builder);
 
         var app = builder.Build();
         app.UseMiddleware<ApiRequestMiddleware>();
         app.MapCollectorEndpoints();
+        app.MapPyroscopeEndpoints();
         app.MapUiEndpoints();
         return app;
     }

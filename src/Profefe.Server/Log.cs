@@ -25,4 +25,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 5006, Level = LogLevel.Warning, Message = "Could not read storage statistics for /debug/metrics")]
     public static partial void StatisticsFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 5007, Level = LogLevel.Error, Message = "Connect call {Path} failed: {Code}: {Message}")]
+    public static partial void ConnectCallFailed(ILogger logger, PathString path, string code, string message);
 }

@@ -13,10 +13,14 @@ namespace Profefe.Core.Views;
 /// <param name="DefaultSampleType">The profile's default_sample_type, or empty.</param>
 public sealed record ProfileTotals(IReadOnlyList<SampleType> SampleTypes, IReadOnlyList<long> Totals, string DefaultSampleType)
 {
+    /// <summary>The profile's period type, or null when it has none.</summary>
+    public SampleType? PeriodType { get; init; }
+
     // profile.proto field numbers.
     private const int SampleTypeField = 1;
     private const int SampleField = 2;
     private const int StringTableField = 6;
+    private const int PeriodTypeField = 11;
     private const int DefaultSampleTypeField = 14;
     private const int ValueTypeTypeField = 1;
     private const int ValueTypeUnitField = 2;
@@ -98,6 +102,7 @@ public sealed record ProfileTotals(IReadOnlyList<SampleType> SampleTypes, IReadO
         var sums = new List<long>();
         var strings = new List<Range>();
         long defaultType = 0;
+        (long Type, long Unit)? periodNames = null;
         var reader = new ProtoReader(proto);
         while (!reader.AtEnd)
         {
@@ -131,6 +136,14 @@ public sealed record ProfileTotals(IReadOnlyList<SampleType> SampleTypes, IReadO
                     }
 
                     strings.Add(text);
+                    break;
+                case (PeriodTypeField, 2):
+                    if (!reader.TryReadLength(out var periodType) || !TryReadValueType(proto[periodType], out var period))
+                    {
+                        return false;
+                    }
+
+                    periodNames = period;
                     break;
                 case (DefaultSampleTypeField, 0):
                     if (!reader.TryReadVarint(out var index))
@@ -166,7 +179,18 @@ public sealed record ProfileTotals(IReadOnlyList<SampleType> SampleTypes, IReadO
             return false;
         }
 
-        totals = new ProfileTotals(types, [.. sums], defaultName);
+        SampleType? periodSampleType = null;
+        if (periodNames is { } periodIndex)
+        {
+            if (!TryString(proto, strings, periodIndex.Type, out var periodTypeName) || !TryString(proto, strings, periodIndex.Unit, out var periodUnit))
+            {
+                return false;
+            }
+
+            periodSampleType = new SampleType(periodTypeName, periodUnit);
+        }
+
+        totals = new ProfileTotals(types, [.. sums], defaultName) { PeriodType = periodSampleType };
         return true;
     }
 

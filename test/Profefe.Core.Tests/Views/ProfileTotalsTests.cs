@@ -21,6 +21,7 @@ public sealed class ProfileTotalsTests
 
         Assert.Equal(profile.SampleTypes, totals!.SampleTypes);
         Assert.Equal(profile.DefaultSampleType, totals.DefaultSampleType);
+        Assert.Equal(profile.PeriodType, totals.PeriodType);
         for (var i = 0; i < profile.SampleTypes.Count; i++)
         {
             Assert.Equal(SampleTypeIndex.Total(profile, i), totals.Totals[i]);
@@ -37,6 +38,7 @@ public sealed class ProfileTotalsTests
 
         Assert.Equal([2L, 25L], totals!.Totals);
         Assert.Equal("cpu", totals.DefaultSampleType);
+        Assert.Equal(profile.PeriodType, totals.PeriodType);
     }
 
     [Theory]

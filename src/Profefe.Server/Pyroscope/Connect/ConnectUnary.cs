@@ -1,0 +1,182 @@
+using System.IO.Compression;
+using Google.Protobuf;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Profefe.Core;
+using Profefe.Core.Storage;
+using Profefe.Server.Api;
+
+namespace Profefe.Server.Pyroscope.Connect;
+
+/// <summary>
+/// The Connect protocol's unary calls (https://connectrpc.com/docs/protocol): POST to /package.Service/Method with
+/// a binary (<c>application/proto</c>) or JSON (<c>application/json</c>) message, optionally gzip-compressed; the
+/// answer is in the request's codec, errors are <c>{"code":"invalid_argument","message":"…"}</c> with the code's
+/// HTTP status.
+/// </summary>
+internal static class ConnectUnary
+{
+    private const string ProtoType = "application/proto";
+    private const string JsonType = "application/json";
+
+    private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
+    private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithFormatDefaultValues(false));
+
+    /// <summary>Maps <paramref name="path"/> to a unary method taking <typeparamref name="TRequest"/>.</summary>
+    public static void MapUnary<TRequest>(this IEndpointRouteBuilder endpoints, string path, MessageParser<TRequest> parser, Func<TRequest, HttpContext, Task<ConnectReply>> handle)
+        where TRequest : IMessage<TRequest>, new()
+    {
+        endpoints.MapPost(path, context => HandleAsync(context, parser, handle));
+    }
+
+    private static async Task HandleAsync<TRequest>(HttpContext context, MessageParser<TRequest> parser, Func<TRequest, HttpContext, Task<ConnectReply>> handle)
+        where TRequest : IMessage<TRequest>, new()
+    {
+        var mediaType = (context.Request.ContentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
+        var isJson = mediaType == JsonType;
+        if (!isJson && mediaType != ProtoType)
+        {
+            // Connect answers an unknown codec with 415 and the codecs it takes.
+            context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+            context.Response.Headers.Accept = ProtoType + ", " + JsonType;
+            return;
+        }
+
+        try
+        {
+            var request = await ReadAsync(context, parser, isJson).ConfigureAwait(false);
+            var reply = await handle(request, context).ConfigureAwait(false);
+            await WriteAsync(context, reply, isJson).ConfigureAwait(false);
+        }
+        catch (ConnectException e)
+        {
+            await WriteErrorAsync(context, e.Code, e.Message).ConfigureAwait(false);
+        }
+        catch (ProfileRequestException e)
+        {
+            await WriteErrorAsync(context, ConnectCode.FromHttpStatus(e.StatusCode), e.Message).ConfigureAwait(false);
+        }
+        catch (StorageUnavailableException e)
+        {
+            await WriteErrorAsync(context, ConnectCode.Unavailable, $"{e.Dependency} storage: {e.Message}").ConfigureAwait(false);
+        }
+        catch (BadHttpRequestException e)
+        {
+            await WriteErrorAsync(context, e.StatusCode == 413 ? ConnectCode.ResourceExhausted : ConnectCode.InvalidArgument, e.Message).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task<TRequest> ReadAsync<TRequest>(HttpContext context, MessageParser<TRequest> parser, bool isJson)
+        where TRequest : IMessage<TRequest>, new()
+    {
+        var options = context.RequestServices.GetRequiredService<IOptions<CollectorOptions>>().Value;
+        using var body = await RequestBody.ReadAsync(context, options.MaxBodyBytes).ConfigureAwait(false);
+        var data = body.Memory;
+        var encoding = context.Request.Headers.ContentEncoding.ToString();
+        if (encoding is "gzip")
+        {
+            data = Inflate(data, options.MaxDecompressedBytes);
+        }
+        else if (encoding is not ("" or "identity"))
+        {
+            throw new ConnectException(ConnectCode.Unimplemented, $"unsupported Content-Encoding \"{encoding}\": send gzip or identity");
+        }
+
+        try
+        {
+            return isJson ? Parser.Parse<TRequest>(System.Text.Encoding.UTF8.GetString(data.Span)) : parser.ParseFrom(data.Span);
+        }
+        catch (Exception e) when (e is InvalidProtocolBufferException or InvalidJsonException or FormatException)
+        {
+            throw ConnectException.InvalidArgument($"malformed {(isJson ? "JSON" : "protobuf")} {typeof(TRequest).Name}: {e.Message}");
+        }
+    }
+
+    private static ReadOnlyMemory<byte> Inflate(ReadOnlyMemory<byte> data, long maxBytes)
+    {
+        try
+        {
+            using var gzip = new GZipStream(new MemoryStream(data.ToArray(), writable: false), CompressionMode.Decompress);
+            using var inflated = new MemoryStream();
+            var buffer = new byte[81920];
+            int read;
+            while ((read = gzip.Read(buffer)) > 0)
+            {
+                inflated.Write(buffer, 0, read);
+                if (inflated.Length > maxBytes)
+                {
+                    throw new ConnectException(ConnectCode.ResourceExhausted, $"the request inflates past {maxBytes} bytes (Collector:MaxDecompressedBytes)");
+                }
+            }
+
+            return inflated.ToArray();
+        }
+        catch (InvalidDataException e)
+        {
+            throw ConnectException.InvalidArgument($"Content-Encoding gzip, but the body is not gzip: {e.Message}");
+        }
+    }
+
+    private static Task WriteAsync(HttpContext context, ConnectReply reply, bool isJson)
+    {
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        byte[] bytes;
+        if (isJson)
+        {
+            response.ContentType = JsonType;
+            bytes = System.Text.Encoding.UTF8.GetBytes(Formatter.Format(reply.Message()));
+        }
+        else
+        {
+            response.ContentType = ProtoType;
+            bytes = reply.ProtoBytes();
+        }
+
+        response.ContentLength = bytes.Length;
+        return response.Body.WriteAsync(bytes, context.RequestAborted).AsTask();
+    }
+
+    private static Task WriteErrorAsync(HttpContext context, string code, string message)
+    {
+        var response = context.Response;
+        if (ConnectCode.HttpStatusOf(code) >= 500)
+        {
+            var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ConnectUnary));
+            Log.ConnectCallFailed(logger, context.Request.Path, code, message);
+        }
+
+        response.StatusCode = ConnectCode.HttpStatusOf(code);
+        response.ContentType = JsonType;
+        var writer = new GoJsonWriter().Raw("{\"code\":").String(code).Raw(",\"message\":").String(message).Raw("}");
+        response.ContentLength = writer.WrittenMemory.Length;
+        return response.Body.WriteAsync(writer.WrittenMemory, context.RequestAborted).AsTask();
+    }
+}
+
+/// <summary>
+/// A unary call's answer: a message, or for a pprof answer the bytes of google.v1.Profile as our encoder wrote
+/// them (parsed into a message only when JSON is asked for).
+/// </summary>
+internal sealed class ConnectReply
+{
+    private readonly IMessage? _message;
+    private readonly byte[]? _bytes;
+    private readonly MessageParser? _parser;
+
+    public ConnectReply(IMessage message) => _message = message;
+
+    public ConnectReply(byte[] protoBytes, MessageParser parser)
+    {
+        _bytes = protoBytes;
+        _parser = parser;
+    }
+
+    public IMessage Message() => _message ?? _parser!.ParseFrom(_bytes);
+
+    public byte[] ProtoBytes() => _bytes ?? _message!.ToByteArray();
+}
