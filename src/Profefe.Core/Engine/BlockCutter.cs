@@ -179,6 +179,7 @@ public sealed class BlockCutter
             start = end;
         }
 
+        rollups.AddRange(await DayRollups.UpdateAsync(_store, rollups, rows, cancellationToken).ConfigureAwait(false));
         return new EngineCommit(cursor, newSeries, deltas, blocks, rollups, entries);
     }
 
@@ -186,7 +187,7 @@ public sealed class BlockCutter
     // folded in means the fold order changed: the rollup is rebuilt from all the hour's blocks.
     private async Task<IEnumerable<StoredRollup>> RollupsAsync(EngineSeries series, long bucket, List<ProfileRow> group, CancellationToken cancellationToken)
     {
-        var existing = await _store.ReadRollupsAsync([series.Id], bucket, bucket, withData: true, cancellationToken).ConfigureAwait(false);
+        var existing = await _store.ReadRollupsAsync([series.Id], EngineCatalog.BucketTicks, bucket, bucket, withData: true, cancellationToken).ConfigureAwait(false);
         if (existing.Count > 0 && group[0].CreatedAt.Ticks >= existing[0].LastKey)
         {
             var aggregate = RollupCodec.Read(existing[0].Data);
@@ -258,7 +259,7 @@ public sealed class BlockCutter
     public static StoredRollup ToRollup(int series, long bucket, ProfileAggregate aggregate, long lastKey)
     {
         ArgumentNullException.ThrowIfNull(aggregate);
-        return new StoredRollup(series, bucket, aggregate.Count, aggregate.Totals, lastKey, RollupCodec.Write(aggregate));
+        return new StoredRollup(series, EngineCatalog.BucketTicks, bucket, aggregate.Count, aggregate.Totals, lastKey, RollupCodec.Write(aggregate));
     }
 
     public static long[] RowTotals(ProfileRow row)

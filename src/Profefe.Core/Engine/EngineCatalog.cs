@@ -21,7 +21,12 @@ public sealed class EngineCatalog
 
     public bool Loaded { get; private set; }
 
+    /// <summary>Day rollups fold a series' 24 hour rollups, so a week's merge reads a few dozen rollups.</summary>
+    public static readonly long DayTicks = TimeSpan.TicksPerDay;
+
     public static long BucketOf(long ticks) => ticks - (ticks % BucketTicks);
+
+    public static long DayOf(long ticks) => ticks - (ticks % DayTicks);
 
     public void Load(EngineSnapshot snapshot)
     {

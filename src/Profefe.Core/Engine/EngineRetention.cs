@@ -25,6 +25,7 @@ public sealed class EngineRetention
     {
         var storedBefore = cutoff.Ticks;
         var deleted = 0L;
+        var days = new SortedSet<(int Series, long Day)>();
         while (true)
         {
             var buckets = await _store.ListExpiredBucketsAsync(storedBefore, BucketsPerPass, cancellationToken).ConfigureAwait(false);
@@ -40,13 +41,22 @@ public sealed class EngineRetention
                 }
 
                 deleted += bucket.Expired;
+                days.Add((bucket.Series, EngineCatalog.DayOf(bucket.Bucket)));
             }
 
             if (buckets.Count < BucketsPerPass)
             {
-                return deleted;
+                break;
             }
         }
+
+        foreach (var (series, day) in days)
+        {
+            var folded = await DayRollups.FoldAsync(_store, series, day, [], cancellationToken).ConfigureAwait(false);
+            await _store.PutRollupsAsync(folded is null ? [] : [folded], folded is null ? [(series, EngineCatalog.DayTicks, day)] : [], cancellationToken).ConfigureAwait(false);
+        }
+
+        return deleted;
     }
 
     private async Task RewriteAsync(ExpiredBucket bucket, long storedBefore, CancellationToken cancellationToken)

@@ -13,8 +13,14 @@ public interface IProfileEngineStore
     /// <summary>Writes everything in <paramref name="commit"/> and its cursor in one transaction.</summary>
     Task CommitAsync(EngineCommit commit, CancellationToken cancellationToken);
 
-    /// <summary>Rollups of <paramref name="series"/> for buckets in [fromBucket, toBucket] (bucket start ticks).</summary>
-    Task<IReadOnlyList<StoredRollup>> ReadRollupsAsync(IReadOnlyList<int> series, long fromBucket, long toBucket, bool withData, CancellationToken cancellationToken);
+    /// <summary>
+    /// Rollups of <paramref name="series"/> spanning <paramref name="span"/> ticks (an hour or a day) for buckets in
+    /// [fromBucket, toBucket] (bucket start ticks), ascending by bucket then series.
+    /// </summary>
+    Task<IReadOnlyList<StoredRollup>> ReadRollupsAsync(IReadOnlyList<int> series, long span, long fromBucket, long toBucket, bool withData, CancellationToken cancellationToken);
+
+    /// <summary>Writes <paramref name="put"/> and deletes <paramref name="delete"/> (series, span, bucket) in one transaction.</summary>
+    Task PutRollupsAsync(IReadOnlyList<StoredRollup> put, IReadOnlyList<(int Series, long Span, long Bucket)> delete, CancellationToken cancellationToken);
 
     /// <summary>Blocks of one series' bucket, oldest first.</summary>
     Task<IReadOnlyList<StoredBlock>> ReadBlocksAsync(int series, long bucket, CancellationToken cancellationToken);
@@ -69,7 +75,7 @@ public sealed record StoredBlock(long Id, int Series, long Bucket, int Count, by
 /// <param name="Totals">Sum of each sample type's values.</param>
 /// <param name="Data">The aggregate (<see cref="ProfileAggregate.WriteTo"/>), compressed; empty when not asked for.</param>
 /// <param name="LastKey">Creation ticks of the newest profile in it (to notice a late one).</param>
-public sealed record StoredRollup(int Series, long Bucket, int Count, long[] Totals, long LastKey, byte[] Data);
+public sealed record StoredRollup(int Series, long Span, long Bucket, int Count, long[] Totals, long LastKey, byte[] Data);
 
 /// <param name="StoredAt">When the collector stored it (ticks): retention goes by it, as for raw profiles.</param>
 public sealed record EngineProfileEntry(ProfileId Id, int Series, long CreatedAt, long StoredAt, long[] Totals);

@@ -20,8 +20,8 @@ public sealed class LocalEngineStore : IProfileEngineStore, IDisposable
         CREATE TABLE IF NOT EXISTS symbols(seq INTEGER PRIMARY KEY, tenant TEXT NOT NULL, service TEXT NOT NULL, delta BLOB NOT NULL);
         CREATE TABLE IF NOT EXISTS blocks(block_id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, bucket INTEGER NOT NULL, count INTEGER NOT NULL, min_time INTEGER NOT NULL, max_time INTEGER NOT NULL, data BLOB NOT NULL);
         CREATE INDEX IF NOT EXISTS blocks_by_bucket ON blocks(series_id, bucket);
-        CREATE TABLE IF NOT EXISTS rollups(rollup_id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, bucket INTEGER NOT NULL, count INTEGER NOT NULL, last_key INTEGER NOT NULL, totals BLOB NOT NULL, data BLOB NOT NULL);
-        CREATE UNIQUE INDEX IF NOT EXISTS rollups_by_bucket ON rollups(series_id, bucket);
+        CREATE TABLE IF NOT EXISTS rollups(rollup_id INTEGER PRIMARY KEY, series_id INTEGER NOT NULL, span INTEGER NOT NULL, bucket INTEGER NOT NULL, count INTEGER NOT NULL, last_key INTEGER NOT NULL, totals BLOB NOT NULL, data BLOB NOT NULL);
+        CREATE UNIQUE INDEX IF NOT EXISTS rollups_by_bucket ON rollups(series_id, span, bucket);
         CREATE TABLE IF NOT EXISTS entries(id BLOB NOT NULL PRIMARY KEY, series_id INTEGER NOT NULL, created_at INTEGER NOT NULL, stored_at INTEGER NOT NULL, totals BLOB NOT NULL) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS entries_by_time ON entries(series_id, created_at);
         CREATE INDEX IF NOT EXISTS entries_by_arrival ON entries(stored_at);
@@ -141,21 +141,22 @@ public sealed class LocalEngineStore : IProfileEngineStore, IDisposable
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<StoredRollup>> ReadRollupsAsync(IReadOnlyList<int> series, long fromBucket, long toBucket, bool withData, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<StoredRollup>> ReadRollupsAsync(IReadOnlyList<int> series, long span, long fromBucket, long toBucket, bool withData, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(series);
         using var connection = OpenReader();
         using var command = Command(connection, $"""
             SELECT series_id, bucket, count, last_key, totals, {(withData ? "data" : "x''")} FROM rollups
-            WHERE series_id IN ({string.Join(',', series)}) AND bucket BETWEEN $from AND $to ORDER BY bucket, series_id
+            WHERE series_id IN ({string.Join(',', series)}) AND span = $span AND bucket BETWEEN $from AND $to ORDER BY bucket, series_id
             """);
+        command.Parameters.AddWithValue("$span", span);
         command.Parameters.AddWithValue("$from", fromBucket);
         command.Parameters.AddWithValue("$to", toBucket);
         var rollups = new List<StoredRollup>();
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            rollups.Add(new StoredRollup(reader.GetInt32(0), reader.GetInt64(1), reader.GetInt32(2), ReadTotals((byte[])reader.GetValue(4)), reader.GetInt64(3), (byte[])reader.GetValue(5)));
+            rollups.Add(new StoredRollup(reader.GetInt32(0), span, reader.GetInt64(1), reader.GetInt32(2), ReadTotals((byte[])reader.GetValue(4)), reader.GetInt64(3), (byte[])reader.GetValue(5)));
         }
 
         return Task.FromResult<IReadOnlyList<StoredRollup>>(rollups);
@@ -265,7 +266,7 @@ public sealed class LocalEngineStore : IProfileEngineStore, IDisposable
             using var transaction = _writer.BeginTransaction();
             foreach (var sql in (string[])[
                 "DELETE FROM blocks WHERE series_id = $series AND bucket = $bucket",
-                "DELETE FROM rollups WHERE series_id = $series AND bucket = $bucket",
+                "DELETE FROM rollups WHERE series_id = $series AND span = $hour AND bucket = $bucket",
                 "DELETE FROM entries WHERE series_id = $series AND created_at BETWEEN $bucket AND $bucket + $hour - 1 AND stored_at < $before"])
             {
                 using var command = Command(_writer, sql, transaction);
@@ -282,6 +283,33 @@ public sealed class LocalEngineStore : IProfileEngineStore, IDisposable
             }
 
             if (rollup is not null)
+            {
+                InsertRollup(rollup, transaction);
+            }
+
+            transaction.Commit();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task PutRollupsAsync(IReadOnlyList<StoredRollup> put, IReadOnlyList<(int Series, long Span, long Bucket)> delete, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(put);
+        ArgumentNullException.ThrowIfNull(delete);
+        lock (_writeLock)
+        {
+            using var transaction = _writer.BeginTransaction();
+            foreach (var (series, span, bucket) in delete)
+            {
+                using var command = Command(_writer, "DELETE FROM rollups WHERE series_id = $series AND span = $span AND bucket = $bucket", transaction);
+                command.Parameters.AddWithValue("$series", series);
+                command.Parameters.AddWithValue("$span", span);
+                command.Parameters.AddWithValue("$bucket", bucket);
+                command.ExecuteNonQuery();
+            }
+
+            foreach (var rollup in put)
             {
                 InsertRollup(rollup, transaction);
             }
@@ -321,10 +349,11 @@ public sealed class LocalEngineStore : IProfileEngineStore, IDisposable
     private void InsertRollup(StoredRollup rollup, SqliteTransaction transaction)
     {
         using var command = Command(_writer, """
-            INSERT INTO rollups(series_id, bucket, count, last_key, totals, data) VALUES ($series, $bucket, $count, $last, $totals, $data)
-            ON CONFLICT(series_id, bucket) DO UPDATE SET count = excluded.count, last_key = excluded.last_key, totals = excluded.totals, data = excluded.data
+            INSERT INTO rollups(series_id, span, bucket, count, last_key, totals, data) VALUES ($series, $span, $bucket, $count, $last, $totals, $data)
+            ON CONFLICT(series_id, span, bucket) DO UPDATE SET count = excluded.count, last_key = excluded.last_key, totals = excluded.totals, data = excluded.data
             """, transaction);
         command.Parameters.AddWithValue("$series", rollup.Series);
+        command.Parameters.AddWithValue("$span", rollup.Span);
         command.Parameters.AddWithValue("$bucket", rollup.Bucket);
         command.Parameters.AddWithValue("$count", rollup.Count);
         command.Parameters.AddWithValue("$last", rollup.LastKey);

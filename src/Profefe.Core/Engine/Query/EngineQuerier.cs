@@ -39,9 +39,7 @@ public sealed class EngineQuerier
         var to = query.To.Ticks;
         var ids = series.ConvertAll(static s => s.Id);
         var (firstFull, lastFull) = FullBuckets(from, to);
-        var rollups = firstFull <= lastFull
-            ? await _store.ReadRollupsAsync(ids, firstFull, lastFull, withData: true, cancellationToken).ConfigureAwait(false)
-            : [];
+        var rollups = firstFull <= lastFull ? await ReadWholeAsync(ids, firstFull, lastFull, cancellationToken).ConfigureAwait(false) : [];
 
         // Fold hour by hour, in time order: the edges' rows before and after the rollups between them.
         var table = _catalog.SymbolsOf(tenant, query.Service);
@@ -187,7 +185,7 @@ public sealed class EngineQuerier
         IReadOnlyList<string> sampleTypes = [];
         if (firstFull <= lastFull)
         {
-            foreach (var rollup in await _store.ReadRollupsAsync(ids, firstFull, lastFull, withData: false, cancellationToken).ConfigureAwait(false))
+            foreach (var rollup in await _store.ReadRollupsAsync(ids, EngineCatalog.BucketTicks, firstFull, lastFull, withData: false, cancellationToken).ConfigureAwait(false))
             {
                 var window = (rollup.Bucket - from) / stepTicks;
                 if ((rollup.Bucket + EngineCatalog.BucketTicks - 1 - from) / stepTicks != window)
@@ -216,8 +214,8 @@ public sealed class EngineQuerier
             }
         }
 
-        var newest = await _store.ReadRollupsAsync(ids, EngineCatalog.BucketOf(to), EngineCatalog.BucketOf(to), withData: true, cancellationToken).ConfigureAwait(false);
-        var any = newest.Count > 0 ? newest : await _store.ReadRollupsAsync(ids, EngineCatalog.BucketOf(from), EngineCatalog.BucketOf(to), withData: true, cancellationToken).ConfigureAwait(false);
+        var newest = await _store.ReadRollupsAsync(ids, EngineCatalog.BucketTicks, EngineCatalog.BucketOf(to), EngineCatalog.BucketOf(to), withData: true, cancellationToken).ConfigureAwait(false);
+        var any = newest.Count > 0 ? newest : await _store.ReadRollupsAsync(ids, EngineCatalog.BucketTicks, EngineCatalog.BucketOf(from), EngineCatalog.BucketOf(to), withData: true, cancellationToken).ConfigureAwait(false);
         if (any.Count > 0)
         {
             var layout = RollupCodec.Read(any[^1].Data).Layout;
@@ -242,6 +240,34 @@ public sealed class EngineQuerier
         }
 
         return "";
+    }
+
+    // The rollups of the whole hours [firstHour, lastHour], in time order: whole days from day rollups, the hours
+    // around them from hour rollups.
+    private async Task<List<StoredRollup>> ReadWholeAsync(List<int> ids, long firstHour, long lastHour, CancellationToken cancellationToken)
+    {
+        var day = EngineCatalog.DayTicks;
+        var firstDay = EngineCatalog.DayOf(firstHour) < firstHour ? EngineCatalog.DayOf(firstHour) + day : firstHour;
+        var lastDay = EngineCatalog.DayOf(lastHour + EngineCatalog.BucketTicks) - day;
+        var rollups = new List<StoredRollup>();
+        if (firstDay > lastDay)
+        {
+            rollups.AddRange(await _store.ReadRollupsAsync(ids, EngineCatalog.BucketTicks, firstHour, lastHour, withData: true, cancellationToken).ConfigureAwait(false));
+            return rollups;
+        }
+
+        if (firstHour < firstDay)
+        {
+            rollups.AddRange(await _store.ReadRollupsAsync(ids, EngineCatalog.BucketTicks, firstHour, firstDay - 1, withData: true, cancellationToken).ConfigureAwait(false));
+        }
+
+        rollups.AddRange(await _store.ReadRollupsAsync(ids, day, firstDay, lastDay, withData: true, cancellationToken).ConfigureAwait(false));
+        if (lastDay + day <= lastHour)
+        {
+            rollups.AddRange(await _store.ReadRollupsAsync(ids, EngineCatalog.BucketTicks, lastDay + day, lastHour, withData: true, cancellationToken).ConfigureAwait(false));
+        }
+
+        return rollups;
     }
 
     private static (long First, long Last) FullBuckets(long from, long to)
