@@ -173,7 +173,7 @@ internal static class ServeCommand
             case OptionsValidationException validation:
                 return new CliUsageException("bad configuration: " + string.Join("; ", validation.Failures), e);
             case StorageUnavailableException storage:
-                var hint = storage.Dependency is "local" or "sqlite"
+                var hint = storage.Dependency == "local"
                     ? "give --data-dir a directory this user can create and write"
                     : "check --storage and the Storage:* settings, and that the storage server is up";
                 return new CliUsageException($"cannot open the store: {storage.Message.TrimEnd('.')}; {hint}", e);
@@ -183,8 +183,8 @@ internal static class ServeCommand
         {
             var reason = inner switch
             {
-                Microsoft.AspNetCore.Connections.AddressInUseException => "the address is in use (is another collector running?); choose another port with --addr",
-                SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse } => "the address is in use (is another collector running?); choose another port with --addr",
+                Microsoft.AspNetCore.Connections.AddressInUseException or SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }
+                    => "the address is in use (is another collector running?); choose another port with --addr",
                 SocketException { SocketErrorCode: SocketError.AddressNotAvailable } => "that is not an address of this machine; use 127.0.0.1:PORT (this machine only) or :PORT (every interface)",
                 SocketException { SocketErrorCode: SocketError.AccessDenied } => "ports below 1024 need root; choose a port above 1024",
                 SocketException socket => socket.Message,
