@@ -24,8 +24,13 @@ internal static class FindCommand
         CommandActions.SetAction(command, async (parseResult, cancellationToken) =>
         {
             var filter = query.ReadFilter(parseResult, clock.GetUtcNow());
-            using var http = CollectorConnection.CreateHttpClient(CollectorConnection.ParseAddress(parseResult.GetValue(collector)), TimeSpan.FromSeconds(60));
-            var profiles = await CollectorConnection.CreateClient(http).FindProfilesAsync(filter, cancellationToken).ConfigureAwait(false);
+            using var connection = CollectorConnection.Open(parseResult, collector, TimeSpan.FromSeconds(60));
+            var profiles = await connection.Client.FindProfilesAsync(filter, cancellationToken).ConfigureAwait(false);
+            if (profiles.Count == 0)
+            {
+                await connection.EnsureCollectorAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             var output = parseResult.InvocationConfiguration.Output;
             if (parseResult.GetValue(json))
             {
@@ -33,7 +38,7 @@ internal static class FindCommand
             }
             else if (profiles.Count == 0)
             {
-                await parseResult.InvocationConfiguration.Error.WriteLineAsync("no profiles found").ConfigureAwait(false);
+                await parseResult.InvocationConfiguration.Error.WriteLineAsync(QueryOptions.NothingFound(filter)).ConfigureAwait(false);
             }
             else
             {

@@ -16,8 +16,8 @@ internal static class GetCommand
         command.Options.Add(collector);
         CommandActions.SetAction(command, async (parseResult, cancellationToken) =>
         {
-            using var http = CollectorConnection.CreateHttpClient(CollectorConnection.ParseAddress(parseResult.GetValue(collector)), TimeSpan.FromMinutes(5));
-            var data = await CollectorConnection.CreateClient(http).GetProfileAsync(parseResult.GetValue(ids) ?? [], cancellationToken).ConfigureAwait(false);
+            using var connection = CollectorConnection.Open(parseResult, collector, TimeSpan.FromMinutes(5));
+            var data = await connection.RequestAsync((client, ct) => client.GetProfileAsync(parseResult.GetValue(ids) ?? [], ct), cancellationToken).ConfigureAwait(false);
             await ProfileOutput.WriteAsync(parseResult, parseResult.GetValue(output), data, cancellationToken).ConfigureAwait(false);
             return 0;
         });

@@ -17,8 +17,8 @@ internal static class MergeCommand
         CommandActions.SetAction(command, async (parseResult, cancellationToken) =>
         {
             var filter = query.ReadFilter(parseResult, clock.GetUtcNow());
-            using var http = CollectorConnection.CreateHttpClient(CollectorConnection.ParseAddress(parseResult.GetValue(collector)), TimeSpan.FromMinutes(5));
-            var data = await CollectorConnection.CreateClient(http).MergeProfilesAsync(filter, cancellationToken).ConfigureAwait(false);
+            using var connection = CollectorConnection.Open(parseResult, collector, TimeSpan.FromMinutes(5));
+            var data = await connection.RequestAsync((client, ct) => client.MergeProfilesAsync(filter, ct), cancellationToken, QueryOptions.NothingFound(filter)).ConfigureAwait(false);
             await ProfileOutput.WriteAsync(parseResult, parseResult.GetValue(output), data, cancellationToken).ConfigureAwait(false);
             return 0;
         });

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Profefe.Client;
+using Profefe.Pprof;
 
 namespace Profefe.Cli;
 
@@ -12,7 +13,12 @@ internal static class PushCommand
     {
         var command = new Command("push", "Upload profile files (or every file under directories) to the collector");
         var service = new Option<string>("--service", "-s") { Description = "The service the profiles belong to", HelpName = "NAME", Required = true };
-        var type = new Option<string>("--type", "-t") { Description = "The profiles' type: cpu, heap, block, mutex, goroutine, threadcreate, trace, other", HelpName = "TYPE", Required = true };
+        var type = new Option<string>("--type", "-t")
+        {
+            Description = "The profiles' type: cpu, heap, block, mutex, goroutine, threadcreate, trace, other, or auto: each file's own, from its contents",
+            HelpName = "TYPE",
+            DefaultValueFactory = _ => ProfileTypeDetector.Auto,
+        };
         var labels = new Option<string[]>("--label", "-l") { Description = "A label for every profile (repeatable)", HelpName = "KEY=VALUE" };
         var concurrency = new Option<int>("--concurrency", "-j") { Description = "How many uploads run at once", HelpName = "N", DefaultValueFactory = _ => 4 };
         var files = new Argument<string[]>("FILE") { Description = "Profile files or directories", Arity = ArgumentArity.OneOrMore };
@@ -38,17 +44,18 @@ internal static class PushCommand
                 throw new CliUsageException("no files to push: the directories are empty");
             }
 
+            var typeName = parseResult.GetRequiredValue(type).Trim();
             var request = new PushRequest(
                 parseResult.GetRequiredValue(service).Trim(),
-                parseResult.GetRequiredValue(type).Trim(),
+                typeName.Equals(ProfileTypeDetector.Auto, StringComparison.OrdinalIgnoreCase) ? null : typeName,
                 labelList,
                 paths,
                 parallelism);
-            using var http = CollectorConnection.CreateHttpClient(CollectorConnection.ParseAddress(parseResult.GetValue(collector)), TimeSpan.FromMinutes(2));
+            using var connection = CollectorConnection.Open(parseResult, collector, TimeSpan.FromMinutes(2));
             var output = parseResult.InvocationConfiguration.Output;
             var error = parseResult.InvocationConfiguration.Error;
             var onTerminal = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected;
-            var failed = await PushAsync(CollectorConnection.CreateClient(http), request, output, onTerminal ? error : null, cancellationToken).ConfigureAwait(false);
+            var failed = await PushAsync(connection.Client, request, output, onTerminal ? error : null, cancellationToken).ConfigureAwait(false);
             return failed == 0 ? 0 : CommandActions.Failed;
         });
         return command;
@@ -161,9 +168,19 @@ internal static class PushCommand
             return new PushResult(file, null, 0, CommandActions.OneLine(e.Message));
         }
 
+        string type;
         try
         {
-            var info = await client.PushProfileAsync(request.Service, request.Type, request.Labels, data, cancellationToken: cancellationToken).ConfigureAwait(false);
+            type = request.Type ?? ProfileTypeDetector.Detect(data, file);
+        }
+        catch (ProfileFormatException e)
+        {
+            return new PushResult(file, null, data.Length, $"cannot tell its type ({CommandActions.OneLine(e.Message)}); give --type");
+        }
+
+        try
+        {
+            var info = await client.PushProfileAsync(request.Service, type, request.Labels, data, cancellationToken: cancellationToken).ConfigureAwait(false);
             return new PushResult(file, info, data.Length, null);
         }
         catch (ProfefeApiException e)
@@ -180,11 +197,12 @@ internal static class PushCommand
     };
 }
 
-internal sealed record PushRequest(string Service, string Type, IReadOnlyList<ProfileLabel> Labels, IReadOnlyList<string> Files, int Concurrency);
+/// <param name="Type">The type of every file, or null to tell each file's type from its contents.</param>
+internal sealed record PushRequest(string Service, string? Type, IReadOnlyList<ProfileLabel> Labels, IReadOnlyList<string> Files, int Concurrency);
 
 internal sealed record PushResult(string File, ProfileInfo? Profile, long Bytes, string? Error)
 {
     public string Describe() => Error is null
-        ? $"ok      {File} {Profile!.Id} {Profile.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)}"
+        ? $"ok      {File} {Profile!.Id} {Profile.Type} {Profile.CreatedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)}"
         : $"FAILED  {File}: {Error}";
 }

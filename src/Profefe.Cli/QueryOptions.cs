@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using Profefe.Client;
 
 namespace Profefe.Cli;
@@ -13,12 +14,12 @@ internal sealed class QueryOptions
     private readonly Option<string[]> _labels;
     private readonly Option<int> _limit;
 
-    public QueryOptions(Command command, bool serviceRequired, bool typeRequired)
+    public QueryOptions(Command command, bool serviceRequired, bool typeRequired, string typeDefault = "all")
     {
         _service = new Option<string?>("--service", "-s") { Description = "The service whose profiles to select", HelpName = "NAME", Required = serviceRequired };
         _type = new Option<string?>("--type", "-t")
         {
-            Description = "The profile type: cpu, heap, block, mutex, goroutine, threadcreate, trace, other" + (typeRequired ? "" : " (default: all)"),
+            Description = "The profile type: cpu, heap, block, mutex, goroutine, threadcreate, trace, other" + (typeRequired ? "" : $" (default: {typeDefault})"),
             HelpName = "TYPE",
             Required = typeRequired,
         };
@@ -32,6 +33,16 @@ internal sealed class QueryOptions
         command.Options.Add(_to);
         command.Options.Add(_labels);
         command.Options.Add(_limit);
+    }
+
+    /// <summary>What to tell the user when <paramref name="filter"/> matches nothing.</summary>
+    public static string NothingFound(ProfileFilter filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        var what = filter.Type is null ? "profiles" : filter.Type + " profiles";
+        var labels = filter.Labels is { Count: > 0 } list ? " labelled " + string.Join(",", list.Select(l => l.Key + "=" + l.Value)) : "";
+        return $"no {what} of service \"{filter.Service}\"{labels} from {Format(filter.From)} to {Format(filter.To)}: "
+            + "a profile's created_at is the time it was taken (recorded in the profile), so widen --from/--to for older ones";
     }
 
     public bool HasService(ParseResult parseResult) => !string.IsNullOrWhiteSpace(parseResult.GetValue(_service));
@@ -68,4 +79,6 @@ internal sealed class QueryOptions
             Limit = limit == 0 ? null : limit,
         };
     }
+
+    private static string Format(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 }

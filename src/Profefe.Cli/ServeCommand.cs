@@ -1,8 +1,11 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Profefe.Core.Storage;
 using Profefe.Server;
 
 namespace Profefe.Cli;
@@ -13,6 +16,8 @@ namespace Profefe.Cli;
 /// </summary>
 internal static class ServeCommand
 {
+    private const string HostCategory = "Microsoft.Extensions.Hosting.Internal.Host";
+
     public static Command Create()
     {
         var address = new Option<string?>("--addr")
@@ -86,17 +91,17 @@ internal static class ServeCommand
                     : throw new CliUsageException($"--max-merge must be positive, not {merge}");
             }
 
-            return await RunAsync(settings, cancellationToken).ConfigureAwait(false);
+            return await RunAsync(settings, !string.IsNullOrWhiteSpace(parseResult.GetValue(address)), CommandActions.IsVerbose(parseResult), cancellationToken).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(Dictionary<string, string?> settings, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(Dictionary<string, string?> settings, bool addressFromFlag, bool verbose, CancellationToken cancellationToken)
     {
         var output = BufferedStandardOutput.Install();
         try
         {
-            return await ServeAsync(settings, cancellationToken).ConfigureAwait(false);
+            return await ServeAsync(settings, addressFromFlag, verbose, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -107,12 +112,24 @@ internal static class ServeCommand
         }
     }
 
-    private static async Task<int> ServeAsync(Dictionary<string, string?> settings, CancellationToken cancellationToken)
+    private static async Task<int> ServeAsync(Dictionary<string, string?> settings, bool addressFromFlag, bool verbose, CancellationToken cancellationToken)
     {
         WebApplication app;
         try
         {
-            app = CollectorHost.Build(settings);
+            app = CollectorHost.Build(settings, builder =>
+            {
+                // A failed start is reported once, as one line, by the command (with the stack trace under
+                // --verbose); the host's own report repeats it as a screenful of stack traces.
+                if (!verbose)
+                {
+                    builder.Logging.AddFilter(HostCategory, LogLevel.Critical);
+                }
+            });
+        }
+        catch (FormatException e)
+        {
+            throw new CliUsageException((addressFromFlag ? "--addr " : "Collector:Address ") + e.Message, e);
         }
         catch (InvalidOperationException e)
         {
@@ -125,9 +142,19 @@ internal static class ServeCommand
             {
                 await app.StartAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (OptionsValidationException e)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new CliUsageException("bad configuration: " + string.Join("; ", e.Failures), e);
+                // Stopping what did start lets background services end quietly instead of reporting a crash.
+                try
+                {
+                    await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception stopFailure) when (stopFailure is ArgumentNullException or InvalidOperationException or ObjectDisposedException)
+                {
+                    // The host failed before it had hosted services to stop; the start failure is the one to report.
+                }
+
+                throw StartFailure(e, settings);
             }
 
             // Stopping waits for requests in flight (Kestrel drains them), so acknowledged writes complete.
@@ -135,6 +162,41 @@ internal static class ServeCommand
         }
 
         return 0;
+    }
+
+    /// <summary>Why the collector could not start, and what to change, as one line.</summary>
+    private static Exception StartFailure(Exception e, Dictionary<string, string?> settings)
+    {
+        var address = settings.GetValueOrDefault("Collector:Address") ?? new Core.CollectorOptions().Address;
+        switch (e)
+        {
+            case OptionsValidationException validation:
+                return new CliUsageException("bad configuration: " + string.Join("; ", validation.Failures), e);
+            case StorageUnavailableException storage:
+                var hint = storage.Dependency == "local"
+                    ? "give --data-dir a directory this user can create and write"
+                    : "check --storage and the Storage:* settings, and that the storage server is up";
+                return new CliUsageException($"cannot open the store: {storage.Message.TrimEnd('.')}; {hint}", e);
+        }
+
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+        {
+            var reason = inner switch
+            {
+                Microsoft.AspNetCore.Connections.AddressInUseException or SocketException { SocketErrorCode: SocketError.AddressAlreadyInUse }
+                    => "the address is in use (is another collector running?); choose another port with --addr",
+                SocketException { SocketErrorCode: SocketError.AddressNotAvailable } => "that is not an address of this machine; use 127.0.0.1:PORT (this machine only) or :PORT (every interface)",
+                SocketException { SocketErrorCode: SocketError.AccessDenied } => "ports below 1024 need root; choose a port above 1024",
+                SocketException socket => socket.Message,
+                _ => null,
+            };
+            if (reason is not null)
+            {
+                return new CliUsageException($"cannot listen on {address}: {reason}", e);
+            }
+        }
+
+        return e;
     }
 
     private static void Set(Dictionary<string, string?> settings, string key, string? value)

@@ -12,8 +12,15 @@ internal static class ServicesCommand
         command.Options.Add(collector);
         CommandActions.SetAction(command, async (parseResult, cancellationToken) =>
         {
-            using var http = CollectorConnection.CreateHttpClient(CollectorConnection.ParseAddress(parseResult.GetValue(collector)), TimeSpan.FromSeconds(60));
-            var services = await CollectorConnection.CreateClient(http).ListServicesAsync(cancellationToken).ConfigureAwait(false);
+            using var connection = CollectorConnection.Open(parseResult, collector, TimeSpan.FromSeconds(60));
+            var services = await connection.Client.ListServicesAsync(cancellationToken).ConfigureAwait(false);
+            if (services.Count == 0)
+            {
+                await connection.EnsureCollectorAsync(cancellationToken).ConfigureAwait(false);
+                await parseResult.InvocationConfiguration.Error.WriteLineAsync("no services: the collector has no profiles yet (profefe push adds some)").ConfigureAwait(false);
+                return 0;
+            }
+
             var output = parseResult.InvocationConfiguration.Output;
             foreach (var service in services)
             {

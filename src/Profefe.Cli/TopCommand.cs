@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using Profefe.Client;
 using Profefe.Pprof;
 
 namespace Profefe.Cli;
@@ -13,7 +14,7 @@ internal static class TopCommand
         var clock = timeProvider ?? TimeProvider.System;
         var command = new Command("top", "Print the hottest functions of stored profiles (by id, or merged from a query), like go tool pprof -top");
         var ids = new Argument<string[]>("ID") { Description = "Profile ids (several are merged); omit to select by --service/--type/--from/--to", Arity = ArgumentArity.ZeroOrMore };
-        var query = new QueryOptions(command, serviceRequired: false, typeRequired: false);
+        var query = new QueryOptions(command, serviceRequired: false, typeRequired: false, typeDefault: "the one type the service has in the time range");
         var nodeCount = new Option<int>("--nodecount", "-n") { Description = "How many functions to show (0: all)", HelpName = "N", DefaultValueFactory = _ => 20 };
         var sampleIndex = new Option<string?>("--sample-index") { Description = "The sample type to rank by (default: the profile's default, as pprof does)", HelpName = "TYPE" };
         var collector = CollectorConnection.CreateCollectorOption();
@@ -26,7 +27,7 @@ internal static class TopCommand
             var idList = parseResult.GetValue(ids) ?? [];
             if (idList.Length > 0 == query.HasService(parseResult))
             {
-                throw new CliUsageException("give either profile ids or --service (with --type) to select profiles");
+                throw new CliUsageException("give either profile ids or --service to select profiles");
             }
 
             var count = parseResult.GetValue(nodeCount);
@@ -35,30 +36,51 @@ internal static class TopCommand
                 throw new CliUsageException("--nodecount must not be negative");
             }
 
-            using var http = CollectorConnection.CreateHttpClient(CollectorConnection.ParseAddress(parseResult.GetValue(collector)), TimeSpan.FromMinutes(5));
-            var client = CollectorConnection.CreateClient(http);
+            using var connection = CollectorConnection.Open(parseResult, collector, TimeSpan.FromMinutes(5));
             byte[] data;
             if (idList.Length > 0)
             {
-                data = await client.GetProfileAsync(idList, cancellationToken).ConfigureAwait(false);
+                data = await connection.RequestAsync((client, ct) => client.GetProfileAsync(idList, ct), cancellationToken).ConfigureAwait(false);
             }
             else
             {
                 var filter = query.ReadFilter(parseResult, clock.GetUtcNow());
                 if (filter.Type is null)
                 {
-                    throw new CliUsageException("--type is required with --service");
+                    filter = filter with { Type = await OnlyTypeAsync(connection, filter, cancellationToken).ConfigureAwait(false) };
                 }
 
-                data = await client.MergeProfilesAsync(filter, cancellationToken).ConfigureAwait(false);
+                data = await connection.RequestAsync((client, ct) => client.MergeProfilesAsync(filter, ct), cancellationToken, QueryOptions.NothingFound(filter)).ConfigureAwait(false);
             }
 
             var profile = ProfileDecoder.Decode(data);
-            var report = TopReport.Create(profile, parseResult.GetValue(sampleIndex));
+            var wanted = parseResult.GetValue(sampleIndex);
+            if (wanted is not null && !profile.SampleTypes.Exists(t => t.Type == wanted))
+            {
+                throw new CliUsageException($"--sample-index \"{wanted}\": the profile has no such sample type; choose one of: {string.Join(", ", profile.SampleTypes.Select(t => t.Type))}");
+            }
+
+            var report = TopReport.Create(profile, wanted);
             await parseResult.InvocationConfiguration.Output.WriteAsync(Format(profile, report, count)).ConfigureAwait(false);
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The one profile type the service has in the time range; more than one must be chosen with --type.</summary>
+    private static async Task<string> OnlyTypeAsync(CollectorConnection connection, ProfileFilter filter, CancellationToken cancellationToken)
+    {
+        var profiles = await connection.Client.FindProfilesAsync(filter, cancellationToken).ConfigureAwait(false);
+        var types = profiles.Select(p => p.Type).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (types.Count == 0)
+        {
+            await connection.EnsureCollectorAsync(cancellationToken).ConfigureAwait(false);
+            throw new CliUsageException(QueryOptions.NothingFound(filter));
+        }
+
+        return types.Count == 1
+            ? types[0]
+            : throw new CliUsageException($"service \"{filter.Service}\" has {string.Join(", ", types)} profiles in the time range: choose one with --type");
     }
 
     /// <summary>The report as go tool pprof -top prints it: a header, then flat, flat%, sum%, cum, cum%, name.</summary>

@@ -76,7 +76,7 @@ public sealed class ProfileQuerier
     /// <summary>The merge of the profiles <paramref name="ids"/> (an id given twice counts twice, as in profefe).</summary>
     /// <exception cref="ProfileRequestException">
     /// 400 when there are more ids than the merge limit; 404 naming the unknown ids; 500
-    /// <c>failed to get profile by id "…"</c> when the profiles cannot be merged (different types, traces).
+    /// <c>failed to get profile by id "…": reason</c> when the profiles cannot be merged (different types, traces).
     /// </exception>
     public async Task<Profile> MergeProfilesAsync(IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken)
     {
@@ -112,7 +112,8 @@ public sealed class ProfileQuerier
         catch (ProfileFormatException e)
         {
             Log.MergeFailed(_logger, JoinIds(ids), e);
-            throw new ProfileRequestException(500, $"failed to get profile by id {GoText.Quote(JoinIds(ids))}", e);
+            // profefe's text, then the reason it left in its log: the caller can do something about the reason.
+            throw new ProfileRequestException(500, $"failed to get profile by id {GoText.Quote(JoinIds(ids))}: {e.Message}", e);
         }
 
         if (merge.Found.Count < distinct.Count)

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
@@ -72,6 +74,10 @@ public static class CollectorHost
     }
 
     /// <summary>"host:port" (profefe's -addr form; an empty host listens everywhere) or a URL, as a Kestrel URL.</summary>
+    /// <exception cref="FormatException">
+    /// host:port without a port, without a host, with a port out of range, or with a host name Kestrel would
+    /// quietly replace by every interface; the message says what to write instead.
+    /// </exception>
     public static string ToUrl(string address)
     {
         ArgumentNullException.ThrowIfNull(address);
@@ -81,7 +87,34 @@ public static class CollectorHost
             return address;
         }
 
-        return address.StartsWith(':') ? "http://*" + address : "http://" + address;
+        var colon = address.LastIndexOf(':');
+        if (colon < 0)
+        {
+            throw new FormatException(address.Length > 0 && address.All(char.IsAsciiDigit)
+                ? $"\"{address}\" has no host: use 127.0.0.1:{address} (this machine only) or :{address} (every interface)"
+                : $"\"{address}\" has no port: use host:port, such as 127.0.0.1:10100 (this machine only) or :10100 (every interface)");
+        }
+
+        var host = address[..colon];
+        var portText = address[(colon + 1)..];
+        if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var port) || port > 65535)
+        {
+            throw new FormatException($"\"{address}\": the port must be a number from 1 to 65535, not \"{portText}\"");
+        }
+
+        // Kestrel binds a name other than localhost to every interface, which is not what anyone naming a host meant.
+        var bareHost = host.StartsWith('[') && host.EndsWith(']') ? host[1..^1] : host;
+        if (bareHost == host && host.Contains(':', StringComparison.Ordinal))
+        {
+            throw new FormatException($"\"{address}\": put an IPv6 address in brackets, such as [::1]:10100");
+        }
+
+        if (host.Length > 0 && host != "*" && !host.Equals("localhost", StringComparison.OrdinalIgnoreCase) && !IPAddress.TryParse(bareHost, out _))
+        {
+            throw new FormatException($"\"{address}\": the host must be an IP address of this machine, localhost, or empty for every interface (:{portText})");
+        }
+
+        return host is "" or "*" ? "http://*:" + portText : "http://" + address;
     }
 
     private static void AddStorage(WebApplicationBuilder builder)

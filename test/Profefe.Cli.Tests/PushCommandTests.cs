@@ -41,7 +41,7 @@ public sealed class PushCommandTests
             }
             else
             {
-                Assert.Matches("^ok      .* [0-9a-v]{20} \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$", line);
+                Assert.Matches("^ok      .* [0-9a-v]{20} other \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$", line);
             }
         }
 

@@ -102,6 +102,22 @@ public sealed class ScrapeConfigLoaderTests
         Assert.DoesNotContain('\n', e.Message);
     }
 
+    [Theory]
+    [InlineData("targets: foo", "line 1: \"targets: foo\": expected a list, found a single value")]
+    [InlineData("profiles: [cpu]\ntargets: [{url: 'x:1', service: a}]", "line 1: \"profiles: [cpu]\": expected key: value lines, found a list")]
+    [InlineData("colector: x\ntargets: [{url: 'x:1', service: a}]", "line 1: unknown key \"colector\" (known here: collector, jitter, timeout, push_timeout, profiles, targets, target_files, target_files_refresh)")]
+    [InlineData("targets:\n  - url: x:1\n    service: a\n    label: {a: b}", "line 4: unknown key \"label\" (known here: url, urls, service, labels, profiles)")]
+    [InlineData("targets:\n  - url: x:1\n    service: [s]", "line 3: \"service: [s]\": expected a single value")]
+    [InlineData("targets:\n  - url: x:1\n    service: s\n    labels: [a]", "line 4: \"labels: [a]\": expected key: value lines, found a list")]
+    [InlineData("- a\n- b", "line 1: \"- a\": expected key: value lines")]
+    [InlineData("targets:\n  - url: x:1\n   service: s", "line 3: YAML: While parsing a block collection, did not find expected '-' indicator.")]
+    public void Parse_SaysInYamlTermsWhatWasExpected_WhenTheShapeIsWrong(string yaml, string expected)
+    {
+        var e = Assert.Throws<ScrapeConfigException>(() => ScrapeConfigLoader.Parse(yaml, "scrape.yaml", "/"));
+
+        Assert.Equal("scrape.yaml: " + expected, e.Message);
+    }
+
     [Fact]
     public void LoadTargetFile_ReadsListOfTargets_WithDefaultsOfTheConfig()
     {

@@ -45,14 +45,14 @@ public sealed class ProfileQuerierTests
     }
 
     [Fact]
-    public async Task MergeIds_Throws500LikeProfefe_WhenTheProfilesCannotBeMerged()
+    public async Task MergeIds_Throws500LikeProfefeWithTheReason_WhenTheProfilesCannotBeMerged()
     {
         var cpu = await StoreAsync(ProfileType.Cpu, "collector_cpu_1.prof");
         var heap = await StoreAsync(ProfileType.Heap, "collector_heap_1.prof");
 
         var error = await Assert.ThrowsAsync<ProfileRequestException>(() => Querier().MergeProfilesAsync([cpu, heap], Cancel));
 
-        Assert.Equal((500, $"failed to get profile by id \"{cpu}+{heap}\""), (error.StatusCode, error.Message));
+        Assert.Equal((500, $"failed to get profile by id \"{cpu}+{heap}\": incompatible period types cpu/nanoseconds and space/bytes"), (error.StatusCode, error.Message));
     }
 
     [Theory]

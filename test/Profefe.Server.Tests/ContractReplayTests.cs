@@ -35,6 +35,10 @@ public sealed class ContractReplayTests
         // have, so it can only be a typo. It answers 400; two unknown canonical ids answer 404 (tested beside).
         ["066"] = (400, "{\"code\":400,\"error\":\"bad request: malformed profile id \\\"bpc00mript33iv4net01\\\"\"}"),
 
+        // Ids that cannot be merged: profefe's text, then the reason profefe only logs.
+        ["063"] = (500, "{\"code\":500,\"error\":\"failed to get profile by id \\\"dc38nn38di192ieigdtg+dc38nn38di192ieigdv0\\\": incompatible period types cpu/nanoseconds and space/bytes\"}"),
+        ["069"] = (500, "{\"code\":500,\"error\":\"failed to get profile by id \\\"dc38nn38di192ieige00+dc38nn38di192ieige00\\\": parsing profile: unrecognized profile format\"}"),
+
         // Malformed ids are the client's mistake: 400, not 500.
         ["067"] = (400, "{\"code\":400,\"error\":\"bad request: malformed profile id \\\"not-an-id!\\\"\"}"),
         ["091"] = (302, null),

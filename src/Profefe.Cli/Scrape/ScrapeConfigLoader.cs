@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Profefe.Cli.Scrape.Kubernetes;
 using Profefe.Client;
 using YamlDotNet.Core;
@@ -7,7 +8,7 @@ using YamlDotNet.Serialization.NamingConventions;
 namespace Profefe.Cli.Scrape;
 
 /// <summary>Reads scrape.yaml and target files, and turns every mistake in them into one readable message.</summary>
-internal static class ScrapeConfigLoader
+internal static partial class ScrapeConfigLoader
 {
     public static readonly TimeSpan DefaultInterval = TimeSpan.FromSeconds(60);
     public static readonly TimeSpan DefaultDuration = TimeSpan.FromSeconds(10);
@@ -157,11 +158,84 @@ internal static class ScrapeConfigLoader
         }
         catch (YamlException e)
         {
-            // YamlDotNet puts the real cause of a failed conversion in the inner exception.
-            var message = e.InnerException is { } inner && e.Message.StartsWith("Exception during deserialization", StringComparison.Ordinal) ? inner.Message : e.Message;
-            throw new ScrapeConfigException($"{source}: line {e.Start.Line}: {CommandActions.OneLine(message)}", e);
+            throw new ScrapeConfigException($"{source}: line {e.Start.Line}: {Describe(e, yaml)}", e);
         }
     }
+
+    /// <summary>
+    /// YamlDotNet's message in the config's own words: its messages name .NET types (System.String,
+    /// ScrapeConfigLoader+ConfigModel, …) that mean nothing to someone writing YAML.
+    /// </summary>
+    private static string Describe(YamlException e, string yaml)
+    {
+        // A failed conversion has the real cause in the inner exception.
+        var message = CommandActions.OneLine(e.InnerException is { } inner && e.Message.StartsWith("Exception during deserialization", StringComparison.Ordinal) ? inner.Message : e.Message);
+        var unknownKey = UnknownKeyMessage().Match(message);
+        if (unknownKey.Success)
+        {
+            return $"unknown key \"{unknownKey.Groups["key"].Value}\" (known here: {string.Join(", ", KnownKeys(unknownKey.Groups["type"].Value))})";
+        }
+
+        var line = LineAt(yaml, e.Start.Line);
+        var shape = ShapeMessage().Match(message);
+        if (shape.Success)
+        {
+            return $"\"{line}\": expected {ShapeOf(shape.Groups["expected"].Value)}, found {ShapeOf(shape.Groups["found"].Value)}";
+        }
+
+        var cast = CastMessage().Match(message);
+        if (cast.Success)
+        {
+            return $"\"{line}\": expected {ShapeOf(cast.Groups["expected"].Value)}, found {ShapeOf(cast.Groups["found"].Value)}";
+        }
+
+        var into = IntoTypeMessage().Match(message);
+        if (into.Success)
+        {
+            return $"\"{line}\": expected {ShapeOf(into.Groups["expected"].Value)}";
+        }
+
+        return "YAML: " + PositionSuffix().Replace(message, "");
+    }
+
+    /// <summary>What a YAML event or .NET type means to someone writing the config.</summary>
+    private static string ShapeOf(string typeOrEvent) => typeOrEvent switch
+    {
+        "MappingStart" => "key: value lines",
+        "SequenceStart" => "a list",
+        "Scalar" => "a single value",
+        _ when typeOrEvent.StartsWith("System.Collections.Generic.List", StringComparison.Ordinal) => "a list",
+        _ when typeOrEvent.StartsWith("System.Collections.Generic.Dictionary", StringComparison.Ordinal) || typeOrEvent.Contains("Model", StringComparison.Ordinal) => "key: value lines",
+        _ when typeOrEvent.StartsWith("System.Boolean", StringComparison.Ordinal) => "true or false",
+        _ => "a single value",
+    };
+
+    private static IEnumerable<string> KnownKeys(string typeName)
+    {
+        var type = new[] { typeof(ConfigModel), typeof(TargetModel), typeof(ProfileModel) }.FirstOrDefault(t => t.FullName == typeName);
+        return type is null ? [] : type.GetProperties().Select(p => UnderscoredNamingConvention.Instance.Apply(p.Name));
+    }
+
+    private static string LineAt(string yaml, long lineNumber)
+    {
+        var lines = yaml.ReplaceLineEndings("\n").Split('\n');
+        return lineNumber >= 1 && lineNumber <= lines.Length ? lines[lineNumber - 1].Trim() : "";
+    }
+
+    [GeneratedRegex("^Property '(?<key>[^']*)' not found on type '(?<type>[^']*)'")]
+    private static partial Regex UnknownKeyMessage();
+
+    [GeneratedRegex("^Expected '(?<expected>[A-Za-z]+)', got '(?<found>[A-Za-z]+)'")]
+    private static partial Regex ShapeMessage();
+
+    [GeneratedRegex("^Invalid cast from '(?<found>[^']*)' to '(?<expected>[^']*)'")]
+    private static partial Regex CastMessage();
+
+    [GeneratedRegex("^No node deserializer was able to deserialize the node into type (?<expected>.*)$")]
+    private static partial Regex IntoTypeMessage();
+
+    [GeneratedRegex(@" ?\(at Line: \d+, Col: \d+, Idx: \d+\)\.?")]
+    private static partial Regex PositionSuffix();
 
     private static List<ScrapeTarget> ReadTargets(IReadOnlyList<TargetModel?> models, IReadOnlyList<ProfileSchedule> defaults, string source)
     {
