@@ -56,6 +56,41 @@ public sealed class LocalEngineCorrectnessTests
     }
 
     [Fact]
+    public async Task Merge_OverSeveralDays_EqualsTheRawMergeWithDayRollups()
+    {
+        await using var fixture = await EngineFixture.CreateAsync(minutes: 4 * 1440, step: 97);
+        var random = new Random(5);
+        var day = new DateTime(2026, 3, 2, 0, 0, 0, DateTimeKind.Utc);
+        var ranges = new List<(DateTime, DateTime)> { (day, day.AddDays(2).AddTicks(-1)), (day.AddHours(-5), day.AddDays(1).AddHours(3)), (BaseTime, BaseTime.AddDays(4)) };
+        for (var i = 0; i < 6; i++)
+        {
+            var from = BaseTime.AddMinutes(random.Next(0, 3 * 1440));
+            ranges.Add((from, from.AddMinutes(random.Next(1440, 3 * 1440))));
+        }
+
+        foreach (var (from, to) in ranges)
+        {
+            var query = new ProfileQuery("api", ProfileType.Cpu, random.Next(2) == 0 ? [] : [new Label("pod", "p1")], from, to);
+            var expected = await fixture.RawMergeAsync(query);
+            var actual = await fixture.Querier.MergeAsync("", query, int.MaxValue, Token);
+            Assert.NotNull(expected);
+            Assert.NotNull(actual);
+            Assert.Equal(expected.Value.Count, actual.Profiles);
+            StackValues.AssertSame(StackValues.Of(expected.Value.Profile), StackValues.Of(actual.Profile));
+        }
+
+        // Retention through a day keeps its day rollup equal to what is left.
+        var cutoff = day.AddHours(13);
+        await fixture.Storage.DeleteProfilesStoredBeforeAsync(cutoff, Token);
+        await new EngineRetention(fixture.Catalog, fixture.EngineStore).DeleteStoredBeforeAsync(cutoff, Token);
+        var whole = new ProfileQuery("api", ProfileType.Cpu, [], day, day.AddDays(2).AddTicks(-1));
+        var left = await fixture.RawMergeAsync(whole);
+        var merged = await fixture.Querier.MergeAsync("", whole, 0, Token);
+        Assert.Equal(left!.Value.Count, merged!.Profiles);
+        StackValues.AssertSame(StackValues.Of(left.Value.Profile), StackValues.Of(merged.Profile));
+    }
+
+    [Fact]
     public async Task Merge_WholeHours_ReadsRollupsNotRows()
     {
         await using var fixture = await EngineFixture.CreateAsync();
@@ -178,7 +213,7 @@ public sealed class LocalEngineCorrectnessTests
 
         public EngineQuerier Querier { get; }
 
-        public static async Task<EngineFixture> CreateAsync()
+        public static async Task<EngineFixture> CreateAsync(int minutes = 660, int step = 7)
         {
             var directory = new LocalStoreDirectory();
             var storage = new LocalProfileStorage(directory.Options());
@@ -189,7 +224,7 @@ public sealed class LocalEngineCorrectnessTests
             var cutter = new BlockCutter(catalog, engineStore, storage, batch: 25);
             var compactor = new BlockCompactor(engineStore);
             var n = 0;
-            for (var minute = 0; minute < 660; minute += 7)
+            for (var minute = 0; minute < minutes; minute += step)
             {
                 for (var pod = 0; pod < 3; pod++)
                 {
@@ -200,7 +235,7 @@ public sealed class LocalEngineCorrectnessTests
                     }
                 }
 
-                if (minute % 140 == 0)
+                if (minute % (step * 20) == 0)
                 {
                     while (await cutter.CutAsync(Token) > 0)
                     {
