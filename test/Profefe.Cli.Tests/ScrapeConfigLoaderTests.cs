@@ -105,7 +105,7 @@ public sealed class ScrapeConfigLoaderTests
     [Theory]
     [InlineData("targets: foo", "line 1: \"targets: foo\": expected a list, found a single value")]
     [InlineData("profiles: [cpu]\ntargets: [{url: 'x:1', service: a}]", "line 1: \"profiles: [cpu]\": expected key: value lines, found a list")]
-    [InlineData("colector: x\ntargets: [{url: 'x:1', service: a}]", "line 1: unknown key \"colector\" (known here: collector, jitter, timeout, push_timeout, profiles, targets, target_files, target_files_refresh)")]
+    [InlineData("colector: x\ntargets: [{url: 'x:1', service: a}]", "line 1: unknown key \"colector\" (known here: collector, jitter, timeout, push_timeout, profiles, targets, target_files, target_files_refresh, kubernetes)")]
     [InlineData("targets:\n  - url: x:1\n    service: a\n    label: {a: b}", "line 4: unknown key \"label\" (known here: url, urls, service, labels, profiles)")]
     [InlineData("targets:\n  - url: x:1\n    service: [s]", "line 3: \"service: [s]\": expected a single value")]
     [InlineData("targets:\n  - url: x:1\n    service: s\n    labels: [a]", "line 4: \"labels: [a]\": expected key: value lines, found a list")]
