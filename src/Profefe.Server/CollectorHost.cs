@@ -5,7 +5,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Profefe.Core;
+using Profefe.Server.Access;
 using Profefe.Server.Api;
+using Profefe.Server.Limits;
 
 namespace Profefe.Server;
 
@@ -54,6 +56,8 @@ public static class CollectorHost
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = collector.MaxBodyBytes;
+            kestrel.Limits.MaxConcurrentConnections = ConnectionLimit.Resolve(collector.MaxConnections);
+            kestrel.Limits.MaxConcurrentUpgradedConnections = 0;
         });
         builder.Services.Configure<HostOptions>(static options => options.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
@@ -63,6 +67,8 @@ public static class CollectorHost
 
         var app = builder.Build();
         app.UseMiddleware<ApiRequestMiddleware>();
+        app.UseMiddleware<AccessMiddleware>();
+        app.UseMiddleware<RequestLimitMiddleware>();
         app.MapCollectorEndpoints();
         app.MapUiEndpoints();
         return app;

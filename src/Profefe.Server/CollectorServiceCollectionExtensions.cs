@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Profefe.Core;
+using Profefe.Core.Limits;
 using Profefe.Server;
+using Profefe.Server.Limits;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -14,15 +16,14 @@ public static class CollectorServiceCollectionExtensions
     {
         services.AddOptions<CollectorOptions>()
             .BindConfiguration(CollectorOptions.SectionName)
-            .Validate(static o => o.MaxBodyBytes > 0, "Collector:MaxBodyBytes must be positive")
-            .Validate(static o => o.MaxMergeProfiles > 0, "Collector:MaxMergeProfiles must be positive")
-            .Validate(static o => o.MaxDecompressedBytes > 0, "Collector:MaxDecompressedBytes must be positive")
-            .Validate(static o => !string.IsNullOrWhiteSpace(o.Address), "Collector:Address must not be empty")
+            .Validate(static o => o.Validate() is null, "Collector: invalid limits (every Max… positive, MaxConnections not negative, QueryTimeout positive, IngestRate not negative, IngestBurst at least 1) or empty Address")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ProfileCollector>();
         services.TryAddSingleton<ProfileQuerier>();
         services.TryAddSingleton<CollectorMetrics>();
+        services.TryAddSingleton<LabelValueTracker>();
+        services.TryAddSingleton<RequestLimiters>();
         return services;
     }
 }

@@ -58,12 +58,18 @@ internal sealed class ApiRequestMiddleware(RequestDelegate next, CollectorMetric
         switch (exception)
         {
             case ProfileRequestException e:
+                if (e.Limit is { } limit)
+                {
+                    metrics.RecordRefusal(limit);
+                }
+
                 await ApiReply.ErrorAsync(context, e.StatusCode, e.Message).ConfigureAwait(false);
                 break;
             case ProfileFormatException e:
                 await ApiReply.ErrorAsync(context, StatusCodes.Status400BadRequest, $"malformed profile (could not parse pprof profile: {e.Message})").ConfigureAwait(false);
                 break;
             case BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }:
+                metrics.RecordRefusal("Collector:MaxBodyBytes");
                 await ApiReply.ErrorAsync(context, StatusCodes.Status413PayloadTooLarge, RequestBody.TooLargeMessage(context)).ConfigureAwait(false);
                 break;
             case BadHttpRequestException e:
