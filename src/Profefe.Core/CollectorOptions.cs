@@ -65,6 +65,12 @@ public sealed class CollectorOptions
     /// <summary>Per-tenant overrides of <see cref="IngestRate"/> and <see cref="IngestBurst"/>, by tenant id.</summary>
     public Dictionary<string, TenantIngestLimits> Tenants { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>How long a push's Idempotency-Key is remembered: a retry within it stores nothing new.</summary>
+    public TimeSpan IdempotencyWindow { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Idempotency keys remembered at most (the oldest are forgotten first); about 200 bytes each.</summary>
+    public int MaxIdempotencyKeys { get; set; } = 100_000;
+
     /// <summary>Why the options are unusable, or null when they are fine.</summary>
     public string? Validate()
     {
@@ -75,14 +81,14 @@ public sealed class CollectorOptions
 
         if (MaxBodyBytes <= 0 || MaxMergeProfiles <= 0 || MaxDecompressedBytes <= 0 || MaxSamplesPerProfile <= 0 || MaxStackDepth <= 0
             || MaxLabelsPerProfile <= 0 || MaxLabelNameLength <= 0 || MaxLabelValueLength <= 0 || MaxLabelValuesPerKey <= 0
-            || MaxConcurrentMerges <= 0 || MaxConcurrentUploads <= 0)
+            || MaxConcurrentMerges <= 0 || MaxConcurrentUploads <= 0 || MaxIdempotencyKeys <= 0)
         {
             return "Collector: every Max… limit must be positive";
         }
 
-        if (MaxConnections < 0 || QueryTimeout <= TimeSpan.Zero)
+        if (MaxConnections < 0 || QueryTimeout <= TimeSpan.Zero || IdempotencyWindow <= TimeSpan.Zero)
         {
-            return "Collector:MaxConnections must not be negative and Collector:QueryTimeout must be positive";
+            return "Collector:MaxConnections must not be negative; Collector:QueryTimeout and IdempotencyWindow must be positive";
         }
 
         if (IngestRate < 0 || IngestBurst < 1)

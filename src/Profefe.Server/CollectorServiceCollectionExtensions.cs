@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Profefe.Core;
 using Profefe.Core.Limits;
 using Profefe.Server;
+using Profefe.Server.Idempotency;
 using Profefe.Server.Limits;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -24,6 +25,7 @@ public static class CollectorServiceCollectionExtensions
         services.TryAddSingleton<CollectorMetrics>();
         services.TryAddSingleton<LabelValueTracker>();
         services.TryAddSingleton<RequestLimiters>();
+        services.TryAddSingleton<IdempotentPushes>();
         return services;
     }
 }
