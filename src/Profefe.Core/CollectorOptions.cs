@@ -41,7 +41,7 @@ public sealed class CollectorOptions
     /// </summary>
     public int MaxLabelValuesPerKey { get; set; } = 1000;
 
-    /// <summary>Merges (API and UI views) running at once; more wait in a queue of the same size, then get 429.</summary>
+    /// <summary>Merges (API and UI views) running at once; 16 times as many wait in a queue, more get 429.</summary>
     public int MaxConcurrentMerges { get; set; } = Math.Max(1, Environment.ProcessorCount / 2);
 
     /// <summary>A find, merge or view running longer than this is stopped and answered 400, so reads never starve ingest.</summary>

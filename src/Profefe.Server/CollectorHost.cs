@@ -66,7 +66,11 @@ public static class CollectorHost
         configureServices?.Invoke(builder);
 
         var app = builder.Build();
+
+        // Read now, so a bad token or token file stops the start instead of the first request.
+        app.Services.GetRequiredService<AccessTokens>();
         app.UseMiddleware<ApiRequestMiddleware>();
+        app.UseMiddleware<BrowserDefenceMiddleware>();
         app.UseMiddleware<AccessMiddleware>();
         app.UseMiddleware<RequestLimitMiddleware>();
         app.MapCollectorEndpoints();

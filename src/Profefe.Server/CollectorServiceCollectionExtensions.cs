@@ -1,7 +1,9 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Profefe.Core;
 using Profefe.Core.Limits;
 using Profefe.Server;
+using Profefe.Server.Access;
 using Profefe.Server.Idempotency;
 using Profefe.Server.Limits;
 
@@ -26,6 +28,15 @@ public static class CollectorServiceCollectionExtensions
         services.TryAddSingleton<LabelValueTracker>();
         services.TryAddSingleton<RequestLimiters>();
         services.TryAddSingleton<IdempotentPushes>();
+        services.AddOptions<AccessOptions>()
+            .BindConfiguration(AccessOptions.SectionName)
+            .Validate<IOptions<CollectorOptions>>(
+                static (access, collector) => access.RequireToken == false || access.Tokens.Count > 0 || !string.IsNullOrEmpty(access.TokensFile)
+                    || (access.RequireToken is null && AccessOptions.IsLoopback(collector.Value.Address)),
+                "Access: the collector listens beyond loopback (or Access:RequireToken is true), so requests need access tokens: "
+                + "configure Access:Tokens or Access:TokensFile, or set Access:RequireToken=false to serve without authentication")
+            .ValidateOnStart();
+        services.TryAddSingleton<AccessTokens>();
         return services;
     }
 }

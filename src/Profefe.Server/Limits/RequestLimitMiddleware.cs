@@ -25,19 +25,10 @@ internal sealed class RequestLimitMiddleware(RequestDelegate next, RequestLimite
                 await PushAsync(context).ConfigureAwait(false);
                 break;
             case RequestKind.Merge:
-                using (var merge = await limiters.Merges.AcquireAsync(1, context.RequestAborted).ConfigureAwait(false))
-                {
-                    if (!merge.IsAcquired)
-                    {
-                        throw TooMany("Collector:MaxConcurrentMerges", "too many merges running and queued; retry later");
-                    }
-
-                    await WithDeadlineAsync(context).ConfigureAwait(false);
-                }
-
+                await WithDeadlineAsync(context, MergeAsync).ConfigureAwait(false);
                 break;
             case RequestKind.Read:
-                await WithDeadlineAsync(context).ConfigureAwait(false);
+                await WithDeadlineAsync(context, next).ConfigureAwait(false);
                 break;
             default:
                 await next(context).ConfigureAwait(false);
@@ -68,7 +59,19 @@ internal sealed class RequestLimitMiddleware(RequestDelegate next, RequestLimite
         await next(context).ConfigureAwait(false);
     }
 
-    private async Task WithDeadlineAsync(HttpContext context)
+    private async Task MergeAsync(HttpContext context)
+    {
+        // Waiting in the queue counts against the deadline too.
+        using var merge = await limiters.Merges.AcquireAsync(1, context.RequestAborted).ConfigureAwait(false);
+        if (!merge.IsAcquired)
+        {
+            throw TooMany("Collector:MaxConcurrentMerges", "too many merges running and queued; retry later");
+        }
+
+        await next(context).ConfigureAwait(false);
+    }
+
+    private async Task WithDeadlineAsync(HttpContext context, RequestDelegate inner)
     {
         var aborted = context.RequestAborted;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(aborted);
@@ -76,7 +79,7 @@ internal sealed class RequestLimitMiddleware(RequestDelegate next, RequestLimite
         context.RequestAborted = deadline.Token;
         try
         {
-            await next(context).ConfigureAwait(false);
+            await inner(context).ConfigureAwait(false);
         }
         catch (OperationCanceledException e) when (deadline.IsCancellationRequested && !aborted.IsCancellationRequested && !context.Response.HasStarted)
         {

@@ -7,11 +7,13 @@ namespace Profefe.Server.Limits;
 
 /// <summary>
 /// The limiters every request passes through (System.Threading.RateLimiting): a token bucket of pushes per tenant
-/// (Collector:IngestRate, IngestBurst, per-tenant overrides), and the uploads and merges running at once, each with
-/// a queue as long as its permits. One instance for the process.
+/// (Collector:IngestRate, IngestBurst, per-tenant overrides), and the uploads and merges running at once, with a
+/// queue as long as the uploads' permits and 16 times the merges'. One instance for the process.
 /// </summary>
 internal sealed class RequestLimiters : IDisposable
 {
+    public const int MergeQueuePerPermit = 16;
+
     private readonly PartitionedRateLimiter<TenantId> _ingestRate;
 
     public RequestLimiters(IOptions<CollectorOptions> options)
@@ -19,8 +21,10 @@ internal sealed class RequestLimiters : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         var collector = options.Value;
         _ingestRate = PartitionedRateLimiter.Create<TenantId, TenantId>(tenant => IngestPartition(tenant, collector));
-        Uploads = Concurrency(collector.MaxConcurrentUploads);
-        Merges = Concurrency(collector.MaxConcurrentMerges);
+        Uploads = Concurrency(collector.MaxConcurrentUploads, collector.MaxConcurrentUploads);
+
+        // A waiting merge holds nothing but its request, and one UI page asks for several at once.
+        Merges = Concurrency(collector.MaxConcurrentMerges, collector.MaxConcurrentMerges * MergeQueuePerPermit);
     }
 
     public ConcurrencyLimiter Uploads { get; }
@@ -59,10 +63,10 @@ internal sealed class RequestLimiters : IDisposable
         });
     }
 
-    private static ConcurrencyLimiter Concurrency(int permits) => new(new ConcurrencyLimiterOptions
+    private static ConcurrencyLimiter Concurrency(int permits, int queue) => new(new ConcurrencyLimiterOptions
     {
         PermitLimit = permits,
-        QueueLimit = permits,
+        QueueLimit = queue,
         QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
     });
 }

@@ -119,9 +119,11 @@ public sealed class CollectorLimitsTests
             builder.Services.AddSingleton<IProfileReader>(store));
         const string Merge = "api/0/profiles/merge?service=svc1&type=cpu&from=2000-01-01T00:00:00&to=2100-01-01T00:00:00";
 
-        var running = new[] { collector.Client.GetAsync(Merge, Cancel), collector.Client.GetAsync(Merge, Cancel) };
+        // One runs, sixteen wait (the queue is 16 per permit); the next is refused.
+        var running = new List<Task<HttpResponseMessage>> { collector.Client.GetAsync(Merge, Cancel) };
         await store.Entered.Task.WaitAsync(TimeSpan.FromSeconds(10), Cancel);
-        await Task.Delay(300, Cancel);
+        running.AddRange(Enumerable.Range(0, 16).Select(_ => collector.Client.GetAsync(Merge, Cancel)));
+        await Task.Delay(1000, Cancel);
         using var refused = await collector.Client.GetAsync(Merge, Cancel);
         using var find = await collector.Client.GetAsync("api/0/profiles?service=svc1&from=2000-01-01T00:00:00&to=2100-01-01T00:00:00", Cancel);
         store.Release.SetResult();
