@@ -19,14 +19,17 @@ public sealed class ProfileCollector
     private readonly CollectorOptions _options;
     private readonly ProfileDecoderOptions _decoderOptions;
     private readonly LabelValueTracker? _labelValues;
+    private readonly StorageWriteStatus? _writeStatus;
 
     /// <param name="labelValues">Keeps the distinct values per label key under the limit; null does not count them.</param>
+    /// <param name="writeStatus">Told of every write's outcome, for the health check; null tells nobody.</param>
     public ProfileCollector(
         IProfileWriter writer,
         IOptions<CollectorOptions> options,
         TimeProvider timeProvider,
         ILogger<ProfileCollector> logger,
-        LabelValueTracker? labelValues = null)
+        LabelValueTracker? labelValues = null,
+        StorageWriteStatus? writeStatus = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _writer = writer;
@@ -34,6 +37,7 @@ public sealed class ProfileCollector
         _logger = logger;
         _options = options.Value;
         _labelValues = labelValues;
+        _writeStatus = writeStatus;
         _decoderOptions = new ProfileDecoderOptions
         {
             MaxDecompressedBytes = _options.MaxDecompressedBytes,
@@ -99,7 +103,8 @@ public sealed class ProfileCollector
             if (validation.Normalized is { } normalized)
             {
                 data = ProfileEncoder.EncodeToArray(normalized);
-                Log.ProfileRewritten(_logger, parameters.Service, body.Length, data.Length);
+                var service = ControlCharacters.Escape(parameters.Service);
+                Log.ProfileRewritten(_logger, service, body.Length, data.Length);
             }
         }
 
@@ -116,8 +121,19 @@ public sealed class ProfileCollector
 
         // Like profefe's xid, the id carries the time of arrival, not the profile's time.
         var meta = new ProfileMeta(ProfileId.NewId(now), parameters.Type, parameters.Service, parameters.Labels, createdAt);
-        await _writer.WriteProfileAsync(meta, data, cancellationToken).ConfigureAwait(false);
-        Log.ProfileCollected(_logger, meta.ProfileId, meta.Service, meta.Type, data.Length);
+        try
+        {
+            await _writer.WriteProfileAsync(meta, data, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            _writeStatus?.RecordFailure(e);
+            throw;
+        }
+
+        _writeStatus?.RecordSuccess();
+        var loggedService = ControlCharacters.Escape(meta.Service);
+        Log.ProfileCollected(_logger, meta.ProfileId, loggedService, meta.Type, data.Length);
         return meta;
     }
 

@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Profefe.Core;
 using Profefe.Core.Limits;
+using Profefe.Core.Storage;
 using Profefe.Server;
 using Profefe.Server.Access;
 using Profefe.Server.Idempotency;
@@ -26,6 +27,7 @@ public static class CollectorServiceCollectionExtensions
         services.TryAddSingleton<ProfileQuerier>();
         services.TryAddSingleton<CollectorMetrics>();
         services.TryAddSingleton<LabelValueTracker>();
+        services.TryAddSingleton<StorageWriteStatus>();
         services.TryAddSingleton<RequestLimiters>();
         services.TryAddSingleton<IdempotentPushes>();
         services.AddOptions<AccessOptions>()
