@@ -36,13 +36,7 @@ public sealed class LabelValueTracker(IProfileReader reader) : IDisposable
 
             for (var i = 0; i < labels.Count; i++)
             {
-                if (!_values.TryGetValue(labels[i].Key, out var known))
-                {
-                    known = new HashSet<string>(StringComparer.Ordinal);
-                    _values.Add(labels[i].Key, known);
-                }
-
-                known.Add(labels[i].Value);
+                ValuesOf(labels[i].Key).Add(labels[i].Value);
             }
         }
 
@@ -69,13 +63,7 @@ public sealed class LabelValueTracker(IProfileReader reader) : IDisposable
             {
                 foreach (var key in stored)
                 {
-                    if (!_values.TryGetValue(key.Key, out var known))
-                    {
-                        known = new HashSet<string>(StringComparer.Ordinal);
-                        _values.Add(key.Key, known);
-                    }
-
-                    known.UnionWith(key.Values);
+                    ValuesOf(key.Key).UnionWith(key.Values);
                 }
             }
 
@@ -88,4 +76,16 @@ public sealed class LabelValueTracker(IProfileReader reader) : IDisposable
     }
 
     public void Dispose() => _seed.Dispose();
+
+    // Callers hold the lock on _values.
+    private HashSet<string> ValuesOf(string key)
+    {
+        if (!_values.TryGetValue(key, out var known))
+        {
+            known = new HashSet<string>(StringComparer.Ordinal);
+            _values.Add(key, known);
+        }
+
+        return known;
+    }
 }
