@@ -42,5 +42,5 @@ public class IngestBenchmarks
     public ProfileValidation ValidateGzip() => ProfileDecoder.Validate(_gzip);
 
     [Benchmark]
-    public bool ScanRaw() => ProfileProtoScanner.TryScan(_raw, requireSamples: true, out _);
+    public bool ScanRaw() => ProfileProtoScanner.TryScan(_raw, ProfileDecoderOptions.Default, out _);
 }

@@ -16,6 +16,11 @@ try
             // Finds, health and statistics still read the (empty) embedded store; pushes never reach it.
             ["Storage:Local:DataDirectory"] = scratch.FullName,
             ["Retention:Period"] = "00:00:00",
+
+            // The ceiling is the point: the flood limits of issue 16 are lifted.
+            ["Collector:IngestRate"] = "0",
+            ["Collector:MaxConcurrentUploads"] = "4096",
+            ["Collector:MaxLabelValuesPerKey"] = "1000000",
         },
         builder => builder.Services.AddSingleton<IProfileWriter, DiscardingProfileWriter>());
     await using (app.ConfigureAwait(false))

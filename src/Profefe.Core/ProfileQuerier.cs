@@ -153,7 +153,7 @@ public sealed class ProfileQuerier
         }
         catch (ProfileFormatException e)
         {
-            Log.MergeFailed(_logger, query.Service, e);
+            Log.MergeFailed(_logger, ControlCharacters.Escape(query.Service), e);
             throw new ProfileRequestException(500, $"failed to merge profiles: {e.Message}", e);
         }
 

@@ -29,6 +29,13 @@ public sealed class ProfileRequestException : Exception
 
     public int StatusCode { get; }
 
+    /// <summary>The configuration key of the limit the request exceeded (e.g. "Collector:MaxSamplesPerProfile"), or null.</summary>
+    public string? Limit { get; init; }
+
+    /// <summary>A request over a configured limit: counted by limit in the metrics.</summary>
+    public static ProfileRequestException OverLimit(int statusCode, string limit, string message) =>
+        new(statusCode, message) { Limit = limit };
+
     public static ProfileRequestException BadRequest(string message) => new(400, "bad request: " + message);
 
     public static ProfileRequestException NothingFound() => new(404, "nothing found");

@@ -12,7 +12,17 @@ public sealed record CollectParameters(string Service, ProfileType Type, IReadOn
 /// </summary>
 public static class ProfileRequestParser
 {
+    /// <summary>
+    /// Label filters a find or merge may have: SQLite joins at most 64 tables, and a push has at most
+    /// Collector:MaxLabelsPerProfile labels anyway.
+    /// </summary>
+    public const int MaxLabelFilters = 32;
+
     private const string GoLayout = "yyyy-MM-dd'T'HH:mm:ss";
+
+    // Times must fit Unix nanoseconds (1677 to 2262), which pprof and the stores use.
+    private static readonly DateTime MinTime = DateTime.UnixEpoch.AddTicks(long.MinValue / 100);
+    private static readonly DateTime MaxTime = DateTime.UnixEpoch.AddTicks(long.MaxValue / 100);
 
     public static CollectParameters ParseCollect(Func<string, string?> query)
     {
@@ -41,6 +51,11 @@ public static class ProfileRequestParser
         var service = RequireService(query);
         var type = ProfileTypeNames.Parse(query("type"));
         var labels = ParseLabels(query);
+        if (labels.Count > MaxLabelFilters)
+        {
+            throw ProfileRequestException.BadRequest($"{labels.Count} label filters, more than the limit of {MaxLabelFilters}");
+        }
+
         var from = ParseBound(query, "from");
         var to = ParseBound(query, "to");
         var limit = 0;
@@ -110,10 +125,16 @@ public static class ProfileRequestParser
             return false;
         }
 
-        utc = DateTime.SpecifyKind(value.AddTicks(fractionTicks) - offset, DateTimeKind.Utc);
+        var local = value.AddTicks(fractionTicks);
+        if (local - DateTime.MinValue < offset || DateTime.MaxValue - local < -offset)
+        {
+            return false;
+        }
 
-        // Go rejects the zero time (profefe checks tm.IsZero()).
-        return utc != DateTime.MinValue;
+        utc = DateTime.SpecifyKind(local - offset, DateTimeKind.Utc);
+
+        // Go rejects the zero time (profefe checks tm.IsZero()); the stores cannot keep times beyond Unix nanoseconds.
+        return utc != DateTime.MinValue && utc >= MinTime && utc <= MaxTime;
     }
 
     private static bool TryParseZone(ReadOnlySpan<char> zone, out TimeSpan offset)
@@ -156,15 +177,33 @@ public static class ProfileRequestParser
         return true;
     }
 
-    private static string RequireService(Func<string, string?> query) =>
-        query("service") is { Length: > 0 } service ? service : throw ProfileRequestException.BadRequest("missing \"service\"");
+    private static string RequireService(Func<string, string?> query)
+    {
+        if (query("service") is not { Length: > 0 } service)
+        {
+            throw ProfileRequestException.BadRequest("missing \"service\"");
+        }
+
+        return service.Contains('\0', StringComparison.Ordinal) ? throw ProfileRequestException.BadRequest("\"service\" must not contain a NUL character") : service;
+    }
 
     private static IReadOnlyList<Label> ParseLabels(Func<string, string?> query)
     {
         var raw = query("labels");
-        return LabelParser.TryParse(raw, out var labels, out var error)
-            ? labels
-            : throw ProfileRequestException.BadRequest($"bad \"labels\" {GoText.Quote(raw!)}: {error}");
+        if (!LabelParser.TryParse(raw, out var labels, out var error))
+        {
+            throw ProfileRequestException.BadRequest($"bad \"labels\" {GoText.Quote(raw!)}: {error}");
+        }
+
+        foreach (var label in labels)
+        {
+            if (label.Key.Contains('\0', StringComparison.Ordinal) || label.Value.Contains('\0', StringComparison.Ordinal))
+            {
+                throw ProfileRequestException.BadRequest("\"labels\" must not contain a NUL character");
+            }
+        }
+
+        return labels;
     }
 
     private static DateTime ParseBound(Func<string, string?> query, string name)

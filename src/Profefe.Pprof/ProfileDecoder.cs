@@ -12,6 +12,15 @@ public sealed record ProfileDecoderOptions
     /// <summary>A gzip body that inflates past this many bytes is rejected (gzip bombs).</summary>
     public long MaxDecompressedBytes { get; init; } = 64L * 1024 * 1024;
 
+    /// <summary>
+    /// <see cref="ProfileDecoder.Validate"/> rejects a profile with more samples than this, before building
+    /// anything: a small gzip can hold millions of samples, and every later view of them costs seconds and gigabytes.
+    /// </summary>
+    public int MaxSamples { get; init; } = int.MaxValue;
+
+    /// <summary><see cref="ProfileDecoder.Validate"/> rejects a profile with a sample of more locations than this.</summary>
+    public int MaxStackDepth { get; init; } = int.MaxValue;
+
     /// <summary>Reject a profile with no samples, as profefe does.</summary>
     public bool RequireSamples { get; init; } = true;
 
@@ -25,7 +34,9 @@ public sealed record ProfileDecoderOptions
 /// Null when the data can be kept as it is; otherwise the decoded profile, whose encoding is what Go's
 /// pprof can read (the data had ids needing renumbering or was in a legacy format).
 /// </param>
-public readonly record struct ProfileValidation(long TimeNanos, Profile? Normalized);
+/// <param name="SampleCount">How many samples the profile has.</param>
+/// <param name="SampleTypes">The type names of its sample types, in order ("samples", "cpu"; "alloc_objects", …).</param>
+public readonly record struct ProfileValidation(long TimeNanos, Profile? Normalized, int SampleCount, IReadOnlyList<string> SampleTypes);
 
 /// <summary>
 /// Reads pprof data: gzip-compressed or raw profile.proto, and the legacy formats Go's profile.Parse accepts.
@@ -85,18 +96,14 @@ public static class ProfileDecoder
         options ??= ProfileDecoderOptions.Default;
         if (!GzipInflater.IsGzip(data))
         {
-            return ProfileProtoScanner.TryScan(data, options.RequireSamples, out var rawTime)
-                ? new ProfileValidation(rawTime, null)
-                : FullValidation(data, options);
+            return ProfileProtoScanner.TryScan(data, options, out var raw) ? raw : FullValidation(data, options);
         }
 
         var buffer = GzipInflater.Inflate(data, options.MaxDecompressedBytes, out var length);
         try
         {
             var inflated = buffer.AsSpan(0, length);
-            return ProfileProtoScanner.TryScan(inflated, options.RequireSamples, out var time)
-                ? new ProfileValidation(time, null)
-                : FullValidation(inflated, options);
+            return ProfileProtoScanner.TryScan(inflated, options, out var scanned) ? scanned : FullValidation(inflated, options);
         }
         finally
         {
@@ -112,7 +119,39 @@ public static class ProfileDecoder
         }
 
         var profile = DecodeUncompressed(uncompressed, options, out var idsRenumbered, out var fromLegacyFormat);
-        return new ProfileValidation(profile.TimeNanos, idsRenumbered || fromLegacyFormat ? profile : null);
+
+        // Proto input was held to the limits by the scan before this; legacy text is checked here.
+        CheckSampleCount(profile.Samples.Count, options);
+        var sampleTypes = new string[profile.SampleTypes.Count];
+        for (var i = 0; i < sampleTypes.Length; i++)
+        {
+            sampleTypes[i] = profile.SampleTypes[i].Type;
+        }
+
+        foreach (var sample in profile.Samples)
+        {
+            CheckStackDepth(sample.Locations.Length, options);
+        }
+
+        return new ProfileValidation(profile.TimeNanos, idsRenumbered || fromLegacyFormat ? profile : null, profile.Samples.Count, sampleTypes);
+    }
+
+    /// <exception cref="ProfileFormatException">with <see cref="ProfileFormatException.ExceededLimit"/> "MaxSamples".</exception>
+    internal static void CheckSampleCount(int count, ProfileDecoderOptions options)
+    {
+        if (count > options.MaxSamples)
+        {
+            throw new ProfileFormatException($"profile has more than {options.MaxSamples} samples", nameof(ProfileDecoderOptions.MaxSamples));
+        }
+    }
+
+    /// <exception cref="ProfileFormatException">with <see cref="ProfileFormatException.ExceededLimit"/> "MaxStackDepth".</exception>
+    internal static void CheckStackDepth(int depth, ProfileDecoderOptions options)
+    {
+        if (depth > options.MaxStackDepth)
+        {
+            throw new ProfileFormatException($"profile has a stack of {depth} locations, more than {options.MaxStackDepth}", nameof(ProfileDecoderOptions.MaxStackDepth));
+        }
     }
 
     /// <summary>Decodes raw (not gzip-compressed) profile.proto only: no legacy formats, no checks beyond the wire format.</summary>

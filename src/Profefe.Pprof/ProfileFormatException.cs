@@ -19,4 +19,17 @@ public sealed class ProfileFormatException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>A profile over one of <see cref="ProfileDecoderOptions"/>' limits; <paramref name="limit"/> names it.</summary>
+    public ProfileFormatException(string message, string limit)
+        : base(message)
+    {
+        ExceededLimit = limit;
+    }
+
+    /// <summary>
+    /// The name of the <see cref="ProfileDecoderOptions"/> limit the data exceeds (e.g. "MaxSamples"), or null
+    /// when the data is malformed rather than too big.
+    /// </summary>
+    public string? ExceededLimit { get; }
 }

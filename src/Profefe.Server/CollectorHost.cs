@@ -7,7 +7,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Profefe.Core;
+using Profefe.Server.Access;
 using Profefe.Server.Api;
+using Profefe.Server.Limits;
 using Profefe.Server.Pyroscope;
 
 namespace Profefe.Server;
@@ -57,6 +59,8 @@ public static class CollectorHost
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = collector.MaxBodyBytes;
+            kestrel.Limits.MaxConcurrentConnections = ConnectionLimit.Resolve(collector.MaxConnections);
+            kestrel.Limits.MaxConcurrentUpgradedConnections = 0;
         });
         builder.Services.Configure<HostOptions>(static options => options.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
@@ -66,7 +70,13 @@ public static class CollectorHost
         configureServices?.Invoke(builder);
 
         var app = builder.Build();
+
+        // Read now, so a bad token or token file stops the start instead of the first request.
+        app.Services.GetRequiredService<AccessTokens>();
         app.UseMiddleware<ApiRequestMiddleware>();
+        app.UseMiddleware<BrowserDefenceMiddleware>();
+        app.UseMiddleware<AccessMiddleware>();
+        app.UseMiddleware<RequestLimitMiddleware>();
         app.MapCollectorEndpoints();
         app.MapPyroscopeEndpoints();
         app.MapUiEndpoints();

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text;
 
@@ -5,9 +6,10 @@ namespace Profefe.Server;
 
 /// <summary>
 /// Request counts, durations and sizes by path and status code, kept in memory and written in the
-/// Prometheus text exposition format (version 0.0.4) for /debug/metrics.
+/// Prometheus text exposition format (version 0.0.4) for /debug/metrics. Also counts refusals by the limit that
+/// caused them, and the connections Kestrel refused (from its own "kestrel.rejected_connections" instrument).
 /// </summary>
-internal sealed class CollectorMetrics
+internal sealed class CollectorMetrics : IDisposable
 {
     private static readonly double[] DurationBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
     private static readonly double[] SizeBuckets = [256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216];
@@ -15,6 +17,44 @@ internal sealed class CollectorMetrics
     private readonly Lock _lock = new();
     private readonly SortedDictionary<(string Path, int Code), Series> _series = new();
     private readonly Dictionary<string, long> _profilesCollected = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _refusals = new(StringComparer.Ordinal);
+    private readonly MeterListener? _kestrel;
+    private long _rejectedConnections;
+
+    /// <param name="meterFactory">This host's meters; Kestrel's are read only when they come from it, not from other hosts in the process.</param>
+    public CollectorMetrics(IMeterFactory? meterFactory = null)
+    {
+        if (meterFactory is null)
+        {
+            return;
+        }
+
+        _kestrel = new MeterListener
+        {
+            InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Name == "kestrel.rejected_connections" && ReferenceEquals(instrument.Meter.Scope, meterFactory))
+                {
+                    listener.EnableMeasurementEvents(instrument, this);
+                }
+            },
+        };
+        _kestrel.SetMeasurementEventCallback<long>(static (_, value, _, state) => Interlocked.Add(ref ((CollectorMetrics)state!)._rejectedConnections, value));
+        _kestrel.Start();
+    }
+
+    public long RejectedConnections => Interlocked.Read(ref _rejectedConnections);
+
+    /// <summary>Counts a request refused because of <paramref name="limit"/> (its configuration key).</summary>
+    public void RecordRefusal(string limit)
+    {
+        lock (_lock)
+        {
+            _refusals[limit] = _refusals.GetValueOrDefault(limit) + 1;
+        }
+    }
+
+    public void Dispose() => _kestrel?.Dispose();
 
     public void RecordRequest(string path, int code, double durationSeconds, long requestBytes, long responseBytes)
     {
@@ -68,6 +108,18 @@ internal sealed class CollectorMetrics
                 text.Append("profefe_profiles_collected_total{type=\"").Append(EscapeLabel(type)).Append("\"} ")
                     .Append(count.ToString(CultureInfo.InvariantCulture)).Append('\n');
             }
+
+            text.Append("# HELP profefe_limit_refusals_total Requests refused because they exceeded a limit, by its configuration key.\n");
+            text.Append("# TYPE profefe_limit_refusals_total counter\n");
+            foreach (var (limit, count) in _refusals.OrderBy(static p => p.Key, StringComparer.Ordinal))
+            {
+                text.Append("profefe_limit_refusals_total{limit=\"").Append(EscapeLabel(limit)).Append("\"} ")
+                    .Append(count.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            }
+
+            text.Append("# HELP profefe_rejected_connections_total Connections refused because Collector:MaxConnections were open.\n");
+            text.Append("# TYPE profefe_rejected_connections_total counter\n");
+            text.Append("profefe_rejected_connections_total ").Append(RejectedConnections.ToString(CultureInfo.InvariantCulture)).Append('\n');
         }
 
         if (storedProfiles is { } profiles)

@@ -1,6 +1,12 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 using Profefe.Core;
+using Profefe.Core.Limits;
+using Profefe.Core.Storage;
 using Profefe.Server;
+using Profefe.Server.Access;
+using Profefe.Server.Idempotency;
+using Profefe.Server.Limits;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -14,15 +20,25 @@ public static class CollectorServiceCollectionExtensions
     {
         services.AddOptions<CollectorOptions>()
             .BindConfiguration(CollectorOptions.SectionName)
-            .Validate(static o => o.MaxBodyBytes > 0, "Collector:MaxBodyBytes must be positive")
-            .Validate(static o => o.MaxMergeProfiles > 0, "Collector:MaxMergeProfiles must be positive")
-            .Validate(static o => o.MaxDecompressedBytes > 0, "Collector:MaxDecompressedBytes must be positive")
-            .Validate(static o => !string.IsNullOrWhiteSpace(o.Address), "Collector:Address must not be empty")
+            .Validate(static o => o.Validate() is null, "Collector: invalid limits (every Max… positive, MaxConnections not negative, QueryTimeout positive, IngestRate not negative, IngestBurst at least 1) or empty Address")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ProfileCollector>();
         services.TryAddSingleton<ProfileQuerier>();
         services.TryAddSingleton<CollectorMetrics>();
+        services.TryAddSingleton<LabelValueTracker>();
+        services.TryAddSingleton<StorageWriteStatus>();
+        services.TryAddSingleton<RequestLimiters>();
+        services.TryAddSingleton<IdempotentPushes>();
+        services.AddOptions<AccessOptions>()
+            .BindConfiguration(AccessOptions.SectionName)
+            .Validate<IOptions<CollectorOptions>>(
+                static (access, collector) => access.RequireToken == false || access.Tokens.Count > 0 || !string.IsNullOrEmpty(access.TokensFile)
+                    || (access.RequireToken is null && AccessOptions.IsLoopback(collector.Value.Address)),
+                "Access: the collector listens beyond loopback (or Access:RequireToken is true), so requests need access tokens: "
+                + "configure Access:Tokens or Access:TokensFile, or set Access:RequireToken=false to serve without authentication")
+            .ValidateOnStart();
+        services.TryAddSingleton<AccessTokens>();
         return services;
     }
 }

@@ -6,16 +6,16 @@ namespace Profefe.Server;
 internal static partial class Log
 {
     [LoggerMessage(EventId = 5000, Level = LogLevel.Information, Message = "{Method} {Path} {StatusCode} {DurationMs:0.000} ms {RequestBytes} bytes in {ResponseBytes} bytes out")]
-    public static partial void Request(ILogger logger, string method, PathString path, int statusCode, double durationMs, long requestBytes, long responseBytes);
+    public static partial void Request(ILogger logger, string method, string path, int statusCode, double durationMs, long requestBytes, long responseBytes);
 
     [LoggerMessage(EventId = 5001, Level = LogLevel.Error, Message = "{Method} {Path} failed")]
-    public static partial void RequestFailed(ILogger logger, string method, PathString path, Exception exception);
+    public static partial void RequestFailed(ILogger logger, string method, string path, Exception exception);
 
     [LoggerMessage(EventId = 5002, Level = LogLevel.Warning, Message = "{Method} {Path}: storage {Dependency} unavailable")]
-    public static partial void StorageUnavailable(ILogger logger, string method, PathString path, string dependency, Exception exception);
+    public static partial void StorageUnavailable(ILogger logger, string method, string path, string dependency, Exception exception);
 
     [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "{Method} {Path} failed after the response started; the connection is aborted")]
-    public static partial void FailedAfterResponseStarted(ILogger logger, string method, PathString path, Exception exception);
+    public static partial void FailedAfterResponseStarted(ILogger logger, string method, string path, Exception exception);
 
     [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "Collector listening on {Addresses}, storage {StorageType}")]
     public static partial void Listening(ILogger logger, string addresses, string storageType);

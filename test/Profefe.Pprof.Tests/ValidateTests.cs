@@ -40,10 +40,13 @@ public sealed class ValidateTests
     {
         var raw = MutationTests.Gunzip(TestData.Read(file));
 
-        var scanned = ProfileProtoScanner.TryScan(raw, requireSamples: true, out var timeNanos);
+        var scanned = ProfileProtoScanner.TryScan(raw, ProfileDecoderOptions.Default, out var validation);
 
         Assert.True(scanned);
-        Assert.Equal(ProfileDecoder.Decode(raw).TimeNanos, timeNanos);
+        var decoded = ProfileDecoder.Decode(raw);
+        Assert.Equal(decoded.TimeNanos, validation.TimeNanos);
+        Assert.Equal(decoded.Samples.Count, validation.SampleCount);
+        Assert.Equal(decoded.SampleTypes.Select(static t => t.Type), validation.SampleTypes);
         Assert.Null(ProfileDecoder.Validate(TestData.Read(file)).Normalized);
     }
 
@@ -77,7 +80,7 @@ public sealed class ValidateTests
         var outcome = Compare(data);
 
         Assert.Null(outcome.Failure);
-        Assert.Equal(scanned, ProfileProtoScanner.TryScan(data, requireSamples: true, out _));
+        Assert.Equal(scanned, ProfileProtoScanner.TryScan(data, ProfileDecoderOptions.Default, out _));
     }
 
     [Fact]
@@ -88,8 +91,8 @@ public sealed class ValidateTests
         var data = builder.ToArray();
 
         Assert.Null(Compare(data).Failure);
-        Assert.False(ProfileProtoScanner.TryScan(data, requireSamples: true, out _));
-        Assert.True(ProfileProtoScanner.TryScan(data, requireSamples: false, out _));
+        Assert.False(ProfileProtoScanner.TryScan(data, ProfileDecoderOptions.Default, out _));
+        Assert.True(ProfileProtoScanner.TryScan(data, ProfileDecoderOptions.Default with { RequireSamples = false }, out _));
     }
 
     [Fact]
@@ -151,20 +154,20 @@ public sealed class ValidateTests
             }
         }
 
-        var scanned = proto.Length > 0 && decodeError is null && ProfileProtoScanner.TryScan(proto, Options.RequireSamples, out _);
-        if (decodeError is null && ProfileProtoScanner.TryScan(proto, Options.RequireSamples, out var scannedTime))
+        var scanned = proto.Length > 0 && decodeError is null && ProfileProtoScanner.TryScan(proto, Options, out _);
+        if (decodeError is null && ProfileProtoScanner.TryScan(proto, Options, out var scannedValidation))
         {
             if (renumbered || legacy)
             {
                 return new(true, true, $"the scan accepted what the decoder rewrote (renumbered {renumbered}, legacy {legacy})");
             }
 
-            if (scannedTime != decoded!.TimeNanos)
+            if (scannedValidation.TimeNanos != decoded!.TimeNanos)
             {
-                return new(true, true, $"the scan read time_nanos {scannedTime}, the decoder {decoded.TimeNanos}");
+                return new(true, true, $"the scan read time_nanos {scannedValidation.TimeNanos}, the decoder {decoded.TimeNanos}");
             }
         }
-        else if (decodeError is not null && proto.Length > 0 && !IsGzipError(decodeError) && ProfileProtoScanner.TryScan(proto, Options.RequireSamples, out _))
+        else if (decodeError is not null && proto.Length > 0 && !IsGzipError(decodeError) && ProfileProtoScanner.TryScan(proto, Options, out _))
         {
             return new(false, true, $"the scan accepted what the decoder rejected: {decodeError}");
         }

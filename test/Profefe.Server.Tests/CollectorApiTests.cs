@@ -38,14 +38,13 @@ public sealed class CollectorApiTests
     }
 
     [Fact]
-    public async Task Post_Answers400_WhenGzipInflatesPastMaxDecompressedBytes()
+    public async Task Post_Answers413_WhenGzipInflatesPastMaxDecompressedBytes()
     {
         await using var collector = await RunningCollector.StartAsync(Settings(("Collector:MaxDecompressedBytes", "20000")));
 
         using var response = await PushAsync(collector, "svc1", "cpu", TestData.Read("profefe/collector_cpu_1.prof"));
 
-        Assert.Equal(400, (int)response.StatusCode);
-        Assert.StartsWith("{\"code\":400,\"error\":\"malformed profile (could not parse pprof profile: ", await response.Content.ReadAsStringAsync(Cancel), StringComparison.Ordinal);
+        await AssertErrorAsync(response, 413, "profile over a limit: decompressing profile: decompressed size exceeds the limit of 20000 bytes (Collector:MaxDecompressedBytes)");
     }
 
     [Fact]
@@ -235,10 +234,10 @@ public sealed class CollectorApiTests
         Assert.NotEqual(oldService, recentCpu);
     }
 
-    private static Dictionary<string, string?> Settings(params (string Key, string Value)[] settings) =>
+    internal static Dictionary<string, string?> Settings(params (string Key, string Value)[] settings) =>
         settings.ToDictionary(s => s.Key, s => (string?)s.Value);
 
-    private static async Task<HttpResponseMessage> PushAsync(RunningCollector collector, string service, string type, byte[] data, string? labels = null, string query = "")
+    internal static async Task<HttpResponseMessage> PushAsync(RunningCollector collector, string service, string type, byte[] data, string? labels = null, string query = "")
     {
         using var content = new ByteArrayContent(data);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
@@ -246,7 +245,7 @@ public sealed class CollectorApiTests
         return await collector.Client.PostAsync(url, content, Cancel);
     }
 
-    private static async Task<string> PushIdAsync(RunningCollector collector, string service, string type, string file)
+    internal static async Task<string> PushIdAsync(RunningCollector collector, string service, string type, string file)
     {
         using var response = await PushAsync(collector, service, type, TestData.Read("profefe/" + file));
         var json = await response.Content.ReadAsStringAsync(Cancel);
@@ -254,13 +253,13 @@ public sealed class CollectorApiTests
         return IdOf(json);
     }
 
-    private static string IdOf(string json)
+    internal static string IdOf(string json)
     {
         using var document = JsonDocument.Parse(json);
         return document.RootElement.GetProperty("body").GetProperty("id").GetString()!;
     }
 
-    private static async Task AssertErrorAsync(HttpResponseMessage response, int status, string message)
+    internal static async Task AssertErrorAsync(HttpResponseMessage response, int status, string message)
     {
         var quoted = "\"" + message.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
         Assert.Equal("{\"code\":" + status + ",\"error\":" + quoted + "}\n", Encoding.UTF8.GetString(await response.Content.ReadAsByteArrayAsync(Cancel)));

@@ -43,6 +43,14 @@ public sealed class ContractReplayTests
         ["067"] = (400, "{\"code\":400,\"error\":\"bad request: malformed profile id \\\"not-an-id!\\\"\"}"),
         ["091"] = (302, null),
         ["068"] = (400, "{\"code\":400,\"error\":\"bad request: empty profile id in \\\"" + CpuOne + "++" + CpuTwo + "\\\"\"}"),
+
+        // Content contradicting its type is refused (issue 16: one such profile made every merge of its service
+        // fail), so svc3 has no profile: its merge finds nothing and the service lists leave it out.
+        ["013"] = (400, "{\"code\":400,\"error\":\"bad request: profile pushed as type=heap has sample type \\\"samples\\\" of a cpu profile ([samples cpu]); push it with its own type or as type=other\"}"),
+        ["014"] = (400, "{\"code\":400,\"error\":\"bad request: profile pushed as type=goroutine has sample type \\\"alloc_objects\\\" of a heap profile ([alloc_objects alloc_space inuse_objects inuse_space]); push it with its own type or as type=other\"}"),
+        ["082"] = (404, "{\"code\":404,\"error\":\"nothing found\"}"),
+        ["083"] = (200, "{\"code\":200,\"body\":[\"svc1\",\"svc2\",\"svc4\"]}"),
+        ["084"] = (200, "{\"code\":200,\"body\":[\"svc1\",\"svc2\",\"svc4\"]}"),
     };
 
     [Fact]

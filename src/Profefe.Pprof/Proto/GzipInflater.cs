@@ -35,7 +35,9 @@ internal static class GzipInflater
         var limit = Math.Clamp(maxBytes, 0, Array.MaxLength - 1L);
         var hint = data.Length >= 18 ? BinaryPrimitives.ReadUInt32LittleEndian(data[^4..]) : 0u;
         var most = Math.Min(limit + 1, (data.Length * MaxDeflateRatio) + 4096);
-        var initial = Math.Clamp((long)hint + 1, Math.Min(4096, most), most);
+        // The trailer's size is the sender's word: trusting it fully would let a small body reserve the whole
+        // limit, so the buffer starts at most 16 times the input and grows as bytes really come out.
+        var initial = Math.Clamp((long)hint + 1, Math.Min(4096, most), Math.Min(most, Math.Max(4096, data.Length * 16L)));
         var buffer = ArrayPool<byte>.Shared.Rent((int)initial);
         var total = 0;
         try
@@ -50,7 +52,7 @@ internal static class GzipInflater
                     {
                         if (total > limit)
                         {
-                            throw Error($"decompressed size exceeds the limit of {maxBytes} bytes");
+                            throw TooLarge(maxBytes);
                         }
 
                         var next = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, limit + 1));
@@ -68,7 +70,7 @@ internal static class GzipInflater
                     total += read;
                     if (total > limit)
                     {
-                        throw Error($"decompressed size exceeds the limit of {maxBytes} bytes");
+                        throw TooLarge(maxBytes);
                     }
                 }
             }
@@ -162,4 +164,7 @@ internal static class GzipInflater
     }
 
     private static ProfileFormatException Error(string message) => new("decompressing profile: " + message);
+
+    private static ProfileFormatException TooLarge(long maxBytes) =>
+        new($"decompressing profile: decompressed size exceeds the limit of {maxBytes} bytes", nameof(ProfileDecoderOptions.MaxDecompressedBytes));
 }

@@ -14,11 +14,15 @@ namespace Profefe.Pprof.Proto;
 /// </remarks>
 internal static class ProfileProtoScanner
 {
-    /// <param name="timeNanos">The time_nanos the decoded profile would have.</param>
+    /// <param name="validation">What the decoded profile would tell: its time_nanos, sample count and sample types.</param>
     /// <returns>True when the decoder would accept <paramref name="data"/> without renumbering ids.</returns>
-    public static bool TryScan(ReadOnlySpan<byte> data, bool requireSamples, out long timeNanos)
+    /// <exception cref="ProfileFormatException">
+    /// the profile is over <see cref="ProfileDecoderOptions.MaxSamples"/> or <see cref="ProfileDecoderOptions.MaxStackDepth"/>
+    /// (checked here so that an oversized profile is refused before any decoder builds it).
+    /// </exception>
+    public static bool TryScan(ReadOnlySpan<byte> data, ProfileDecoderOptions options, out ProfileValidation validation)
     {
-        timeNanos = 0;
+        validation = default;
         if (data.IsEmpty)
         {
             return false;
@@ -26,14 +30,14 @@ internal static class ProfileProtoScanner
 
         try
         {
-            var scan = new Scan();
+            var scan = new Scan(options);
             scan.Run(data);
-            if (!scan.Accepted(requireSamples))
+            if (!scan.Accepted(options.RequireSamples))
             {
                 return false;
             }
 
-            timeNanos = scan.TimeNanos;
+            validation = new ProfileValidation(scan.TimeNanos, null, scan.SampleCount, SampleTypeNames(data, scan.SampleTypeIndices));
             return true;
         }
         catch (ProtoWireException)
@@ -42,8 +46,41 @@ internal static class ProfileProtoScanner
         }
     }
 
-    private struct Scan
+    // A second walk over the top level only: the string table may come before or after the sample types.
+    private static string[] SampleTypeNames(ReadOnlySpan<byte> data, List<ulong> indices)
     {
+        var names = new string[indices.Count];
+        Array.Fill(names, "");
+        var reader = new ProtoReader(data);
+        ulong index = 0;
+        while (!reader.End)
+        {
+            var field = reader.ReadTag(out var wireType);
+            if (field != 6)
+            {
+                reader.Skip(wireType);
+                continue;
+            }
+
+            var text = reader.ReadBytes();
+            for (var i = 0; i < indices.Count; i++)
+            {
+                if (indices[i] == index)
+                {
+                    names[i] = System.Text.Encoding.UTF8.GetString(text);
+                }
+            }
+
+            index++;
+        }
+
+        return names;
+    }
+
+    private struct Scan(ProfileDecoderOptions options)
+    {
+        private readonly int _maxSamples = options.MaxSamples;
+        private readonly int _maxStackDepth = options.MaxStackDepth;
         private int _stringCount;
         private bool _firstStringEmpty;
 
@@ -66,6 +103,11 @@ internal static class ProfileProtoScanner
 
         public long TimeNanos { get; private set; }
 
+        public readonly int SampleCount => _sampleCount;
+
+        /// <summary>The string index of each sample type's type name, in order.</summary>
+        public List<ulong> SampleTypeIndices { get; } = [];
+
         public void Run(ReadOnlySpan<byte> data)
         {
             _idsInOrder = true;
@@ -82,13 +124,14 @@ internal static class ProfileProtoScanner
                 {
                     case 1:
                         ProtoReader.ExpectWireType(wireType, WireType.LengthDelimited);
-                        ValueType(reader.ReadBytes());
+                        SampleTypeIndices.Add(ValueType(reader.ReadBytes()));
                         _sampleTypeCount++;
                         break;
                     case 2:
                         ProtoReader.ExpectWireType(wireType, WireType.LengthDelimited);
                         Sample(reader.ReadBytes());
                         _sampleCount++;
+                        ProfileDecoder.CheckSampleCount(_sampleCount, options);
                         break;
                     case 3:
                         ProtoReader.ExpectWireType(wireType, WireType.LengthDelimited);
@@ -189,26 +232,36 @@ internal static class ProfileProtoScanner
             }
         }
 
-        private void ValueType(ReadOnlySpan<byte> data)
+        /// <returns>The string index of the type name.</returns>
+        private ulong ValueType(ReadOnlySpan<byte> data)
         {
+            ulong type = 0;
             var reader = new ProtoReader(data);
             while (!reader.End)
             {
                 var field = reader.ReadTag(out var wireType);
                 if (field is 1 or 2)
                 {
-                    StringIndex(reader.ReadVarint(wireType));
+                    var index = reader.ReadVarint(wireType);
+                    StringIndex(index);
+                    if (field == 1)
+                    {
+                        type = index;
+                    }
                 }
                 else
                 {
                     reader.Skip(wireType);
                 }
             }
+
+            return type;
         }
 
         private void Sample(ReadOnlySpan<byte> data)
         {
             var values = 0;
+            var depth = 0;
             var reader = new ProtoReader(data);
             while (!reader.End)
             {
@@ -222,11 +275,13 @@ internal static class ProfileProtoScanner
                             while (!packed.End)
                             {
                                 LocationRef(packed.ReadVarint());
+                                depth++;
                             }
                         }
                         else
                         {
                             LocationRef(reader.ReadVarint(wireType));
+                            depth++;
                         }
 
                         break;
@@ -255,6 +310,11 @@ internal static class ProfileProtoScanner
                         reader.Skip(wireType);
                         break;
                 }
+            }
+
+            if (depth > _maxStackDepth)
+            {
+                ProfileDecoder.CheckStackDepth(depth, options);
             }
 
             _minValues = Math.Min(_minValues, values);

@@ -38,7 +38,7 @@ internal sealed class ApiRequestMiddleware(RequestDelegate next, CollectorMetric
         }
         catch (Exception e) when (e is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
         {
-            Log.FailedAfterResponseStarted(logger, context.Request.Method, context.Request.Path, e);
+            Log.FailedAfterResponseStarted(logger, context.Request.Method, LoggedPath(context), e);
             context.Abort();
         }
         finally
@@ -47,7 +47,8 @@ internal sealed class ApiRequestMiddleware(RequestDelegate next, CollectorMetric
             var elapsed = Stopwatch.GetElapsedTime(start);
             var requestBytes = context.Request.ContentLength ?? 0;
             metrics.RecordRequest(MetricsPath(context), context.Response.StatusCode, elapsed.TotalSeconds, requestBytes, counter.BytesWritten);
-            Log.Request(logger, context.Request.Method, context.Request.Path, context.Response.StatusCode, elapsed.TotalMilliseconds, requestBytes, counter.BytesWritten);
+            var path = LoggedPath(context);
+            Log.Request(logger, context.Request.Method, path, context.Response.StatusCode, elapsed.TotalMilliseconds, requestBytes, counter.BytesWritten);
         }
     }
 
@@ -58,19 +59,25 @@ internal sealed class ApiRequestMiddleware(RequestDelegate next, CollectorMetric
         switch (exception)
         {
             case ProfileRequestException e:
+                if (e.Limit is { } limit)
+                {
+                    metrics.RecordRefusal(limit);
+                }
+
                 await ApiReply.ErrorAsync(context, e.StatusCode, e.Message).ConfigureAwait(false);
                 break;
             case ProfileFormatException e:
                 await ApiReply.ErrorAsync(context, StatusCodes.Status400BadRequest, $"malformed profile (could not parse pprof profile: {e.Message})").ConfigureAwait(false);
                 break;
             case BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }:
+                metrics.RecordRefusal("Collector:MaxBodyBytes");
                 await ApiReply.ErrorAsync(context, StatusCodes.Status413PayloadTooLarge, RequestBody.TooLargeMessage(context)).ConfigureAwait(false);
                 break;
             case BadHttpRequestException e:
                 await ApiReply.ErrorAsync(context, e.StatusCode, "bad request: " + e.Message).ConfigureAwait(false);
                 break;
             case StorageUnavailableException e:
-                Log.StorageUnavailable(logger, request.Method, request.Path, e.Dependency, e);
+                Log.StorageUnavailable(logger, request.Method, LoggedPath(context), e.Dependency, e);
                 await ApiReply.ErrorAsync(context, StatusCodes.Status503ServiceUnavailable, $"service unavailable: {e.Dependency} storage: {e.Message}").ConfigureAwait(false);
                 break;
             case OperationCanceledException when context.RequestAborted.IsCancellationRequested:
@@ -78,11 +85,14 @@ internal sealed class ApiRequestMiddleware(RequestDelegate next, CollectorMetric
                 context.Response.StatusCode = 499;
                 break;
             default:
-                Log.RequestFailed(logger, request.Method, request.Path, exception);
+                Log.RequestFailed(logger, request.Method, LoggedPath(context), exception);
                 await ApiReply.ErrorAsync(context, StatusCodes.Status500InternalServerError, "internal server error").ConfigureAwait(false);
                 break;
         }
     }
+
+    // The path is decoded: "%0A" in a URL must not start a new log line.
+    private static string LoggedPath(HttpContext context) => ControlCharacters.Escape(context.Request.Path.Value);
 
     private static Task WriteGoNotFoundAsync(HttpContext context)
     {

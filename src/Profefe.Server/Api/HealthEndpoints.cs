@@ -13,7 +13,7 @@ namespace Profefe.Server.Api;
 /// Storage:HealthTimeout, else 503 naming the dependency that failed. Nothing is cached: once the dependency is
 /// back the next check reports ready. A backend with a readiness check (<see cref="IProfileStorageReadiness"/>,
 /// which the multi-writer has for all its backends) is asked that; others list their services, which every
-/// backend answers from its index without a scan.
+/// backend answers from its index without a scan. Not ready either while writes fail (<see cref="StorageWriteStatus"/>).
 /// </summary>
 internal static class HealthEndpoints
 {
@@ -39,6 +39,12 @@ internal static class HealthEndpoints
             else
             {
                 await reader.ListServicesAsync(timeout.Token).ConfigureAwait(false);
+            }
+
+            // A full disk still answers reads; the pushes it refuses tell.
+            if (context.RequestServices.GetService<StorageWriteStatus>()?.CurrentFailure() is { } failure)
+            {
+                throw new StorageUnavailableException(options.Type, "writes failing: " + failure, null);
             }
         }
         catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)

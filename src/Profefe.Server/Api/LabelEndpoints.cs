@@ -21,6 +21,11 @@ internal static class LabelEndpoints
     private static async Task ListAsync(HttpContext context)
     {
         var service = context.Request.Query.TryGetValue("service", out var values) && values.Count > 0 ? values[0] : null;
+        if (service?.Contains('\0', StringComparison.Ordinal) == true)
+        {
+            throw ProfileRequestException.BadRequest("\"service\" must not contain a NUL character");
+        }
+
         var labels = await context.RequestServices.GetRequiredService<ProfileQuerier>().ListLabelsAsync(service, context.RequestAborted).ConfigureAwait(false);
         await ApiReply.OkAsync(context, writer =>
         {

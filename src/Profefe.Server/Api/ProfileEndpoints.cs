@@ -5,6 +5,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Profefe.Core;
 using Profefe.Pprof;
+using Profefe.Server.Access;
+using Profefe.Server.Idempotency;
 
 namespace Profefe.Server.Api;
 
@@ -54,14 +56,52 @@ internal static class ProfileEndpoints
     {
         var parameters = ProfileRequestParser.ParseCollect(QueryOf(context));
         var services = context.RequestServices;
+        var collector = services.GetRequiredService<ProfileCollector>();
+        collector.CheckParameters(parameters);
+        var idempotencyKey = IdempotencyKeyOf(context);
         var maxBodyBytes = services.GetRequiredService<IOptions<CollectorOptions>>().Value.MaxBodyBytes;
         using var body = await RequestBody.ReadAsync(context, maxBodyBytes).ConfigureAwait(false);
 
         // Once the body is in, the write runs to completion even if the client leaves or the host stops:
         // a write is either acknowledged and durable or never happened.
-        var meta = await services.GetRequiredService<ProfileCollector>().CollectAsync(parameters, body.Memory, CancellationToken.None).ConfigureAwait(false);
+        Task<ProfileMeta> CollectAsync() => collector.CollectAsync(parameters, body.Memory, CancellationToken.None);
+        ProfileMeta meta;
+        if (idempotencyKey is null)
+        {
+            meta = await CollectAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            var fingerprint = IdempotentPushes.Fingerprint(context.Request.QueryString.Value ?? "", body.Memory.Span);
+            var (stored, replayed) = await services.GetRequiredService<IdempotentPushes>()
+                .CollectOnceAsync(context.GetTenant(), idempotencyKey, fingerprint, CollectAsync, context.RequestAborted).ConfigureAwait(false);
+            meta = stored;
+            if (replayed)
+            {
+                context.Response.Headers["Idempotent-Replayed"] = "true";
+                await ApiReply.OkAsync(context, writer => writer.Meta(meta)).ConfigureAwait(false);
+                return;
+            }
+        }
+
         services.GetRequiredService<CollectorMetrics>().RecordProfileCollected(ProfileTypeNames.ToWireName(meta.Type));
         await ApiReply.OkAsync(context, writer => writer.Meta(meta)).ConfigureAwait(false);
+    }
+
+    private static string? IdempotencyKeyOf(HttpContext context)
+    {
+        var values = context.Request.Headers[IdempotentPushes.HeaderName];
+        if (values.Count == 0)
+        {
+            return null;
+        }
+
+        if (values.Count > 1)
+        {
+            throw ProfileRequestException.BadRequest($"more than one {IdempotentPushes.HeaderName} header");
+        }
+
+        return IdempotentPushes.Problem(values[0]!) is { } problem ? throw ProfileRequestException.BadRequest(problem) : values[0];
     }
 
     private static async Task FindAsync(HttpContext context)

@@ -7,9 +7,11 @@ using Profefe.Core;
 
 namespace Profefe.Server.Api;
 
-/// <summary>Reads a POST body into a pooled buffer, refusing more than Collector:MaxBodyBytes with 413.</summary>
+/// <summary>Reads a POST body into a pooled buffer that grows as it fills, refusing more than Collector:MaxBodyBytes with 413.</summary>
 internal sealed class RequestBody : IDisposable
 {
+    private const int InitialBytes = 256 * 1024;
+
     private byte[] _buffer;
 
     private RequestBody(byte[] buffer, int length)
@@ -38,7 +40,9 @@ internal sealed class RequestBody : IDisposable
         }
 
         var limit = (int)Math.Min(maxBytes, Array.MaxLength - 1);
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(request.ContentLength ?? 64 * 1024, limit) + 1);
+        // The declared length is believed only up to InitialBytes: memory grows as bytes really arrive, so
+        // clients that announce 32 MiB and trickle cannot reserve the limit each.
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Min(request.ContentLength ?? InitialBytes, InitialBytes), limit) + 1);
         var length = 0;
         try
         {
@@ -94,5 +98,6 @@ internal sealed class RequestBody : IDisposable
         }
     }
 
-    private static ProfileRequestException TooLarge(HttpContext context) => new(StatusCodes.Status413PayloadTooLarge, TooLargeMessage(context));
+    private static ProfileRequestException TooLarge(HttpContext context) =>
+        ProfileRequestException.OverLimit(StatusCodes.Status413PayloadTooLarge, "Collector:MaxBodyBytes", TooLargeMessage(context));
 }
