@@ -115,7 +115,8 @@ public sealed class CollectorLimitsTests
     public async Task Merge_Answers429_WhenMoreMergesThanAllowedAreRunningAndQueued_AndFindsStayServed()
     {
         var store = new StallingStore();
-        await using var collector = await RunningCollector.StartAsync(Settings(("Collector:MaxConcurrentMerges", "1")), builder =>
+        // The stalling store stands in for raw reads: the profile engine, which would answer instead, is off.
+        await using var collector = await RunningCollector.StartAsync(Settings(("Collector:MaxConcurrentMerges", "1"), ("Engine:Enabled", "false")), builder =>
             builder.Services.AddSingleton<IProfileReader>(store));
         const string Merge = "api/0/profiles/merge?service=svc1&type=cpu&from=2000-01-01T00:00:00&to=2100-01-01T00:00:00";
 
@@ -141,7 +142,7 @@ public sealed class CollectorLimitsTests
     public async Task Merge_Answers400NamingTheDeadline_WhenTheQueryRunsLongerThanQueryTimeout()
     {
         var store = new StallingStore();
-        await using var collector = await RunningCollector.StartAsync(Settings(("Collector:QueryTimeout", "00:00:00.500")), builder =>
+        await using var collector = await RunningCollector.StartAsync(Settings(("Collector:QueryTimeout", "00:00:00.500"), ("Engine:Enabled", "false")), builder =>
             builder.Services.AddSingleton<IProfileReader>(store));
 
         using var response = await collector.Client.GetAsync("api/0/profiles/merge?service=svc1&type=cpu&from=2000-01-01T00:00:00&to=2100-01-01T00:00:00", Cancel);

@@ -28,7 +28,8 @@ public sealed class UiBrowserTests(UiCollectorFixture collector, ChromiumFixture
         await Assertions.Expect(rows).ToHaveCountAsync(collector.Corpus.Count);
         var summary = await page.Locator("#timeline-summary").InnerTextAsync();
         Assert.StartsWith($"{collector.Corpus.Count} profiles, cpu total ", summary, StringComparison.Ordinal);
-        Assert.Equal(collector.Corpus.Count, await page.Locator("svg.timeline rect.bar").CountAsync());
+        // The timeline is the engine's time series: one line for the whole service when not grouped.
+        Assert.Equal(1, await page.Locator("svg.timeline path.series-line").CountAsync());
         Assert.Equal("corpus", await page.Locator("#service").InputValueAsync());
         await ScreenshotAsync(page, "explore-1280x800");
 

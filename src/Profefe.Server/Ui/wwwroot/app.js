@@ -490,7 +490,7 @@ function renderSeries(box, series, range, step, groupSelect, onBrush) {
     const title = document.createElementNS('http://www.w3.org/2000/svg', 'title');
     title.textContent = s.group || 'all';
     line.append(title);
-    legend.push(el('span', { class: 'chip', style: `border-color:${color}` }, s.group || 'all'));
+    legend.push(el('span', { class: 'series-legend', style: `border-bottom: 2px solid ${color}` }, s.group || 'all'));
   });
   add('text', { x: 2, y: height - 6 }, formatTime(range.from) + 'Z');
   add('text', { x: width - 2, y: height - 6, 'text-anchor': 'end' }, formatTime(range.to) + 'Z');
@@ -518,7 +518,7 @@ function renderSeries(box, series, range, step, groupSelect, onBrush) {
   box.replaceChildren(
     el('h2', { text: 'Timeline' }),
     el('div', { class: 'toolbar' }, el('label', {}, 'Group by', groupSelect), ...legend),
-    el('p', { class: 'muted', id: 'timeline-summary' }, `${profiles} profiles, ${series.sample_types[typeIndex] || ''} total ${formatValue(total, unit)}, one point per ${step >= 3600 ? step / 3600 + ' h' : step / 60 + ' min'}. Drag across the timeline to narrow the range.`),
+    el('p', { class: 'muted', id: 'timeline-summary' }, `${profiles} profiles, ${(series.sample_types[typeIndex] || '').split('/')[0]} total ${formatValue(total, unit)}. One point per ${step >= 3600 ? step / 3600 + ' h' : step / 60 + ' min'}; drag across the timeline to narrow the range.`),
     svg);
 }
 
