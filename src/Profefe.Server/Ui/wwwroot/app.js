@@ -495,7 +495,17 @@ function renderSeries(box, series, range, step, groupSelect, onBrush) {
   add('text', { x: 2, y: height - 6 }, formatTime(range.from) + 'Z');
   add('text', { x: width - 2, y: height - 6, 'text-anchor': 'end' }, formatTime(range.to) + 'Z');
   svg.setAttribute('aria-label', `${profiles} profiles in ${series.series.length} series between ${formatTime(range.from)} and ${formatTime(range.to)} UTC`);
-  const brush = add('rect', { class: 'brush', x: 0, y: 0, width: 0, height: height - bottom, visibility: 'hidden' });
+  addBrush(svg, add('rect', { class: 'brush', x: 0, y: 0, width: 0, height: height - bottom, visibility: 'hidden' }), width, range, onBrush);
+  box.replaceChildren(
+    el('h2', { text: 'Timeline' }),
+    el('div', { class: 'toolbar' }, el('label', {}, 'Group by', groupSelect), ...legend),
+    el('p', { class: 'muted', id: 'timeline-summary' }, `${profiles} profiles, ${(series.sample_types[typeIndex] || '').split('/')[0]} total ${formatValue(total, unit)}. One point per ${step >= 3600 ? step / 3600 + ' h' : step / 60 + ' min'}; drag across the timeline to narrow the range.`),
+    svg);
+}
+
+// Dragging across a timeline selects a time range: onBrush(from, to) in ms, whole seconds.
+function addBrush(svg, brush, width, range, onBrush) {
+  const span = range.to - range.from || 1;
   let start = null;
   const toX = (e) => { const r = svg.getBoundingClientRect(); return Math.min(Math.max((e.clientX - r.left) / r.width * width, 0), width); };
   svg.addEventListener('pointerdown', (e) => { start = toX(e); svg.setPointerCapture(e.pointerId); });
@@ -515,11 +525,6 @@ function renderSeries(box, series, range, step, groupSelect, onBrush) {
     brush.setAttribute('visibility', 'hidden');
     if (b - a > 4) { onBrush(Math.floor((range.from + a / width * span) / 1000) * 1000, Math.ceil((range.from + b / width * span) / 1000) * 1000); }
   });
-  box.replaceChildren(
-    el('h2', { text: 'Timeline' }),
-    el('div', { class: 'toolbar' }, el('label', {}, 'Group by', groupSelect), ...legend),
-    el('p', { class: 'muted', id: 'timeline-summary' }, `${profiles} profiles, ${(series.sample_types[typeIndex] || '').split('/')[0]} total ${formatValue(total, unit)}. One point per ${step >= 3600 ? step / 3600 + ' h' : step / 60 + ' min'}; drag across the timeline to narrow the range.`),
-    svg);
 }
 
 function renderTimeline(box, timeline, range, onBrush) {
@@ -556,26 +561,7 @@ function renderTimeline(box, timeline, range, onBrush) {
   add('text', { x: width - 2, y: height - 6, 'text-anchor': 'end' }, formatTime(range.to) + 'Z');
   const totalSum = points.reduce((s, p) => s + (p.total || 0), 0);
   svg.setAttribute('aria-label', `${points.length} profiles between ${formatTime(range.from)} and ${formatTime(range.to)} UTC`);
-  const brush = add('rect', { class: 'brush', x: 0, y: 0, width: 0, height: height - bottom, visibility: 'hidden' });
-  let start = null;
-  const toX = (e) => { const r = svg.getBoundingClientRect(); return Math.min(Math.max((e.clientX - r.left) / r.width * width, 0), width); };
-  svg.addEventListener('pointerdown', (e) => { start = toX(e); svg.setPointerCapture(e.pointerId); });
-  svg.addEventListener('pointermove', (e) => {
-    if (start === null) { return; }
-    const x = toX(e);
-    brush.setAttribute('x', Math.min(start, x));
-    brush.setAttribute('width', Math.abs(x - start));
-    brush.setAttribute('visibility', 'visible');
-  });
-  svg.addEventListener('pointerup', (e) => {
-    if (start === null) { return; }
-    const x = toX(e);
-    const a = Math.min(start, x);
-    const b = Math.max(start, x);
-    start = null;
-    brush.setAttribute('visibility', 'hidden');
-    if (b - a > 4) { onBrush(Math.floor((range.from + a / width * span) / 1000) * 1000, Math.ceil((range.from + b / width * span) / 1000) * 1000); }
-  });
+  addBrush(svg, add('rect', { class: 'brush', x: 0, y: 0, width: 0, height: height - bottom, visibility: 'hidden' }), width, range, onBrush);
   box.replaceChildren(
     el('h2', { text: 'Timeline' }),
     el('p', { class: 'muted', id: 'timeline-summary' }, `${points.length} profiles` + (timeline && timeline.totals && timeline.sampleType ? `, ${timeline.sampleType} total ${formatValue(totalSum, unit)}` : '')
