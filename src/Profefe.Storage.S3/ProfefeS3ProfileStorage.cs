@@ -156,7 +156,7 @@ public sealed class ProfefeS3ProfileStorage
             if (meta.Service != query.Service
                 || (type is not null && meta.Type != type)
                 || meta.CreatedAt < query.From || meta.CreatedAt > query.To
-                || !HasEveryLabel(meta.Labels, query.Labels))
+                || !LabelFilter.HasEvery(meta.Labels, query.Labels))
             {
                 continue;
             }
@@ -635,29 +635,6 @@ public sealed class ProfefeS3ProfileStorage
         }
 
         _keys[id] = key;
-    }
-
-    private static bool HasEveryLabel(IReadOnlyList<Label> labels, IReadOnlyList<Label> wanted)
-    {
-        foreach (var label in wanted)
-        {
-            var found = false;
-            foreach (var candidate in labels)
-            {
-                if (candidate == label)
-                {
-                    found = true;
-                    break;
-                }
-            }
-
-            if (!found)
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     /// <summary>profefe's Labels.String(): the pairs as they are in the key.</summary>

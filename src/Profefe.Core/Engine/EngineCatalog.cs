@@ -125,7 +125,7 @@ public sealed class EngineCatalog
         {
             foreach (var series in _series)
             {
-                if (series.Tenant == tenant && series.Service == service && (type is null || series.Type == type) && HasAll(series.Labels, labels))
+                if (series.Tenant == tenant && series.Service == service && (type is null || series.Type == type) && LabelFilter.HasEvery(series.Labels, labels))
                 {
                     matches.Add(series);
                 }
@@ -172,29 +172,6 @@ public sealed class EngineCatalog
     }
 
     public void Advance(long cursor) => Interlocked.Exchange(ref _cursor, cursor);
-
-    private static bool HasAll(IReadOnlyList<Label> have, IReadOnlyList<Label> want)
-    {
-        foreach (var label in want)
-        {
-            var found = false;
-            foreach (var candidate in have)
-            {
-                if (candidate == label)
-                {
-                    found = true;
-                    break;
-                }
-            }
-
-            if (!found)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 
     private void AddSeries(EngineSeries series)
     {
