@@ -12,6 +12,7 @@ internal sealed record FleetOptions
           --clients N           concurrent push clients (default 8)
           --runs N              timed repetitions of each query after a first, cold one (default 5)
           --collector-dll PATH  profefe.dll to start (default: the one built next to this bench)
+          --drop-raw            then restart with Retention:RawPeriod=1s, wait for the raw bytes to go, weigh and time again
           --keep                keep the data directory and collector log (the path is printed)
         """;
 
@@ -26,6 +27,8 @@ internal sealed record FleetOptions
     public string? CollectorDll { get; init; }
 
     public bool Keep { get; init; }
+
+    public bool DropRaw { get; init; }
 
     /// <exception cref="ArgumentException">an unknown option or a bad value.</exception>
     public static FleetOptions Parse(IReadOnlyList<string> args)
@@ -42,6 +45,7 @@ internal sealed record FleetOptions
                 "--runs" => options with { Runs = Count(args, ref i, 1, 1_000) },
                 "--collector-dll" => options with { CollectorDll = Value(args, ref i) },
                 "--keep" => options with { Keep = true },
+                "--drop-raw" => options with { DropRaw = true },
                 "-h" or "--help" => throw new ArgumentException(Usage),
                 _ => throw new ArgumentException($"unknown option {name}\n{Usage}"),
             };

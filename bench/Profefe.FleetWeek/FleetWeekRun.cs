@@ -23,6 +23,13 @@ internal static class FleetWeekRun
     private static readonly TimeSpan SettleTimeout = TimeSpan.FromMinutes(20);
     private static readonly TimeSpan SettleWindow = TimeSpan.FromSeconds(2);
 
+    // Raw bytes older than a second go on the next pass, two seconds apart: the engine's copy is all that stays.
+    private static readonly Dictionary<string, string> RawDroppingSettings = new(StringComparer.Ordinal)
+    {
+        ["Retention__RawPeriod"] = "00:00:01",
+        ["Retention__Interval"] = "00:00:02",
+    };
+
     /// <returns>The report, and whether every answer matched what was pushed.</returns>
     public static async Task<(string Report, bool Correct)> ExecuteAsync(FleetOptions options)
     {
@@ -80,6 +87,22 @@ internal static class FleetWeekRun
             Step("stopping the collector");
             await collector.StopAsync().ConfigureAwait(false);
             figures.DiskStopped = DiskUse.Of(dataDirectory);
+
+            if (options.DropRaw)
+            {
+                await collector.DisposeAsync().ConfigureAwait(false);
+                collector = null;
+                Step("restarting the collector with Retention:RawPeriod=00:00:01: raw bytes go, the engine keeps every profile");
+                collector = await CollectorProcess.StartAsync(collectorDll, dataDirectory, logPath, CancellationToken.None, RawDroppingSettings).ConfigureAwait(false);
+                using var rawless = new HttpClient(new SocketsHttpHandler { UseProxy = false, UseCookies = false }) { BaseAddress = collector.Url, Timeout = TimeSpan.FromMinutes(10) };
+                figures.RawDrop = await WaitRawGoneAsync(collector, dataDirectory).ConfigureAwait(false);
+                Step($"raw bytes gone {figures.RawDrop.TotalSeconds:0.0} s after the start ({DiskUse.Of(dataDirectory).Describe()}); timing the reads again");
+                var engineOnly = new FleetQueries(rawless, Service, plan);
+                figures.WeekWithoutRaw = await Timed(engineOnly.TimeMergeAsync($"merge, {days}, raw bytes deleted", 0, plan.Minutes, null, options.Runs)).ConfigureAwait(false);
+                figures.SeriesWithoutRaw = await Timed(engineOnly.TimeSeriesAsync($"time series, {days}, raw bytes deleted", 0, plan.Minutes, SeriesStepSeconds, options.Runs)).ConfigureAwait(false);
+                await collector.StopAsync().ConfigureAwait(false);
+                figures.DiskWithoutRaw = DiskUse.Of(dataDirectory);
+            }
         }
         finally
         {
@@ -99,6 +122,26 @@ internal static class FleetWeekRun
         }
 
         return (Report(options, plan, figures, notes), figures.Correct);
+    }
+
+    /// <summary>
+    /// Waits until retention has deleted the raw profiles: the segment files stop shrinking and the collector is idle.
+    /// </summary>
+    private static async Task<TimeSpan> WaitRawGoneAsync(CollectorProcess collector, string dataDirectory)
+    {
+        var waited = Stopwatch.StartNew();
+        var before = DiskUse.Of(dataDirectory).Raw;
+        var steady = 0;
+        while (waited.Elapsed < SettleTimeout && steady < 3)
+        {
+            await Task.Delay(SettleWindow).ConfigureAwait(false);
+            var now = DiskUse.Of(dataDirectory).Raw;
+            steady = now < before ? 0 : steady + 1;
+            before = now;
+        }
+
+        await WaitQuietAsync(collector).ConfigureAwait(false);
+        return waited.Elapsed;
     }
 
     private static async Task<TimedQuery> Timed(Task<TimedQuery> query)
@@ -164,6 +207,18 @@ internal static class FleetWeekRun
             $"{stopped.Total / plan.Count:N0} after stop ({running.Total / plan.Count:N0} while running)", "≤ 2,000", Verdict(stopped.Total / plan.Count <= 2_000, ""));
         Row("bytes on disk per profile, without raw (engine.db alone)",
             $"{stopped.Engine / plan.Count:N0} after stop ({running.Engine / plan.Count:N0} while running)", "≤ 2,000", Verdict(stopped.Engine / plan.Count <= 2_000, ""));
+        if (f.DiskWithoutRaw is { } rawless)
+        {
+            Row("bytes on disk per profile, raw bytes deleted by Retention:RawPeriod (measured after the restart)",
+                $"{rawless.Total / plan.Count:N0} after stop ({rawless.Describe()})", "≤ 2,000", Verdict(rawless.Total / plan.Count <= 2_000, ""));
+            foreach (var query in new[] { f.WeekWithoutRaw!, f.SeriesWithoutRaw! })
+            {
+                Row($"{query.Name} ({query.Profiles:N0} profiles)", $"median {Seconds(query.MedianMs)}, min {Seconds(query.MinMs)} (cold {Seconds(query.ColdMs)})");
+            }
+
+            notes.Add($"raw bytes deleted {f.RawDrop.TotalSeconds:0.0} s after the restart with Retention:RawPeriod=00:00:01");
+        }
+
         Row("answers equal to the pushes (merge totals per sample type; series counts and totals per pod)",
             f.Correct ? "all" : "NO, see below", "all", Verdict(f.Correct, ""));
 
@@ -246,6 +301,15 @@ internal static class FleetWeekRun
 
         public TimedQuery? Series { get; set; }
 
-        public bool Correct => new[] { Hour, Day, Week, WeekOfPod, Series }.All(static q => q is { Problems.Count: 0 });
+        public TimeSpan RawDrop { get; set; }
+
+        public TimedQuery? WeekWithoutRaw { get; set; }
+
+        public TimedQuery? SeriesWithoutRaw { get; set; }
+
+        public DiskUse? DiskWithoutRaw { get; set; }
+
+        public bool Correct => new[] { Hour, Day, Week, WeekOfPod, Series }.All(static q => q is { Problems.Count: 0 })
+            && new[] { WeekWithoutRaw, SeriesWithoutRaw }.All(static q => q is null or { Problems.Count: 0 });
     }
 }

@@ -1,4 +1,4 @@
-using Profefe.Core;
+using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 
 namespace Profefe.IngestCeiling;

@@ -25,7 +25,9 @@ internal sealed class CollectorProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    public static async Task<CollectorProcess> StartAsync(string collectorDll, string dataDirectory, string logPath, CancellationToken cancellationToken)
+    /// <param name="settings">Configuration given as PROFEFE_ environment variables (for example Retention__RawPeriod).</param>
+    public static async Task<CollectorProcess> StartAsync(
+        string collectorDll, string dataDirectory, string logPath, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? settings = null)
     {
         var port = FreePort();
         var address = $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
@@ -41,6 +43,10 @@ internal sealed class CollectorProcess : IAsyncDisposable
         start.ArgumentList.Add(logPath);
         start.Environment["PROFEFE_Retention__Period"] = "00:00:00";
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            start.Environment["PROFEFE_" + key] = value;
+        }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start dotnet");
 

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Profefe.Cli;
+using Profefe.Cli.Commands;
 
 var root = new RootCommand("profefe: a continuous-profiling collector (wire-compatible with profefe's API v0) and its tools");
 root.Subcommands.Add(ServeCommand.Create());

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Profefe.Core.Profiles;
 
 namespace Profefe.Core;
 

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Profefe.Core;
+using Profefe.Core.Ingest;
 using Profefe.Server.Access;
 using Profefe.Server.Api;
 using Profefe.Server.Limits;

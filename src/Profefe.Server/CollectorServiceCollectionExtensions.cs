@@ -1,7 +1,8 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Profefe.Core;
+using Profefe.Core.Ingest;
 using Profefe.Core.Limits;
+using Profefe.Core.Query;
 using Profefe.Core.Storage;
 using Profefe.Server;
 using Profefe.Server.Access;

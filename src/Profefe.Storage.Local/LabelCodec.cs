@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Text;
-using Profefe.Core;
+using Profefe.Core.Profiles;
 
 namespace Profefe.Storage.Local;
 

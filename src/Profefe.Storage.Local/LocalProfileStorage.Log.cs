@@ -1,5 +1,5 @@
-using Profefe.Core;
 using Profefe.Core.Engine;
+using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 
 namespace Profefe.Storage.Local;

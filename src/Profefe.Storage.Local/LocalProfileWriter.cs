@@ -1,6 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
-using Profefe.Core;
+using Profefe.Core.Profiles;
 
 namespace Profefe.Storage.Local;
 

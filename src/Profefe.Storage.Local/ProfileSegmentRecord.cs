@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text;
-using Profefe.Core;
+using Profefe.Core.Profiles;
 
 namespace Profefe.Storage.Local;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Profefe.Core;
+using Profefe.Core.Profiles;
 
 namespace Profefe.Storage.S3;
 

@@ -6,7 +6,8 @@ using Amazon.S3;
 using Amazon.S3.Model;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Profefe.Core;
+using Profefe.Core.Ingest;
+using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 
 namespace Profefe.Storage.S3;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
+using Profefe.Cli.Commands;
 
 namespace Profefe.Cli.Tests;
 

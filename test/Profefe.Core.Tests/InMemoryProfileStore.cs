@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 
 namespace Profefe.Core.Tests;

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Profefe.Core;
+using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 using Profefe.Pprof;
 using Profefe.Testing;

@@ -1,4 +1,4 @@
-using Profefe.Core;
+using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 using Profefe.Storage.Local;
 using Profefe.Storage.Postgres;

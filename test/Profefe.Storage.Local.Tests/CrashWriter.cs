@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using Profefe.Core;
+using Profefe.Core.Profiles;
 
 namespace Profefe.Storage.Local.Tests;
 

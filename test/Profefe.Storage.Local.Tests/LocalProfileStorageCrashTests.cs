@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Data.Sqlite;
-using Profefe.Core;
+using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 
 namespace Profefe.Storage.Local.Tests;

@@ -1,5 +1,5 @@
 using Microsoft.Data.Sqlite;
-using Profefe.Core;
+using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 
 namespace Profefe.Storage.Local.Tests;

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Profefe.Core;
+using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 using Profefe.Testing;
 using Profefe.Testing.Servers;

@@ -5,7 +5,7 @@ using System.Text.Json;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
-using Profefe.Core;
+using Profefe.Core.Profiles;
 using Profefe.Pprof;
 using Profefe.Testing;
 using Profefe.Testing.Servers;

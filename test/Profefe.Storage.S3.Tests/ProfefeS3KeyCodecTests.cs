@@ -1,5 +1,5 @@
 using System.Globalization;
-using Profefe.Core;
+using Profefe.Core.Profiles;
 
 namespace Profefe.Storage.S3.Tests;
 

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Profefe.Core;
+using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 using Profefe.Storage.Postgres;
 using Profefe.Testing;

@@ -1,5 +1,5 @@
 using Amazon.S3.Model;
-using Profefe.Core;
+using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 using Profefe.Testing;
 using Profefe.Testing.Servers;

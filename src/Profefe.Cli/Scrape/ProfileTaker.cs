@@ -1,5 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Profefe.Cli.Arguments;
+using Profefe.Cli.Commands;
 using Profefe.Client;
 using Profefe.Pprof;
 

@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using Profefe.Cli.Arguments;
+using Profefe.Cli.Commands;
 using Profefe.Cli.Scrape.Kubernetes;
 using Profefe.Client;
 using YamlDotNet.Core;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Profefe.Cli.Arguments;
 using Profefe.Cli.Scrape.Kubernetes;
 
 namespace Profefe.Cli.Scrape;

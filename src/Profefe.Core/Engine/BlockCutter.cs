@@ -1,5 +1,6 @@
 using Profefe.Core.Engine.Blocks;
 using Profefe.Core.Engine.Symbols;
+using Profefe.Core.Profiles;
 using Profefe.Pprof;
 
 namespace Profefe.Core.Engine;

@@ -1,4 +1,5 @@
 using Profefe.Core.Engine.Symbols;
+using Profefe.Core.Profiles;
 
 namespace Profefe.Core.Engine;
 

@@ -1,4 +1,5 @@
 using Profefe.Core.Engine.Blocks;
+using Profefe.Core.Profiles;
 
 namespace Profefe.Core.Engine;
 

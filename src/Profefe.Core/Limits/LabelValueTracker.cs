@@ -1,3 +1,4 @@
+using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 
 namespace Profefe.Core.Limits;

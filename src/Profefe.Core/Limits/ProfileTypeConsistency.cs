@@ -1,3 +1,5 @@
+using Profefe.Core.Profiles;
+
 namespace Profefe.Core.Limits;
 
 /// <summary>

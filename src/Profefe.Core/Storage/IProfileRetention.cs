@@ -4,7 +4,7 @@ namespace Profefe.Core.Storage;
 public interface IProfileRetention
 {
     /// <summary>
-    /// Deletes profiles stored before <paramref name="cutoff"/> (UTC, compared with <see cref="ProfileMeta.StoredAt"/>);
+    /// Deletes profiles stored before <paramref name="cutoff"/> (UTC, compared with <see cref="Profiles.ProfileMeta.StoredAt"/>);
     /// returns how many went.
     /// </summary>
     Task<int> DeleteProfilesStoredBeforeAsync(DateTime cutoff, CancellationToken cancellationToken);

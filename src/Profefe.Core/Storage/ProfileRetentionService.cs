@@ -24,16 +24,18 @@ public sealed class ProfileRetentionService(
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow().UtcDateTime;
-        if (engine is not null && _options.Period > TimeSpan.Zero)
+        if (engine is not null)
         {
             try
             {
-                // The engine first takes in what raw retention is about to delete, so both keep the same profiles.
+                // The engine first takes in what raw retention is about to delete, so both keep the same profiles;
+                // raw bytes the engine has not taken in yet are never deleted.
                 await engine.CatchUpAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
                 Log.RetentionFailed(logger, exception);
+                return 0;
             }
         }
 

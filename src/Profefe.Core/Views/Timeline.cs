@@ -1,3 +1,4 @@
+using Profefe.Core.Profiles;
 using Profefe.Pprof;
 
 namespace Profefe.Core.Views;

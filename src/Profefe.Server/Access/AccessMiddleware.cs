@@ -1,7 +1,7 @@
 using System.Buffers.Text;
 using System.Text;
 using Microsoft.AspNetCore.Http;
-using Profefe.Core;
+using Profefe.Core.Ingest;
 using Profefe.Core.Tenancy;
 using Profefe.Server.Limits;
 

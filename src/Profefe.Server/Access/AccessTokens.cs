@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
-using Profefe.Core;
+using Profefe.Core.Ingest;
 using Profefe.Core.Tenancy;
 
 namespace Profefe.Server.Access;

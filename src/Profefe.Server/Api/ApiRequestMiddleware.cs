@@ -2,8 +2,9 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Logging;
-using Profefe.Core;
+using Profefe.Core.Ingest;
 using Profefe.Core.Storage;
+using Profefe.Core.Text;
 using Profefe.Pprof;
 
 namespace Profefe.Server.Api;

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
-using Profefe.Core;
+using Profefe.Core.Ingest;
 
 namespace Profefe.Server.Api;
 

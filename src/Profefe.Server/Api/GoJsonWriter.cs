@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
-using Profefe.Core;
+using Profefe.Core.Profiles;
 
 namespace Profefe.Server.Api;
 

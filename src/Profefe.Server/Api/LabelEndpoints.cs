@@ -2,7 +2,8 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Profefe.Core;
+using Profefe.Core.Ingest;
+using Profefe.Core.Query;
 
 namespace Profefe.Server.Api;
 

@@ -1,6 +1,6 @@
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
-using Profefe.Core;
+using Profefe.Core.Ingest;
 using Profefe.Core.Tenancy;
 
 namespace Profefe.Server.Limits;

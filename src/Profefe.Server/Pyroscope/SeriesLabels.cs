@@ -1,4 +1,4 @@
-using Profefe.Core;
+using Profefe.Core.Profiles;
 
 namespace Profefe.Server.Pyroscope;
 

@@ -1,7 +1,8 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Options;
-using Profefe.Core;
+using Profefe.Core.Ingest;
+using Profefe.Core.Query;
 using Profefe.Core.Storage;
 using Profefe.Server.Ui;
 

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Profefe.Core;
+using Profefe.Core.Profiles;
 using Profefe.Core.Views;
 using Profefe.Pprof;
 

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Http;
-using Profefe.Core;
+using Profefe.Core.Ingest;
+using Profefe.Core.Profiles;
+using Profefe.Core.Query;
 using Profefe.Core.Storage;
 
 namespace Profefe.Server.Ui;

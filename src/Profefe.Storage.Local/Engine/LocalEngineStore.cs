@@ -1,7 +1,7 @@
 using Microsoft.Data.Sqlite;
-using Profefe.Core;
 using Profefe.Core.Engine;
 using Profefe.Core.Engine.Blocks;
+using Profefe.Core.Profiles;
 
 namespace Profefe.Storage.Local.Engine;
 

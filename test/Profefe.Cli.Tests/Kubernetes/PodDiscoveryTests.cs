@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Profefe.Cli.Scrape.Kubernetes;
+using Profefe.Cli.Tests.Scrape;
 using Profefe.Client;
 using Profefe.Testing;
 

@@ -1,6 +1,7 @@
 using Profefe.Core.Engine;
 using Profefe.Core.Engine.Blocks;
 using Profefe.Core.Engine.Symbols;
+using Profefe.Core.Profiles;
 using Profefe.Pprof;
 using Profefe.Testing;
 using Profefe.Testing.Engine;

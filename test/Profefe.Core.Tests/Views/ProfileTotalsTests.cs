@@ -1,3 +1,4 @@
+using Profefe.Core.Profiles;
 using Profefe.Core.Views;
 using Profefe.Pprof;
 using Profefe.Testing;

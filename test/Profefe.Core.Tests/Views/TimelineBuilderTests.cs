@@ -1,3 +1,4 @@
+using Profefe.Core.Profiles;
 using Profefe.Core.Views;
 
 namespace Profefe.Core.Tests.Views;

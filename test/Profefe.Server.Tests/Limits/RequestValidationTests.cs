@@ -1,5 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
-using Profefe.Core;
+using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 using Profefe.Testing;
 using static Profefe.Server.Tests.CollectorApiTests;

@@ -1,6 +1,6 @@
-using Profefe.Core;
 using Profefe.Core.Engine;
 using Profefe.Core.Engine.Query;
+using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 using Profefe.Pprof;
 using Profefe.Storage.Local.Engine;

@@ -1,5 +1,6 @@
 using k8s;
 using k8s.Exceptions;
+using Profefe.Cli.Commands;
 
 namespace Profefe.Cli.Scrape.Kubernetes;
 

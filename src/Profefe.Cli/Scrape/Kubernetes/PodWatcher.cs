@@ -3,6 +3,8 @@ using k8s;
 using k8s.Autorest;
 using k8s.Models;
 using Microsoft.Extensions.Logging;
+using Profefe.Cli.Arguments;
+using Profefe.Cli.Commands;
 
 namespace Profefe.Cli.Scrape.Kubernetes;
 

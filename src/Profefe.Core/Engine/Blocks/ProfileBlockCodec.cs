@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using Profefe.Core.Profiles;
 
 namespace Profefe.Core.Engine.Blocks;
 

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Profefe.Core.Profiles;
 using Profefe.Pprof;
 
 namespace Profefe.Core.Engine.Symbols;

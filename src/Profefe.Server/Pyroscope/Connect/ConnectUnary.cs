@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Profefe.Core;
+using Profefe.Core.Ingest;
 using Profefe.Core.Storage;
 using Profefe.Server.Api;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Profefe.Core;
+using Profefe.Core.Ingest;
 
 namespace Profefe.Server.Pyroscope.Ingest;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
-using Profefe.Core;
+using Profefe.Core.Ingest;
+using Profefe.Core.Profiles;
 
 namespace Profefe.Server.Pyroscope.Ingest;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Net.Http.Headers;
-using Profefe.Core;
+using Profefe.Core.Ingest;
 
 namespace Profefe.Server.Pyroscope.Ingest;
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
-using Profefe.Core;
+using Profefe.Core.Ingest;
+using Profefe.Core.Profiles;
 using Profefe.Pprof;
 using Profefe.Server.Pyroscope.Protos.Push;
 

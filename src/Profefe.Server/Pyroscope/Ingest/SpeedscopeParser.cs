@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Profefe.Core;
+using Profefe.Core.Ingest;
 
 namespace Profefe.Server.Pyroscope.Ingest;
 

@@ -1,4 +1,4 @@
-using Profefe.Core;
+using Profefe.Core.Ingest;
 
 namespace Profefe.Server.Pyroscope.Ingest;
 

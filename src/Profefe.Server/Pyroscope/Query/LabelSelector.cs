@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.RegularExpressions;
-using Profefe.Core;
+using Profefe.Core.Profiles;
 using Profefe.Server.Pyroscope.Connect;
 
 namespace Profefe.Server.Pyroscope.Query;

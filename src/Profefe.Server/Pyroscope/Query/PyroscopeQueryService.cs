@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
-using Profefe.Core;
+using Profefe.Core.Ingest;
+using Profefe.Core.Profiles;
+using Profefe.Core.Query;
 using Profefe.Core.Storage;
 using Profefe.Core.Views;
 using Profefe.Pprof;

@@ -1,0 +1,332 @@
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Profefe.Core.Engine;
+using Profefe.Core.Engine.Query;
+using Profefe.Core.Ingest;
+using Profefe.Core.Profiles;
+using Profefe.Core.Storage;
+using Profefe.Core.Text;
+using Profefe.Pprof;
+
+namespace Profefe.Core.Query;
+
+/// <summary>
+/// Answers the read side of profefe's API: finds, single downloads, merges by id and by query, services
+/// and labels. Merges stream: each stored profile is decoded and folded in before the next is read
+/// (<see cref="StoredProfileMerger"/>, in parts on several threads when big). With the profile engine, merges by
+/// query and time series read its rollups and blocks instead, and downloads of profiles whose raw bytes are gone
+/// are rebuilt from it.
+/// </summary>
+public sealed class ProfileQuerier
+{
+    private readonly IProfileReader _reader;
+    private readonly ILogger<ProfileQuerier> _logger;
+    private readonly int _maxMergeProfiles;
+    private readonly ProfileDecoderOptions _decoderOptions;
+    private readonly ProfileEngine? _engine;
+
+    // Whether raw profiles are deleted before the engine's copies: finds then also ask the engine.
+    private readonly bool _engineOutlivesRaw;
+
+    public ProfileQuerier(
+        IProfileReader reader, IOptions<CollectorOptions> options, ILogger<ProfileQuerier> logger, ProfileEngine? engine = null, IOptions<RetentionOptions>? retention = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _reader = reader;
+        _engine = engine;
+        if (engine is not null && retention?.Value is { } r && r.EffectiveRawPeriod > TimeSpan.Zero)
+        {
+            _engineOutlivesRaw = r.Period == TimeSpan.Zero || r.EffectiveRawPeriod < r.Period;
+        }
+
+        _logger = logger;
+        _maxMergeProfiles = options.Value.MaxMergeProfiles;
+        _decoderOptions = new ProfileDecoderOptions { MaxDecompressedBytes = options.Value.MaxDecompressedBytes };
+    }
+
+    /// <summary>Metas matching <paramref name="query"/>, ascending by creation time.</summary>
+    /// <exception cref="ProfileRequestException">404 "nothing found" when nothing matches.</exception>
+    public async Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(ProfileQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var metas = await _reader.FindProfilesAsync(query, cancellationToken).ConfigureAwait(false);
+        if (_engineOutlivesRaw && _engine is not null)
+        {
+            metas = await AddEngineMetasAsync(_engine, query, metas, cancellationToken).ConfigureAwait(false);
+        }
+
+        return metas.Count == 0 ? throw ProfileRequestException.NothingFound() : metas;
+    }
+
+    /// <summary>The profile's meta and its bytes exactly as stored.</summary>
+    /// <exception cref="ProfileRequestException">404 "nothing found" when the id is unknown.</exception>
+    public async Task<StoredProfile> GetProfileAsync(ProfileId id, CancellationToken cancellationToken)
+    {
+        await foreach (var stored in _reader.ListProfilesAsync([id], cancellationToken).ConfigureAwait(false))
+        {
+            return stored;
+        }
+
+        if (_engine is not null && await _engine.Querier.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } rebuilt)
+        {
+            return new StoredProfile(rebuilt.Meta, ProfileEncoder.EncodeToArray(rebuilt.Profile));
+        }
+
+        throw ProfileRequestException.NothingFound();
+    }
+
+    /// <summary>The merge of the profiles <paramref name="ids"/> (an id given twice counts twice, as in profefe).</summary>
+    /// <exception cref="ProfileRequestException">
+    /// 400 when there are more ids than the merge limit; 404 naming the unknown ids; 500
+    /// <c>failed to get profile by id "…": reason</c> when the profiles cannot be merged (different types, traces).
+    /// </exception>
+    public async Task<Profile> MergeProfilesAsync(IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        if (ids.Count == 0)
+        {
+            throw ProfileRequestException.NothingFound();
+        }
+
+        CheckMergeSize(ids.Count);
+
+        // The store is asked for each id once; an id given twice is merged twice, as profefe does.
+        var multiplicity = new Dictionary<ProfileId, int>();
+        var distinct = new List<ProfileId>(ids.Count);
+        for (var i = 0; i < ids.Count; i++)
+        {
+            if (multiplicity.TryGetValue(ids[i], out var count))
+            {
+                multiplicity[ids[i]] = count + 1;
+            }
+            else
+            {
+                multiplicity[ids[i]] = 1;
+                distinct.Add(ids[i]);
+            }
+        }
+
+        StoredMerge merge;
+        try
+        {
+            merge = await StoredProfileMerger.MergeAsync(_reader, distinct, multiplicity, MergeDecoderOptions(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ProfileFormatException e)
+        {
+            Log.MergeFailed(_logger, JoinIds(ids), e);
+            // profefe's text, then the reason it left in its log: the caller can do something about the reason.
+            throw new ProfileRequestException(500, $"failed to get profile by id {GoText.Quote(JoinIds(ids))}: {e.Message}", e);
+        }
+
+        if (merge.Found.Count < distinct.Count)
+        {
+            throw UnknownIds(distinct, merge.Found);
+        }
+
+        return merge.Profile!;
+    }
+
+    /// <summary>The merge of every profile <paramref name="query"/> finds.</summary>
+    /// <exception cref="ProfileRequestException">
+    /// 405 for an unknown or trace type; 404 when nothing matches; 400 when more profiles match than the
+    /// merge limit allows (narrow the time range or set <c>limit</c>).
+    /// </exception>
+    public async Task<Profile> MergeProfilesAsync(ProfileQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        CheckMergeable(query.Type);
+        if (query.Limit == 0 && _engine is not null && await _engine.CatchUpAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return await MergeFromEngineAsync(_engine, query, cancellationToken).ConfigureAwait(false);
+        }
+
+        var metas = await FindProfilesAsync(query, cancellationToken).ConfigureAwait(false);
+        CheckMergeSize(metas.Count);
+        var ids = new ProfileId[metas.Count];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = metas[i].ProfileId;
+        }
+
+        StoredMerge merge;
+        try
+        {
+            merge = await StoredProfileMerger.MergeAsync(_reader, ids, null, MergeDecoderOptions(), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ProfileFormatException e)
+        {
+            Log.MergeFailed(_logger, ControlCharacters.Escape(query.Service), e);
+            throw new ProfileRequestException(500, $"failed to merge profiles: {e.Message}", e);
+        }
+
+        // Retention may have deleted every match between the find and the read.
+        return merge.Profile ?? throw ProfileRequestException.NothingFound();
+    }
+
+    /// <summary>
+    /// Totals per <paramref name="step"/> of the profiles of a service and type over [from, to], grouped by the
+    /// values of the label <paramref name="groupBy"/> when given; answered from the engine's totals.
+    /// </summary>
+    /// <exception cref="ProfileRequestException">503 when the engine is off or still catching up.</exception>
+    public async Task<EngineTimeSeries> GetTimeSeriesAsync(
+        string service, ProfileType type, IReadOnlyList<Label> labels, DateTime from, DateTime to, TimeSpan step, string? groupBy, CancellationToken cancellationToken)
+    {
+        if (_engine is null || !await _engine.CatchUpAsync(cancellationToken).ConfigureAwait(false))
+        {
+            throw new ProfileRequestException(503, "time series need the profile engine, which is off or still taking in stored profiles; try again shortly");
+        }
+
+        return await _engine.Querier.SeriesAsync("", service, type, labels, from, to, step, groupBy, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Throws profefe's 405 for types a merge cannot handle.</summary>
+    public static void CheckMergeable(ProfileType? type)
+    {
+        if (type is null or ProfileType.Unknown)
+        {
+            throw new ProfileRequestException(405, "can't merge profiles of unknown type");
+        }
+
+        if (type == ProfileType.Trace)
+        {
+            throw new ProfileRequestException(405, "can't merge profiles of trace type");
+        }
+    }
+
+    /// <summary>Every service with at least one stored profile, sorted; empty when the store is empty.</summary>
+    public async Task<IReadOnlyList<string>> ListServicesAsync(CancellationToken cancellationToken)
+    {
+        var services = await _reader.ListServicesAsync(cancellationToken).ConfigureAwait(false);
+        if (!_engineOutlivesRaw || _engine is null)
+        {
+            return services;
+        }
+
+        var all = _engine.Catalog.Describe("", null).Services;
+        all.UnionWith(services);
+        return [.. all];
+    }
+
+    /// <summary>Label keys and their values on <paramref name="service"/>'s profiles (every service when null).</summary>
+    public async Task<IReadOnlyList<LabelValues>> ListLabelsAsync(string? service, CancellationToken cancellationToken)
+    {
+        service = string.IsNullOrEmpty(service) ? null : service;
+        var labels = await _reader.ListLabelsAsync(service, cancellationToken).ConfigureAwait(false);
+        if (!_engineOutlivesRaw || _engine is null)
+        {
+            return labels;
+        }
+
+        var all = _engine.Catalog.Describe("", service).Labels;
+        foreach (var label in labels)
+        {
+            if (!all.TryGetValue(label.Key, out var values))
+            {
+                values = new SortedSet<string>(StringComparer.Ordinal);
+                all[label.Key] = values;
+            }
+
+            values.UnionWith(label.Values);
+        }
+
+        var merged = new List<LabelValues>(all.Count);
+        foreach (var (key, values) in all)
+        {
+            merged.Add(new LabelValues(key, [.. values]));
+        }
+
+        return merged;
+    }
+
+    // Profiles whose raw rows retention deleted are still in the engine: the find is the union, in find order.
+    private static async Task<IReadOnlyList<ProfileMeta>> AddEngineMetasAsync(ProfileEngine engine, ProfileQuery query, IReadOnlyList<ProfileMeta> raw, CancellationToken cancellationToken)
+    {
+        var all = await engine.Querier.FindAsync("", query with { Limit = 0 }, cancellationToken).ConfigureAwait(false);
+        if (all.Count == 0)
+        {
+            return raw;
+        }
+
+        var seen = new HashSet<ProfileId>(all.Count);
+        foreach (var meta in all)
+        {
+            seen.Add(meta.ProfileId);
+        }
+
+        foreach (var meta in raw)
+        {
+            if (seen.Add(meta.ProfileId))
+            {
+                all.Add(meta);
+            }
+        }
+
+        all.Sort(static (a, b) => a.CreatedAt != b.CreatedAt ? a.CreatedAt.CompareTo(b.CreatedAt) : a.ProfileId.CompareTo(b.ProfileId));
+        return query.Limit > 0 && all.Count > query.Limit ? all[^query.Limit..] : all;
+    }
+
+    private async Task<Profile> MergeFromEngineAsync(ProfileEngine engine, ProfileQuery query, CancellationToken cancellationToken)
+    {
+        EngineMerge? merge;
+        try
+        {
+            merge = await engine.Querier.MergeAsync("", query, _maxMergeProfiles, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ProfileFormatException e)
+        {
+            Log.MergeFailed(_logger, query.Service, e);
+            throw new ProfileRequestException(500, $"failed to merge profiles: {e.Message}", e);
+        }
+        catch (EngineRowLimitException)
+        {
+            throw ProfileRequestException.BadRequest(
+                $"merge reads more than {_maxMergeProfiles} profiles one by one (Collector:MaxMergeProfiles); widen the range to whole hours, narrow it, or set \"limit\"");
+        }
+
+        return merge?.Profile ?? throw ProfileRequestException.NothingFound();
+    }
+
+    // Profiles of one merge share function names and file names; one pool per merge decodes each once.
+    private ProfileDecoderOptions MergeDecoderOptions() => _decoderOptions with { StringPool = new ProfileStringPool() };
+
+    private void CheckMergeSize(int count)
+    {
+        if (count > _maxMergeProfiles)
+        {
+            throw ProfileRequestException.BadRequest(
+                $"merge of {count} profiles exceeds the limit of {_maxMergeProfiles} (Collector:MaxMergeProfiles); narrow the time range or set \"limit\"");
+        }
+    }
+
+    private static ProfileRequestException UnknownIds(List<ProfileId> ids, HashSet<ProfileId> found)
+    {
+        var unknown = new List<string>();
+        for (var i = 0; i < ids.Count; i++)
+        {
+            if (!found.Contains(ids[i]))
+            {
+                unknown.Add(GoText.Quote(ids[i].ToString()));
+            }
+        }
+
+        var noun = unknown.Count == 1 ? "id" : "ids";
+        return new ProfileRequestException(404, $"nothing found: unknown profile {noun} {string.Join(", ", unknown)}");
+    }
+
+    private static string JoinIds(IReadOnlyList<ProfileId> ids)
+    {
+        var builder = new StringBuilder(ids.Count * (ProfileId.EncodedLength + 1));
+        for (var i = 0; i < ids.Count; i++)
+        {
+            if (i > 0)
+            {
+                builder.Append('+');
+            }
+
+            builder.Append(ids[i]);
+        }
+
+        return builder.ToString();
+    }
+}
