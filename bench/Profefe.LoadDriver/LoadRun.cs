@@ -219,7 +219,7 @@ internal static class LoadRun
     {
         Func<TimeSpan>? serverCpu = collector is null ? null : collector.CpuTime;
         var report = new StringBuilder();
-        report.AppendLine("ingest only (the target keeps nothing it is sent):");
+        report.AppendLine("ingest only (no finds or merges):");
         foreach (var (first, count) in new[] { (0, options.SmallStore), (options.SmallStore, options.LargeStore - options.SmallStore) })
         {
             Step($"ingest: {count:N0} pushes, {options.Clients} clients");

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# ingest-vs-profefe.sh - ingest of this collector (embedded store, profile engine on: its defaults) and of
+# profefe (Go, Badger) measured side by side in one run with the same load driver (issue 13, acceptance 5).
+# Rounds alternate profefe / this collector so that both see the same machine; each round is the load
+# driver's --ingest-only steps (warm-up, 0 -> small, small -> large stored) on a fresh data directory.
+#
+#   bench/ingest-vs-profefe.sh PROFEFE_SOURCE_OR_BINARY [rounds] [load driver options]
+#
+# PROFEFE_SOURCE_OR_BINARY is a profefe binary, or a checkout of github.com/profefe/profefe (its vendor/
+# directory makes it build offline with Go 1.19), built into a temp directory: the build stays out of this
+# repo. Needs the .NET SDK, python3 (free ports), curl and, for a checkout, go.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SOURCE=${1:?usage: bench/ingest-vs-profefe.sh PROFEFE_SOURCE_OR_BINARY [rounds] [load driver options]}
+ROUNDS=${2:-2}
+shift $(( $# >= 2 ? 2 : 1 ))
+WORK=$(mktemp -d /tmp/profefe-vs-XXXXXX)
+PROFEFE_PID=
+
+log() { printf '[ingest-vs-profefe %s] %s\n' "$(date -u +%T)" "$*" >&2; }
+stop_profefe() {
+  if [ -n "$PROFEFE_PID" ]; then kill "$PROFEFE_PID" 2>/dev/null || true; wait "$PROFEFE_PID" 2>/dev/null || true; PROFEFE_PID=; fi
+}
+cleanup() {
+  local rc=$?
+  stop_profefe
+  rm -rf "$WORK"
+  exit $rc
+}
+trap cleanup EXIT INT TERM
+
+if [ -d "$SOURCE" ]; then
+  log "building profefe from $SOURCE (vendored modules) into $WORK"
+  (cd "$SOURCE" && GOFLAGS=-mod=vendor go build -o "$WORK/profefe-go" ./cmd/profefe)
+  PROFEFE_BIN="$WORK/profefe-go"
+else
+  PROFEFE_BIN=$SOURCE
+fi
+
+log "building the load driver and this collector"
+dotnet build -c Release "$ROOT/bench/Profefe.LoadDriver" -v quiet -nologo >/dev/null
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+driver() { dotnet run -c Release --no-build --project "$ROOT/bench/Profefe.LoadDriver" -- --ingest-only "$@"; }
+
+for round in $(seq 1 "$ROUNDS"); do
+  port=$(free_port)
+  rm -rf "$WORK/badger"
+  log "round $round: profefe on 127.0.0.1:$port (Badger in $WORK/badger), load $(cut -d' ' -f1-3 /proc/loadavg)"
+  "$PROFEFE_BIN" -addr "127.0.0.1:$port" -badger.dir "$WORK/badger" -log.level warn >"$WORK/profefe.log" 2>&1 &
+  PROFEFE_PID=$!
+  for _ in $(seq 1 120); do
+    if curl -sf "http://127.0.0.1:$port/api/0/version" >/dev/null 2>&1; then break; fi
+    kill -0 "$PROFEFE_PID" 2>/dev/null || { cat "$WORK/profefe.log" >&2; exit 1; }
+    sleep 0.5
+  done
+  driver --url "http://127.0.0.1:$port" --data-dir "$WORK/badger" "$@" | tee "$WORK/profefe-$round.txt"
+  stop_profefe
+
+  log "round $round: this collector (embedded store, engine on), load $(cut -d' ' -f1-3 /proc/loadavg)"
+  driver "$@" | tee "$WORK/ours-$round.txt"
+done
+
+log "summary (profiles/s and p99 of each ingest step; the ratio is this collector over profefe in the same round)"
+python3 - "$WORK" "$ROUNDS" <<'EOF'
+import re, sys
+work, rounds = sys.argv[1], int(sys.argv[2])
+def steps(path):
+    # "- ingest of 10,000: 10,000 in 3.10 s = 3,226/s, p50 1.90 ms, p99 5.27 ms, max ..."
+    pattern = re.compile(r'^- ingest of ([\d,]+): .*= ([\d,]+)/s, p50 [\d.,]+ ms, p99 ([\d.,]+) ms')
+    return [(m[1], float(m[2].replace(',', '')), m[3]) for m in map(pattern.match, open(path)) if m]
+for r in range(1, rounds + 1):
+    for (name, theirs, tp99), (_, ours, op99) in zip(steps(f'{work}/profefe-{r}.txt'), steps(f'{work}/ours-{r}.txt')):
+        print(f'round {r} | ingest of {name} | profefe {theirs:,.0f}/s p99 {tp99} ms | ours {ours:,.0f}/s p99 {op99} ms | {ours / theirs:.2f}x')
+EOF
