@@ -12,6 +12,7 @@ internal sealed record FleetOptions
           --clients N           concurrent push clients (default 8)
           --runs N              timed repetitions of each query after a first, cold one (default 5)
           --collector-dll PATH  profefe.dll to start (default: the one built next to this bench)
+          --browser             also time the UI drawing the week's series by pod and merged flame graph in /usr/bin/chromium
           --drop-raw            then restart with Retention:RawPeriod=1s, wait for the raw bytes to go, weigh and time again
           --keep                keep the data directory and collector log (the path is printed)
         """;
@@ -30,6 +31,8 @@ internal sealed record FleetOptions
 
     public bool DropRaw { get; init; }
 
+    public bool Browser { get; init; }
+
     /// <exception cref="ArgumentException">an unknown option or a bad value.</exception>
     public static FleetOptions Parse(IReadOnlyList<string> args)
     {
@@ -46,6 +49,7 @@ internal sealed record FleetOptions
                 "--collector-dll" => options with { CollectorDll = Value(args, ref i) },
                 "--keep" => options with { Keep = true },
                 "--drop-raw" => options with { DropRaw = true },
+                "--browser" => options with { Browser = true },
                 "-h" or "--help" => throw new ArgumentException(Usage),
                 _ => throw new ArgumentException($"unknown option {name}\n{Usage}"),
             };

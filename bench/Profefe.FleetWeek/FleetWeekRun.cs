@@ -81,6 +81,12 @@ internal static class FleetWeekRun
             figures.Week = await Timed(queries.TimeMergeAsync($"merge, {days}", 0, plan.Minutes, null, options.Runs)).ConfigureAwait(false);
             figures.WeekOfPod = await Timed(queries.TimeMergeAsync($"merge, {days}, labels=pod={FleetPlan.PodName(pod)}", 0, plan.Minutes, pod, options.Runs)).ConfigureAwait(false);
             figures.Series = await Timed(queries.TimeSeriesAsync($"time series, {days}, step 1 h, group_by=pod", 0, plan.Minutes, SeriesStepSeconds, options.Runs)).ConfigureAwait(false);
+            if (options.Browser)
+            {
+                Step($"drawing the UI in {FleetBrowser.ChromiumPath}");
+                figures.Pages = await FleetBrowser.MeasureAsync(collector.Url, Service, plan, options.Runs, Step).ConfigureAwait(false);
+            }
+
             figures.LoadAfterQueries = LoadAverage();
             figures.PeakAtEnd = collector.PeakResidentBytes();
 
@@ -199,6 +205,13 @@ internal static class FleetWeekRun
                 target.Length == 0 ? "" : Verdict(met, query == f.Week ? $"{query.MedianMs / f.Hour!.MedianMs:0.0}× the hour" : ""));
         }
 
+        foreach (var page in f.Pages)
+        {
+            Row($"UI in Chromium: {page.Name} (navigation to drawn)", $"median {Seconds(page.MedianMs)}, min {Seconds(page.MinMs)} (cold {Seconds(page.ColdMs)}); {page.Drawn}",
+                "< 1 s", Verdict(page.MedianMs < 1000 && page.Problems.Count == 0, page.Problems.Count == 0 ? "" : page.Problems[0]));
+            notes.Add($"UI page {page.Name}: {page.Url}");
+        }
+
         var peak = f.PeakAtEnd / 1048576.0;
         Row("collector peak RSS (VmHWM)", $"{peak:0} MiB ({f.PeakAfterIngest / 1048576.0:0} MiB before the reads)", "< 300 MiB", Verdict(peak < 300, ""));
         var stopped = f.DiskStopped!;
@@ -301,6 +314,8 @@ internal static class FleetWeekRun
 
         public TimedQuery? Series { get; set; }
 
+        public IReadOnlyList<DrawnPage> Pages { get; set; } = [];
+
         public TimeSpan RawDrop { get; set; }
 
         public TimedQuery? WeekWithoutRaw { get; set; }
@@ -310,6 +325,7 @@ internal static class FleetWeekRun
         public DiskUse? DiskWithoutRaw { get; set; }
 
         public bool Correct => new[] { Hour, Day, Week, WeekOfPod, Series }.All(static q => q is { Problems.Count: 0 })
-            && new[] { WeekWithoutRaw, SeriesWithoutRaw }.All(static q => q is null or { Problems.Count: 0 });
+            && new[] { WeekWithoutRaw, SeriesWithoutRaw }.All(static q => q is null or { Problems.Count: 0 })
+            && Pages.All(static page => page.Problems.Count == 0);
     }
 }

@@ -136,6 +136,24 @@ public sealed class EngineCatalog
         return matches;
     }
 
+    /// <summary>Every series of <paramref name="tenant"/>, in creation order.</summary>
+    public List<EngineSeries> SeriesOf(string tenant)
+    {
+        var matches = new List<EngineSeries>();
+        lock (_sync)
+        {
+            foreach (var series in _series)
+            {
+                if (series.Tenant == tenant)
+                {
+                    matches.Add(series);
+                }
+            }
+        }
+
+        return matches;
+    }
+
     /// <summary>The tenant's series' services and label values, for lists that must outlive the raw index.</summary>
     public (SortedSet<string> Services, SortedDictionary<string, SortedSet<string>> Labels) Describe(string tenant, string? service)
     {

@@ -41,9 +41,16 @@ internal static class SeriesLabels
     public static List<Label> Of(ProfileMeta meta)
     {
         ArgumentNullException.ThrowIfNull(meta);
-        var labels = new List<Label>(meta.Labels.Count + 2);
-        var name = NameOf(meta.Type);
-        foreach (var label in meta.Labels)
+        return Of(meta.Service, meta.Type, meta.Labels);
+    }
+
+    /// <summary>The series labels of the stored series of <paramref name="service"/>, <paramref name="type"/> and <paramref name="stored"/> labels, sorted by name.</summary>
+    public static List<Label> Of(string service, ProfileType type, IReadOnlyList<Label> stored)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        var labels = new List<Label>(stored.Count + 2);
+        var name = NameOf(type);
+        foreach (var label in stored)
         {
             if (label.Key == MetricName)
             {
@@ -56,7 +63,7 @@ internal static class SeriesLabels
         }
 
         labels.Add(new Label(MetricName, name));
-        labels.Add(new Label(ServiceName, meta.Service));
+        labels.Add(new Label(ServiceName, service));
         labels.Sort(static (a, b) => string.CompareOrdinal(a.Key, b.Key));
         return labels;
     }

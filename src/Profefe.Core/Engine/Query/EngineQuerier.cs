@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Profefe.Core.Engine.Blocks;
 using Profefe.Core.Engine.Symbols;
 using Profefe.Core.Profiles;
@@ -14,6 +15,7 @@ public sealed class EngineQuerier
 {
     private readonly EngineCatalog _catalog;
     private readonly IProfileEngineStore _store;
+    private readonly ConcurrentDictionary<int, EngineLayout> _layouts = new();
 
     public EngineQuerier(EngineCatalog catalog, IProfileEngineStore store)
     {
@@ -27,23 +29,35 @@ public sealed class EngineQuerier
     /// </summary>
     /// <exception cref="ProfileFormatException">the profiles have different sample or period types.</exception>
     /// <exception cref="EngineRowLimitException">more edge rows than <paramref name="maxRows"/>.</exception>
-    public async Task<EngineMerge?> MergeAsync(string tenant, ProfileQuery query, int maxRows, CancellationToken cancellationToken)
+    public Task<EngineMerge?> MergeAsync(string tenant, ProfileQuery query, int maxRows, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var series = _catalog.Match(tenant, query.Service, query.Type, query.Labels);
+        return MergeAsync(tenant, query.Service, _catalog.Match(tenant, query.Service, query.Type, query.Labels), query.From, query.To, maxRows, cancellationToken);
+    }
+
+    /// <summary>
+    /// The merge of the profiles of <paramref name="series"/> (all of one tenant's <paramref name="service"/>, one
+    /// layout) created in [fromTime, toTime], or null when there are none.
+    /// </summary>
+    /// <exception cref="ProfileFormatException">the profiles have different sample or period types.</exception>
+    /// <exception cref="EngineRowLimitException">more edge rows than <paramref name="maxRows"/>.</exception>
+    public async Task<EngineMerge?> MergeAsync(
+        string tenant, string service, List<EngineSeries> series, DateTime fromTime, DateTime toTime, int maxRows, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(series);
         if (series.Count == 0)
         {
             return null;
         }
 
-        var from = query.From.Ticks;
-        var to = query.To.Ticks;
+        var from = fromTime.Ticks;
+        var to = toTime.Ticks;
         var ids = series.ConvertAll(static s => s.Id);
         var (firstFull, lastFull) = FullBuckets(from, to);
         var rollups = firstFull <= lastFull ? await ReadWholeAsync(ids, firstFull, lastFull, cancellationToken).ConfigureAwait(false) : [];
 
         // Fold hour by hour, in time order: the edges' rows before and after the rollups between them.
-        var table = _catalog.SymbolsOf(tenant, query.Service);
+        var table = _catalog.SymbolsOf(tenant, service);
         var state = new MergeState(table, maxRows);
         var edges = new List<long>(EdgeBuckets(from, to, firstFull, lastFull));
         foreach (var edge in edges)
@@ -152,6 +166,35 @@ public sealed class EngineQuerier
         string tenant, string service, ProfileType type, IReadOnlyList<Label> labels, DateTime fromTime, DateTime toTime, TimeSpan step, string? groupBy, CancellationToken cancellationToken)
     {
         var series = _catalog.Match(tenant, service, type, labels);
+        var groups = await TotalsAsync(series, s => groupBy is null ? "" : ValueOf(s.Labels, groupBy), fromTime, toTime, step, cancellationToken).ConfigureAwait(false);
+        if (series.Count == 0)
+        {
+            return new EngineTimeSeries([], groups);
+        }
+
+        IReadOnlyList<string> sampleTypes = [];
+        var ids = series.ConvertAll(static s => s.Id);
+        var to = toTime.Ticks;
+        var newest = await _store.ReadRollupsAsync(ids, EngineCatalog.BucketTicks, EngineCatalog.BucketOf(to), EngineCatalog.BucketOf(to), withData: true, cancellationToken).ConfigureAwait(false);
+        var any = newest.Count > 0 ? newest : await _store.ReadRollupsAsync(ids, EngineCatalog.BucketTicks, EngineCatalog.BucketOf(fromTime.Ticks), EngineCatalog.BucketOf(to), withData: true, cancellationToken).ConfigureAwait(false);
+        if (any.Count > 0)
+        {
+            sampleTypes = LayoutOf(series[0], RollupCodec.Read(any[^1].Data).Layout).SampleTypes.ConvertAll(static t => t.Type + "/" + t.Unit);
+        }
+
+        return new EngineTimeSeries(sampleTypes, groups);
+    }
+
+    /// <summary>
+    /// Totals per step over [fromTime, toTime] (step i covers [from + i·step, from + (i + 1)·step)), one set of points per
+    /// distinct <paramref name="groupOf"/> of the series, ascending by group; whole hours inside one step come from
+    /// rollup totals, the rest from per-profile totals.
+    /// </summary>
+    public async Task<List<EngineSeriesPoints>> TotalsAsync(
+        List<EngineSeries> series, Func<EngineSeries, string> groupOf, DateTime fromTime, DateTime toTime, TimeSpan step, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        ArgumentNullException.ThrowIfNull(groupOf);
         var from = fromTime.Ticks;
         var to = toTime.Ticks;
         var stepTicks = step.Ticks;
@@ -159,19 +202,19 @@ public sealed class EngineQuerier
         var groups = new SortedDictionary<string, EngineSeriesPoints>(StringComparer.Ordinal);
         if (series.Count == 0)
         {
-            return new EngineTimeSeries([], groups.Values.ToList());
+            return [];
         }
 
         var ids = series.ConvertAll(static s => s.Id);
-        var groupOf = new Dictionary<int, string>();
+        var groupById = new Dictionary<int, string>();
         foreach (var s in series)
         {
-            groupOf[s.Id] = groupBy is null ? "" : ValueOf(s.Labels, groupBy);
+            groupById[s.Id] = groupOf(s);
         }
 
         EngineSeriesPoints PointsOf(int seriesId, int width)
         {
-            var key = groupOf[seriesId];
+            var key = groupById[seriesId];
             if (!groups.TryGetValue(key, out var p))
             {
                 p = new EngineSeriesPoints(key, new long[points * width], new long[points], width);
@@ -183,7 +226,6 @@ public sealed class EngineQuerier
 
         var (firstFull, lastFull) = FullBuckets(from, to);
         var covered = new HashSet<(int, long)>();
-        IReadOnlyList<string> sampleTypes = [];
         if (firstFull <= lastFull)
         {
             foreach (var rollup in await _store.ReadRollupsAsync(ids, EngineCatalog.BucketTicks, firstFull, lastFull, withData: false, cancellationToken).ConfigureAwait(false))
@@ -215,19 +257,76 @@ public sealed class EngineQuerier
             }
         }
 
-        var newest = await _store.ReadRollupsAsync(ids, EngineCatalog.BucketTicks, EngineCatalog.BucketOf(to), EngineCatalog.BucketOf(to), withData: true, cancellationToken).ConfigureAwait(false);
-        var any = newest.Count > 0 ? newest : await _store.ReadRollupsAsync(ids, EngineCatalog.BucketTicks, EngineCatalog.BucketOf(from), EngineCatalog.BucketOf(to), withData: true, cancellationToken).ConfigureAwait(false);
-        if (any.Count > 0)
+        return [.. groups.Values];
+    }
+
+    /// <summary>
+    /// The sample and period types of each of <paramref name="series"/> that holds profiles in the hours
+    /// [fromTime, toTime] touches (an hour's precision: enough to list series and pick a sample type's index).
+    /// </summary>
+    public async Task<Dictionary<int, EngineLayout>> LayoutsAsync(List<EngineSeries> series, DateTime fromTime, DateTime toTime, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        var result = new Dictionary<int, EngineLayout>();
+        if (series.Count == 0)
         {
-            var layout = RollupCodec.Read(any[^1].Data).Layout;
-            var table = _catalog.SymbolsOf(tenant, service);
-            lock (table.Sync)
+            return result;
+        }
+
+        var newestBucket = new Dictionary<int, long>();
+        var present = await _store.ReadRollupsAsync(
+            series.ConvertAll(static s => s.Id), EngineCatalog.BucketTicks, EngineCatalog.BucketOf(fromTime.Ticks), EngineCatalog.BucketOf(toTime.Ticks), withData: false, cancellationToken).ConfigureAwait(false);
+        foreach (var rollup in present)
+        {
+            newestBucket[rollup.Series] = rollup.Bucket;
+        }
+
+        var unknown = new Dictionary<long, List<int>>();
+        foreach (var (id, bucket) in newestBucket)
+        {
+            if (_layouts.TryGetValue(id, out var layout))
             {
-                sampleTypes = new ProfileMaterializer(table, new ProfileHeader(layout, 0, 0, 0, 0, 0, 0, 0, [])).ToProfile().SampleTypes.ConvertAll(static t => t.Type + "/" + t.Unit);
+                result[id] = layout;
+            }
+            else if (unknown.TryGetValue(bucket, out var ids))
+            {
+                ids.Add(id);
+            }
+            else
+            {
+                unknown[bucket] = [id];
             }
         }
 
-        return new EngineTimeSeries(sampleTypes, [.. groups.Values]);
+        // A series keeps the layout of its first profile in its rollups, so one rollup tells it for good.
+        foreach (var (bucket, ids) in unknown)
+        {
+            foreach (var rollup in await _store.ReadRollupsAsync(ids, EngineCatalog.BucketTicks, bucket, bucket, withData: true, cancellationToken).ConfigureAwait(false))
+            {
+                var layout = LayoutOf(_catalog.Series(rollup.Series), RollupCodec.Read(rollup.Data).Layout);
+                _layouts[rollup.Series] = layout;
+                result[rollup.Series] = layout;
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>Per-profile entries of <paramref name="series"/> created in [from, to] (ticks), ascending by time then id.</summary>
+    public Task<IReadOnlyList<EngineProfileEntry>> EntriesAsync(List<EngineSeries> series, long from, long to, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        return _store.FindProfilesAsync(series.ConvertAll(static s => s.Id), from, to, cancellationToken);
+    }
+
+    private EngineLayout LayoutOf(EngineSeries series, int layout)
+    {
+        var table = _catalog.SymbolsOf(series.Tenant, series.Service);
+        lock (table.Sync)
+        {
+            var profile = new ProfileMaterializer(table, new ProfileHeader(layout, 0, 0, 0, 0, 0, 0, 0, [])).ToProfile();
+            return new EngineLayout([.. profile.SampleTypes], profile.PeriodType);
+        }
     }
 
     private static string ValueOf(IReadOnlyList<Label> labels, string key)
@@ -399,6 +498,9 @@ public sealed class EngineQuerier
         }
     }
 }
+
+/// <summary>The sample types (and period type) every profile of a series has.</summary>
+public sealed record EngineLayout(List<SampleType> SampleTypes, SampleType? PeriodType);
 
 /// <summary>A merge's result and what it cost.</summary>
 public sealed record EngineMerge(Profile Profile, int Profiles, int RowsRead);

@@ -166,11 +166,12 @@ internal static class QuerierEndpoints
         var type = ProfileTypeId.Parse(request.ProfileTypeID);
         var selector = LabelSelector.Parse(request.LabelSelector);
         var (from, to) = Range(request.Start, request.End);
-        var selection = await QueryOf(context).SelectAsync(type, selector, from, to, context.RequestAborted).ConfigureAwait(false);
         var stepMs = Math.Max(1, (long)Math.Round(request.Step * 1000));
         var average = request.HasAggregation && request.Aggregation == TimeSeriesAggregationType.Average;
         var response = new SelectSeriesResponse();
-        foreach (var (labels, points) in PyroscopeQueryService.TotalsByStep(selection, request.Start, stepMs, request.GroupBy, average, request.HasLimit ? request.Limit : 0))
+        var totals = await QueryOf(context).TotalsByStepAsync(
+            type, selector, from, to, request.Start, stepMs, request.GroupBy, average, request.HasLimit ? request.Limit : 0, context.RequestAborted).ConfigureAwait(false);
+        foreach (var (labels, points) in totals)
         {
             var series = new Protos.Types.Series();
             foreach (var label in labels)
@@ -228,9 +229,7 @@ internal static class QuerierEndpoints
         }
 
         var callSite = request.StackTraceSelector?.CallSite.Select(static l => l.Name).ToList();
-        var query = QueryOf(context);
-        var selection = await query.SelectAsync(type, selector, from, to, context.RequestAborted).ConfigureAwait(false);
-        return await query.MergeAsync(selection.ConvertAll(static s => s.Profile), type, callSite, context.RequestAborted).ConfigureAwait(false);
+        return await QueryOf(context).MergeAsync(type, selector, from, to, callSite, context.RequestAborted).ConfigureAwait(false);
     }
 
     internal static Core.Views.FlameGraph Layout(Profile? profile, int maxNodes) => FlameGraphBuilder.Build(profile ?? Empty(), 0, maxNodes);

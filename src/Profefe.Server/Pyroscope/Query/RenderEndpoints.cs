@@ -43,9 +43,9 @@ internal static class RenderEndpoints
             var stepSeconds = Math.Max(MinTimelineStepSeconds, (request.End - request.Start) / 1000 / TimelinePoints);
             var service = context.RequestServices.GetRequiredService<PyroscopeQueryService>();
             var (from, to) = QuerierEndpoints.Range(request.Start, request.End);
-            var selection = await service.SelectAsync(type, LabelSelector.Parse(request.LabelSelector), from, to, context.RequestAborted).ConfigureAwait(false);
             var average = query["aggregation"] == "avg";
-            var series = PyroscopeQueryService.TotalsByStep(selection, request.Start, stepSeconds * 1000, [], average, 0);
+            var series = await service.TotalsByStepAsync(
+                type, LabelSelector.Parse(request.LabelSelector), from, to, request.Start, stepSeconds * 1000, [], average, 0, context.RequestAborted).ConfigureAwait(false);
             var points = series.Count == 1 ? series[0].Points : [];
 
             await WriteJsonAsync(context, writer =>

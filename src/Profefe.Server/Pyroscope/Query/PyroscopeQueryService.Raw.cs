@@ -1,0 +1,219 @@
+using System.Collections.Concurrent;
+using Profefe.Core.Profiles;
+using Profefe.Core.Storage;
+using Profefe.Core.Views;
+using Profefe.Pprof;
+
+namespace Profefe.Server.Pyroscope.Query;
+
+/// <summary>The three questions answered over profefe's find and merge: every profile of the range is read (its totals once, then cached).</summary>
+internal sealed partial class PyroscopeQueryService
+{
+    // Stored profiles never change, so what was read of one stays true; the bound only caps memory.
+    private const int MaxCachedShapes = 200_000;
+    private const int ReadBatch = 256;
+
+    private readonly ConcurrentDictionary<ProfileId, ProfileShape> _shapes = new();
+    private readonly ProfileDecoderOptions _decoderOptions = new() { MaxDecompressedBytes = options.Value.MaxDecompressedBytes, RequireSamples = false };
+
+    /// <param name="SampleIndex">Where the series' sample type is among the profile's.</param>
+    /// <param name="Total">The profile's total of that sample type.</param>
+    /// <param name="Layout">Profiles with equal layouts (sample and period types) can be merged as they are.</param>
+    private sealed record SelectedProfile(ProfileMeta Meta, int SampleIndex, long Total, string Layout);
+
+    private sealed record RawSeries(Series Series, List<SelectedProfile> Profiles);
+
+    private sealed record ProfileShape(IReadOnlyList<SampleType> SampleTypes, SampleType? PeriodType, IReadOnlyList<long> Totals)
+    {
+        public string Layout { get; } = string.Join(",", SampleTypes) + "|" + PeriodType;
+    }
+
+    private async Task<List<RawSeries>> FindRawSeriesAsync(IReadOnlyList<LabelSelector> selectors, DateTime from, DateTime to, CancellationToken cancellationToken)
+    {
+        var candidates = new List<(ProfileMeta Meta, List<Label> Labels)>();
+        foreach (var service in await ServicesAsync(selectors, cancellationToken).ConfigureAwait(false))
+        {
+            var type = TypeOf(selectors);
+            var metas = await reader.FindProfilesAsync(new ProfileQuery(service, type, [], from, to), cancellationToken).ConfigureAwait(false);
+            foreach (var meta in metas)
+            {
+                if (meta.Type is ProfileType.Trace or ProfileType.Unknown)
+                {
+                    continue;
+                }
+
+                var labels = SeriesLabels.Of(meta);
+                if (AnyMatches(selectors, labels, ignoreProfileType: true))
+                {
+                    candidates.Add((meta, labels));
+                }
+            }
+        }
+
+        await LoadShapesAsync(candidates, cancellationToken).ConfigureAwait(false);
+        var series = new Dictionary<string, RawSeries>(StringComparer.Ordinal);
+        foreach (var (meta, labels) in candidates)
+        {
+            if (!_shapes.TryGetValue(meta.ProfileId, out var shape))
+            {
+                continue;
+            }
+
+            var name = labels.Find(static l => l.Key == SeriesLabels.MetricName).Value;
+            for (var i = 0; i < shape.SampleTypes.Count; i++)
+            {
+                var typeId = ProfileTypeId.Of(name, shape.SampleTypes[i], shape.PeriodType);
+                var all = SeriesLabels.WithProfileType(labels, typeId.Id, typeId.SampleType, typeId.SampleUnit, typeId.PeriodType, typeId.PeriodUnit);
+                if (!AnyMatches(selectors, all, ignoreProfileType: false))
+                {
+                    continue;
+                }
+
+                var key = Key(all);
+                if (!series.TryGetValue(key, out var entry))
+                {
+                    entry = new RawSeries(new Series(all, typeId), []);
+                    series.Add(key, entry);
+                }
+
+                entry.Profiles.Add(new SelectedProfile(meta, i, shape.Totals[i], shape.Layout));
+            }
+        }
+
+        return [.. series.Values];
+    }
+
+    /// <summary>The profiles of <paramref name="type"/> matching <paramref name="selector"/> in [from, to], ascending by time.</summary>
+    private async Task<List<(Series Series, SelectedProfile Profile)>> SelectRawAsync(ProfileTypeId type, LabelSelector selector, DateTime from, DateTime to, CancellationToken cancellationToken)
+    {
+        var selected = new List<(Series, SelectedProfile)>();
+        foreach (var series in await FindRawSeriesAsync([Typed(selector, type)], from, to, cancellationToken).ConfigureAwait(false))
+        {
+            foreach (var profile in series.Profiles)
+            {
+                selected.Add((series.Series, profile));
+            }
+        }
+
+        selected.Sort(static (a, b) => a.Item2.Meta.CreatedAt.CompareTo(b.Item2.Meta.CreatedAt));
+        return selected;
+    }
+
+    private async Task<Profile?> MergeRawAsync(ProfileTypeId type, LabelSelector selector, DateTime from, DateTime to, IReadOnlyList<string>? callSite, CancellationToken cancellationToken)
+    {
+        var selection = await SelectRawAsync(type, selector, from, to, cancellationToken).ConfigureAwait(false);
+        if (selection.Count == 0)
+        {
+            return null;
+        }
+
+        // Profiles of one layout merge as profefe merges them; layouts differ only when services send different
+        // sample types under one profile type, and then each layout's merge is reduced before they are combined.
+        var layouts = new Dictionary<string, (List<ProfileId> Ids, int SampleIndex)>(StringComparer.Ordinal);
+        foreach (var (_, profile) in selection)
+        {
+            if (!layouts.TryGetValue(profile.Layout, out var layout))
+            {
+                layout = ([], profile.SampleIndex);
+                layouts.Add(profile.Layout, layout);
+            }
+
+            layout.Ids.Add(profile.Meta.ProfileId);
+        }
+
+        Profile? result = null;
+        ProfileMerger? combined = null;
+        foreach (var (ids, sampleIndex) in layouts.Values)
+        {
+            var merged = await querier.MergeProfilesAsync(ids, cancellationToken).ConfigureAwait(false);
+            Reduce(merged, sampleIndex, callSite);
+            if (result is null)
+            {
+                result = merged;
+            }
+            else
+            {
+                if (combined is null)
+                {
+                    combined = new ProfileMerger();
+                    combined.Add(result);
+                }
+
+                combined.Add(merged);
+            }
+        }
+
+        return combined?.ToProfile() ?? result;
+    }
+
+    private async Task AddRawTotalsAsync(StepTotals totals, ProfileTypeId type, LabelSelector selector, DateTime from, DateTime to, long startMs, long stepMs, CancellationToken cancellationToken)
+    {
+        foreach (var (series, profile) in await SelectRawAsync(type, selector, from, to, cancellationToken).ConfigureAwait(false))
+        {
+            var timeMs = (profile.Meta.CreatedAt - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMillisecond;
+            var steps = timeMs <= startMs ? 0 : ((timeMs - startMs) + stepMs - 1) / stepMs;
+            totals.Add(series.Labels, startMs + (steps * stepMs), profile.Total, 1);
+        }
+    }
+
+    /// <summary>Reads the sample types and totals of the profiles not read before, a batch at a time.</summary>
+    private async Task LoadShapesAsync(List<(ProfileMeta Meta, List<Label> Labels)> candidates, CancellationToken cancellationToken)
+    {
+        var missing = new List<ProfileId>();
+        foreach (var (meta, _) in candidates)
+        {
+            if (!_shapes.ContainsKey(meta.ProfileId))
+            {
+                missing.Add(meta.ProfileId);
+            }
+        }
+
+        if (_shapes.Count + missing.Count > MaxCachedShapes)
+        {
+            _shapes.Clear();
+            missing.Clear();
+            foreach (var (meta, _) in candidates)
+            {
+                missing.Add(meta.ProfileId);
+            }
+        }
+
+        for (var start = 0; start < missing.Count; start += ReadBatch)
+        {
+            var batch = missing.GetRange(start, Math.Min(ReadBatch, missing.Count - start));
+            await foreach (var stored in reader.ListProfilesAsync(batch, cancellationToken).ConfigureAwait(false))
+            {
+                if (ReadShape(stored.Data) is { } shape)
+                {
+                    _shapes[stored.Meta.ProfileId] = shape;
+                }
+            }
+        }
+    }
+
+    private ProfileShape? ReadShape(ReadOnlyMemory<byte> data)
+    {
+        if (ProfileTotals.TryRead(data, _decoderOptions.MaxDecompressedBytes, out var totals) && totals is not null)
+        {
+            return new ProfileShape(totals.SampleTypes, totals.PeriodType, totals.Totals);
+        }
+
+        try
+        {
+            // Legacy text formats: decode in full.
+            var profile = ProfileDecoder.Decode(data.Span, _decoderOptions);
+            var sums = new long[profile.SampleTypes.Count];
+            for (var i = 0; i < sums.Length; i++)
+            {
+                sums[i] = SampleTypeIndex.Total(profile, i);
+            }
+
+            return new ProfileShape([.. profile.SampleTypes], profile.PeriodType, sums);
+        }
+        catch (ProfileFormatException)
+        {
+            return null;
+        }
+    }
+
+}
