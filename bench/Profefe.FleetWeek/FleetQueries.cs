@@ -87,14 +87,73 @@ internal sealed class FleetQueries
         return TimeAsync(name, SeriesPath(firstMinute, minutes, stepSeconds, "pod"), profiles, body => CheckSeries(body, firstMinute, minutes), runs);
     }
 
-    private async Task<TimedQuery> TimeAsync(string name, string path, int profiles, Func<byte[], string?> check, int runs)
+    /// <summary>
+    /// Pyroscope's SelectMergeStacktraces (Connect, JSON) over minutes [first, first + count) of all pods, as Grafana
+    /// asks for a flame graph; the graph's total is checked against the pushed CPU time.
+    /// </summary>
+    public Task<TimedQuery> TimePyroscopeMergeAsync(string name, int firstMinute, int minutes, int runs)
+    {
+        var (profiles, totals) = _plan.Expected(firstMinute, minutes, null);
+        var expected = totals[CpuIndex()];
+        var body = PyroscopeRequest(firstMinute, minutes, "\"maxNodes\":\"16384\"");
+        return TimeAsync(name, "querier.v1.QuerierService/SelectMergeStacktraces", profiles, reply =>
+        {
+            using var document = JsonDocument.Parse(reply);
+            var total = long.Parse(document.RootElement.GetProperty("flamegraph").GetProperty("total").GetString()!, CultureInfo.InvariantCulture);
+            return total == expected ? null : $"flame graph total {total:N0}, pushed {expected:N0}";
+        }, runs, body);
+    }
+
+    /// <summary>Pyroscope's SelectSeries (Connect, JSON) grouped by pod, checked per pod against the pushed CPU time.</summary>
+    public Task<TimedQuery> TimePyroscopeSeriesAsync(string name, int firstMinute, int minutes, int stepSeconds, int runs)
+    {
+        var (profiles, _) = _plan.Expected(firstMinute, minutes, null);
+        var cpu = CpuIndex();
+        var body = PyroscopeRequest(firstMinute, minutes, $"\"step\":{stepSeconds.ToString(CultureInfo.InvariantCulture)},\"groupBy\":[\"pod\"]");
+        return TimeAsync(name, "querier.v1.QuerierService/SelectSeries", profiles, reply =>
+        {
+            using var document = JsonDocument.Parse(reply);
+            var problems = new List<string>();
+            var series = document.RootElement.GetProperty("series");
+            foreach (var one in series.EnumerateArray())
+            {
+                var pod = one.GetProperty("labels")[0].GetProperty("value").GetString() ?? "";
+                var sum = one.GetProperty("points").EnumerateArray().Sum(static p => p.GetProperty("value").GetDouble());
+                var expected = _plan.Expected(firstMinute, minutes, int.Parse(pod.AsSpan(1), CultureInfo.InvariantCulture)).Totals[cpu];
+                if (sum != expected)
+                {
+                    problems.Add($"{pod}: {sum:N0}, pushed {expected:N0}");
+                }
+            }
+
+            if (series.GetArrayLength() != _plan.Pods)
+            {
+                problems.Add($"{series.GetArrayLength()} series for {_plan.Pods} pods");
+            }
+
+            return problems.Count == 0 ? null : string.Join("; ", problems);
+        }, runs, body);
+    }
+
+    private int CpuIndex() => _plan.Corpus.SampleTypes.ToList().FindIndex(static t => t.StartsWith("cpu", StringComparison.Ordinal));
+
+    // A Pyroscope query of the CPU profile type over the same whole minutes as the profefe queries (end inclusive).
+    private string PyroscopeRequest(int firstMinute, int minutes, string more)
+    {
+        static long Ms(DateTime time) => (time - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMillisecond;
+        var selector = JsonSerializer.Serialize($"{{service_name=\"{_service}\"}}");
+        return $"{{\"profileTypeID\":\"process_cpu:cpu:nanoseconds:cpu:nanoseconds\",\"labelSelector\":{selector},"
+            + $"\"start\":\"{Ms(FleetPlan.TimeOf(firstMinute))}\",\"end\":\"{Ms(FleetPlan.TimeOf(firstMinute + minutes).AddSeconds(-1))}\",{more}}}";
+    }
+
+    private async Task<TimedQuery> TimeAsync(string name, string path, int profiles, Func<byte[], string?> check, int runs, string? postJson = null)
     {
         var timings = new double[runs + 1];
         long bytes = 0;
         var problems = new List<string>();
         for (var run = 0; run <= runs; run++)
         {
-            var (status, body, milliseconds) = await GetAsync(path).ConfigureAwait(false);
+            var (status, body, milliseconds) = await GetAsync(path, postJson).ConfigureAwait(false);
             timings[run] = milliseconds;
             bytes = body.Length;
             string? problem;
@@ -191,10 +250,16 @@ internal sealed class FleetQueries
         return problems.Count == 0 ? null : string.Join("; ", problems);
     }
 
-    private async Task<(HttpStatusCode Status, byte[] Body, double Milliseconds)> GetAsync(string path)
+    private async Task<(HttpStatusCode Status, byte[] Body, double Milliseconds)> GetAsync(string path, string? postJson = null)
     {
         var started = Stopwatch.GetTimestamp();
-        using var response = await _http.GetAsync(path, HttpCompletionOption.ResponseContentRead).ConfigureAwait(false);
+        using var request = new HttpRequestMessage(postJson is null ? HttpMethod.Get : HttpMethod.Post, path);
+        if (postJson is not null)
+        {
+            request.Content = new StringContent(postJson, Encoding.UTF8, "application/json");
+        }
+
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead).ConfigureAwait(false);
         var body = await response.Content.ReadAsByteArrayAsync().ConfigureAwait(false);
         return (response.StatusCode, body, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
     }
