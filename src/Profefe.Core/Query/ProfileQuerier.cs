@@ -121,10 +121,51 @@ public sealed class ProfileQuerier
 
         if (merge.Found.Count < distinct.Count)
         {
-            throw UnknownIds(distinct, merge.Found);
+            return await MergeWithRebuiltAsync(merge, distinct, multiplicity, ids, cancellationToken).ConfigureAwait(false);
         }
 
         return merge.Profile!;
+    }
+
+    // Profiles whose raw bytes retention deleted are rebuilt from the engine and merged in, each as often as asked.
+    private async Task<Profile> MergeWithRebuiltAsync(
+        StoredMerge merge, List<ProfileId> distinct, Dictionary<ProfileId, int> multiplicity, IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken)
+    {
+        if (_engine is null)
+        {
+            throw UnknownIds(distinct, merge.Found);
+        }
+
+        var found = new HashSet<ProfileId>(merge.Found);
+        var merger = new ProfileMerger();
+        if (merge.Profile is not null)
+        {
+            merger.Add(merge.Profile);
+        }
+
+        try
+        {
+            foreach (var id in distinct)
+            {
+                if (found.Contains(id) || await _engine.Querier.GetAsync(id, cancellationToken).ConfigureAwait(false) is not { } rebuilt)
+                {
+                    continue;
+                }
+
+                found.Add(id);
+                for (var i = 0; i < multiplicity[id]; i++)
+                {
+                    merger.Add(rebuilt.Profile);
+                }
+            }
+
+            return found.Count < distinct.Count ? throw UnknownIds(distinct, found) : merger.ToProfile();
+        }
+        catch (ProfileFormatException e)
+        {
+            Log.MergeFailed(_logger, JoinIds(ids), e);
+            throw new ProfileRequestException(500, $"failed to get profile by id {GoText.Quote(JoinIds(ids))}: {e.Message}", e);
+        }
     }
 
     /// <summary>The merge of every profile <paramref name="query"/> finds.</summary>

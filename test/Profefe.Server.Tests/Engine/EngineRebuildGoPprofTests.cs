@@ -10,7 +10,8 @@ namespace Profefe.Server.Tests.Engine;
 
 /// <summary>
 /// Issue 13, acceptance 4: once raw retention has deleted a profile's bytes, <c>go tool pprof -raw</c> on its URL
-/// prints the samples it prints for the pushed file: the engine rebuilds the profile sample by sample.
+/// prints the samples it prints for the pushed file: the engine rebuilds the profile sample by sample (and merges by
+/// id include such profiles).
 /// </summary>
 public sealed class EngineRebuildGoPprofTests
 {
@@ -61,6 +62,16 @@ public sealed class EngineRebuildGoPprofTests
             Assert.Equal(expected.SampleTypes, actual.SampleTypes);
             Assert.Equal(expected.Samples, actual.Samples);
         }
+
+        // A merge by ids of profiles that only the engine holds: the samples go tool pprof merges from the pushed files.
+        var (first, firstId) = ids[0];
+        var (second, secondId) = ids[1];
+        var firstFile = Path.Combine(collector.DataDirectory, Path.GetFileName(first));
+        var secondFile = Path.Combine(collector.DataDirectory, Path.GetFileName(second));
+        var merged = RawListing.Parse(await Task.Run(() => GoPprof.Run(secondFile, "-raw", firstFile), cancellation));
+        var served = RawListing.Parse(await Task.Run(() => GoPprof.Run(new Uri(collector.BaseAddress, $"api/0/profiles/{firstId}+{secondId}").ToString(), "-raw"), cancellation));
+        Assert.Equal(merged.SampleTypes, served.SampleTypes);
+        Assert.Equal(merged.Samples, served.Samples);
     }
 
     private static async Task WaitRawGoneAsync(RunningCollector collector, List<ProfileId> ids, CancellationToken cancellation)
