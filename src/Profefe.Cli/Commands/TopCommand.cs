@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Profefe.Cli.Arguments;
 using Profefe.Client;
+using Profefe.Core.Views;
 using Profefe.Pprof;
 
 namespace Profefe.Cli.Commands;
@@ -61,8 +62,9 @@ internal static class TopCommand
                 throw new CliUsageException($"--sample-index \"{wanted}\": the profile has no such sample type; choose one of: {string.Join(", ", profile.SampleTypes.Select(t => t.Type))}");
             }
 
-            var report = TopReport.Create(profile, wanted);
-            await parseResult.InvocationConfiguration.Output.WriteAsync(Format(profile, report, count)).ConfigureAwait(false);
+            var index = SampleTypeIndex.Resolve(profile, wanted);
+            var table = TopTableBuilder.Build(profile, index, FrameNaming.ByBinary);
+            await parseResult.InvocationConfiguration.Output.WriteAsync(Format(profile, profile.SampleTypes[index], table, count)).ConfigureAwait(false);
             return 0;
         });
         return command;
@@ -84,12 +86,12 @@ internal static class TopCommand
             : throw new CliUsageException($"service \"{filter.Service}\" has {string.Join(", ", types)} profiles in the time range: choose one with --type");
     }
 
-    /// <summary>The report as go tool pprof -top prints it: a header, then flat, flat%, sum%, cum, cum%, name.</summary>
-    public static string Format(Profile profile, TopReport report, int nodeCount)
+    /// <summary>The table as go tool pprof -top prints it: a header, then flat, flat%, sum%, cum, cum%, name.</summary>
+    public static string Format(Profile profile, SampleType sampleType, TopTable table, int nodeCount)
     {
-        var unit = report.SampleType.Unit;
+        var unit = sampleType.Unit;
         var text = new StringBuilder();
-        text.Append("Type: ").Append(report.SampleType.Type).Append('\n');
+        text.Append("Type: ").Append(sampleType.Type).Append('\n');
         if (profile.TimeNanos > 0)
         {
             var time = DateTimeOffset.FromUnixTimeMilliseconds(profile.TimeNanos / 1_000_000).UtcDateTime;
@@ -101,14 +103,14 @@ internal static class TopCommand
             text.Append("Duration: ").Append(FormatValue(profile.DurationNanos, "nanoseconds"));
             if (unit == "nanoseconds")
             {
-                var share = 100.0 * report.Total / profile.DurationNanos;
-                text.Append(", Total samples = ").Append(FormatValue(report.Total, unit)).Append(" (").Append(Percent(share)).Append(')');
+                var share = 100.0 * table.Total / profile.DurationNanos;
+                text.Append(", Total samples = ").Append(FormatValue(table.Total, unit)).Append(" (").Append(Percent(share)).Append(')');
             }
 
             text.Append('\n');
         }
 
-        var entries = report.Entries;
+        var entries = table.Rows;
         var shown = nodeCount == 0 ? entries.Count : Math.Min(nodeCount, entries.Count);
         long shownFlat = 0;
         for (var i = 0; i < shown; i++)
@@ -117,7 +119,7 @@ internal static class TopCommand
         }
 
         text.Append("Showing nodes accounting for ").Append(FormatValue(shownFlat, unit)).Append(", ")
-            .Append(Percent(Share(shownFlat, report.Total))).Append(" of ").Append(FormatValue(report.Total, unit)).Append(" total\n");
+            .Append(Percent(Share(shownFlat, table.Total))).Append(" of ").Append(FormatValue(table.Total, unit)).Append(" total\n");
         if (shown < entries.Count)
         {
             text.Append("Showing top ").Append(shown).Append(" nodes out of ").Append(entries.Count).Append('\n');
@@ -130,10 +132,10 @@ internal static class TopCommand
             var entry = entries[i];
             sum += entry.Flat;
             text.Append(FormatValue(entry.Flat, unit).PadLeft(10)).Append(' ')
-                .Append(Percent(Share(entry.Flat, report.Total)).PadLeft(6)).Append(' ')
-                .Append(Percent(Share(sum, report.Total)).PadLeft(6)).Append(' ')
+                .Append(Percent(Share(entry.Flat, table.Total)).PadLeft(6)).Append(' ')
+                .Append(Percent(Share(sum, table.Total)).PadLeft(6)).Append(' ')
                 .Append(FormatValue(entry.Cum, unit).PadLeft(10)).Append(' ')
-                .Append(Percent(Share(entry.Cum, report.Total)).PadLeft(6)).Append("  ")
+                .Append(Percent(Share(entry.Cum, table.Total)).PadLeft(6)).Append("  ")
                 .Append(entry.Name).Append('\n');
         }
 

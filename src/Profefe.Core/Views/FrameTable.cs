@@ -3,11 +3,24 @@ using Profefe.Pprof;
 
 namespace Profefe.Core.Views;
 
+/// <summary>How a view names a frame whose location has no function name.</summary>
+public enum FrameNaming
+{
+    /// <summary>By address and binary, "0x4a3f2c (app)": each unsymbolized address is a frame of its own (flame graphs, the UI).</summary>
+    ByAddress,
+
+    /// <summary>
+    /// As <c>go tool pprof -top</c> names functions: the function's name, else "[binary]", else "&lt;unknown&gt;", so all
+    /// unsymbolized addresses of a binary are one function (the CLI's <c>profefe top</c>, compared with go's output).
+    /// </summary>
+    ByBinary,
+}
+
 /// <summary>
 /// Interns frame names (function names, or addresses for locations without symbols) and caches each location's
 /// frames root-first, so a view walks samples without building strings per sample.
 /// </summary>
-internal sealed class FrameTable
+internal sealed class FrameTable(FrameNaming naming = FrameNaming.ByAddress)
 {
     private const ulong MaxIndexedId = 1 << 22;
 
@@ -74,7 +87,7 @@ internal sealed class FrameTable
         int[] frames;
         if (location.Lines.Length == 0)
         {
-            frames = [Intern(AddressName(location))];
+            frames = [Intern(naming == FrameNaming.ByBinary ? BinaryName(null, location) : AddressName(location))];
         }
         else
         {
@@ -83,7 +96,8 @@ internal sealed class FrameTable
             {
                 var line = location.Lines[location.Lines.Length - 1 - i];
                 var function = line.Function;
-                var name = function is null ? AddressName(location)
+                var name = naming == FrameNaming.ByBinary ? BinaryName(function, location)
+                    : function is null ? AddressName(location)
                     : function.Name.Length > 0 ? function.Name
                     : function.SystemName.Length > 0 ? function.SystemName
                     : AddressName(location);
@@ -92,6 +106,16 @@ internal sealed class FrameTable
         }
 
         return frames;
+    }
+
+    private static string BinaryName(Function? function, Location location)
+    {
+        if (function is { Name.Length: > 0 })
+        {
+            return function.Name;
+        }
+
+        return location.Mapping is { File.Length: > 0 } mapping ? "[" + Path.GetFileName(mapping.File) + "]" : "<unknown>";
     }
 
     private static string AddressName(Location location)

@@ -3,32 +3,49 @@ using Profefe.Pprof;
 namespace Profefe.Core.Views;
 
 /// <summary>
-/// <c>go tool pprof -top</c> by function: flat is the value of samples whose innermost frame is the function, cum
-/// the value of samples with the function anywhere on the stack (once per sample, even when it recurses).
-/// For a diff, <see cref="TopRow.BaseFlat"/> and <see cref="TopRow.BaseCum"/> hold the base side and
-/// <see cref="TopRow.Flat"/>/<see cref="TopRow.Cum"/> the new side.
+/// <c>go tool pprof -top</c> by function, the one top table of the UI and the CLI's <c>profefe top</c>: flat is the
+/// value of samples whose innermost frame is the function, cum the value of samples with the function anywhere on
+/// the stack (once per sample, even when it recurses). For a diff (<c>-diff_base</c>), <see cref="TopRow.BaseFlat"/>
+/// and <see cref="TopRow.BaseCum"/> hold the base side and <see cref="TopRow.Flat"/>/<see cref="TopRow.Cum"/> the
+/// new side; go's flat and cum of the diff are the changes.
 /// </summary>
-/// <param name="Rows">Sorted by flat descending, then cum descending, then name.</param>
-/// <param name="Total">The sample type's total over all samples (the new side's for a diff): the 100 % of flat % and cum %.</param>
+/// <param name="Rows">
+/// Sorted as <c>go tool pprof -top</c> sorts: by absolute flat descending (of the change, for a diff), then by name,
+/// then by absolute cum descending.
+/// </param>
+/// <param name="Total">
+/// What go tool pprof calls the total, the sum of absolute sample values (the new side's for a diff): the 100 % of
+/// flat % and cum %.
+/// </param>
+/// <param name="BaseTotal">The base side's total for a diff, the 100 % go tool pprof uses for a diff; else null.</param>
 public sealed record TopTable(IReadOnlyList<TopRow> Rows, long Total, long? BaseTotal);
 
-public sealed record TopRow(string Name, string File, long Flat, long Cum, long BaseFlat, long BaseCum);
+public sealed record TopRow(string Name, string File, long Flat, long Cum, long BaseFlat, long BaseCum)
+{
+    /// <summary>New flat minus base flat: go tool pprof's flat of a diff, and the flat of a plain table.</summary>
+    public long FlatChange => Flat - BaseFlat;
+
+    /// <summary>New cum minus base cum: go tool pprof's cum of a diff, and the cum of a plain table.</summary>
+    public long CumChange => Cum - BaseCum;
+}
 
 public static class TopTableBuilder
 {
-    public static TopTable Build(Profile profile, int sampleIndex)
+    /// <param name="naming">How frames without a function name are named; the UI names them by address.</param>
+    public static TopTable Build(Profile profile, int sampleIndex, FrameNaming naming = FrameNaming.ByAddress)
     {
         ArgumentNullException.ThrowIfNull(profile);
-        var accumulator = new Accumulator(new FrameTable());
+        var accumulator = new Accumulator(new FrameTable(naming));
         var total = accumulator.Add(profile, sampleIndex, isBase: false);
         return accumulator.ToTable(total, null);
     }
 
-    public static TopTable BuildDiff(Profile baseProfile, int baseSampleIndex, Profile newProfile, int newSampleIndex)
+    /// <summary>Base against new in one table, as <c>go tool pprof -diff_base=base new</c> counts them.</summary>
+    public static TopTable BuildDiff(Profile baseProfile, int baseSampleIndex, Profile newProfile, int newSampleIndex, FrameNaming naming = FrameNaming.ByAddress)
     {
         ArgumentNullException.ThrowIfNull(baseProfile);
         ArgumentNullException.ThrowIfNull(newProfile);
-        var accumulator = new Accumulator(new FrameTable());
+        var accumulator = new Accumulator(new FrameTable(naming));
         var baseTotal = accumulator.Add(baseProfile, baseSampleIndex, isBase: true);
         var total = accumulator.Add(newProfile, newSampleIndex, isBase: false);
         return accumulator.ToTable(total, baseTotal);
@@ -54,7 +71,7 @@ public static class TopTableBuilder
                 }
 
                 var value = sample.Values[sampleIndex];
-                total += value;
+                total += Math.Abs(value);
 
                 // A stamp per frame instead of a set per sample: a frame counts once toward cum however often it recurs.
                 var stamp = ++_sampleNumber;
@@ -87,7 +104,8 @@ public static class TopTableBuilder
             var rows = new List<TopRow>(names.Count);
             for (var frame = 0; frame < names.Count; frame++)
             {
-                if (frame < _cum.Length && (_cum[frame] != 0 || _baseCum[frame] != 0))
+                // Every interned frame lies on a counted sample's stack; one whose values cancel out stays, as in go.
+                if (frame < _seenIn.Length && _seenIn[frame] != 0)
                 {
                     rows.Add(new TopRow(names[frame], frames.Files[frame], _flat[frame], _cum[frame], _baseFlat[frame], _baseCum[frame]));
                 }
@@ -95,14 +113,14 @@ public static class TopTableBuilder
 
             rows.Sort(static (a, b) =>
             {
-                var byFlat = b.Flat.CompareTo(a.Flat);
+                var byFlat = Math.Abs(b.FlatChange).CompareTo(Math.Abs(a.FlatChange));
                 if (byFlat != 0)
                 {
                     return byFlat;
                 }
 
-                var byCum = b.Cum.CompareTo(a.Cum);
-                return byCum != 0 ? byCum : string.CompareOrdinal(a.Name, b.Name);
+                var byName = string.CompareOrdinal(a.Name, b.Name);
+                return byName != 0 ? byName : Math.Abs(b.CumChange).CompareTo(Math.Abs(a.CumChange));
             });
             return new TopTable(rows, total, baseTotal);
         }

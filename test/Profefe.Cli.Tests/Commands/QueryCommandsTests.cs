@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Profefe.Core.Views;
 using Profefe.Pprof;
 using Profefe.Testing;
 
@@ -64,7 +65,8 @@ public sealed class QueryCommandsTests
             Assert.Equal(expectedTotal, TotalSamples(ProfileDecoder.Decode(File.ReadAllBytes(byQuery))));
 
             // top by query and by ids agree, and name the hottest function of the merged profile.
-            var expectedTop = TopReport.Create(ProfileDecoder.Decode(File.ReadAllBytes(byQuery))).Entries[0].Name;
+            var queried = ProfileDecoder.Decode(File.ReadAllBytes(byQuery));
+            var expectedTop = TopTableBuilder.Build(queried, SampleTypeIndex.Resolve(queried, null), FrameNaming.ByBinary).Rows[0].Name;
             var topQuery = await CliRunner.RunAsync(["top", "-s", "shop", "-t", "cpu", "--from", "2000-01-01", "-n", "5", "--collector", address], ct);
             var topIds = await CliRunner.RunAsync(["top", .. cpuIds, "-n", "5", "--collector", address], ct);
             Assert.True(topQuery.ExitCode == 0, topQuery.ToString());

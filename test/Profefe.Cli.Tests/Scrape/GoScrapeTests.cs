@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Profefe.Core.Views;
 using Profefe.Pprof;
 
 namespace Profefe.Cli.Tests.Scrape;
@@ -63,8 +64,9 @@ public sealed class GoScrapeTests
             var merged = await collector.Client.MergeProfilesAsync(
                 new Client.ProfileFilter { Service = "gotarget", Type = "cpu", From = DateTimeOffset.UtcNow.AddHours(-1), To = DateTimeOffset.UtcNow.AddMinutes(1) },
                 ct);
-            var report = TopReport.Create(ProfileDecoder.Decode(merged));
-            Assert.True(report.Entries[0].Name == HotFunction, string.Join('\n', report.Entries.Take(5).Select(e => $"{e.Name} flat {e.Flat} cum {e.Cum}")));
+            var mergedProfile = ProfileDecoder.Decode(merged);
+            var report = TopTableBuilder.Build(mergedProfile, SampleTypeIndex.Resolve(mergedProfile, null), FrameNaming.ByBinary);
+            Assert.True(report.Rows[0].Name == HotFunction, string.Join('\n', report.Rows.Take(5).Select(e => $"{e.Name} flat {e.Flat} cum {e.Cum}")));
 
             // The same through the command line.
             var top = await CliRunner.RunAsync(["top", "-s", "gotarget", "-t", "cpu", "-n", "3", "--collector", collector.AddressText], ct);

@@ -36,8 +36,10 @@ public sealed class UiEndpointsTests(UiCollectorFixture collector) : IClassFixtu
 
     [Theory]
     [InlineData("/ui/", "text/html", "app.js")]
-    [InlineData("/ui/app.js", "text/javascript", "FlameGraph")]
+    [InlineData("/ui/app.js", "text/javascript", "renderProfile")]
     [InlineData("/ui/flame.js", "text/javascript", "class FlameGraph")]
+    [InlineData("/ui/flame-layout.js", "text/javascript", "export function parentsOf")]
+    [InlineData("/ui/top-table.js", "text/javascript", "export function topTable")]
     [InlineData("/ui/app.css", "text/css", ".flame")]
     public async Task Pages_AreServedFromTheAssembly(string path, string contentType, string content)
     {

@@ -1,20 +1,26 @@
-using Profefe.Testing;
+using Profefe.Pprof;
 
-namespace Profefe.Pprof.Tests;
+namespace Profefe.Testing.Profiles;
 
 /// <summary>
-/// One folder of test/testdata/golden: input profiles and what go tool pprof -proto made of them. The
+/// One folder of test/testdata/golden: input profiles and what go tool pprof -proto and -top made of them. The
 /// diff folder names a base and a target instead of a list of inputs.
 /// </summary>
-internal sealed record GoldenSet(string Name, IReadOnlyList<string> Inputs, string? Base)
+public sealed record GoldenSet(string Name, IReadOnlyList<string> Inputs, string? Base)
 {
-    public static IEnumerable<string> Names()
+    /// <summary>Every set, merges and diffs.</summary>
+    public static IEnumerable<string> Names() => Names(diffs: true);
+
+    /// <summary>The sets that merge their inputs (not the -diff_base ones).</summary>
+    public static IEnumerable<string> MergeNames() => Names(diffs: false);
+
+    private static List<string> Names(bool diffs)
     {
         var root = TestData.PathOf("golden");
         var names = new List<string>();
         foreach (var directory in Directory.EnumerateDirectories(root))
         {
-            if (File.Exists(Path.Combine(directory, "inputs.txt")))
+            if (File.Exists(Path.Combine(directory, "inputs.txt")) && (diffs || Load(Path.GetFileName(directory)).Base is null))
             {
                 names.Add(Path.GetFileName(directory));
             }
@@ -57,12 +63,18 @@ internal sealed record GoldenSet(string Name, IReadOnlyList<string> Inputs, stri
 
     public string TopText() => File.ReadAllText(TestData.PathOf($"golden/{Name}/merged.top.txt"));
 
-    /// <summary>Our answer to the same question: the merge of the inputs, or the diff against the base.</summary>
+    /// <summary>The base of a diff set.</summary>
+    public Profile BaseProfile() => Decode(Base ?? throw new InvalidOperationException($"{Name} is not a diff"));
+
+    /// <summary>The target of a diff set (what go tool pprof compared with the base).</summary>
+    public Profile TargetProfile() => Base is null ? throw new InvalidOperationException($"{Name} is not a diff") : Decode(Inputs[0]);
+
+    /// <summary>Our answer to the same question: the merge of the inputs.</summary>
     public Profile Actual()
     {
         if (Base is not null)
         {
-            return ProfileDiff.Compute(Decode(Base), Decode(Inputs[0]));
+            throw new InvalidOperationException($"{Name} is a diff: compare its base and target");
         }
 
         var inputs = Inputs;
