@@ -19,7 +19,7 @@ internal static class LegacyJavaParser
             return null;
         }
 
-        var header = GoText.TrimSpace(data[..newline]);
+        var header = LegacyText.TrimSpace(data[..newline]);
         bool heap;
         if (header.SequenceEqual("--- heapz 1 ---"u8))
         {
@@ -51,7 +51,7 @@ internal static class LegacyJavaParser
     {
         for (var newline = rest.IndexOf((byte)'\n'); newline >= 0; newline = rest.IndexOf((byte)'\n'))
         {
-            var line = GoText.TrimSpace(rest[..newline]);
+            var line = LegacyText.TrimSpace(rest[..newline]);
             if (line.Length > 0)
             {
                 if (!MatchAttribute(line, out var name, out var value))
@@ -59,8 +59,8 @@ internal static class LegacyJavaParser
                     return true;
                 }
 
-                var attribute = GoText.String(GoText.TrimSpace(name));
-                var text = GoText.TrimSpace(value);
+                var attribute = LegacyText.String(LegacyText.TrimSpace(name));
+                var text = LegacyText.TrimSpace(value);
                 switch ((heap, attribute))
                 {
                     case (_, "format"):
@@ -73,26 +73,26 @@ internal static class LegacyJavaParser
                     case (true, "resolution"):
                         profile.SampleTypes.Clear();
                         profile.SampleTypes.Add(new SampleType("inuse_objects", "count"));
-                        profile.SampleTypes.Add(new SampleType("inuse_space", GoText.String(text)));
+                        profile.SampleTypes.Add(new SampleType("inuse_space", LegacyText.String(text)));
                         break;
                     case (false, "resolution"):
                         profile.SampleTypes.Clear();
                         profile.SampleTypes.Add(new SampleType("contentions", "count"));
-                        profile.SampleTypes.Add(new SampleType("delay", GoText.String(text)));
+                        profile.SampleTypes.Add(new SampleType("delay", LegacyText.String(text)));
                         break;
                     case (false, "sampling period"):
                         profile.PeriodType = new SampleType("contentions", "count");
-                        if (!GoText.TryParseInt64(text, 0, out var period, out var error))
+                        if (!LegacyText.TryParseInt64(text, 0, out var period, out var error))
                         {
-                            throw LegacyProfileParser.Malformed($"failed to parse attribute {GoText.String(line)}: {error}");
+                            throw LegacyProfileParser.Malformed($"failed to parse attribute {LegacyText.String(line)}: {error}");
                         }
 
                         profile.Period = period;
                         break;
                     case (false, "ms since reset"):
-                        if (!GoText.TryParseInt64(text, 0, out var millis, out error))
+                        if (!LegacyText.TryParseInt64(text, 0, out var millis, out error))
                         {
-                            throw LegacyProfileParser.Malformed($"failed to parse attribute {GoText.String(line)}: {error}");
+                            throw LegacyProfileParser.Malformed($"failed to parse attribute {LegacyText.String(line)}: {error}");
                         }
 
                         profile.DurationNanos = unchecked(millis * 1000 * 1000);
@@ -147,7 +147,7 @@ internal static class LegacyJavaParser
         var addresses = new List<ulong>();
         for (var newline = rest.IndexOf((byte)'\n'); newline >= 0; newline = rest.IndexOf((byte)'\n'))
         {
-            var line = GoText.TrimSpace(rest[..newline]);
+            var line = LegacyText.TrimSpace(rest[..newline]);
             if (line.Length > 0)
             {
                 if (!MatchSample(line, out var first, out var second, out var frames))
@@ -156,9 +156,9 @@ internal static class LegacyJavaParser
                 }
 
                 addresses.Clear();
-                if (GoText.ParseHexAddresses(frames, addresses) is { } hexError)
+                if (LegacyText.ParseHexAddresses(frames, addresses) is { } hexError)
                 {
-                    throw LegacyProfileParser.Malformed($"malformed sample: {GoText.String(line)}: {hexError}");
+                    throw LegacyProfileParser.Malformed($"malformed sample: {LegacyText.String(line)}: {hexError}");
                 }
 
                 var stack = new Location[addresses.Count];
@@ -175,10 +175,10 @@ internal static class LegacyJavaParser
                 }
 
                 // The Java agent writes the two values in the opposite order of the C++ profiles.
-                if (!GoText.TryParseInt64(second, 0, out var v0, out var error) ||
-                    !GoText.TryParseInt64(first, 0, out var v1, out error))
+                if (!LegacyText.TryParseInt64(second, 0, out var v0, out var error) ||
+                    !LegacyText.TryParseInt64(first, 0, out var v1, out error))
                 {
-                    throw LegacyProfileParser.Malformed($"parsing sample {GoText.String(line)}: {error}");
+                    throw LegacyProfileParser.Malformed($"parsing sample {LegacyText.String(line)}: {error}");
                 }
 
                 var sample = new Sample { Locations = stack };
@@ -186,10 +186,10 @@ internal static class LegacyJavaParser
                 {
                     if (v0 == 0)
                     {
-                        throw LegacyProfileParser.Malformed($"parsing sample {GoText.String(line)}: second value must be non-zero");
+                        throw LegacyProfileParser.Malformed($"parsing sample {LegacyText.String(line)}: second value must be non-zero");
                     }
 
-                    sample.NumLabels = new Dictionary<string, long[]> { ["bytes"] = [GoText.Divide(v1, v0)] };
+                    sample.NumLabels = new Dictionary<string, long[]> { ["bytes"] = [LegacyText.Divide(v1, v0)] };
                     (v0, v1) = LegacyTextParser.ScaleHeapSample(v0, v1, JavaHeapSamplingRate);
                 }
                 else if (profile.Period != 0)
@@ -294,15 +294,15 @@ internal static class LegacyJavaParser
             var newline = rest.IndexOf((byte)'\n');
             var raw = newline >= 0 ? rest[..newline] : rest;
             rest = newline >= 0 ? rest[(newline + 1)..] : default;
-            var line = GoText.TrimSpace(raw);
+            var line = LegacyText.TrimSpace(raw);
             if (line.Length == 0 || !MatchLocation(line, out var id, out var frame))
             {
                 continue;
             }
 
-            if (!GoText.TryParseUInt64(id, 16, out var address, out var error))
+            if (!LegacyText.TryParseUInt64(id, 16, out var address, out var error))
             {
-                throw LegacyProfileParser.Malformed($"parsing sample {GoText.String(line)}: {error}");
+                throw LegacyProfileParser.Malformed($"parsing sample {LegacyText.String(line)}: {error}");
             }
 
             if (!locations.TryGetValue(address, out var location))
@@ -412,19 +412,19 @@ internal static class LegacyJavaParser
                 if (colon >= 0 && frame[colon] == (byte)':' && LastOpenParen(frame, colon - 1) is var open and >= 0)
                 {
                     long lineNumber = 0;
-                    if (GoText.TryParseInt64(frame[(colon + 1)..close], 10, out var n, out _) && n > 0)
+                    if (LegacyText.TryParseInt64(frame[(colon + 1)..close], 10, out var n, out _) && n > 0)
                     {
                         lineNumber = n;
                     }
 
-                    return (GoText.String(frame[..(open - 1)]), GoText.String(frame[(open + 1)..colon]), lineNumber);
+                    return (LegacyText.String(frame[..(open - 1)]), LegacyText.String(frame[(open + 1)..colon]), lineNumber);
                 }
             }
 
             // "^(.*)\s+\((.*)\)$"
             if (LastOpenParen(frame, close) is var pathOpen and >= 0)
             {
-                return (GoText.String(frame[..(pathOpen - 1)]), GoText.FilepathBase(GoText.String(frame[(pathOpen + 1)..close])), 0);
+                return (LegacyText.String(frame[..(pathOpen - 1)]), LegacyText.FilepathBase(LegacyText.String(frame[(pathOpen + 1)..close])), 0);
             }
         }
 
@@ -433,7 +433,7 @@ internal static class LegacyJavaParser
             return ("STUB", "", 0);
         }
 
-        return (GoText.String(frame), "", 0);
+        return (LegacyText.String(frame), "", 0);
     }
 
     /// <summary>

@@ -41,7 +41,7 @@ internal static class LegacyMappings
             var equals = line.IndexOf((byte)'=');
             if (equals >= 0)
             {
-                replacer.Add(GoText.TrimSpace(line[..equals]), GoText.TrimSpace(line[(equals + 1)..]));
+                replacer.Add(LegacyText.TrimSpace(line[..equals]), LegacyText.TrimSpace(line[(equals + 1)..]));
             }
         }
 
@@ -59,7 +59,7 @@ internal static class LegacyMappings
     /// <summary>Go's parseAdditionalSections: skips to the memory map sentinel, then parses the map.</summary>
     public static void ParseAdditionalSections(ref GoLineScanner scanner, Profile profile)
     {
-        while (!GoText.IsMemoryMapSentinel(scanner.Text) && scanner.Scan())
+        while (!LegacyText.IsMemoryMapSentinel(scanner.Text) && scanner.Scan())
         {
         }
 
@@ -106,14 +106,14 @@ internal static class LegacyMappings
             return true;
         }
 
-        if (!GoText.TryParseUInt64(start, 16, out var startAddress, out _) ||
-            !GoText.TryParseUInt64(end, 16, out var limit, out _))
+        if (!LegacyText.TryParseUInt64(start, 16, out var startAddress, out _) ||
+            !LegacyText.TryParseUInt64(end, 16, out var limit, out _))
         {
             return false;
         }
 
         ulong offsetValue = 0;
-        if (offset.Length > 0 && !GoText.TryParseUInt64(offset, 16, out offsetValue, out _))
+        if (offset.Length > 0 && !LegacyText.TryParseUInt64(offset, 16, out offsetValue, out _))
         {
             return false;
         }
@@ -123,8 +123,8 @@ internal static class LegacyMappings
             Start = startAddress,
             Limit = limit,
             Offset = offsetValue,
-            File = GoText.String(file),
-            BuildId = GoText.String(buildId),
+            File = LegacyText.String(file),
+            BuildId = LegacyText.String(buildId),
         };
         return true;
     }
@@ -169,7 +169,7 @@ internal static class LegacyMappings
         for (var i = 0; i < mappings.Count; i++)
         {
             var file = mappings[i].File.Replace("(deleted)", "", StringComparison.Ordinal);
-            file = GoText.String(GoText.TrimSpace(System.Text.Encoding.UTF8.GetBytes(file)));
+            file = LegacyText.String(LegacyText.TrimSpace(System.Text.Encoding.UTF8.GetBytes(file)));
             if (file.Length == 0 || IsSharedLibrary(file) || file[0] == '[')
             {
                 continue;

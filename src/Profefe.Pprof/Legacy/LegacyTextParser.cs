@@ -73,13 +73,13 @@ internal static class LegacyTextParser
         var addresses = new List<ulong>();
         while (scanner.Scan())
         {
-            var line = GoText.TrimSpace(scanner.Text);
-            if (GoText.IsSpaceOrComment(line))
+            var line = LegacyText.TrimSpace(scanner.Text);
+            if (LegacyText.IsSpaceOrComment(line))
             {
                 continue;
             }
 
-            if (GoText.IsMemoryMapSentinel(line))
+            if (LegacyText.IsMemoryMapSentinel(line))
             {
                 break;
             }
@@ -108,7 +108,7 @@ internal static class LegacyTextParser
         period = 0;
         hasAlloc = false;
         var rate = Group(line, c, 6);
-        if (rate.Length > 0 && !GoText.TryParseInt64(rate, 10, out period, out _))
+        if (rate.Length > 0 && !LegacyText.TryParseInt64(rate, 10, out period, out _))
         {
             return false;
         }
@@ -164,9 +164,9 @@ internal static class LegacyTextParser
         AddValues(line, Group(line, c, 1), Group(line, c, 2), "inuse", values, ref index, ref blockSize, rate, sampling);
 
         addresses.Clear();
-        if (GoText.ParseHexAddresses(Group(line, c, 5), addresses) is { } error)
+        if (LegacyText.ParseHexAddresses(Group(line, c, 5), addresses) is { } error)
         {
-            throw LegacyProfileParser.Malformed($"malformed sample: {GoText.String(line)}: {error}");
+            throw LegacyProfileParser.Malformed($"malformed sample: {LegacyText.String(line)}: {error}");
         }
 
         return (values, blockSize);
@@ -176,10 +176,10 @@ internal static class LegacyTextParser
         ReadOnlySpan<byte> line, ReadOnlySpan<byte> countText, ReadOnlySpan<byte> sizeText, string label,
         long[] values, ref int index, ref long blockSize, long rate, Sampling sampling)
     {
-        if (!GoText.TryParseInt64(countText, 10, out var count, out var error) ||
-            !GoText.TryParseInt64(sizeText, 10, out var size, out error))
+        if (!LegacyText.TryParseInt64(countText, 10, out var count, out var error) ||
+            !LegacyText.TryParseInt64(sizeText, 10, out var size, out error))
         {
-            throw LegacyProfileParser.Malformed($"malformed sample: {GoText.String(line)}: {error}");
+            throw LegacyProfileParser.Malformed($"malformed sample: {LegacyText.String(line)}: {error}");
         }
 
         if (count == 0 && size != 0)
@@ -189,7 +189,7 @@ internal static class LegacyTextParser
 
         if (count != 0)
         {
-            blockSize = GoText.Divide(size, count);
+            blockSize = LegacyText.Divide(size, count);
             if (sampling == Sampling.V2)
             {
                 (count, size) = ScaleHeapSample(count, size, rate);
@@ -218,14 +218,14 @@ internal static class LegacyTextParser
 
         var averageSize = (double)size / count;
         var scale = 1 / (1 - Math.Exp(-averageSize / rate));
-        return (GoText.FloatToInt64(count * scale), GoText.FloatToInt64(size * scale));
+        return (LegacyText.FloatToInt64(count * scale), LegacyText.FloatToInt64(size * scale));
     }
 
     /// <summary>Null when the data is no "NAME profile: total N" count profile.</summary>
     public static Profile? ParseGoCount(ReadOnlySpan<byte> data)
     {
         var scanner = new GoLineScanner(data);
-        while (scanner.Scan() && GoText.IsSpaceOrComment(scanner.Text))
+        while (scanner.Scan() && LegacyText.IsSpaceOrComment(scanner.Text))
         {
         }
 
@@ -241,7 +241,7 @@ internal static class LegacyTextParser
             return null;
         }
 
-        var type = GoText.String(Group(header, c, 1));
+        var type = LegacyText.String(Group(header, c, 1));
         var profile = new Profile { PeriodType = new SampleType(type, "count"), Period = 1 };
         profile.SampleTypes.Add(new SampleType(type, "count"));
         var locations = new Dictionary<ulong, Location>();
@@ -249,7 +249,7 @@ internal static class LegacyTextParser
         while (scanner.Scan())
         {
             var line = scanner.Text;
-            if (GoText.IsSpaceOrComment(line))
+            if (LegacyText.IsSpaceOrComment(line))
             {
                 continue;
             }
@@ -259,7 +259,7 @@ internal static class LegacyTextParser
                 break;
             }
 
-            if (!CountSample.Match(line, c) || !GoText.TryParseInt64(Group(line, c, 1), 0, out var count, out _))
+            if (!CountSample.Match(line, c) || !LegacyText.TryParseInt64(Group(line, c, 1), 0, out var count, out _))
             {
                 throw LegacyProfileParser.Malformed("malformed profile format");
             }
@@ -274,7 +274,7 @@ internal static class LegacyTextParser
                     continue;
                 }
 
-                if (!GoText.TryParseUInt64(field, 0, out var address, out _))
+                if (!LegacyText.TryParseUInt64(field, 0, out var address, out _))
                 {
                     throw LegacyProfileParser.Malformed("malformed profile format");
                 }
@@ -302,7 +302,7 @@ internal static class LegacyTextParser
     public static Profile? ParseThread(ReadOnlySpan<byte> data)
     {
         var scanner = new GoLineScanner(data);
-        while (scanner.Scan() && GoText.IsSpaceOrComment(scanner.Text))
+        while (scanner.Scan() && LegacyText.IsSpaceOrComment(scanner.Text))
         {
         }
 
@@ -314,7 +314,7 @@ internal static class LegacyTextParser
             while (scanner.Scan())
             {
                 line = scanner.Text;
-                if (GoText.IsMemoryMapSentinel(line) || line.StartsWith("-"u8))
+                if (LegacyText.IsMemoryMapSentinel(line) || line.StartsWith("-"u8))
                 {
                     break;
                 }
@@ -329,7 +329,7 @@ internal static class LegacyTextParser
         profile.SampleTypes.Add(new SampleType("thread", "count"));
         var locations = new Dictionary<ulong, Location>();
         var addresses = new List<ulong>();
-        while (!GoText.IsMemoryMapSentinel(line))
+        while (!LegacyText.IsMemoryMapSentinel(line))
         {
             if (line.StartsWith("---- no stack trace for"u8))
             {
@@ -374,7 +374,7 @@ internal static class LegacyTextParser
         ReadOnlySpan<byte> line = default;
         while (scanner.Scan())
         {
-            line = GoText.TrimSpace(scanner.Text);
+            line = LegacyText.TrimSpace(scanner.Text);
             if (line.Length == 0)
             {
                 continue;
@@ -391,9 +391,9 @@ internal static class LegacyTextParser
                 continue;
             }
 
-            if (GoText.ParseHexAddresses(line, addresses) is { } error)
+            if (LegacyText.ParseHexAddresses(line, addresses) is { } error)
             {
-                throw LegacyProfileParser.Malformed($"malformed sample: {GoText.String(line)}: {error}");
+                throw LegacyProfileParser.Malformed($"malformed sample: {LegacyText.String(line)}: {error}");
             }
         }
 
@@ -427,8 +427,8 @@ internal static class LegacyTextParser
         long cpuHz = 0;
         while (scanner.Scan())
         {
-            var line = GoText.TrimSpace(scanner.Text);
-            if (GoText.IsSpaceOrComment(line))
+            var line = LegacyText.TrimSpace(scanner.Text);
+            if (LegacyText.IsSpaceOrComment(line))
             {
                 continue;
             }
@@ -444,19 +444,19 @@ internal static class LegacyTextParser
                 break;
             }
 
-            var key = GoText.String(GoText.TrimSpace(line[..equals]));
-            var value = GoText.TrimSpace(line[(equals + 1)..]);
+            var key = LegacyText.String(LegacyText.TrimSpace(line[..equals]));
+            var value = LegacyText.TrimSpace(line[(equals + 1)..]);
             switch (key)
             {
                 case "cycles/second":
-                    if (!GoText.TryParseInt64(value, 0, out cpuHz, out _))
+                    if (!LegacyText.TryParseInt64(value, 0, out cpuHz, out _))
                     {
                         return null;
                     }
 
                     break;
                 case "sampling period":
-                    if (!GoText.TryParseInt64(value, 0, out var period, out _))
+                    if (!LegacyText.TryParseInt64(value, 0, out var period, out _))
                     {
                         return null;
                     }
@@ -464,7 +464,7 @@ internal static class LegacyTextParser
                     profile.Period = period;
                     break;
                 case "ms since reset":
-                    if (!GoText.TryParseInt64(value, 0, out var millis, out _))
+                    if (!LegacyText.TryParseInt64(value, 0, out var millis, out _))
                     {
                         return null;
                     }
@@ -489,13 +489,13 @@ internal static class LegacyTextParser
         var addresses = new List<ulong>();
         while (true)
         {
-            var line = GoText.TrimSpace(scanner.Text);
+            var line = LegacyText.TrimSpace(scanner.Text);
             if (line.StartsWith("---"u8))
             {
                 break;
             }
 
-            if (!GoText.IsSpaceOrComment(line))
+            if (!LegacyText.IsSpaceOrComment(line))
             {
                 if (!ContentionSample.Match(line, c))
                 {
@@ -504,9 +504,9 @@ internal static class LegacyTextParser
 
                 var values = ParseContentionValues(line, c, profile.Period, cpuHz);
                 addresses.Clear();
-                if (GoText.ParseHexAddresses(Group(line, c, 3), addresses) is { } hexError)
+                if (LegacyText.ParseHexAddresses(Group(line, c, 3), addresses) is { } hexError)
                 {
-                    throw LegacyProfileParser.Malformed($"malformed sample: {GoText.String(line)}: {hexError}");
+                    throw LegacyProfileParser.Malformed($"malformed sample: {LegacyText.String(line)}: {hexError}");
                 }
 
                 profile.Samples.Add(new Sample
@@ -537,10 +537,10 @@ internal static class LegacyTextParser
     /// </summary>
     private static long[] ParseContentionValues(ReadOnlySpan<byte> line, Span<int> c, long period, long cpuHz)
     {
-        if (!GoText.TryParseInt64(Group(line, c, 1), 10, out var delay, out var error) ||
-            !GoText.TryParseInt64(Group(line, c, 2), 10, out var count, out error))
+        if (!LegacyText.TryParseInt64(Group(line, c, 1), 10, out var delay, out var error) ||
+            !LegacyText.TryParseInt64(Group(line, c, 2), 10, out var count, out error))
         {
-            throw LegacyProfileParser.Malformed($"malformed sample: {GoText.String(line)}: {error}");
+            throw LegacyProfileParser.Malformed($"malformed sample: {LegacyText.String(line)}: {error}");
         }
 
         if (period > 0)
@@ -548,7 +548,7 @@ internal static class LegacyTextParser
             if (cpuHz > 0)
             {
                 var cpuGHz = (double)cpuHz / 1e9;
-                delay = GoText.FloatToInt64((double)delay * period / cpuGHz);
+                delay = LegacyText.FloatToInt64((double)delay * period / cpuGHz);
             }
 
             count = unchecked(count * period);

@@ -7,7 +7,7 @@ namespace Profefe.Pprof.Legacy;
 /// The pieces of Go's strings, strconv and path/filepath packages the legacy parsers rely on, over
 /// UTF-8 bytes, with Go's results and error texts (they end up in the messages users see).
 /// </summary>
-internal static class GoText
+internal static class LegacyText
 {
     public static string String(ReadOnlySpan<byte> bytes) => Encoding.UTF8.GetString(bytes);
 
