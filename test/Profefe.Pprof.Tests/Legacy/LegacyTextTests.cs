@@ -3,7 +3,7 @@ using Profefe.Pprof.Legacy;
 
 namespace Profefe.Pprof.Tests.Legacy;
 
-public sealed class GoTextTests
+public sealed class LegacyTextTests
 {
     [Theory]
     [InlineData("10", 0, 10L)]
@@ -16,7 +16,7 @@ public sealed class GoTextTests
     [InlineData("+7", 10, 7L)]
     public void TryParseInt64_ParsesLikeStrconv(string text, int numberBase, long expected)
     {
-        Assert.True(GoText.TryParseInt64(Encoding.ASCII.GetBytes(text), numberBase, out var value, out _));
+        Assert.True(LegacyText.TryParseInt64(Encoding.ASCII.GetBytes(text), numberBase, out var value, out _));
         Assert.Equal(expected, value);
     }
 
@@ -29,7 +29,7 @@ public sealed class GoTextTests
     [InlineData("99999999999999999999x", 10, "strconv.ParseInt: parsing \"99999999999999999999x\": value out of range")]
     public void TryParseInt64_FailsWithStrconvText(string text, int numberBase, string expected)
     {
-        Assert.False(GoText.TryParseInt64(Encoding.ASCII.GetBytes(text), numberBase, out _, out var error));
+        Assert.False(LegacyText.TryParseInt64(Encoding.ASCII.GetBytes(text), numberBase, out _, out var error));
         Assert.Equal(expected, error);
     }
 
@@ -38,16 +38,16 @@ public sealed class GoTextTests
     {
         var addresses = new List<ulong>();
 
-        Assert.Null(GoText.ParseHexAddresses("PC: 0x00bc8f1c: helper 0xffffffffffffffff 0x"u8, addresses));
+        Assert.Null(LegacyText.ParseHexAddresses("PC: 0x00bc8f1c: helper 0xffffffffffffffff 0x"u8, addresses));
         Assert.Equal([0xbc8f1cUL, ulong.MaxValue], addresses);
-        Assert.Equal("failed to parse as hex 64-bit number: 0x10000000000000000", GoText.ParseHexAddresses("0x10000000000000000"u8, addresses));
+        Assert.Equal("failed to parse as hex 64-bit number: 0x10000000000000000", LegacyText.ParseHexAddresses("0x10000000000000000"u8, addresses));
     }
 
     [Fact]
     public void TrimSpace_TrimsUnicodeSpace_ButNotOtherBytes()
     {
-        Assert.Equal("a b", Encoding.UTF8.GetString(GoText.TrimSpace(Encoding.UTF8.GetBytes("\u00a0\v\t a b\u3000\r\n"))));
-        Assert.Equal(3, GoText.TrimSpace([0xff, (byte)'a', 0xc3]).Length);
+        Assert.Equal("a b", Encoding.UTF8.GetString(LegacyText.TrimSpace(Encoding.UTF8.GetBytes("\u00a0\v\t a b\u3000\r\n"))));
+        Assert.Equal(3, LegacyText.TrimSpace([0xff, (byte)'a', 0xc3]).Length);
     }
 
     [Theory]
@@ -55,13 +55,13 @@ public sealed class GoTextTests
     [InlineData("dir/", "dir")]
     [InlineData("///", "/")]
     [InlineData("", ".")]
-    public void FilepathBase_MatchesGo(string path, string expected) => Assert.Equal(expected, GoText.FilepathBase(path));
+    public void FilepathBase_MatchesGo(string path, string expected) => Assert.Equal(expected, LegacyText.FilepathBase(path));
 
     [Fact]
     public void FloatToInt64_GivesMinValue_OutOfRange()
     {
-        Assert.Equal(long.MinValue, GoText.FloatToInt64(1e19));
-        Assert.Equal(long.MinValue, GoText.FloatToInt64(double.NaN));
-        Assert.Equal(-3, GoText.FloatToInt64(-3.9));
+        Assert.Equal(long.MinValue, LegacyText.FloatToInt64(1e19));
+        Assert.Equal(long.MinValue, LegacyText.FloatToInt64(double.NaN));
+        Assert.Equal(-3, LegacyText.FloatToInt64(-3.9));
     }
 }
