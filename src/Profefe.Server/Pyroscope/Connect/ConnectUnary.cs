@@ -40,9 +40,10 @@ internal static class ConnectUnary
         var isJson = mediaType == JsonType;
         if (!isJson && mediaType != ProtoType)
         {
-            // Connect answers an unknown codec with 415 and the codecs it takes.
-            context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+            // Connect answers an unknown codec with 415 and the codecs it takes; the body says so to a person too.
             context.Response.Headers.Accept = ProtoType + ", " + JsonType;
+            await WriteErrorAsync(context, StatusCodes.Status415UnsupportedMediaType, ConnectCode.Unimplemented,
+                $"Content-Type \"{mediaType}\" is not a Connect codec: send {ProtoType} or {JsonType}").ConfigureAwait(false);
             return;
         }
 
@@ -141,16 +142,19 @@ internal static class ConnectUnary
         return response.Body.WriteAsync(bytes, context.RequestAborted).AsTask();
     }
 
-    private static Task WriteErrorAsync(HttpContext context, string code, string message)
+    private static Task WriteErrorAsync(HttpContext context, string code, string message) =>
+        WriteErrorAsync(context, ConnectCode.HttpStatusOf(code), code, message);
+
+    private static Task WriteErrorAsync(HttpContext context, int status, string code, string message)
     {
         var response = context.Response;
-        if (ConnectCode.HttpStatusOf(code) >= 500)
+        if (status >= 500)
         {
             var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ConnectUnary));
             Log.ConnectCallFailed(logger, context.Request.Path, code, message);
         }
 
-        response.StatusCode = ConnectCode.HttpStatusOf(code);
+        response.StatusCode = status;
         response.ContentType = JsonType;
         var writer = new GoJsonWriter().Raw("{\"code\":").String(code).Raw(",\"message\":").String(message).Raw("}");
         response.ContentLength = writer.WrittenMemory.Length;
