@@ -58,10 +58,12 @@ internal sealed class GoodClients(HttpClient http, List<byte[]> corpus)
         var round = 0;
         while (!stop.IsCancellationRequested)
         {
+            // Some recently acknowledged ids (a bag keeps no order, but each thread's latest come first).
             var latest = Acknowledged.Take(5).Select(a => a.Id).ToArray();
             var path = (round++ % 3) switch
             {
-                0 => $"api/0/profiles?service={SoakRun.GoodService}&type=cpu&from={DateTime.UtcNow.AddMinutes(-1):yyyy-MM-ddTHH:mm:ss}&to={DateTime.UtcNow.AddMinutes(1):yyyy-MM-ddTHH:mm:ss}&limit=50",
+                // created_at is the profile's own time (the corpus's), not the push's: the range spans every year.
+                0 => $"api/0/profiles?service={SoakRun.GoodService}&type=cpu&from=2000-01-01T00:00:00&to=2100-01-01T00:00:00&limit=50",
                 1 when latest.Length > 0 => "api/0/profiles/" + string.Join('+', latest),
                 _ => "api/ui/services",
             };

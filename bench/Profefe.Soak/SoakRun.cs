@@ -72,7 +72,14 @@ internal static class SoakRun
         }
         finally
         {
-            Directory.Delete(root, recursive: true);
+            if (exit == 0)
+            {
+                Directory.Delete(root, recursive: true);
+            }
+            else
+            {
+                Console.WriteLine($"kept {root} (collector.log, data) for a look; delete it when done");
+            }
         }
 
         return exit;
