@@ -26,8 +26,12 @@ internal sealed class CollectorProcess : IAsyncDisposable
     public int Id => _process.Id;
 
     /// <param name="settings">Configuration given as PROFEFE_ environment variables (for example Retention__RawPeriod).</param>
+    /// <param name="cgroupDirectory">
+    /// A cgroup (v1 or v2) directory the collector runs in from its first instruction, so the runtime sees its memory limit.
+    /// </param>
     public static async Task<CollectorProcess> StartAsync(
-        string collectorDll, string dataDirectory, string logPath, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? settings = null)
+        string collectorDll, string dataDirectory, string logPath, CancellationToken cancellationToken, IReadOnlyDictionary<string, string>? settings = null,
+        string? cgroupDirectory = null)
     {
         var port = FreePort();
         var address = $"127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)}";
@@ -35,12 +39,14 @@ internal sealed class CollectorProcess : IAsyncDisposable
 
         // exec keeps the shell's pid, so /proc/<pid> is the collector itself.
         start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("exec dotnet \"$1\" serve --addr \"$2\" --data-dir \"$3\" --retention 0 >>\"$4\" 2>&1");
+        start.ArgumentList.Add((cgroupDirectory is null ? "" : "echo $$ >\"$5/cgroup.procs\" && ")
+            + "exec dotnet \"$1\" serve --addr \"$2\" --data-dir \"$3\" --retention 0 >>\"$4\" 2>&1");
         start.ArgumentList.Add("profefe");
         start.ArgumentList.Add(collectorDll);
         start.ArgumentList.Add(address);
         start.ArgumentList.Add(dataDirectory);
         start.ArgumentList.Add(logPath);
+        start.ArgumentList.Add(cgroupDirectory ?? "");
         start.Environment["PROFEFE_Retention__Period"] = "00:00:00";
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())

@@ -60,7 +60,7 @@ internal static class ProfileEndpoints
         var services = context.RequestServices;
         var collector = services.GetRequiredService<ProfileCollector>();
         collector.CheckParameters(parameters);
-        var idempotencyKey = IdempotencyKeyOf(context);
+        var idempotencyKey = IdempotentPushes.KeyOf(context);
         var maxBodyBytes = services.GetRequiredService<IOptions<CollectorOptions>>().Value.MaxBodyBytes;
         using var body = await RequestBody.ReadAsync(context, maxBodyBytes).ConfigureAwait(false);
 
@@ -88,22 +88,6 @@ internal static class ProfileEndpoints
 
         services.GetRequiredService<CollectorMetrics>().RecordProfileCollected(ProfileTypeNames.ToWireName(meta.Type));
         await ApiReply.OkAsync(context, writer => writer.Meta(meta)).ConfigureAwait(false);
-    }
-
-    private static string? IdempotencyKeyOf(HttpContext context)
-    {
-        var values = context.Request.Headers[IdempotentPushes.HeaderName];
-        if (values.Count == 0)
-        {
-            return null;
-        }
-
-        if (values.Count > 1)
-        {
-            throw ProfileRequestException.BadRequest($"more than one {IdempotentPushes.HeaderName} header");
-        }
-
-        return IdempotentPushes.Problem(values[0]!) is { } problem ? throw ProfileRequestException.BadRequest(problem) : values[0];
     }
 
     private static async Task FindAsync(HttpContext context)

@@ -11,7 +11,8 @@ namespace Profefe.Server.Idempotency;
 /// key and the same request within Collector:IdempotencyWindow stores nothing and gets the first one's answer (a
 /// retry arriving while the first is still being stored waits for it). The same key with another request is a 422.
 /// Kept in this process's memory, at most Collector:MaxIdempotencyKeys keys (the oldest go first): a retry after a
-/// restart of the collector is stored again.
+/// restart of the collector is stored again. Pyroscope's Push names each sample with an ID, which works the same way
+/// under its own name, so a sample ID never collides with an Idempotency-Key.
 /// </summary>
 internal sealed class IdempotentPushes(IOptions<CollectorOptions> options, TimeProvider timeProvider)
 {
@@ -20,27 +21,47 @@ internal sealed class IdempotentPushes(IOptions<CollectorOptions> options, TimeP
 
     private readonly TimeSpan _window = options.Value.IdempotencyWindow;
     private readonly int _maxKeys = options.Value.MaxIdempotencyKeys;
-    private readonly Dictionary<(TenantId Tenant, string Key), Push> _pushes = [];
-    private readonly Queue<((TenantId Tenant, string Key) Id, Push Push)> _byAge = new();
+    private readonly Dictionary<(TenantId Tenant, string Name, string Key), Push> _pushes = [];
+    private readonly Queue<((TenantId Tenant, string Name, string Key) Id, Push Push)> _byAge = new();
 
     /// <summary>Why <paramref name="key"/> is not usable as an idempotency key, or null when it is.</summary>
-    public static string? Problem(string key)
+    /// <param name="name">What the key is called in the request, for the message.</param>
+    public static string? Problem(string key, string name = HeaderName)
     {
         ArgumentNullException.ThrowIfNull(key);
         if (key.Length is 0 or > MaxKeyLength)
         {
-            return $"{HeaderName} must have 1 to {MaxKeyLength} characters";
+            return $"{name} must have 1 to {MaxKeyLength} characters";
         }
 
         foreach (var c in key)
         {
             if (c is < ' ' or > '~')
             {
-                return $"{HeaderName} may only hold printable ASCII characters";
+                return $"{name} may only hold printable ASCII characters";
             }
         }
 
         return null;
+    }
+
+    /// <summary>The request's <c>Idempotency-Key</c>, or null when it has none.</summary>
+    /// <exception cref="ProfileRequestException">400 for several keys or an unusable one.</exception>
+    public static string? KeyOf(Microsoft.AspNetCore.Http.HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var values = context.Request.Headers[HeaderName];
+        if (values.Count == 0)
+        {
+            return null;
+        }
+
+        if (values.Count > 1)
+        {
+            throw ProfileRequestException.BadRequest($"more than one {HeaderName} header");
+        }
+
+        return Problem(values[0]!) is { } problem ? throw ProfileRequestException.BadRequest(problem) : values[0];
     }
 
     /// <summary>A digest of what a push asks for, to tell a retry from another push reusing its key.</summary>
@@ -55,13 +76,14 @@ internal sealed class IdempotentPushes(IOptions<CollectorOptions> options, TimeP
     }
 
     /// <summary>Runs <paramref name="collect"/> unless a push with the same key ran within the window.</summary>
+    /// <param name="name">What the key is called in the request (<see cref="HeaderName"/>, Pyroscope's sample ID): keys of different names never match.</param>
     /// <returns>The stored profile's meta, and whether it is the answer of an earlier push.</returns>
     /// <exception cref="ProfileRequestException">422 when the key was used for a different request.</exception>
     public async Task<(ProfileMeta Meta, bool Replayed)> CollectOnceAsync(
-        TenantId tenant, string key, byte[] fingerprint, Func<Task<ProfileMeta>> collect, CancellationToken cancellationToken)
+        TenantId tenant, string key, byte[] fingerprint, Func<Task<ProfileMeta>> collect, CancellationToken cancellationToken, string name = HeaderName)
     {
         ArgumentNullException.ThrowIfNull(collect);
-        var id = (tenant, key);
+        var id = (tenant, name, key);
         Push push;
         var owner = false;
         lock (_pushes)
@@ -73,7 +95,7 @@ internal sealed class IdempotentPushes(IOptions<CollectorOptions> options, TimeP
                 if (!CryptographicOperations.FixedTimeEquals(earlier.Fingerprint, fingerprint))
                 {
                     throw new ProfileRequestException(422,
-                        $"unprocessable: {HeaderName} \"{key}\" was used for a different push within the last {_window.TotalMinutes:0.##} minutes; use a new key for a new push");
+                        $"unprocessable: {name} \"{key}\" was used for a different push within the last {_window.TotalMinutes:0.##} minutes; use a new key for a new push");
                 }
 
                 push = earlier;

@@ -1,11 +1,16 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
+using Google.Protobuf;
+using Profefe.Server.Pyroscope.Protos.Push;
+using Profefe.Server.Pyroscope.Protos.Types;
+using Profefe.Server.Tests.Pyroscope;
 using Profefe.Testing;
 
 namespace Profefe.Server.Tests.Idempotency;
 
 public sealed class IdempotentPushTests
 {
+    private const string Push = "push.v1.PusherService/Push";
     private const string Find = "api/0/profiles?service=svc1&from=2000-01-01T00:00:00&to=2100-01-01T00:00:00";
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
@@ -51,6 +56,102 @@ public sealed class IdempotentPushTests
 
         Assert.Equal(400, status);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task PyroscopePush_StoresOneProfile_WhenASampleIsRetriedWithTheSameId(bool json)
+    {
+        await using var collector = await RunningCollector.StartAsync();
+        var client = new PyroscopeClient(collector.Client, json);
+        var data = TestData.Read("go/cpu_hash_01.pb.gz");
+
+        var statuses = new List<int>();
+        foreach (var _ in Enumerable.Range(0, 3))
+        {
+            using var retry = await client.SendAsync(Push, PushOf(data, "sample-1"));
+            statuses.Add((int)retry.StatusCode);
+        }
+
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            using var response = await client.SendAsync(Push, PushOf(data, "sample-1"));
+            return (int)response.StatusCode;
+        }));
+        using var other = await client.SendAsync(Push, PushOf(data, "sample-2"));
+
+        Assert.All(statuses.Concat(concurrent), status => Assert.Equal(200, status));
+        Assert.Equal(200, (int)other.StatusCode);
+        Assert.Equal(2, (await StoredProfiles.FindAsync(collector.Client, "shop")).Count);
+    }
+
+    [Fact]
+    public async Task PyroscopePush_StoresEverySample_WhenSamplesHaveNoId()
+    {
+        await using var collector = await RunningCollector.StartAsync();
+        var client = new PyroscopeClient(collector.Client, json: false);
+        var data = TestData.Read("go/cpu_hash_01.pb.gz");
+
+        using var first = await client.SendAsync(Push, PushOf(data, ""));
+        using var second = await client.SendAsync(Push, PushOf(data, ""));
+
+        Assert.Equal(200, (int)second.StatusCode);
+        Assert.Equal(2, (await StoredProfiles.FindAsync(collector.Client, "shop")).Count);
+    }
+
+    [Fact]
+    public async Task PyroscopePush_AnswersInvalidArgumentAndStoresNothingNew_WhenTheSampleIdWasUsedForADifferentProfile()
+    {
+        await using var collector = await RunningCollector.StartAsync();
+        var client = new PyroscopeClient(collector.Client, json: false);
+        using var first = await client.SendAsync(Push, PushOf(TestData.Read("go/cpu_hash_01.pb.gz"), "sample-1"));
+
+        using var reused = await client.SendAsync(Push, PushOf(TestData.Read("go/cpu_hash_02.pb.gz"), "sample-1"));
+        using var badId = await client.SendAsync(Push, PushOf(TestData.Read("go/cpu_hash_02.pb.gz"), "tab\there"));
+
+        // Connect has no 422: profefe's 4xx answers go out as invalid_argument (400).
+        Assert.Equal(400, (int)reused.StatusCode);
+        Assert.Contains("Push sample ID \\\"sample-1\\\" was used for a different push", await reused.Content.ReadAsStringAsync(Cancel), StringComparison.Ordinal);
+        Assert.Equal(400, (int)badId.StatusCode);
+        Assert.Contains("series 0 sample 0: Push sample ID may only hold printable ASCII", await badId.Content.ReadAsStringAsync(Cancel), StringComparison.Ordinal);
+        Assert.Single(await StoredProfiles.FindAsync(collector.Client, "shop"));
+    }
+
+    [Fact]
+    public async Task PyroscopeIngest_StoresOneProfile_WhenRetriedWithTheSameIdempotencyKey()
+    {
+        await using var collector = await RunningCollector.StartAsync();
+        var data = TestData.Read("go/cpu_hash_01.pb.gz");
+
+        var statuses = new List<int>();
+        foreach (var key in new[] { "upload-1", "upload-1", "upload-1", "upload-2" })
+        {
+            using var content = new ByteArrayContent(data);
+            using var request = new HttpRequestMessage(HttpMethod.Post, "ingest?name=shop&format=pprof&from=1700000000&until=1700000010") { Content = content };
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", key);
+            using var response = await collector.Client.SendAsync(request, Cancel);
+            statuses.Add((int)response.StatusCode);
+        }
+
+        Assert.All(statuses, status => Assert.Equal(200, status));
+        Assert.Equal(2, (await StoredProfiles.FindAsync(collector.Client, "shop")).Count);
+    }
+
+    private static PushRequest PushOf(byte[] profile, string id) => new()
+    {
+        Series =
+        {
+            new RawProfileSeries
+            {
+                Labels =
+                {
+                    new LabelPair { Name = "__name__", Value = "process_cpu" },
+                    new LabelPair { Name = "service_name", Value = "shop" },
+                },
+                Samples = { new RawSample { RawProfile = ByteString.CopyFrom(profile), ID = id } },
+            },
+        },
+    };
 
     private static async Task<(int Status, string Body, bool Replayed)> PushWithKeyAsync(RunningCollector collector, byte[] data, string key)
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Compression;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Builder;
@@ -40,9 +41,10 @@ internal static class ConnectUnary
         var isJson = mediaType == JsonType;
         if (!isJson && mediaType != ProtoType)
         {
-            // Connect answers an unknown codec with 415 and the codecs it takes.
-            context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+            // Connect answers an unknown codec with 415 and the codecs it takes; the body says so to a person too.
             context.Response.Headers.Accept = ProtoType + ", " + JsonType;
+            await WriteErrorAsync(context, StatusCodes.Status415UnsupportedMediaType, ConnectCode.Unimplemented,
+                $"Content-Type \"{mediaType}\" is not a Connect codec: send {ProtoType} or {JsonType}").ConfigureAwait(false);
             return;
         }
 
@@ -96,29 +98,90 @@ internal static class ConnectUnary
         }
     }
 
+    /// <summary>
+    /// Inflates in two passes: the first only counts, so a bomb past the limit costs no memory and one within it
+    /// gets one array of its exact size (a growing MemoryStream held up to 3× the size; eight concurrent bombs made
+    /// the soak's 4 GiB collector throw OutOfMemoryException). The second pass costs CPU only for honest bodies.
+    /// </summary>
     private static ReadOnlyMemory<byte> Inflate(ReadOnlyMemory<byte> data, long maxBytes)
     {
         try
         {
-            using var gzip = new GZipStream(new MemoryStream(data.ToArray(), writable: false), CompressionMode.Decompress);
-            using var inflated = new MemoryStream();
-            var buffer = new byte[81920];
-            int read;
-            while ((read = gzip.Read(buffer)) > 0)
-            {
-                inflated.Write(buffer, 0, read);
-                if (inflated.Length > maxBytes)
-                {
-                    throw new ConnectException(ConnectCode.ResourceExhausted, $"the request inflates past {maxBytes} bytes (Collector:MaxDecompressedBytes)");
-                }
-            }
-
-            return inflated.ToArray();
+            var length = InflatedLength(data, maxBytes);
+            var inflated = new byte[length];
+            using var gzip = new GZipStream(new ReadOnlyMemoryStream(data), CompressionMode.Decompress);
+            gzip.ReadExactly(inflated);
+            return inflated;
         }
         catch (InvalidDataException e)
         {
             throw ConnectException.InvalidArgument($"Content-Encoding gzip, but the body is not gzip: {e.Message}");
         }
+    }
+
+    private static int InflatedLength(ReadOnlyMemory<byte> data, long maxBytes)
+    {
+        using var gzip = new GZipStream(new ReadOnlyMemoryStream(data), CompressionMode.Decompress);
+        var buffer = ArrayPool<byte>.Shared.Rent(81920);
+        try
+        {
+            long total = 0;
+            int read;
+            while ((read = gzip.Read(buffer)) > 0)
+            {
+                total += read;
+                if (total > maxBytes || total > Array.MaxLength)
+                {
+                    throw new ConnectException(ConnectCode.ResourceExhausted, $"the request inflates past {maxBytes} bytes (Collector:MaxDecompressedBytes)");
+                }
+            }
+
+            return (int)total;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>A read-only stream over memory the request already holds, instead of copying it into a MemoryStream.</summary>
+    private sealed class ReadOnlyMemoryStream(ReadOnlyMemory<byte> data) : Stream
+    {
+        private int _position;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => data.Length;
+
+        public override long Position
+        {
+            get => _position;
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            var n = Math.Min(buffer.Length, data.Length - _position);
+            data.Span.Slice(_position, n).CopyTo(buffer);
+            _position += n;
+            return n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     private static Task WriteAsync(HttpContext context, ConnectReply reply, bool isJson)
@@ -141,16 +204,19 @@ internal static class ConnectUnary
         return response.Body.WriteAsync(bytes, context.RequestAborted).AsTask();
     }
 
-    private static Task WriteErrorAsync(HttpContext context, string code, string message)
+    private static Task WriteErrorAsync(HttpContext context, string code, string message) =>
+        WriteErrorAsync(context, ConnectCode.HttpStatusOf(code), code, message);
+
+    private static Task WriteErrorAsync(HttpContext context, int status, string code, string message)
     {
         var response = context.Response;
-        if (ConnectCode.HttpStatusOf(code) >= 500)
+        if (status >= 500)
         {
             var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ConnectUnary));
             Log.ConnectCallFailed(logger, context.Request.Path, code, message);
         }
 
-        response.StatusCode = ConnectCode.HttpStatusOf(code);
+        response.StatusCode = status;
         response.ContentType = JsonType;
         var writer = new GoJsonWriter().Raw("{\"code\":").String(code).Raw(",\"message\":").String(message).Raw("}");
         response.ContentLength = writer.WrittenMemory.Length;

@@ -5,7 +5,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Profefe.Core.Ingest;
 using Profefe.Core.Profiles;
+using Profefe.Server.Access;
 using Profefe.Server.Api;
+using Profefe.Server.Idempotency;
 using Profefe.Server.Pyroscope.Connect;
 using Profefe.Server.Pyroscope.Protos.Push;
 
@@ -32,17 +34,19 @@ internal static class IngestEndpoints
         var parameters = IngestParameters.Parse(
             name => query.TryGetValue(name, out var values) && values.Count > 0 ? values[0] : null,
             services.GetRequiredService<TimeProvider>().GetUtcNow().UtcDateTime);
+        var idempotencyKey = IdempotentPushes.KeyOf(context);
         var maxBodyBytes = services.GetRequiredService<IOptions<CollectorOptions>>().Value.MaxBodyBytes;
         using var body = await RequestBody.ReadAsync(context, maxBodyBytes).ConfigureAwait(false);
         var stored = await services.GetRequiredService<PyroscopeIngester>()
-            .IngestAsync(parameters, context.Request.ContentType, body.Memory, context.RequestAborted).ConfigureAwait(false);
+            .IngestAsync(parameters, context.Request.ContentType, body.Memory, context.GetTenant(), idempotencyKey, context.Request.QueryString.Value ?? "", context.RequestAborted)
+            .ConfigureAwait(false);
         RecordCollected(context, stored);
         context.Response.StatusCode = StatusCodes.Status200OK;
     }
 
     private static async Task<ConnectReply> PushAsync(PushRequest request, HttpContext context)
     {
-        var stored = await context.RequestServices.GetRequiredService<PyroscopeIngester>().PushAsync(request, context.RequestAborted).ConfigureAwait(false);
+        var stored = await context.RequestServices.GetRequiredService<PyroscopeIngester>().PushAsync(request, context.GetTenant(), context.RequestAborted).ConfigureAwait(false);
         RecordCollected(context, stored);
         return new ConnectReply(new PushResponse());
     }

@@ -1,7 +1,9 @@
 using Microsoft.Extensions.Options;
 using Profefe.Core.Ingest;
 using Profefe.Core.Profiles;
+using Profefe.Core.Tenancy;
 using Profefe.Pprof;
+using Profefe.Server.Idempotency;
 using Profefe.Server.Pyroscope.Protos.Push;
 
 namespace Profefe.Server.Pyroscope.Ingest;
@@ -9,22 +11,37 @@ namespace Profefe.Server.Pyroscope.Ingest;
 /// <summary>
 /// Stores what Pyroscope's clients send (<c>/ingest</c> in every format, and Push) through profefe's own ingest
 /// path (<see cref="ProfileCollector"/>), so profefe's API lists, downloads and merges it. Everything in a request
-/// is parsed and checked before the first profile is stored: a refused request stores nothing.
+/// is parsed and checked before the first profile is stored: a refused request stores nothing. A Push sample with an
+/// ID, and an /ingest with an Idempotency-Key, is stored once however often it is retried (<see cref="IdempotentPushes"/>).
 /// </summary>
-internal sealed class PyroscopeIngester(ProfileCollector collector, IOptions<CollectorOptions> options)
+internal sealed class PyroscopeIngester(ProfileCollector collector, IdempotentPushes idempotentPushes, IOptions<CollectorOptions> options)
 {
+    /// <summary>What a Push sample's ID is called in messages, and its own namespace of idempotency keys.</summary>
+    public const string SampleIdName = "Push sample ID";
+
     private readonly ProfileDecoderOptions _decoderOptions = new()
     {
         MaxDecompressedBytes = options.Value.MaxDecompressedBytes,
         RequireSamples = false,
     };
 
-    /// <summary>What is stored: profefe's parameters and the profile's bytes.</summary>
-    private sealed record PreparedProfile(CollectParameters Parameters, ReadOnlyMemory<byte> Data);
+    /// <summary>
+    /// What is stored: profefe's parameters and the profile's bytes, and when the client named the push, its key
+    /// (<see cref="IdempotentPushes.CollectOnceAsync"/>).
+    /// </summary>
+    private sealed record PreparedProfile(CollectParameters Parameters, ReadOnlyMemory<byte> Data)
+    {
+        public (string Name, string Key, byte[] Fingerprint)? Once { get; init; }
+    }
 
-    /// <returns>The profiles stored (an empty upload stores none).</returns>
-    /// <exception cref="ProfileRequestException">400 for bad parameters, 422 for a body that does not parse.</exception>
-    public async Task<IReadOnlyList<ProfileMeta>> IngestAsync(IngestParameters parameters, string? contentType, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    /// <param name="idempotencyKey">The request's Idempotency-Key (checked), or null.</param>
+    /// <param name="query">The request's query string, part of what a retry must repeat to be one.</param>
+    /// <returns>The profiles newly stored (an empty upload or a retry stores none).</returns>
+    /// <exception cref="ProfileRequestException">
+    /// 400 for bad parameters, 422 for a body that does not parse or a key used for a different request.
+    /// </exception>
+    public async Task<IReadOnlyList<ProfileMeta>> IngestAsync(
+        IngestParameters parameters, string? contentType, ReadOnlyMemory<byte> body, TenantId tenant, string? idempotencyKey, string query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         var prepared = new List<PreparedProfile>();
@@ -52,11 +69,24 @@ internal sealed class PyroscopeIngester(ProfileCollector collector, IOptions<Col
                 throw new ProfileRequestException(400, $"bad \"format\" \"{parameters.Format}\": want pprof, folded, lines or speedscope");
         }
 
-        return await StoreAsync(prepared).ConfigureAwait(false);
+        if (idempotencyKey is not null)
+        {
+            // One upload may hold several profiles (speedscope): each is remembered under the key and its place.
+            var fingerprint = IdempotentPushes.Fingerprint(query, body.Span);
+            for (var i = 0; i < prepared.Count; i++)
+            {
+                prepared[i] = prepared[i] with { Once = (IdempotentPushes.HeaderName, i == 0 ? idempotencyKey : $"{idempotencyKey}#{i}", fingerprint) };
+            }
+        }
+
+        return await StoreAsync(prepared, tenant, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <exception cref="ProfileRequestException">400 naming the series or sample that is wrong.</exception>
-    public Task<IReadOnlyList<ProfileMeta>> PushAsync(PushRequest request, CancellationToken cancellationToken)
+    /// <returns>The profiles newly stored: a sample whose ID was stored within the idempotency window is not stored again.</returns>
+    /// <exception cref="ProfileRequestException">
+    /// 400 naming the series or sample that is wrong, 422 for a sample ID used for a different sample.
+    /// </exception>
+    public Task<IReadOnlyList<ProfileMeta>> PushAsync(PushRequest request, TenantId tenant, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var prepared = new List<PreparedProfile>();
@@ -93,18 +123,40 @@ internal sealed class PyroscopeIngester(ProfileCollector collector, IOptions<Col
             }
 
             var (storedService, type, storedLabels) = SeriesLabels.ToStored(name, service, labels);
+            var parameters = new CollectParameters(storedService, type, storedLabels, null);
             for (var i = 0; i < series.Samples.Count; i++)
             {
-                var data = series.Samples[i].RawProfile.Memory;
+                var sample = series.Samples[i];
+                if (sample.ID.Length > 0 && IdempotentPushes.Problem(sample.ID, SampleIdName) is { } problem)
+                {
+                    throw new ProfileRequestException(400, $"series {s} sample {i}: {problem}");
+                }
+
+                var data = sample.RawProfile.Memory;
                 var profile = Decode(data, $"series {s} sample {i}: ", 400);
                 if (profile.Samples.Count > 0)
                 {
-                    prepared.Add(new PreparedProfile(new CollectParameters(storedService, type, storedLabels, null), data));
+                    prepared.Add(new PreparedProfile(parameters, data)
+                    {
+                        Once = sample.ID.Length > 0 ? (SampleIdName, sample.ID, FingerprintOf(parameters, data.Span)) : null,
+                    });
                 }
             }
         }
 
-        return StoreAsync(prepared);
+        return StoreAsync(prepared, tenant, cancellationToken);
+    }
+
+    /// <summary>What a sample asks to store: the same ID with another series or profile is a different push.</summary>
+    private static byte[] FingerprintOf(CollectParameters parameters, ReadOnlySpan<byte> data)
+    {
+        var what = new System.Text.StringBuilder(parameters.Service).Append('\0').Append(ProfileTypeNames.ToWireName(parameters.Type));
+        foreach (var label in parameters.Labels)
+        {
+            what.Append('\0').Append(label.Key).Append('=').Append(label.Value);
+        }
+
+        return IdempotentPushes.Fingerprint(what.ToString(), data);
     }
 
     private void AddPprof(List<PreparedProfile> prepared, IngestParameters parameters, PprofUpload upload)
@@ -274,13 +326,25 @@ internal sealed class PyroscopeIngester(ProfileCollector collector, IOptions<Col
         }
     }
 
-    private async Task<IReadOnlyList<ProfileMeta>> StoreAsync(List<PreparedProfile> prepared)
+    private async Task<IReadOnlyList<ProfileMeta>> StoreAsync(List<PreparedProfile> prepared, TenantId tenant, CancellationToken cancellationToken)
     {
         // Once checked, the writes run to completion even if the client leaves: each is acknowledged and durable or never happened.
+        // (Only waiting for a concurrent first push of the same key stops when the client leaves.)
         var stored = new List<ProfileMeta>(prepared.Count);
         foreach (var profile in prepared)
         {
-            stored.Add(await collector.CollectAsync(profile.Parameters, profile.Data, CancellationToken.None).ConfigureAwait(false));
+            Task<ProfileMeta> CollectAsync() => collector.CollectAsync(profile.Parameters, profile.Data, CancellationToken.None);
+            if (profile.Once is not { } once)
+            {
+                stored.Add(await CollectAsync().ConfigureAwait(false));
+                continue;
+            }
+
+            var (meta, replayed) = await idempotentPushes.CollectOnceAsync(tenant, once.Key, once.Fingerprint, CollectAsync, cancellationToken, once.Name).ConfigureAwait(false);
+            if (!replayed)
+            {
+                stored.Add(meta);
+            }
         }
 
         return stored;

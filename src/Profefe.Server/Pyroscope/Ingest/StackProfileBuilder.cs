@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Profefe.Core.Ingest;
 using Profefe.Pprof;
 
 namespace Profefe.Server.Pyroscope.Ingest;
@@ -42,7 +43,7 @@ internal sealed class StackProfileBuilder
             _profile.Samples.Add(sample);
         }
 
-        sample!.Values[0] += value;
+        sample!.Values[0] = SumOrRefuse(sample.Values[0], value, 1);
     }
 
     /// <param name="valueScale">Each value is multiplied by this (the nanoseconds one sample stands for).</param>
@@ -57,11 +58,24 @@ internal sealed class StackProfileBuilder
         {
             foreach (var sample in _profile.Samples)
             {
-                sample.Values[0] = checked(sample.Values[0] * valueScale);
+                sample.Values[0] = SumOrRefuse(0, sample.Values[0], valueScale);
             }
         }
 
         return _profile;
+    }
+
+    /// <summary><paramref name="total"/> + <paramref name="value"/> × <paramref name="scale"/>, or a 422 when it does not fit in 64 bits.</summary>
+    private static long SumOrRefuse(long total, long value, long scale)
+    {
+        try
+        {
+            return checked(total + (value * scale));
+        }
+        catch (OverflowException)
+        {
+            throw new ProfileRequestException(422, $"a stack's value {value} (× {scale}, added to {total}) overflows a 64-bit sample value");
+        }
     }
 
     private Location LocationOf(string name)

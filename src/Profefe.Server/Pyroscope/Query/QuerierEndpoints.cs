@@ -17,6 +17,10 @@ internal static class QuerierEndpoints
 {
     private const string Prefix = "/querier.v1.QuerierService/";
 
+    // Far more than a person or Grafana asks for; each more costs a pass over every matching profile.
+    private const int MaxMatchers = 100;
+    private const int MaxGroupBy = 100;
+
     public static void MapQuerierEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapUnary(Prefix + "ProfileTypes", ProfileTypesRequest.Parser, ProfileTypesAsync);
@@ -92,12 +96,15 @@ internal static class QuerierEndpoints
     {
         var response = new SeriesResponse();
         var seen = new HashSet<string>(StringComparer.Ordinal);
+
+        // A set, not the request's list: a request naming millions of labels must not cost millions per label.
+        var wanted = request.LabelNames.Count == 0 ? null : new HashSet<string>(request.LabelNames, StringComparer.Ordinal);
         foreach (var series in await FindAsync(context, request.Matchers, request.Start, request.End).ConfigureAwait(false))
         {
             var labels = new Labels();
             foreach (var label in series.Labels)
             {
-                if (request.LabelNames.Count == 0 || request.LabelNames.Contains(label.Key))
+                if (wanted is null || wanted.Contains(label.Key))
                 {
                     labels.Labels_.Add(new LabelPair { Name = label.Key, Value = label.Value });
                 }
@@ -166,11 +173,17 @@ internal static class QuerierEndpoints
         var type = ProfileTypeId.Parse(request.ProfileTypeID);
         var selector = LabelSelector.Parse(request.LabelSelector);
         var (from, to) = Range(request.Start, request.End);
+        var groupBy = request.GroupBy.Distinct(StringComparer.Ordinal).ToList();
+        if (groupBy.Count > MaxGroupBy)
+        {
+            throw ConnectException.InvalidArgument($"group_by names {groupBy.Count} labels; at most {MaxGroupBy}");
+        }
+
         var stepMs = Math.Max(1, (long)Math.Round(request.Step * 1000));
         var average = request.HasAggregation && request.Aggregation == TimeSeriesAggregationType.Average;
         var response = new SelectSeriesResponse();
         var totals = await QueryOf(context).TotalsByStepAsync(
-            type, selector, from, to, request.Start, stepMs, request.GroupBy, average, request.HasLimit ? request.Limit : 0, context.RequestAborted).ConfigureAwait(false);
+            type, selector, from, to, request.Start, stepMs, groupBy, average, request.HasLimit ? request.Limit : 0, context.RequestAborted).ConfigureAwait(false);
         foreach (var (labels, points) in totals)
         {
             var series = new Protos.Types.Series();
@@ -260,8 +273,13 @@ internal static class QuerierEndpoints
     private static Protos.Pprof.Profile ToMessage(Profile? profile) =>
         profile is null ? new Protos.Pprof.Profile() : Protos.Pprof.Profile.Parser.ParseFrom(ProfileEncoder.EncodeToArray(profile, compress: false));
 
-    private static async Task<IReadOnlyList<PyroscopeQueryService.Series>> FindAsync(HttpContext context, IEnumerable<string> matchers, long start, long end)
+    private static async Task<IReadOnlyList<PyroscopeQueryService.Series>> FindAsync(HttpContext context, Google.Protobuf.Collections.RepeatedField<string> matchers, long start, long end)
     {
+        if (matchers.Count > MaxMatchers)
+        {
+            throw ConnectException.InvalidArgument($"{matchers.Count} matchers; at most {MaxMatchers}");
+        }
+
         var selectors = matchers.Select(LabelSelector.Parse).ToList();
         if (selectors.Count == 0)
         {

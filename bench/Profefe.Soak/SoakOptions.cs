@@ -1,0 +1,3 @@
+namespace Profefe.Soak;
+
+internal sealed record SoakOptions(TimeSpan Duration, long MemoryLimitBytes, string? CollectorDll);

@@ -1,0 +1,64 @@
+using System.Text;
+using System.Text.Json;
+using Profefe.Server.Pyroscope.Protos.Querier;
+using Profefe.Server.Tests.Pyroscope;
+
+namespace Profefe.Server.Tests.Fuzz;
+
+/// <summary>What <see cref="EndpointFuzzTests"/> found, pinned so it stays fixed whatever seed a run draws.</summary>
+public sealed class FuzzFindingsTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task FoldedIngest_Answers422_WhenAStackValueOverflowsOnceScaledByThePeriod()
+    {
+        await using var collector = await RunningCollector.StartAsync();
+        using var content = new ByteArrayContent("main;work 9223372036854775807\n"u8.ToArray());
+
+        using var response = await PyroscopeClient.IngestAsync(collector.Client, "name=app.cpu&format=folded&sampleRate=100&from=1700000000&until=1700000010", content);
+
+        Assert.Equal(422, (int)response.StatusCode);
+        Assert.Contains("overflows a 64-bit sample value", await response.Content.ReadAsStringAsync(Cancel), StringComparison.Ordinal);
+        await StoredProfiles.AssertNothingStoredAsync(collector.Client);
+    }
+
+    [Fact]
+    public async Task SelectSeries_AnswersInvalidArgument_WhenGroupByNamesTooManyLabels()
+    {
+        await using var collector = await RunningCollector.StartAsync();
+        var request = new SelectSeriesRequest { ProfileTypeID = "process_cpu:cpu:nanoseconds:cpu:nanoseconds", LabelSelector = "{}", Start = 1, End = 2, Step = 1 };
+        request.GroupBy.AddRange(Enumerable.Range(0, 101).Select(i => "l" + i));
+
+        using var response = await new PyroscopeClient(collector.Client, json: false).SendAsync("querier.v1.QuerierService/SelectSeries", request);
+
+        Assert.Equal(400, (int)response.StatusCode);
+        Assert.Contains("group_by names 101 labels; at most 100", await response.Content.ReadAsStringAsync(Cancel), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LabelNames_AnswersInvalidArgument_WhenTheRequestHasTooManyMatchers()
+    {
+        await using var collector = await RunningCollector.StartAsync();
+        var request = new Profefe.Server.Pyroscope.Protos.Types.LabelNamesRequest();
+        request.Matchers.AddRange(Enumerable.Repeat("{}", 101));
+
+        using var response = await new PyroscopeClient(collector.Client, json: true).SendAsync("querier.v1.QuerierService/LabelNames", request);
+
+        Assert.Equal(400, (int)response.StatusCode);
+        Assert.Contains("101 matchers; at most 100", await response.Content.ReadAsStringAsync(Cancel), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConnectCall_Answers415WithAJsonReason_WhenTheContentTypeIsNoCodec()
+    {
+        await using var collector = await RunningCollector.StartAsync();
+        using var content = new StringContent("{}", Encoding.UTF8, "text/plain");
+
+        using var response = await collector.Client.PostAsync("querier.v1.QuerierService/ProfileTypes", content, Cancel);
+
+        Assert.Equal(415, (int)response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Cancel));
+        Assert.Contains("\"text/plain\" is not a Connect codec", json.RootElement.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+}
