@@ -27,6 +27,7 @@ public static class CollectorServiceCollectionExtensions
         services.TryAddSingleton<ProfileCollector>();
         services.TryAddSingleton<ProfileQuerier>();
         services.TryAddSingleton<CollectorMetrics>();
+        services.AddCollectorTelemetry();
         services.TryAddSingleton<LabelValueTracker>();
         services.TryAddSingleton<StorageWriteStatus>();
         services.TryAddSingleton<RequestLimiters>();
