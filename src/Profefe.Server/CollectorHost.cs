@@ -136,12 +136,13 @@ public static class CollectorHost
     /// <summary>Once the server listens: where (the bound addresses, so port 0 shows its port) and on which storage.</summary>
     private static void LogListeningOnStart(WebApplication app)
     {
-        var storage = app.Services.GetService<IOptions<StorageOptions>>()?.Value.Type ?? new StorageOptions().Type;
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(CollectorHost));
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             if (logger.IsEnabled(LogLevel.Information))
             {
+                // Read once started: options are validated at start, not while the host is built.
+                var storage = app.Services.GetService<IOptions<StorageOptions>>()?.Value.Type ?? new StorageOptions().Type;
                 var addresses = string.Join(", ", app.Urls);
                 Log.Listening(logger, addresses, storage);
             }

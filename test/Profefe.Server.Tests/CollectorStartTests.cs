@@ -7,7 +7,8 @@ public sealed class CollectorStartTests
     [Fact]
     public async Task Start_LogsWhereItListensAndOnWhichStorage_Once()
     {
-        await using var collector = await RunningCollector.StartAsync(configure: static builder => builder.Logging.AddFakeLogging());
+        await using var collector = await RunningCollector.StartAsync(
+            [new("Logging:LogLevel:Profefe.Server.CollectorHost", "Information")], static builder => builder.Logging.AddFakeLogging());
 
         var listening = collector.Services.GetFakeLogCollector().GetSnapshot().Where(static r => r.Id.Id == Log.ListeningEventId).ToList();
 

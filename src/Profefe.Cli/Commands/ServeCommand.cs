@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Profefe.Cli.Arguments;
+using Profefe.Cli.Output;
 using Profefe.Core.Storage;
 using Profefe.Server;
 
