@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Profefe.Cli.Output;
 using Profefe.Core.Storage;
 using Profefe.IngestCeiling;
 using Profefe.Server;

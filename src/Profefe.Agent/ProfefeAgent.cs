@@ -25,7 +25,7 @@ public sealed class ProfefeAgent : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly UploadQueue _queue;
-    private readonly HttpClient? _http;
+    private readonly HttpClient? _ownedHttp;
     private readonly RoundRunner _runRound;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _rounds;
@@ -34,7 +34,7 @@ public sealed class ProfefeAgent : IAsyncDisposable
     private long _completedRounds;
     private Task? _stopTask;
 
-    private ProfefeAgent(ProfefeAgentOptions options, ILoggerFactory loggerFactory, ProfileUploader? uploader, TimeProvider time, RoundRunner? runRound)
+    private ProfefeAgent(ProfefeAgentOptions options, ILoggerFactory loggerFactory, ProfileUploader? uploader, TimeProvider time, RoundRunner? runRound, HttpClient? httpClient)
     {
         _settings = AgentSettings.From(options);
         _runRound = runRound ?? EventPipeRound.Run;
@@ -43,8 +43,12 @@ public sealed class ProfefeAgent : IAsyncDisposable
         if (uploader is null)
         {
             var address = options.CollectorAddress!.AbsoluteUri;
-            _http = new HttpClient { BaseAddress = new Uri(address.EndsWith('/') ? address : address + "/"), Timeout = options.UploadTimeout };
-            var client = new ProfefeClient(_http);
+            // A host's agent gets its client from IHttpClientFactory; a standalone agent (Start, no container)
+            // has no factory and owns the one client it makes for its whole life.
+            var http = httpClient ?? (_ownedHttp = new HttpClient());
+            http.BaseAddress = new Uri(address.EndsWith('/') ? address : address + "/");
+            http.Timeout = options.UploadTimeout;
+            var client = new ProfefeClient(http);
             var service = _settings.Service;
             uploader = async (profile, ct) =>
                 (await client.PushProfileAsync(service, profile.Type, profile.Labels, profile.Data, profile.CreatedAt, ct).ConfigureAwait(false)).Id;
@@ -83,15 +87,16 @@ public sealed class ProfefeAgent : IAsyncDisposable
     public static ProfefeAgent Start(ProfefeAgentOptions options, ILoggerFactory? loggerFactory = null) =>
         StartWith(options, loggerFactory, uploader: null, time: null);
 
-    internal static ProfefeAgent StartWith(ProfefeAgentOptions options, ILoggerFactory? loggerFactory, ProfileUploader? uploader, TimeProvider? time, RoundRunner? runRound = null)
+    internal static ProfefeAgent StartWith(
+        ProfefeAgentOptions options, ILoggerFactory? loggerFactory, ProfileUploader? uploader, TimeProvider? time, RoundRunner? runRound = null, HttpClient? httpClient = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Validate() is { } problem)
+        if (new ProfefeAgentOptionsValidator().Validate(null, options) is { Failed: true } invalid)
         {
-            throw new ArgumentException("invalid profefe agent options: " + problem, nameof(options));
+            throw new ArgumentException("invalid profefe agent options: " + invalid.FailureMessage, nameof(options));
         }
 
-        return new ProfefeAgent(options, loggerFactory ?? NullLoggerFactory.Instance, uploader, time ?? TimeProvider.System, runRound);
+        return new ProfefeAgent(options, loggerFactory ?? NullLoggerFactory.Instance, uploader, time ?? TimeProvider.System, runRound, httpClient);
     }
 
     /// <summary>
@@ -142,7 +147,7 @@ public sealed class ProfefeAgent : IAsyncDisposable
 
         await _uploads.ConfigureAwait(false);
         await _queue.DrainAsync(_settings.StopTimeout).ConfigureAwait(false);
-        _http?.Dispose();
+        _ownedHttp?.Dispose();
         _queue.Dispose();
         if (!abandoned)
         {

@@ -7,19 +7,24 @@ namespace Profefe.Agent;
 /// <summary>Runs the <see cref="ProfefeAgent"/> for the lifetime of a generic host.</summary>
 internal sealed class ProfefeAgentHostedService : IHostedService, IAsyncDisposable
 {
+    /// <summary>The named <see cref="HttpClient"/> the agent pushes with (configure it with AddHttpClient).</summary>
+    public const string HttpClientName = "Profefe.Agent";
+
     private readonly IOptions<ProfefeAgentOptions> _options;
     private readonly ILoggerFactory _loggerFactory;
+    private readonly IHttpClientFactory _httpClients;
     private ProfefeAgent? _agent;
 
-    public ProfefeAgentHostedService(IOptions<ProfefeAgentOptions> options, ILoggerFactory loggerFactory)
+    public ProfefeAgentHostedService(IOptions<ProfefeAgentOptions> options, ILoggerFactory loggerFactory, IHttpClientFactory httpClients)
     {
         _options = options;
         _loggerFactory = loggerFactory;
+        _httpClients = httpClients;
     }
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _agent = ProfefeAgent.Start(_options.Value, _loggerFactory);
+        _agent = ProfefeAgent.StartWith(_options.Value, _loggerFactory, uploader: null, time: null, httpClient: _httpClients.CreateClient(HttpClientName));
         return Task.CompletedTask;
     }
 
@@ -39,11 +44,4 @@ internal sealed class ProfefeAgentHostedService : IHostedService, IAsyncDisposab
     }
 
     public ValueTask DisposeAsync() => _agent?.DisposeAsync() ?? ValueTask.CompletedTask;
-}
-
-/// <summary>Checks <see cref="ProfefeAgentOptions"/> when the host starts.</summary>
-internal sealed class ProfefeAgentOptionsValidator : IValidateOptions<ProfefeAgentOptions>
-{
-    public ValidateOptionsResult Validate(string? name, ProfefeAgentOptions options) =>
-        options.Validate() is { } problem ? ValidateOptionsResult.Fail("Profefe:Agent: " + problem) : ValidateOptionsResult.Success;
 }

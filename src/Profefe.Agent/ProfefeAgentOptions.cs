@@ -1,7 +1,11 @@
+using System.ComponentModel.DataAnnotations;
+using System.Globalization;
+using Microsoft.Extensions.Options;
+
 namespace Profefe.Agent;
 
 /// <summary>Settings of the <see cref="ProfefeAgent"/>: where to push, under which service, and what to collect how often.</summary>
-public sealed class ProfefeAgentOptions
+public sealed class ProfefeAgentOptions : IValidatableObject
 {
     /// <summary>The configuration section <c>AddProfefeAgent</c> binds: <c>Profefe:Agent</c>.</summary>
     public const string SectionName = "Profefe:Agent";
@@ -65,68 +69,79 @@ public sealed class ProfefeAgentOptions
     /// <summary>How long stopping the agent waits for queued profiles to be uploaded. Default 5 seconds.</summary>
     public TimeSpan StopTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Describes the first invalid setting, or returns null when the options are usable.</summary>
-    public string? Validate()
+    /// <summary>Every invalid setting, each message naming its key and the value it has.</summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (CollectorAddress is null || !CollectorAddress.IsAbsoluteUri
             || (CollectorAddress.Scheme != Uri.UriSchemeHttp && CollectorAddress.Scheme != Uri.UriSchemeHttps))
         {
-            return "CollectorAddress must be an absolute http(s) address of the collector";
+            yield return Invalid(nameof(CollectorAddress), CollectorAddress?.OriginalString, "an absolute http(s) address of the collector");
         }
 
         if (string.IsNullOrWhiteSpace(Service))
         {
-            return "Service must be set";
+            yield return Invalid(nameof(Service), Service, "set");
         }
 
         if (Tick <= TimeSpan.Zero)
         {
-            return "Tick must be positive";
+            yield return Invalid(nameof(Tick), Tick, "positive");
         }
 
         if (CpuDuration <= TimeSpan.Zero || CpuDuration > Tick)
         {
-            return "CpuDuration must be positive and at most Tick";
+            yield return Invalid(nameof(CpuDuration), CpuDuration, $"positive and at most Tick ({Tick})");
         }
 
         if (Jitter < TimeSpan.Zero)
         {
-            return "Jitter must not be negative";
+            yield return Invalid(nameof(Jitter), Jitter, "zero or more");
         }
 
         if (QueueSize < 1)
         {
-            return "QueueSize must be at least 1";
+            yield return Invalid(nameof(QueueSize), QueueSize, "at least 1");
         }
 
         if (MaxAllocationEventsPerSecond < 1)
         {
-            return "MaxAllocationEventsPerSecond must be at least 1";
+            yield return Invalid(nameof(MaxAllocationEventsPerSecond), MaxAllocationEventsPerSecond, "at least 1");
         }
 
-        if (InitialRetryDelay < TimeSpan.Zero || MaxRetryDelay < InitialRetryDelay)
+        if (InitialRetryDelay < TimeSpan.Zero || InitialRetryDelay > MaxRetryDelay)
         {
-            return "InitialRetryDelay must not be negative nor exceed MaxRetryDelay";
+            yield return Invalid(nameof(InitialRetryDelay), InitialRetryDelay, $"zero or more and at most MaxRetryDelay ({MaxRetryDelay})");
         }
 
         if (MaxUploadAttempts < 1)
         {
-            return "MaxUploadAttempts must be at least 1";
+            yield return Invalid(nameof(MaxUploadAttempts), MaxUploadAttempts, "at least 1");
         }
 
-        if (UploadTimeout <= TimeSpan.Zero || StopTimeout < TimeSpan.Zero)
+        if (UploadTimeout <= TimeSpan.Zero)
         {
-            return "UploadTimeout must be positive and StopTimeout not negative";
+            yield return Invalid(nameof(UploadTimeout), UploadTimeout, "positive");
+        }
+
+        if (StopTimeout < TimeSpan.Zero)
+        {
+            yield return Invalid(nameof(StopTimeout), StopTimeout, "zero or more");
         }
 
         foreach (var label in Labels)
         {
             if (string.IsNullOrWhiteSpace(label.Key) || label.Key.Contains('=', StringComparison.Ordinal) || label.Key.Contains(',', StringComparison.Ordinal))
             {
-                return $"invalid label key \"{label.Key}\"";
+                yield return new ValidationResult(
+                    $"{SectionName}:Labels has the key \"{label.Key}\"; a label key must not be empty nor hold '=' or ','", [nameof(Labels)]);
             }
         }
-
-        return null;
     }
+
+    private static ValidationResult Invalid(string setting, object? value, string must) =>
+        new($"{SectionName}:{setting} is \"{Convert.ToString(value, CultureInfo.InvariantCulture)}\"; it must be {must}", [setting]);
 }
+
+/// <summary>Checks <see cref="ProfefeAgentOptions"/> (generated); the agent and <c>profefe agent</c> check with it too.</summary>
+[OptionsValidator]
+public sealed partial class ProfefeAgentOptionsValidator : IValidateOptions<ProfefeAgentOptions>;

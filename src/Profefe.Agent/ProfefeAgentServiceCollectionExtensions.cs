@@ -26,6 +26,7 @@ public static class ProfefeAgentServiceCollectionExtensions
 
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ProfefeAgentOptions>, ProfefeAgentOptionsValidator>());
+        services.AddHttpClient(ProfefeAgentHostedService.HttpClientName);
         services.AddHostedService<ProfefeAgentHostedService>();
         return services;
     }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Profefe.Core.Ingest;
 using Profefe.Server.Access;
 using Profefe.Server.Api;
@@ -53,8 +54,12 @@ public static class CollectorHost
         // Our own request line replaces ASP.NET Core's two per request.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
 
+        // The storage check logs why it failed (event 5005); the health service's own line would repeat it.
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None);
+
         var collector = builder.Configuration.GetSection(CollectorOptions.SectionName).Get<CollectorOptions>() ?? new CollectorOptions();
-        builder.WebHost.UseUrls(ToUrl(collector.Address));
+        var listen = builder.Configuration.GetSection(CollectorListenOptions.SectionName).Get<CollectorListenOptions>() ?? new CollectorListenOptions();
+        builder.WebHost.UseUrls(ToUrl(listen.Address));
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -80,6 +85,7 @@ public static class CollectorHost
         app.MapCollectorEndpoints();
         app.MapPyroscopeEndpoints();
         app.MapUiEndpoints();
+        LogListeningOnStart(app);
         return app;
     }
 
@@ -125,6 +131,22 @@ public static class CollectorHost
         }
 
         return host is "" or "*" ? "http://*:" + portText : "http://" + address;
+    }
+
+    /// <summary>Once the server listens: where (the bound addresses, so port 0 shows its port) and on which storage.</summary>
+    private static void LogListeningOnStart(WebApplication app)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(CollectorHost));
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            if (logger.IsEnabled(LogLevel.Information))
+            {
+                // Read once started: options are validated at start, not while the host is built.
+                var storage = app.Services.GetService<IOptions<StorageOptions>>()?.Value.Type ?? new StorageOptions().Type;
+                var addresses = string.Join(", ", app.Urls);
+                Log.Listening(logger, addresses, storage);
+            }
+        });
     }
 
     private static void AddStorage(WebApplicationBuilder builder)

@@ -6,6 +6,7 @@ using Profefe.Core.Query;
 using Profefe.Core.Storage;
 using Profefe.Server;
 using Profefe.Server.Access;
+using Profefe.Server.Health;
 using Profefe.Server.Idempotency;
 using Profefe.Server.Limits;
 
@@ -21,19 +22,25 @@ public static class CollectorServiceCollectionExtensions
     {
         services.AddOptions<CollectorOptions>()
             .BindConfiguration(CollectorOptions.SectionName)
-            .Validate(static o => o.Validate() is null, "Collector: invalid limits (every Max… positive, MaxConnections not negative, QueryTimeout positive, IngestRate not negative, IngestBurst at least 1) or empty Address")
             .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CollectorOptions>, CollectorOptionsValidator>());
+        services.AddOptions<CollectorListenOptions>()
+            .BindConfiguration(CollectorListenOptions.SectionName)
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CollectorListenOptions>, CollectorListenOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ProfileCollector>();
         services.TryAddSingleton<ProfileQuerier>();
         services.TryAddSingleton<CollectorMetrics>();
+        services.AddCollectorTelemetry();
+        services.AddHealthChecks().AddCheck<StorageHealthCheck>(StorageHealthCheck.Name);
         services.TryAddSingleton<LabelValueTracker>();
         services.TryAddSingleton<StorageWriteStatus>();
         services.TryAddSingleton<RequestLimiters>();
         services.TryAddSingleton<IdempotentPushes>();
         services.AddOptions<AccessOptions>()
             .BindConfiguration(AccessOptions.SectionName)
-            .Validate<IOptions<CollectorOptions>>(
+            .Validate<IOptions<CollectorListenOptions>>(
                 static (access, collector) => access.RequireToken == false || access.Tokens.Count > 0 || !string.IsNullOrEmpty(access.TokensFile)
                     || (access.RequireToken is null && AccessOptions.IsLoopback(collector.Value.Address)),
                 "Access: the collector listens beyond loopback (or Access:RequireToken is true), so requests need access tokens: "

@@ -5,6 +5,8 @@ namespace Profefe.Server;
 
 internal static partial class Log
 {
+    public const int ListeningEventId = 5004;
+
     [LoggerMessage(EventId = 5000, Level = LogLevel.Information, Message = "{Method} {Path} {StatusCode} {DurationMs:0.000} ms {RequestBytes} bytes in {ResponseBytes} bytes out")]
     public static partial void Request(ILogger logger, string method, string path, int statusCode, double durationMs, long requestBytes, long responseBytes);
 
@@ -17,7 +19,7 @@ internal static partial class Log
     [LoggerMessage(EventId = 5003, Level = LogLevel.Warning, Message = "{Method} {Path} failed after the response started; the connection is aborted")]
     public static partial void FailedAfterResponseStarted(ILogger logger, string method, string path, Exception exception);
 
-    [LoggerMessage(EventId = 5004, Level = LogLevel.Information, Message = "Collector listening on {Addresses}, storage {StorageType}")]
+    [LoggerMessage(EventId = ListeningEventId, Level = LogLevel.Information, Message = "Collector listening on {Addresses}, storage {StorageType}")]
     public static partial void Listening(ILogger logger, string addresses, string storageType);
 
     [LoggerMessage(EventId = 5005, Level = LogLevel.Warning, Message = "Health check: storage unavailable")]

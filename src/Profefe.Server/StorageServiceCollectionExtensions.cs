@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Profefe.Core.Storage;
 using Profefe.Server;
 
@@ -34,8 +35,8 @@ public static class StorageServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<StorageOptions>()
             .BindConfiguration(StorageOptions.SectionName)
-            .Validate(static options => options.HealthTimeout > TimeSpan.Zero, "Storage:HealthTimeout must be positive")
             .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StorageOptions>, StorageOptionsValidator>());
 
         var names = ParseTypes(configuration[$"{StorageOptions.SectionName}:{nameof(StorageOptions.Type)}"]);
         if (names.Count == 1)

@@ -39,9 +39,9 @@ public sealed partial class LocalProfileStorage
     public LocalProfileStorage(LocalStorageOptions options, ILogger<LocalProfileStorage>? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Validate() is { } problem)
+        if (new LocalStorageOptionsValidator().Validate(null, options) is { Failed: true } invalid)
         {
-            throw new ArgumentException(problem, nameof(options));
+            throw new ArgumentException(invalid.FailureMessage, nameof(options));
         }
 
         _options = options;
@@ -119,8 +119,6 @@ public sealed partial class LocalProfileStorage
     public string DataDirectory { get; }
 
     public string DatabasePath { get; }
-
-    internal string DebugCounters => $"{_writer.Commits} commits, {_writer.CommittedProfiles} profiles, {(double)_writer.CommittedProfiles / Math.Max(1, _writer.Commits):F1} per commit";
 
     /// <summary>The writer's journal mode as SQLite reports it ("wal").</summary>
     internal string JournalMode { get; }

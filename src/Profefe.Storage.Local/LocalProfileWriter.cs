@@ -104,11 +104,6 @@ internal sealed class LocalProfileWriter : IDisposable
     /// <summary>Starts the writer thread, after <see cref="Recover"/>.</summary>
     public void Start() => _thread.Start();
 
-    /// <summary>Write transactions committed, and profiles in them: their ratio is the group-commit batch size.</summary>
-    internal long Commits { get; private set; }
-
-    internal long CommittedProfiles { get; private set; }
-
     /// <summary>Completes when the writer thread has finished every queued command.</summary>
     public Task Stopped => _stopped.Task;
 
@@ -397,8 +392,6 @@ internal sealed class LocalProfileWriter : IDisposable
             MarkIndexed(transaction, segment, end, lastStored);
             ApplyCounts(transaction);
             transaction.Commit();
-            Commits++;
-            CommittedProfiles += batch.Count;
             foreach (var command in batch)
             {
                 _bytesSinceCheckpoint += command.DataLength;

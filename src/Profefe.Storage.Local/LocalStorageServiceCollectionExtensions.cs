@@ -19,8 +19,8 @@ public static class LocalStorageServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions<LocalStorageOptions>()
             .BindConfiguration(LocalStorageOptions.SectionName)
-            .Validate(static options => options.Validate() is null, "Storage:Local: invalid options (DataDirectory must be set, counts at least 1)")
             .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LocalStorageOptions>, LocalStorageOptionsValidator>());
         services.TryAddSingleton(static provider => new LocalProfileStorage(
             provider.GetRequiredService<IOptions<LocalStorageOptions>>().Value,
             provider.GetService<ILogger<LocalProfileStorage>>()));

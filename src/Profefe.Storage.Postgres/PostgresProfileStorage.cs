@@ -36,14 +36,9 @@ public sealed class PostgresProfileStorage
     public PostgresProfileStorage(PostgresStorageOptions options, ILogger<PostgresProfileStorage>? logger = null, IProfileBlobStore? blobStore = null)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Validate() is { } problem)
+        if (new PostgresStorageOptionsValidator().Validate(null, options) is { Failed: true } invalid)
         {
-            throw new ArgumentException(problem, nameof(options));
-        }
-
-        if (!PostgresSchema.IsValidSchemaName(options.Schema))
-        {
-            throw new ArgumentException($"Storage:Postgres:Schema \"{options.Schema}\" must be a plain identifier (letters, digits, _)", nameof(options));
+            throw new ArgumentException(invalid.FailureMessage, nameof(options));
         }
 
         _options = options;

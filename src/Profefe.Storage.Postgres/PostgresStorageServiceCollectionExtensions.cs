@@ -17,9 +17,8 @@ public static class PostgresStorageServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions<PostgresStorageOptions>()
             .BindConfiguration(PostgresStorageOptions.SectionName)
-            .Validate(static options => options.Validate() is null, "Storage:Postgres: invalid options (ConnectionString must be set, timeouts at least 1 s, counts at least 1)")
-            .Validate(static options => PostgresSchema.IsValidSchemaName(options.Schema), "Storage:Postgres:Schema must be a plain identifier (letters, digits, _)")
             .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgresStorageOptions>, PostgresStorageOptionsValidator>());
         services.TryAddSingleton(static provider => new PostgresProfileStorage(
             provider.GetRequiredService<IOptions<PostgresStorageOptions>>().Value,
             provider.GetService<ILogger<PostgresProfileStorage>>()));

@@ -53,13 +53,6 @@ internal static class ProfefeS3KeyCodec
         _ => null,
     };
 
-    /// <summary>The profile types profefe's layout can hold, for lookups that try each.</summary>
-    public static IReadOnlyList<ProfileType> StoredTypes { get; } =
-    [
-        ProfileType.Cpu, ProfileType.Heap, ProfileType.Block, ProfileType.Mutex,
-        ProfileType.Goroutine, ProfileType.Threadcreate, ProfileType.Other, ProfileType.Trace,
-    ];
-
     /// <summary>The service's path segment: profefe replaces '/' with "__", so that the service stays one segment.</summary>
     public static string ServiceSegment(string service) => service.Replace("/", "__", StringComparison.Ordinal);
 

@@ -70,9 +70,9 @@ public sealed class ProfefeS3ProfileStorage
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(client);
-        if (options.Validate() is { } problem)
+        if (new S3StorageOptionsValidator().Validate(null, options) is { Failed: true } invalid)
         {
-            throw new ArgumentException(problem, nameof(options));
+            throw new ArgumentException(invalid.FailureMessage, nameof(options));
         }
 
         _options = options;

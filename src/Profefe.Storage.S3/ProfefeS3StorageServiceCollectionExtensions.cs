@@ -20,8 +20,8 @@ public static class ProfefeS3StorageServiceCollectionExtensions
         services.AddOptions<S3StorageOptions>()
             .BindConfiguration(S3StorageOptions.SectionName)
             .Configure<IConfiguration>(static (options, configuration) => options.DeriveReadinessTimeout(configuration[S3StorageOptions.HealthTimeoutKey]))
-            .Validate(static options => options.Validate() is null, "Storage:S3: invalid options (Bucket must be set, ServiceUrl absolute, AccessKey and SecretKey both or neither, timeouts at least 1 s, OperationTimeout and ReadinessTimeout not negative, PartSizeBytes at least 5 MiB and at most MultipartThresholdBytes)")
             .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<S3StorageOptions>, S3StorageOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(static provider => new ProfefeS3ProfileStorage(
             provider.GetRequiredService<IOptions<S3StorageOptions>>().Value,

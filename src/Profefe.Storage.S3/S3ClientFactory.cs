@@ -10,9 +10,9 @@ public static class S3ClientFactory
     public static AmazonS3Client Create(S3StorageOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Validate() is { } problem)
+        if (new S3StorageOptionsValidator().Validate(null, options) is { Failed: true } invalid)
         {
-            throw new ArgumentException(problem, nameof(options));
+            throw new ArgumentException(invalid.FailureMessage, nameof(options));
         }
 
         var checksums = options.ChecksumMode == S3ChecksumMode.WhenSupported;

@@ -22,13 +22,12 @@ public static class S3PostgresStorageServiceCollectionExtensions
         services.AddOptions<S3StorageOptions>()
             .BindConfiguration(S3StorageOptions.SectionName)
             .Configure<IConfiguration>(static (options, configuration) => options.DeriveReadinessTimeout(configuration[S3StorageOptions.HealthTimeoutKey]))
-            .Validate(static options => options.Validate() is null, "Storage:S3: invalid options (Bucket must be set, ServiceUrl absolute, AccessKey and SecretKey both or neither, timeouts at least 1 s, OperationTimeout and ReadinessTimeout not negative, PartSizeBytes 5 MiB to 1 GiB and at most MultipartThresholdBytes)")
             .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<S3StorageOptions>, S3StorageOptionsValidator>());
         services.AddOptions<PostgresStorageOptions>()
             .BindConfiguration(PostgresStorageOptions.SectionName)
-            .Validate(static options => options.Validate() is null, "Storage:Postgres: invalid options (ConnectionString must be set, timeouts at least 1 s, OperationTimeout and ReadinessTimeout not negative, counts at least 1)")
-            .Validate(static options => PostgresSchema.IsValidSchemaName(options.Schema), "Storage:Postgres:Schema must be a plain identifier (letters, digits, _)")
             .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgresStorageOptions>, PostgresStorageOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(static provider => new S3PostgresProfileStorage(
             provider.GetRequiredService<IOptions<PostgresStorageOptions>>().Value,

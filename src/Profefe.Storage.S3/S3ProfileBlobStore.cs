@@ -36,9 +36,9 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
     internal S3ProfileBlobStore(S3StorageOptions options, IAmazonS3 client, bool ownsClient, ILogger? logger, TimeProvider? timeProvider)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Validate() is { } problem)
+        if (new S3StorageOptionsValidator().Validate(null, options) is { Failed: true } invalid)
         {
-            throw new ArgumentException(problem, nameof(options));
+            throw new ArgumentException(invalid.FailureMessage, nameof(options));
         }
 
         _options = options;
@@ -56,12 +56,10 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
     {
         var key = KeyOf(id);
         var bytes = AsSegment(data);
-        if (data.Length >= _options.MultipartThresholdBytes)
-        {
-            await PutMultipartAsync(key, bytes, cancellationToken).ConfigureAwait(false);
-            return;
-        }
 
+        // One PUT, never a multipart upload: a profile is at most Collector:MaxDecompressedBytes (64 MiB by
+        // default), far under S3's 5 GiB single-PUT limit, and a multipart upload of it costs three requests
+        // and leaves parts behind when it fails halfway; the SDK retries a failed PUT whole.
         using var deadline = Deadline(cancellationToken);
         try
         {
@@ -204,84 +202,7 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
     private static ArraySegment<byte> AsSegment(ReadOnlyMemory<byte> data) =>
         MemoryMarshal.TryGetArray(data, out var segment) && segment.Array is not null ? segment : new ArraySegment<byte>(data.ToArray());
 
-    private async Task PutMultipartAsync(string key, ArraySegment<byte> bytes, CancellationToken cancellationToken)
-    {
-        var initiated = await SendAsync(token => _client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest
-        {
-            BucketName = _options.Bucket,
-            Key = key,
-            ContentType = "application/octet-stream",
-        }, token), cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var partSize = (int)_options.PartSizeBytes;
-            var partCount = (bytes.Count + partSize - 1) / partSize;
-            var parts = new PartETag[partCount];
-            await Parallel.ForAsync(0, partCount, new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrentRequests, CancellationToken = cancellationToken }, async (i, ct) =>
-            {
-                var offset = i * partSize;
-                var length = Math.Min(partSize, bytes.Count - offset);
-                using var body = new MemoryStream(bytes.Array!, bytes.Offset + offset, length, writable: false);
-                var uploaded = await SendAsync(token => _client.UploadPartAsync(new UploadPartRequest
-                {
-                    BucketName = _options.Bucket,
-                    Key = key,
-                    UploadId = initiated.UploadId,
-                    PartNumber = i + 1,
-                    PartSize = length,
-                    InputStream = body,
-                }, token), ct).ConfigureAwait(false);
-                parts[i] = new PartETag(i + 1, uploaded.ETag);
-            }).ConfigureAwait(false);
-            await SendAsync(token => _client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
-            {
-                BucketName = _options.Bucket,
-                Key = key,
-                UploadId = initiated.UploadId,
-                PartETags = [.. parts],
-            }, token), cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            await AbortAsync(key, initiated.UploadId).ConfigureAwait(false);
-            throw;
-        }
-    }
-
-    private async Task AbortAsync(string key, string uploadId)
-    {
-        try
-        {
-            // Not the request's token: a cancelled upload must still release its parts.
-            using var timeout = new CancellationTokenSource(_options.Timeout);
-            await _client.AbortMultipartUploadAsync(new AbortMultipartUploadRequest
-            {
-                BucketName = _options.Bucket,
-                Key = key,
-                UploadId = uploadId,
-            }, timeout.Token).ConfigureAwait(false);
-        }
-        catch (Exception exception) when (exception is AmazonS3Exception or Amazon.Runtime.AmazonClientException or OperationCanceledException or HttpRequestException or IOException)
-        {
-            Log.AbortFailed(_logger, key, exception);
-        }
-    }
-
     private S3RequestDeadline Deadline(CancellationToken cancellationToken) => new(_options.EffectiveOperationTimeout, cancellationToken);
-
-    /// <summary>One request of a multipart upload, under its own deadline.</summary>
-    private async Task<T> SendAsync<T>(Func<CancellationToken, Task<T>> request, CancellationToken cancellationToken)
-    {
-        using var deadline = Deadline(cancellationToken);
-        try
-        {
-            return await request(deadline.Token).ConfigureAwait(false);
-        }
-        catch (Exception exception) when (Unavailable(exception, cancellationToken, deadline) is { } unavailable)
-        {
-            throw unavailable;
-        }
-    }
 
     private async Task<ListObjectsV2Response> ListPageAsync(ListObjectsV2Request request, CancellationToken cancellationToken)
     {

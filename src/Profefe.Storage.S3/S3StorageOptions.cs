@@ -1,15 +1,13 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using Profefe.Core.Settings;
+
 namespace Profefe.Storage.S3;
 
 /// <summary>Configuration section "Storage:S3": the object storage holding profile bytes.</summary>
-public sealed class S3StorageOptions
+public sealed class S3StorageOptions : IValidatableObject
 {
     public const string SectionName = "Storage:S3";
-
-    /// <summary>Smallest part S3 accepts in a multipart upload (all but the last part).</summary>
-    public const long MinPartSizeBytes = 5L * 1024 * 1024;
-
-    /// <summary>Largest part this store uploads: parts are slices of one in-memory body.</summary>
-    public const long MaxPartSizeBytes = 1024L * 1024 * 1024;
 
     /// <summary>
     /// Endpoint of an S3-compatible server, e.g. "http://rgw.internal:7480"; empty uses AWS's own endpoint for
@@ -18,9 +16,11 @@ public sealed class S3StorageOptions
     public string ServiceUrl { get; set; } = "";
 
     /// <summary>Region to sign requests for (S3-compatible servers accept any, the signature needs one).</summary>
+    [Required(AllowEmptyStrings = false, ErrorMessage = "Storage:S3:Region must be set")]
     public string Region { get; set; } = "us-east-1";
 
     /// <summary>The bucket; it must exist (collectors do not create buckets, which needs more rights than writing).</summary>
+    [Required(AllowEmptyStrings = false, ErrorMessage = "Storage:S3:Bucket must be set")]
     public string Bucket { get; set; } = "";
 
     /// <summary>
@@ -55,12 +55,15 @@ public sealed class S3StorageOptions
     public S3ChecksumMode ChecksumMode { get; set; } = S3ChecksumMode.WhenRequired;
 
     /// <summary>Bound on one HTTP attempt, so a stuck server turns into a 503 instead of a hanging request.</summary>
+    [SettingRange("Storage:S3:Timeout", typeof(TimeSpan), "00:00:01", "10675199.02:48:05.4775807", Must = "at least one second")]
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Bound on opening a connection.</summary>
+    [SettingRange("Storage:S3:ConnectTimeout", typeof(TimeSpan), "00:00:01", "10675199.02:48:05.4775807", Must = "at least one second")]
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Retries of a failed request (throttling, 5xx, broken connection) with backoff, after the first attempt.</summary>
+    [SettingRange("Storage:S3:MaxErrorRetry", 0, 10)]
     public int MaxErrorRetry { get; set; } = 2;
 
     /// <summary>
@@ -69,6 +72,7 @@ public sealed class S3StorageOptions
     /// between attempts. Needed because the SDK's own bound is per attempt and, against a server that accepts
     /// connections but never answers, a request with its retries ran for several times that.
     /// </summary>
+    [SettingRange("Storage:S3:OperationTimeout", typeof(TimeSpan), "00:00:00", "10675199.02:48:05.4775807", Must = "zero or more")]
     public TimeSpan OperationTimeout { get; set; }
 
     /// <summary>
@@ -77,21 +81,18 @@ public sealed class S3StorageOptions
     /// Zero, the default, derives it: 80% of Storage:HealthTimeout when the host configures one, else 4 s (under
     /// the default 5 s); never more than <see cref="Timeout"/>.
     /// </summary>
+    [SettingRange("Storage:S3:ReadinessTimeout", typeof(TimeSpan), "00:00:00", "10675199.02:48:05.4775807", Must = "zero or more")]
     public TimeSpan ReadinessTimeout { get; set; }
 
-    /// <summary>Bodies of at least this size are uploaded in parts, so one failure resends a part, not everything.</summary>
-    public long MultipartThresholdBytes { get; set; } = 16L * 1024 * 1024;
-
-    /// <summary>Size of each part of a multipart upload (at least 5 MiB, S3's minimum; at most 1 GiB).</summary>
-    public long PartSizeBytes { get; set; } = 8L * 1024 * 1024;
-
-    /// <summary>Requests one operation (a merge's reads, a multipart upload's parts) runs at once.</summary>
+    /// <summary>Requests one operation (a merge's reads) runs at once.</summary>
+    [SettingRange("Storage:S3:MaxConcurrentRequests", 1, int.MaxValue)]
     public int MaxConcurrentRequests { get; set; } = 8;
 
     /// <summary>
     /// Retention leaves an object without index entry alone until it is this old: its index entry may still be
     /// on its way, and the server's clock (which stamps objects) may differ from the collector's.
     /// </summary>
+    [SettingRange("Storage:S3:OrphanMinAge", typeof(TimeSpan), "00:00:00", "10675199.02:48:05.4775807", Must = "zero or more")]
     public TimeSpan OrphanMinAge { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>The host's health check bound, which <see cref="ReadinessTimeout"/> derives from.</summary>
@@ -122,61 +123,26 @@ public sealed class S3StorageOptions
         }
     }
 
-    internal string? Validate()
+    /// <summary>The rules that span settings or need parsing, beside the annotated ranges.</summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        if (string.IsNullOrWhiteSpace(Bucket))
-        {
-            return "Storage:S3:Bucket must be set";
-        }
-
         if (ServiceUrl.Length > 0 && !Uri.TryCreate(ServiceUrl, UriKind.Absolute, out _))
         {
-            return $"Storage:S3:ServiceUrl \"{ServiceUrl}\" is not an absolute URL";
-        }
-
-        if (string.IsNullOrWhiteSpace(Region))
-        {
-            return "Storage:S3:Region must be set";
+            yield return new ValidationResult($"Storage:S3:ServiceUrl is \"{ServiceUrl}\"; it must be an absolute URL", [nameof(ServiceUrl)]);
         }
 
         if (string.IsNullOrEmpty(AccessKey) != string.IsNullOrEmpty(SecretKey))
         {
-            return "Storage:S3: set both AccessKey and SecretKey, or neither to use the SDK's credential chain";
+            yield return new ValidationResult(
+                $"Storage:S3:{(AccessKey.Length == 0 ? "AccessKey" : "SecretKey")} is empty but Storage:S3:{(AccessKey.Length == 0 ? "SecretKey" : "AccessKey")} is set: "
+                + "set both AccessKey and SecretKey, or neither to use the SDK's credential chain", [nameof(AccessKey), nameof(SecretKey)]);
         }
-
-        if (Timeout < TimeSpan.FromSeconds(1) || ConnectTimeout < TimeSpan.FromSeconds(1))
-        {
-            return "Storage:S3: Timeout and ConnectTimeout must be at least one second";
-        }
-
-        if (OperationTimeout < TimeSpan.Zero || ReadinessTimeout < TimeSpan.Zero)
-        {
-            return "Storage:S3: OperationTimeout and ReadinessTimeout must not be negative (zero derives them)";
-        }
-
-        if (MaxErrorRetry is < 0 or > 10)
-        {
-            return "Storage:S3:MaxErrorRetry must be between 0 and 10";
-        }
-
-        if (PartSizeBytes < MinPartSizeBytes || PartSizeBytes > MaxPartSizeBytes || MultipartThresholdBytes < PartSizeBytes)
-        {
-            return "Storage:S3: PartSizeBytes must be between 5 MiB and 1 GiB and MultipartThresholdBytes at least PartSizeBytes";
-        }
-
-        if (MaxConcurrentRequests < 1)
-        {
-            return "Storage:S3:MaxConcurrentRequests must be at least 1";
-        }
-
-        if (OrphanMinAge < TimeSpan.Zero)
-        {
-            return "Storage:S3:OrphanMinAge must not be negative";
-        }
-
-        return null;
     }
 }
+
+/// <summary>Checks <see cref="S3StorageOptions"/> (generated from its annotations); the stores check with it too.</summary>
+[OptionsValidator]
+public sealed partial class S3StorageOptionsValidator : IValidateOptions<S3StorageOptions>;
 
 /// <summary>When the AWS SDK computes request checksums and validates response checksums.</summary>
 public enum S3ChecksumMode

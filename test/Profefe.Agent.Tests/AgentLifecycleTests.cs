@@ -26,7 +26,8 @@ public sealed class AgentLifecycleTests
     public void Validate_RejectsADurationLongerThanTheTick()
     {
         var options = new ProfefeAgentOptions { CollectorAddress = new("http://c/"), Service = "s", Tick = TimeSpan.FromSeconds(5), CpuDuration = TimeSpan.FromSeconds(10) };
-        Assert.Contains("CpuDuration", options.Validate(), StringComparison.Ordinal);
+        Assert.Contains("Profefe:Agent:CpuDuration is \"00:00:10\"; it must be positive and at most Tick (00:00:05)",
+            new ProfefeAgentOptionsValidator().Validate(null, options).FailureMessage, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -108,7 +109,7 @@ public sealed class AgentLifecycleTests
         using var host = builder.Build();
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
-        Assert.Contains("Service must be set", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Profefe:Agent:Service is \"\"; it must be set", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

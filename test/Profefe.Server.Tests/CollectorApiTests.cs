@@ -131,30 +131,6 @@ public sealed class CollectorApiTests
     }
 
     [Fact]
-    public async Task Metrics_CountRequestsByPathAndCode_AndReportTheStore()
-    {
-        await using var collector = await RunningCollector.StartAsync();
-        await PushIdAsync(collector, "svc1", "cpu", "collector_cpu_1.prof");
-        using (await collector.Client.GetAsync("api/0/services", Cancel))
-        using (await collector.Client.GetAsync("api/0/profiles?service=nope&" + AllOf2019, Cancel))
-        {
-        }
-
-        using var response = await collector.Client.GetAsync("debug/metrics", Cancel);
-        var text = await response.Content.ReadAsStringAsync(Cancel);
-
-        Assert.Equal("text/plain; version=0.0.4; charset=utf-8", response.Content.Headers.ContentType?.ToString());
-        Assert.Contains("profefe_http_requests_total{path=\"/api/0/profiles\",code=\"200\"} 1\n", text, StringComparison.Ordinal);
-        Assert.Contains("profefe_http_requests_total{path=\"/api/0/profiles\",code=\"404\"} 1\n", text, StringComparison.Ordinal);
-        Assert.Contains("profefe_http_requests_total{path=\"/api/0/services\",code=\"200\"} 1\n", text, StringComparison.Ordinal);
-        Assert.Contains("profefe_http_request_duration_seconds_count{path=\"/api/0/profiles\",code=\"200\"} 1\n", text, StringComparison.Ordinal);
-        Assert.Contains("profefe_http_request_size_bytes_sum{path=\"/api/0/profiles\",code=\"200\"} 25709\n", text, StringComparison.Ordinal);
-        Assert.Contains("profefe_profiles_collected_total{type=\"cpu\"} 1\n", text, StringComparison.Ordinal);
-        Assert.Contains("profefe_profiles_stored 1\n", text, StringComparison.Ordinal);
-        Assert.Matches(@"profefe_store_size_bytes [1-9]\d*\n", text);
-    }
-
-    [Fact]
     public async Task Health_IsReady_WhenTheStoreAnswers()
     {
         await using var collector = await RunningCollector.StartAsync();

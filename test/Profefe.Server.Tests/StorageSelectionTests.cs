@@ -49,7 +49,7 @@ public sealed class StorageSelectionTests(PostgresServerFixture fixture)
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync(Token));
 
-        Assert.Contains("Storage:HealthTimeout must be positive", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Storage:HealthTimeout is 00:00:00; it must be positive", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -230,14 +230,14 @@ public sealed class S3PostgresProfileStorageTests(PostgresServerFixture postgres
             ["Storage:S3:ForcePathStyle"] = "true",
             ["Storage:S3:ChecksumMode"] = "WhenRequired",
             ["Storage:S3:Timeout"] = "00:00:09",
-            ["Storage:S3:MultipartThresholdBytes"] = "10485760",
+            ["Storage:S3:MaxConcurrentRequests"] = "3",
         });
         builder.Services.AddProfefeS3PostgresStorage();
         using var host = builder.Build();
 
         var options = host.Services.GetRequiredService<IOptions<S3StorageOptions>>().Value;
         Assert.Equal(TimeSpan.FromSeconds(9), options.Timeout);
-        Assert.Equal(10L * 1024 * 1024, options.MultipartThresholdBytes);
+        Assert.Equal(3, options.MaxConcurrentRequests);
         var writer = host.Services.GetRequiredService<IProfileWriter>();
         var storage = Assert.IsType<S3PostgresProfileStorage>(writer);
         Assert.Same(writer, host.Services.GetRequiredService<IProfileReader>());

@@ -12,7 +12,7 @@ public sealed class S3StorageOptionsTests
     {
         var options = new S3StorageOptions { Bucket = "b" };
 
-        Assert.Null(options.Validate());
+        Assert.True(new S3StorageOptionsValidator().Validate(null, options).Succeeded);
         Assert.Equal(S3ChecksumMode.WhenRequired, options.ChecksumMode);
     }
 
@@ -21,8 +21,6 @@ public sealed class S3StorageOptionsTests
     [InlineData("ServiceUrl")]
     [InlineData("AccessKey")]
     [InlineData("Timeout")]
-    [InlineData("PartSizeBytes")]
-    [InlineData("MultipartThresholdBytes")]
     [InlineData("MaxConcurrentRequests")]
     [InlineData("OrphanMinAge")]
     public void Validate_BadSetting_NamesIt(string setting)
@@ -34,16 +32,24 @@ public sealed class S3StorageOptionsTests
             case "ServiceUrl": options.ServiceUrl = "not a url"; break;
             case "AccessKey": options.AccessKey = "only-the-access-key"; break;
             case "Timeout": options.Timeout = TimeSpan.FromMilliseconds(10); break;
-            case "PartSizeBytes": options.PartSizeBytes = 1024 * 1024; break;
-            case "MultipartThresholdBytes": options.MultipartThresholdBytes = options.PartSizeBytes - 1; break;
             case "MaxConcurrentRequests": options.MaxConcurrentRequests = 0; break;
             case "OrphanMinAge": options.OrphanMinAge = TimeSpan.FromSeconds(-1); break;
         }
 
-        var problem = options.Validate();
+        var result = new S3StorageOptionsValidator().Validate(null, options);
 
-        Assert.NotNull(problem);
-        Assert.Contains(setting == "AccessKey" ? "SecretKey" : setting, problem, StringComparison.Ordinal);
+        Assert.True(result.Failed);
+        Assert.Contains("Storage:S3:" + setting, result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_BadTimeout_NamesTheSettingAndItsValue()
+    {
+        var options = new S3StorageOptions { Bucket = "b", Timeout = TimeSpan.FromMilliseconds(10) };
+
+        var result = new S3StorageOptionsValidator().Validate(null, options);
+
+        Assert.Contains("Storage:S3:Timeout is 00:00:00.0100000; it must be at least one second", result.FailureMessage, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -71,9 +71,9 @@ internal static class AgentCommand
                 options.Labels[label.Key] = label.Value;
             }
 
-            if (options.Validate() is { } problem)
+            if (new ProfefeAgentOptionsValidator().Validate(null, options) is { Failed: true } invalid)
             {
-                throw new CliUsageException(problem);
+                throw new CliUsageException(invalid.FailureMessage);
             }
 
             using var logging = loggerFactory?.Invoke() ?? LoggerFactory.Create(builder => builder

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Profefe.Cli.Arguments;
-using Profefe.Core.Ingest;
+using Profefe.Cli.Output;
 using Profefe.Core.Storage;
 using Profefe.Server;
 
@@ -169,7 +169,7 @@ internal static class ServeCommand
     /// <summary>Why the collector could not start, and what to change, as one line.</summary>
     private static Exception StartFailure(Exception e, Dictionary<string, string?> settings)
     {
-        var address = settings.GetValueOrDefault("Collector:Address") ?? new CollectorOptions().Address;
+        var address = settings.GetValueOrDefault("Collector:Address") ?? new CollectorListenOptions().Address;
         switch (e)
         {
             case OptionsValidationException validation:

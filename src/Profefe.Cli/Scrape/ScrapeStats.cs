@@ -75,17 +75,6 @@ internal sealed class ScrapeStats : IDisposable
         return lines;
     }
 
-    public long TotalFailures()
-    {
-        long failures = 0;
-        foreach (var counters in _counters.Values)
-        {
-            failures += Interlocked.Read(ref counters.TakeFailures) + Interlocked.Read(ref counters.PushFailures);
-        }
-
-        return failures;
-    }
-
     public void Dispose() => _meter.Dispose();
 
     private void Count(ScrapeTarget target, PprofEndpoint endpoint, Counter<long> counter, string outcome, Action<TargetCounters> update)

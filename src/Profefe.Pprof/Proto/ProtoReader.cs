@@ -161,8 +161,6 @@ internal ref struct ProtoReader
 
     public long ReadInt64() => (long)ReadVarint();
 
-    public bool ReadBool() => ReadVarint() != 0;
-
     /// <summary>The payload of a length-delimited field.</summary>
     public ReadOnlySpan<byte> ReadBytes()
     {

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
-using Profefe.Core.Ingest;
 using Profefe.Core.Tenancy;
 
 namespace Profefe.Server.Access;
@@ -29,7 +28,7 @@ internal sealed class AccessTokens
 
     private readonly Dictionary<string, TokenGrant> _byDigest = new(StringComparer.Ordinal);
 
-    public AccessTokens(IOptions<AccessOptions> access, IOptions<CollectorOptions> collector)
+    public AccessTokens(IOptions<AccessOptions> access, IOptions<CollectorListenOptions> collector)
     {
         ArgumentNullException.ThrowIfNull(access);
         ArgumentNullException.ThrowIfNull(collector);

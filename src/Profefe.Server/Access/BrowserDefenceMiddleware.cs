@@ -12,7 +12,7 @@ namespace Profefe.Server.Access;
 /// Sec-Fetch-Site nor Origin and pass. Hand-written rather than ASP.NET's host filtering and antiforgery: those
 /// answer HTML before our pipeline, or need tokens in forms the API's clients do not send.
 /// </summary>
-internal sealed class BrowserDefenceMiddleware(RequestDelegate next, IOptions<AccessOptions> access, IOptions<CollectorOptions> collector)
+internal sealed class BrowserDefenceMiddleware(RequestDelegate next, IOptions<AccessOptions> access, IOptions<CollectorListenOptions> collector)
 {
     // Style attributes stay allowed (the UI colours its legends with them; they cannot run script), style elements do not.
     public const string ContentSecurityPolicy =
@@ -99,7 +99,7 @@ internal sealed class BrowserDefenceMiddleware(RequestDelegate next, IOptions<Ac
         return false;
     }
 
-    private static string[]? AllowedHosts(AccessOptions access, CollectorOptions collector)
+    private static string[]? AllowedHosts(AccessOptions access, CollectorListenOptions collector)
     {
         if (access.AllowedHosts.Count > 0)
         {

@@ -47,7 +47,7 @@ internal sealed class ApiRequestMiddleware(RequestDelegate next, CollectorMetric
             context.Response.Body = counter.Inner;
             var elapsed = Stopwatch.GetElapsedTime(start);
             var requestBytes = context.Request.ContentLength ?? 0;
-            metrics.RecordRequest(MetricsPath(context), context.Response.StatusCode, elapsed.TotalSeconds, requestBytes, counter.BytesWritten);
+            metrics.RecordRequest(context.Request.Method, MetricsPath(context), context.Response.StatusCode, elapsed.TotalSeconds, requestBytes, counter.BytesWritten);
             var path = LoggedPath(context);
             Log.Request(logger, context.Request.Method, path, context.Response.StatusCode, elapsed.TotalMilliseconds, requestBytes, counter.BytesWritten);
         }

@@ -1,63 +1,31 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
-using Profefe.Core.Storage;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Profefe.Server.Api;
 
 /// <summary>
-/// GET /health: 200 <c>{"code":200,"body":{"status":"ready"}}</c> when every storage dependency answers within
-/// Storage:HealthTimeout, else 503 naming the dependency that failed. Nothing is cached: once the dependency is
-/// back the next check reports ready. A backend with a readiness check (<see cref="IProfileStorageReadiness"/>,
-/// which the multi-writer has for all its backends) is asked that; others list their services, which every
-/// backend answers from its index without a scan. Not ready either while writes fail (<see cref="StorageWriteStatus"/>).
+/// GET /health through ASP.NET Core Health Checks, answered in profefe's envelope: 200
+/// <c>{"code":200,"body":{"status":"ready"}}</c>, or 503 with the failing check's description as the error.
 /// </summary>
 internal static class HealthEndpoints
 {
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/health", CheckAsync);
+        endpoints.MapHealthChecks("/health", new HealthCheckOptions { ResponseWriter = WriteAsync });
         return endpoints;
     }
 
-    private static async Task CheckAsync(HttpContext context)
+    private static Task WriteAsync(HttpContext context, HealthReport report)
     {
-        var options = context.RequestServices.GetService<IOptions<StorageOptions>>()?.Value ?? new StorageOptions();
-        var limit = options.HealthTimeout;
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-        timeout.CancelAfter(limit);
-        try
+        if (report.Status == HealthStatus.Healthy)
         {
-            var reader = context.RequestServices.GetRequiredService<IProfileReader>();
-            if (reader is IProfileStorageReadiness readiness)
-            {
-                await readiness.CheckReadyAsync(timeout.Token).ConfigureAwait(false);
-            }
-            else
-            {
-                await reader.ListServicesAsync(timeout.Token).ConfigureAwait(false);
-            }
-
-            // A full disk still answers reads; the pushes it refuses tell.
-            if (context.RequestServices.GetService<StorageWriteStatus>()?.CurrentFailure() is { } failure)
-            {
-                throw new StorageUnavailableException(options.Type, "writes failing: " + failure, null);
-            }
-        }
-        catch (Exception e) when (!context.RequestAborted.IsCancellationRequested)
-        {
-            var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(HealthEndpoints));
-            Log.HealthCheckFailed(logger, e);
-            // A timeout does not say which dependency hangs; the configured storage is the best name there is.
-            var dependency = e is StorageUnavailableException unavailable ? unavailable.Dependency : options.Type;
-            var reason = e is OperationCanceledException ? $"no answer within {limit.TotalSeconds:0.###} s" : e.Message;
-            await ApiReply.ErrorAsync(context, StatusCodes.Status503ServiceUnavailable, $"not ready: {dependency} storage: {reason}").ConfigureAwait(false);
-            return;
+            return ApiReply.OkAsync(context, static writer => writer.Raw("{\"status\":\"ready\"}"));
         }
 
-        await ApiReply.OkAsync(context, writer => writer.Raw("{\"status\":\"ready\"}")).ConfigureAwait(false);
+        var failed = report.Entries.Values.FirstOrDefault(static entry => entry.Status != HealthStatus.Healthy);
+        return ApiReply.ErrorAsync(context, StatusCodes.Status503ServiceUnavailable, failed.Description ?? "not ready");
     }
 }

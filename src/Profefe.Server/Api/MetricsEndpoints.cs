@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -8,27 +7,30 @@ using Profefe.Core.Storage;
 
 namespace Profefe.Server.Api;
 
-/// <summary>GET /debug/metrics: Prometheus text format, as profefe serves its metrics.</summary>
+/// <summary>
+/// GET /debug/metrics: the Prometheus text format, as profefe serves its metrics, written by OpenTelemetry's
+/// Prometheus exporter. The store's size is read first, as its gauges cannot ask the store themselves.
+/// </summary>
 internal static class MetricsEndpoints
 {
+    public const string Path = "/debug/metrics";
+
     public static IEndpointRouteBuilder MapMetricsEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/debug/metrics", RenderAsync);
+        endpoints.MapPrometheusScrapingEndpoint(Path, meterProvider: null, static branch => branch.Use(ReadStorageAsync), optionsName: null);
         return endpoints;
     }
 
-    private static async Task RenderAsync(HttpContext context)
+    private static async Task ReadStorageAsync(HttpContext context, RequestDelegate next)
     {
         var services = context.RequestServices;
-        long? profiles = null;
-        long? bytes = null;
+        StorageStatisticsReading? reading = null;
         if (services.GetService<IProfileStorageStatistics>() is { } statistics)
         {
             try
             {
                 var current = await statistics.GetStatisticsAsync(context.RequestAborted).ConfigureAwait(false);
-                profiles = current.ProfileCount;
-                bytes = current.BytesOnDisk >= 0 ? current.BytesOnDisk : null;
+                reading = new StorageStatisticsReading(current.ProfileCount, current.BytesOnDisk >= 0 ? current.BytesOnDisk : null);
             }
             catch (Exception e) when (e is StorageUnavailableException or IOException or InvalidOperationException)
             {
@@ -37,9 +39,7 @@ internal static class MetricsEndpoints
             }
         }
 
-        var text = Encoding.UTF8.GetBytes(services.GetRequiredService<CollectorMetrics>().Render(profiles, bytes));
-        context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-        context.Response.ContentLength = text.Length;
-        await context.Response.Body.WriteAsync(text, context.RequestAborted).ConfigureAwait(false);
+        services.GetRequiredService<CollectorMetrics>().UpdateStorage(reading);
+        await next(context).ConfigureAwait(false);
     }
 }

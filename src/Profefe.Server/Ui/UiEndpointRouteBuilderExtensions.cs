@@ -4,12 +4,15 @@ using Microsoft.Extensions.Options;
 using Profefe.Core.Ingest;
 using Profefe.Core.Query;
 using Profefe.Core.Storage;
+using Profefe.Server.Api;
 using Profefe.Server.Ui;
 
 namespace Microsoft.AspNetCore.Builder;
 
 public static class UiEndpointRouteBuilderExtensions
 {
+    private const string UiFilesRoute = "/ui/{*file}";
+
     /// <summary>
     /// The web UI: pages under /ui/ (and / redirecting there) and the JSON views they read under /api/ui/
     /// (label keys and values come from /api/0/labels).
@@ -24,7 +27,8 @@ public static class UiEndpointRouteBuilderExtensions
             context.Response.Redirect("/ui/");
             return Task.CompletedTask;
         });
-        endpoints.MapGet("/ui/{*file}", static (HttpContext context, string? file) =>
+        var files = UiStaticFiles.Create(endpoints.CreateApplicationBuilder());
+        endpoints.MapGet(UiFilesRoute, (HttpContext context, string? file) =>
         {
             // "/ui" matches too; the pages' relative links need the trailing slash.
             if (string.IsNullOrEmpty(file) && !context.Request.Path.Value!.EndsWith('/'))
@@ -33,7 +37,8 @@ public static class UiEndpointRouteBuilderExtensions
                 return Task.CompletedTask;
             }
 
-            return UiStaticFiles.ServeAsync(context, file);
+            context.Items[ApiRequestMiddleware.MetricsPathKey] = UiFilesRoute;
+            return string.IsNullOrEmpty(file) ? ServeIndexAsync(context, files) : files(context);
         });
 
         var api = endpoints.MapGroup("/api/ui");
@@ -50,5 +55,20 @@ public static class UiEndpointRouteBuilderExtensions
         api.MapGet("/compare", static (HttpContext context, ProfileQuerier querier, IOptions<CollectorOptions> options) =>
             UiEndpoints.GuardAsync(context, () => UiEndpoints.CompareAsync(context, querier, options)));
         return endpoints;
+    }
+
+    /// <summary>/ui/ is index.html; the request keeps its own path for the request log.</summary>
+    private static async Task ServeIndexAsync(HttpContext context, RequestDelegate files)
+    {
+        var path = context.Request.Path;
+        context.Request.Path = "/ui/index.html";
+        try
+        {
+            await files(context).ConfigureAwait(false);
+        }
+        finally
+        {
+            context.Request.Path = path;
+        }
     }
 }

@@ -1,77 +1,44 @@
-using System.Reflection;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Extensions.FileProviders;
 
 namespace Profefe.Server.Ui;
 
 /// <summary>
-/// Serves the UI's pages from resources embedded in the collector's assembly, so the single binary works from
-/// any working directory and offline. The files are small and few; each is read once and kept.
+/// Serves the UI's pages from resources embedded in the collector's assembly (ASP.NET Core's static files over
+/// a <see cref="ManifestEmbeddedFileProvider"/>), so the single binary works from any working directory and
+/// offline. Pages are revalidated on every load (no-cache, with the ETag), so a new collector's UI shows at once.
 /// </summary>
 internal static class UiStaticFiles
 {
-    private const string ResourcePrefix = "ui/";
-
-    private static readonly Dictionary<string, (byte[] Content, string ContentType, string ETag)> Files = Load();
-
-    public static async Task ServeAsync(HttpContext context, string? file)
+    public static RequestDelegate Create(IApplicationBuilder pipeline)
     {
-        var name = string.IsNullOrEmpty(file) ? "index.html" : file;
-        if (!Files.TryGetValue(name, out var entry))
+        var types = new FileExtensionContentTypeProvider();
+        types.Mappings[".html"] = "text/html; charset=utf-8";
+        types.Mappings[".js"] = "text/javascript; charset=utf-8";
+        types.Mappings[".css"] = "text/css; charset=utf-8";
+        var options = new StaticFileOptions
         {
-            context.Response.StatusCode = StatusCodes.Status404NotFound;
-            context.Response.ContentType = "text/plain; charset=utf-8";
-            await context.Response.WriteAsync("404 page not found\n", context.RequestAborted).ConfigureAwait(false);
-            return;
-        }
-
-        var response = context.Response;
-        response.Headers.ETag = entry.ETag;
-        response.Headers.CacheControl = "no-cache";
-        response.Headers.XContentTypeOptions = "nosniff";
-        if (context.Request.Headers.IfNoneMatch == entry.ETag)
-        {
-            response.StatusCode = StatusCodes.Status304NotModified;
-            return;
-        }
-
-        response.ContentType = entry.ContentType;
-        response.ContentLength = entry.Content.Length;
-        await response.Body.WriteAsync(entry.Content, context.RequestAborted).ConfigureAwait(false);
-    }
-
-    private static Dictionary<string, (byte[], string, string)> Load()
-    {
-        var assembly = typeof(UiStaticFiles).Assembly;
-        var files = new Dictionary<string, (byte[], string, string)>(StringComparer.Ordinal);
-        foreach (var resource in assembly.GetManifestResourceNames())
-        {
-            if (!resource.StartsWith(ResourcePrefix, StringComparison.Ordinal))
+            FileProvider = new ManifestEmbeddedFileProvider(typeof(UiStaticFiles).Assembly, "Ui/wwwroot"),
+            RequestPath = "/ui",
+            ContentTypeProvider = types,
+            OnPrepareResponse = static file =>
             {
-                continue;
-            }
+                file.Context.Response.Headers.CacheControl = "no-cache";
+                file.Context.Response.Headers.XContentTypeOptions = "nosniff";
+            },
+        };
 
-            var content = Read(assembly, resource);
-            var etag = "\"" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content).AsSpan(0, 8)) + "\"";
-            files.Add(resource[ResourcePrefix.Length..], (content, ContentTypeOf(resource), etag));
-        }
-
-        return files;
+        // The static file middleware serves only requests no endpoint has claimed; this branch runs inside the
+        // /ui endpoint, so it lets go of it. A file not found falls through to the collector's Go-style 404.
+        return pipeline
+            .Use(static (context, next) =>
+            {
+                context.SetEndpoint(null);
+                return next(context);
+            })
+            .UseStaticFiles(options)
+            .Build();
     }
-
-    private static byte[] Read(Assembly assembly, string resource)
-    {
-        using var stream = assembly.GetManifestResourceStream(resource)!;
-        using var buffer = new MemoryStream();
-        stream.CopyTo(buffer);
-        return buffer.ToArray();
-    }
-
-    private static string ContentTypeOf(string name) => Path.GetExtension(name) switch
-    {
-        ".html" => "text/html; charset=utf-8",
-        ".js" => "text/javascript; charset=utf-8",
-        ".css" => "text/css; charset=utf-8",
-        ".svg" => "image/svg+xml",
-        _ => "application/octet-stream",
-    };
 }

@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.DependencyInjection;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Server.Tests.Metrics;
 using Profefe.Testing;
 using static Profefe.Server.Tests.CollectorApiTests;
 
@@ -25,7 +26,7 @@ public sealed class CollectorLimitsTests
 
         await AssertErrorAsync(big, 400, "profile over a limit: profile has more than 100 samples (Collector:MaxSamplesPerProfile)");
         Assert.Equal(200, (int)small.StatusCode);
-        Assert.Contains("profefe_limit_refusals_total{limit=\"Collector:MaxSamplesPerProfile\"} 1\n", await MetricsAsync(collector), StringComparison.Ordinal);
+        Assert.Equal(1, (await MetricsAsync(collector)).Find("profefe_limit_refusals_total", ("limit", "Collector:MaxSamplesPerProfile")));
     }
 
     [Fact]
@@ -56,8 +57,8 @@ public sealed class CollectorLimitsTests
         Assert.Equal(200, (int)first.StatusCode);
         Assert.Equal(400, (int)second.StatusCode);
         var metrics = await MetricsAsync(collector);
-        Assert.Contains("profefe_limit_refusals_total{limit=\"Collector:MaxLabelsPerProfile\"} 1\n", metrics, StringComparison.Ordinal);
-        Assert.Contains("profefe_limit_refusals_total{limit=\"Collector:MaxLabelValuesPerKey\"} 1\n", metrics, StringComparison.Ordinal);
+        Assert.Equal(1, metrics.Find("profefe_limit_refusals_total", ("limit", "Collector:MaxLabelsPerProfile")));
+        Assert.Equal(1, metrics.Find("profefe_limit_refusals_total", ("limit", "Collector:MaxLabelValuesPerKey")));
     }
 
     [Fact]
@@ -90,7 +91,7 @@ public sealed class CollectorLimitsTests
 
         Assert.Equal([200, 200, 429, 429], anonymous);
         Assert.Equal([200, 200, 200, 429], teamB);
-        Assert.Contains("profefe_limit_refusals_total{limit=\"Collector:IngestRate\"} 3\n", await MetricsAsync(collector), StringComparison.Ordinal);
+        Assert.Equal(3, (await MetricsAsync(collector)).Find("profefe_limit_refusals_total", ("limit", "Collector:IngestRate")));
     }
 
     [Fact]
@@ -148,7 +149,7 @@ public sealed class CollectorLimitsTests
         using var response = await collector.Client.GetAsync("api/0/profiles/merge?service=svc1&type=cpu&from=2000-01-01T00:00:00&to=2100-01-01T00:00:00", Cancel);
 
         await AssertErrorAsync(response, 400, "bad request: the query ran longer than 0.5 s (Collector:QueryTimeout) and was stopped; narrow the time range or set \"limit\"");
-        Assert.Contains("profefe_limit_refusals_total{limit=\"Collector:QueryTimeout\"} 1\n", await MetricsAsync(collector), StringComparison.Ordinal);
+        Assert.Equal(1, (await MetricsAsync(collector)).Find("profefe_limit_refusals_total", ("limit", "Collector:QueryTimeout")));
     }
 
     [Fact]
@@ -171,7 +172,7 @@ public sealed class CollectorLimitsTests
         await Task.Delay(200, Cancel);
 
         Assert.Equal(0, read);
-        Assert.Contains("profefe_rejected_connections_total 1\n", await MetricsAsync(collector), StringComparison.Ordinal);
+        Assert.Equal(1, (await MetricsAsync(collector)).Find("profefe_rejected_connections_total"));
     }
 
     private static async Task<int> ReadOrResetAsync(NetworkStream stream)
@@ -186,10 +187,10 @@ public sealed class CollectorLimitsTests
         }
     }
 
-    private static async Task<string> MetricsAsync(RunningCollector collector)
+    private static async Task<PrometheusExposition> MetricsAsync(RunningCollector collector)
     {
         using var response = await collector.Client.GetAsync("debug/metrics", Cancel);
-        return await response.Content.ReadAsStringAsync(Cancel);
+        return PrometheusExposition.Parse(await response.Content.ReadAsStringAsync(Cancel));
     }
 
     private static async Task<int> StalledPushAsync(RunningCollector collector, byte[] data, Task release)

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Profefe.Server;
+namespace Profefe.Cli.Output;
 
 /// <summary>
 /// Standard output for a collector process (<c>profefe serve</c>), written in blocks: the console logger writes each request's line
