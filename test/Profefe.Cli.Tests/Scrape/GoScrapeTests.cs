@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Profefe.Pprof;
+using Profefe.Testing.Collectors;
 
 namespace Profefe.Cli.Tests.Scrape;
 
@@ -18,7 +20,7 @@ public sealed class GoScrapeTests
         var work = Directory.CreateTempSubdirectory("profefe-go-").FullName;
         try
         {
-            await using var collector = await RunningCollector.StartAsync(ct);
+            await using var collector = await TestCollector.StartAsync();
             var config = Path.Combine(work, "scrape.yaml");
             await File.WriteAllTextAsync(
                 config,
@@ -38,7 +40,7 @@ public sealed class GoScrapeTests
                 ct);
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var captured = new CapturingLoggerProvider();
+            var captured = new FakeLoggerProvider();
             using var logging = LoggerFactory.Create(b => b.AddProvider(captured));
             var scrape = CliRunner.RunAsync(["scrape", "--config", config], stop.Token, logging);
             var deadline = DateTime.UtcNow.AddSeconds(90);
@@ -49,7 +51,7 @@ public sealed class GoScrapeTests
 
             await stop.CancelAsync();
             var result = await scrape;
-            var log = result + string.Join('\n', captured.Lines);
+            var log = result + string.Join('\n', captured.Collector.GetSnapshot());
             Assert.True(result.ExitCode == 0, log);
 
             Assert.True((await collector.FindAsync("gotarget", "cpu", ct)).Count >= 2, "fewer than two cpu profiles arrived\n" + log);
@@ -60,7 +62,7 @@ public sealed class GoScrapeTests
                 Assert.All(stored, p => Assert.Equal([new Client.ProfileLabel("lang", "go")], p.Labels));
             }
 
-            var merged = await collector.Client.MergeProfilesAsync(
+            var merged = await collector.Api.MergeProfilesAsync(
                 new Client.ProfileFilter { Service = "gotarget", Type = "cpu", From = DateTimeOffset.UtcNow.AddHours(-1), To = DateTimeOffset.UtcNow.AddMinutes(1) },
                 ct);
             var report = TopReport.Create(ProfileDecoder.Decode(merged));

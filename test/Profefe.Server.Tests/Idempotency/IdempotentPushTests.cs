@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 
 namespace Profefe.Server.Tests.Idempotency;
 
@@ -13,7 +14,7 @@ public sealed class IdempotentPushTests
     [Fact]
     public async Task Push_StoresOneProfile_AndAnswersAsTheFirst_WhenRetriedWithTheSameIdempotencyKey()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         var data = TestData.Read("profefe/collector_cpu_1.prof");
 
         var (firstStatus, first, firstReplayed) = await PushWithKeyAsync(collector, data, "push-1");
@@ -30,7 +31,7 @@ public sealed class IdempotentPushTests
     [Fact]
     public async Task Push_Answers422AndStoresNothing_WhenTheKeyWasUsedForADifferentPush()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         await PushWithKeyAsync(collector, TestData.Read("profefe/collector_cpu_1.prof"), "push-1");
 
         var (status, body, _) = await PushWithKeyAsync(collector, TestData.Read("profefe/collector_cpu_2.prof"), "push-1");
@@ -45,14 +46,14 @@ public sealed class IdempotentPushTests
     [InlineData("tab\there")]
     public async Task Push_Answers400_WhenTheKeyIsUnusable(string key)
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
 
         var (status, _, _) = await PushWithKeyAsync(collector, TestData.Read("profefe/collector_cpu_1.prof"), key);
 
         Assert.Equal(400, status);
     }
 
-    private static async Task<(int Status, string Body, bool Replayed)> PushWithKeyAsync(RunningCollector collector, byte[] data, string key)
+    private static async Task<(int Status, string Body, bool Replayed)> PushWithKeyAsync(TestCollector collector, byte[] data, string key)
     {
         using var content = new ByteArrayContent(data);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
@@ -62,7 +63,7 @@ public sealed class IdempotentPushTests
         return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(Cancel), response.Headers.Contains("Idempotent-Replayed"));
     }
 
-    private static async Task<int> CountStoredAsync(RunningCollector collector)
+    private static async Task<int> CountStoredAsync(TestCollector collector)
     {
         using var response = await collector.Client.GetAsync(Find, Cancel);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Cancel));
