@@ -2,7 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Playwright;
-using Profefe.UiFirstView;
+using Profefe.Server.Tests;
+using Profefe.Testing;
 
 // How fast the 1 MB CPU profile (big_cpu_01) shows on a collector that was just started, measured in the browser
 // from navigation to the flame graph drawn; then a reload and a zoom click on the last, warmed-up collector.
@@ -78,39 +79,47 @@ for (var run = 1; run <= runs; run++)
     };
     page.PageError += (_, error) => consoleErrors.Add(error);
 
-    await using var serve = await ServeProcess.StartAsync(CancellationToken.None);
-    var id = await UploadAsync(serve.BaseAddress, profile);
-    var clock = Stopwatch.StartNew();
-    await page.GotoAsync($"{serve.BaseAddress}ui/#/profile?id={id}");
-    await WaitForFlameAsync(page);
-    var wall = clock.Elapsed.TotalMilliseconds;
-    var first = await page.EvaluateAsync<JsonElement>(RenderFigures);
-    firstViews.Add(first.GetProperty("rendered").GetDouble());
-    Console.WriteLine($"big_cpu_01 first view, fresh collector process {run}: {Describe(first, wall)}");
-    if (run < runs)
+    var dataDirectory = Directory.CreateTempSubdirectory("profefe-ui-first-view-").FullName;
+    try
     {
-        continue;
-    }
+        using var serve = await ServeProcess.StartAsync(dataDirectory, FreePort.Next(), CancellationToken.None);
+        var id = await UploadAsync(serve.BaseAddress, profile);
+        var clock = Stopwatch.StartNew();
+        await page.GotoAsync($"{serve.BaseAddress}ui/#/profile?id={id}");
+        await WaitForFlameAsync(page);
+        var wall = clock.Elapsed.TotalMilliseconds;
+        var first = await page.EvaluateAsync<JsonElement>(RenderFigures);
+        firstViews.Add(first.GetProperty("rendered").GetDouble());
+        Console.WriteLine($"big_cpu_01 first view, fresh collector process {run}: {Describe(first, wall)}");
+        if (run < runs)
+        {
+            continue;
+        }
 
-    // Again, as a user opening the page on a warmed-up collector would see it.
-    clock.Restart();
-    await page.ReloadAsync();
-    await WaitForFlameAsync(page);
-    wall = clock.Elapsed.TotalMilliseconds;
-    var reload = await page.EvaluateAsync<JsonElement>(RenderFigures);
-    var zoom = await page.EvaluateAsync<JsonElement>(ZoomFigures);
-    Console.WriteLine(
-        $"big_cpu_01 reload: {reload.GetProperty("nodes").GetDouble():F0} nodes; {Describe(reload, wall)}; " +
-        $"zoom click handled {zoom.GetProperty("drawn").GetDouble():F1} ms, painted {zoom.GetProperty("painted").GetDouble():F1} ms (draw {zoom.GetProperty("draw").GetDouble():F1} ms)");
-    var crumbs = await page.Locator(".crumbs").First.InnerTextAsync();
-    if (!crumbs.StartsWith("Zoomed: total › ", StringComparison.Ordinal) || await page.Locator("#top tbody tr").CountAsync() == 0)
+        // Again, as a user opening the page on a warmed-up collector would see it.
+        clock.Restart();
+        await page.ReloadAsync();
+        await WaitForFlameAsync(page);
+        wall = clock.Elapsed.TotalMilliseconds;
+        var reload = await page.EvaluateAsync<JsonElement>(RenderFigures);
+        var zoom = await page.EvaluateAsync<JsonElement>(ZoomFigures);
+        Console.WriteLine(
+            $"big_cpu_01 reload: {reload.GetProperty("nodes").GetDouble():F0} nodes; {Describe(reload, wall)}; " +
+            $"zoom click handled {zoom.GetProperty("drawn").GetDouble():F1} ms, painted {zoom.GetProperty("painted").GetDouble():F1} ms (draw {zoom.GetProperty("draw").GetDouble():F1} ms)");
+        var crumbs = await page.Locator(".crumbs").First.InnerTextAsync();
+        if (!crumbs.StartsWith("Zoomed: total › ", StringComparison.Ordinal) || await page.Locator("#top tbody tr").CountAsync() == 0)
+        {
+            Console.Error.WriteLine($"the zoom did not take: crumbs \"{crumbs}\"");
+            return 1;
+        }
+
+        // The frame's callees lost detail to the node cap: the page fetches them; let that finish before the collector stops.
+        await page.WaitForFunctionAsync("() => !window.profefeExpanding");
+    }
+    finally
     {
-        Console.Error.WriteLine($"the zoom did not take: crumbs \"{crumbs}\"");
-        return 1;
+        Directory.Delete(dataDirectory, recursive: true);
     }
-
-    // The frame's callees lost detail to the node cap: the page fetches them; let that finish before the collector stops.
-    await page.WaitForFunctionAsync("() => !window.profefeExpanding");
 }
 
 firstViews.Sort();
