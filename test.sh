@@ -2,13 +2,22 @@
 # Builds and runs the whole test suite, then prints one closing line: "tests: N passed, N failed, N skipped".
 # Tests that need PostgreSQL, Ceph RGW, Go or Chromium skip with a reason when those are missing,
 # and fail instead under CI=true (where .ci/run installs them).
+# --quick leaves out the tests with the trait Category=Chaos (processes killed, dependencies taken down) or
+# Category=Browser (headless Chromium), for a local run in a few minutes; CI runs everything.
 set -uo pipefail
 cd "$(dirname "$0")"
+
+filter=()
+case "${1:-}" in
+  "") ;;
+  --quick) filter=(--filter "Category!=Chaos&Category!=Browser") ;;
+  *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
+esac
 
 results=$(mktemp -d)
 log="$results/test.log"
 dotnet build Profefe.slnx -c Release -nologo -clp:ErrorsOnly || { echo "tests: 0 passed, 1 failed (build failed)"; exit 1; }
-dotnet test Profefe.slnx -c Release --no-build -nologo \
+dotnet test Profefe.slnx -c Release --no-build -nologo "${filter[@]}" \
   --blame-hang-timeout 10m --logger "console;verbosity=normal" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 

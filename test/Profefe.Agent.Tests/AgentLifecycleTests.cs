@@ -1,8 +1,8 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Profefe.Agent.Collection;
 using Profefe.Testing;
@@ -34,7 +34,8 @@ public sealed class AgentLifecycleTests
     public async Task Agent_KeepsGoingAndStopsCleanly_WhenRoundsAndUploadsThrow()
     {
         var rounds = 0;
-        var logs = new CapturingLoggerFactory();
+        using var logged = new FakeLoggerProvider();
+        using var logs = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(logged));
         var agent = ProfefeAgent.StartWith(
             FastOptions(),
             logs,
@@ -59,9 +60,9 @@ public sealed class AgentLifecycleTests
         await agent.StopAsync(timeout.Token);
 
         Assert.False(agent.IsRunning);
-        Assert.Contains(logs.Entries, e => e.Id == 7005 && e.Message.Contains("target vanished", StringComparison.Ordinal));
-        Assert.Contains(logs.Entries, e => e.Id is 7011 or 7012 && e.Message.Contains("upload exploded", StringComparison.Ordinal));
-        Assert.Contains(logs.Entries, e => e.Id == 7001);
+        Assert.Contains(logged.Collector.GetSnapshot(), r => r.Id.Id == AgentEventIds.RoundFailed && r.Message.Contains("target vanished", StringComparison.Ordinal));
+        Assert.Contains(logged.Collector.GetSnapshot(), r => r.Id.Id is AgentEventIds.UploadRetrying or AgentEventIds.UploadGaveUp && r.Message.Contains("upload exploded", StringComparison.Ordinal));
+        Assert.Contains(logged.Collector.GetSnapshot(), r => r.Id.Id == AgentEventIds.AgentStopped);
     }
 
     [Fact]
@@ -175,28 +176,4 @@ public sealed class AgentLifecycleTests
 
         return new RoundResult([new CollectedProfile(ProfileKinds.Cpu, builder.ToProfile())], DateTimeOffset.UtcNow, settings.Duration, samples, 0, 0, 0);
     }
-}
-
-/// <summary>Keeps every log entry, to check what the agent reported.</summary>
-internal sealed class CapturingLoggerFactory : ILoggerFactory, ILogger
-{
-    public ConcurrentQueue<(int Id, LogLevel Level, string Message)> Entries { get; } = new();
-
-    public void AddProvider(ILoggerProvider provider)
-    {
-    }
-
-    public ILogger CreateLogger(string categoryName) => this;
-
-    public void Dispose()
-    {
-    }
-
-    public IDisposable? BeginScope<TState>(TState state)
-        where TState : notnull => null;
-
-    public bool IsEnabled(LogLevel logLevel) => true;
-
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-        Entries.Enqueue((eventId.Id, logLevel, formatter(state, exception)));
 }

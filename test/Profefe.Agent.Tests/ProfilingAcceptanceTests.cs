@@ -1,5 +1,6 @@
 using System.Globalization;
 using Profefe.Pprof;
+using Profefe.Testing.Collectors;
 using static Profefe.Agent.Tests.ProfileStats;
 
 namespace Profefe.Agent.Tests;
@@ -18,15 +19,15 @@ public sealed class ProfilingAcceptanceTests
     [Fact]
     public async Task Cpu_InTheCollectorAttributesHotAndWarmShares_WhenTheSidecarProfilesTheApp()
     {
-        await using var collector = await LocalCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         using var app = await TestApp.StartAsync("cpu", "120");
         using var sidecar = TestApp.Start(
-            "profefe.dll", "agent", "--pid", app.ProcessId.ToString(CultureInfo.InvariantCulture), "--collector", collector.Address.AbsoluteUri,
+            "profefe.dll", "agent", "--pid", app.ProcessId.ToString(CultureInfo.InvariantCulture), "--collector", collector.BaseAddress.AbsoluteUri,
             "--service", "sidecar-cpu", "--label", "env=test", "--duration", "3s", "--tick", "10m", "--profiles", "cpu,wall");
 
         var cpu = Assert.Single(await collector.WaitForProfilesAsync("sidecar-cpu", "cpu"));
         Assert.Contains(new("env", "test"), cpu.Labels ?? []);
-        AssertHotWarmShares(ProfileDecoder.Decode(await collector.Client.GetProfileAsync([cpu.Id], TestContext.Current.CancellationToken)));
+        AssertHotWarmShares(ProfileDecoder.Decode(await collector.Api.GetProfileAsync([cpu.Id], TestContext.Current.CancellationToken)));
         AssertPprofTopListsHotSpinFirst(collector.ProfileUrl(cpu));
 
         var wall = Assert.Single(await collector.WaitForProfilesAsync("sidecar-cpu", "other"));
@@ -43,14 +44,14 @@ public sealed class ProfilingAcceptanceTests
     [Fact]
     public async Task Cpu_InTheCollectorAttributesHotAndWarmShares_WhenTheAppProfilesItself()
     {
-        await using var collector = await LocalCollector.StartAsync();
-        using var app = await TestApp.StartAsync("cpu", "1", "--agent", collector.Address.AbsoluteUri, "--duration", "3");
+        await using var collector = await TestCollector.StartAsync();
+        using var app = await TestApp.StartAsync("cpu", "1", "--agent", collector.BaseAddress.AbsoluteUri, "--duration", "3");
         var (exitCode, output, error) = await app.WaitForExitAsync(TimeSpan.FromMinutes(2));
         Assert.True(exitCode == 0, $"test app failed ({exitCode}): {output} {error}");
 
         var cpu = Assert.Single(await collector.WaitForProfilesAsync("testapp-cpu", "cpu"));
         Assert.Contains(new("mode", "inprocess"), cpu.Labels ?? []);
-        var profile = ProfileDecoder.Decode(await collector.Client.GetProfileAsync([cpu.Id], TestContext.Current.CancellationToken));
+        var profile = ProfileDecoder.Decode(await collector.Api.GetProfileAsync([cpu.Id], TestContext.Current.CancellationToken));
         AssertHotWarmShares(profile);
 
         // The agent's own threads (the event stream, the uploads) are not the app's work.
@@ -71,14 +72,14 @@ public sealed class ProfilingAcceptanceTests
     [Fact]
     public async Task Cpu_LeavesOutTheSleepingMethod_AndWallKeepsIt_WhenTheAppProfilesItself()
     {
-        await using var collector = await LocalCollector.StartAsync();
-        using var app = await TestApp.StartAsync("sleep", "1", "--agent", collector.Address.AbsoluteUri, "--duration", "3");
+        await using var collector = await TestCollector.StartAsync();
+        using var app = await TestApp.StartAsync("sleep", "1", "--agent", collector.BaseAddress.AbsoluteUri, "--duration", "3");
         var (exitCode, output, error) = await app.WaitForExitAsync(TimeSpan.FromMinutes(2));
         Assert.True(exitCode == 0, $"test app failed ({exitCode}): {output} {error}");
 
         var cpu = Assert.Single(await collector.WaitForProfilesAsync("testapp-sleep", "cpu"));
         var wall = Assert.Single(await collector.WaitForProfilesAsync("testapp-sleep", "other"));
-        var client = collector.Client;
+        var client = collector.Api;
         AssertSleepLeftOutOfCpu(
             ProfileDecoder.Decode(await client.GetProfileAsync([cpu.Id], TestContext.Current.CancellationToken)),
             ProfileDecoder.Decode(await client.GetProfileAsync([wall.Id], TestContext.Current.CancellationToken)));
@@ -87,11 +88,11 @@ public sealed class ProfilingAcceptanceTests
     [Fact]
     public async Task Sidecar_AttachesAgain_WhenTheTargetRestarts()
     {
-        await using var collector = await LocalCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         // Rounds every 2 s: a round that catches a target still starting up has no samples and pushes nothing,
         // which on a loaded machine would otherwise leave the test waiting for the next round.
         using var sidecar = TestApp.Start(
-            "profefe.dll", "agent", "--process-name", "Profefe.Agent.TestApp", "--collector", collector.Address.AbsoluteUri,
+            "profefe.dll", "agent", "--process-name", "Profefe.Agent.TestApp", "--collector", collector.BaseAddress.AbsoluteUri,
             "--service", "restarting", "--duration", "1s", "--tick", "2s", "--profiles", "cpu");
 
         using (var first = await TestApp.StartAsync("cpu", "60"))

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Profefe.Testing;
 
 namespace Profefe.Agent.Tests;
@@ -8,7 +10,8 @@ public sealed class SelfProfilingTests
     [Fact]
     public async Task Agent_ProfilesItsOwnProcessAndStopsCleanly_WhenTheCollectorIsDown()
     {
-        var logs = new CapturingLoggerFactory();
+        using var logged = new FakeLoggerProvider();
+        using var logs = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(logged));
         var options = new ProfefeAgentOptions
         {
             CollectorAddress = new Uri($"http://127.0.0.1:{FreePort.Next()}/"),
@@ -33,8 +36,8 @@ public sealed class SelfProfilingTests
 
         Assert.False(agent.IsRunning);
         Assert.True(agent.QueuedProfiles <= options.QueueSize);
-        Assert.DoesNotContain(logs.Entries, e => e.Id == 7005);
-        Assert.Contains(logs.Entries, e => e.Id == 7011);
-        Assert.Contains(logs.Entries, e => e.Id == 7001);
+        Assert.DoesNotContain(logged.Collector.GetSnapshot(), r => r.Id.Id == AgentEventIds.RoundFailed);
+        Assert.Contains(logged.Collector.GetSnapshot(), r => r.Id.Id == AgentEventIds.UploadRetrying);
+        Assert.Contains(logged.Collector.GetSnapshot(), r => r.Id.Id == AgentEventIds.AgentStopped);
     }
 }

@@ -3,10 +3,12 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Time.Testing;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 using Profefe.Pprof;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 
 namespace Profefe.Server.Tests;
 
@@ -20,7 +22,7 @@ public sealed class CollectorApiTests
     [Fact]
     public async Task Post_Answers413_WhenBodyExceedsMaxBodyBytes()
     {
-        await using var collector = await RunningCollector.StartAsync(Settings(("Collector:MaxBodyBytes", "10000")));
+        await using var collector = await TestCollector.StartAsync(Settings(("Collector:MaxBodyBytes", "10000")));
 
         using var declared = await PushAsync(collector, "svc1", "cpu", TestData.Read("profefe/collector_cpu_1.prof"));
         await AssertErrorAsync(declared, 413, "request body too large: the limit is 10000 bytes (Collector:MaxBodyBytes)");
@@ -40,7 +42,7 @@ public sealed class CollectorApiTests
     [Fact]
     public async Task Post_Answers413_WhenGzipInflatesPastMaxDecompressedBytes()
     {
-        await using var collector = await RunningCollector.StartAsync(Settings(("Collector:MaxDecompressedBytes", "20000")));
+        await using var collector = await TestCollector.StartAsync(Settings(("Collector:MaxDecompressedBytes", "20000")));
 
         using var response = await PushAsync(collector, "svc1", "cpu", TestData.Read("profefe/collector_cpu_1.prof"));
 
@@ -50,7 +52,7 @@ public sealed class CollectorApiTests
     [Fact]
     public async Task MergeByQuery_WithTheEngine_CapsOnlyProfilesReadOneByOne()
     {
-        await using var collector = await RunningCollector.StartAsync(Settings(("Collector:MaxMergeProfiles", "2")));
+        await using var collector = await TestCollector.StartAsync(Settings(("Collector:MaxMergeProfiles", "2")));
         var ids = new List<string>();
         foreach (var file in new[] { "collector_cpu_1.prof", "collector_cpu_2.prof", "collector_cpu_3.prof" })
         {
@@ -78,7 +80,7 @@ public sealed class CollectorApiTests
     [Fact]
     public async Task Merge_Answers400WithTheCount_WhenMoreProfilesMatchThanMaxMergeProfiles()
     {
-        await using var collector = await RunningCollector.StartAsync(Settings(("Collector:MaxMergeProfiles", "2"), ("Engine:Enabled", "false")));
+        await using var collector = await TestCollector.StartAsync(Settings(("Collector:MaxMergeProfiles", "2"), ("Engine:Enabled", "false")));
         var ids = new List<string>();
         foreach (var file in new[] { "collector_cpu_1.prof", "collector_cpu_2.prof", "collector_cpu_3.prof" })
         {
@@ -98,7 +100,7 @@ public sealed class CollectorApiTests
     [Fact]
     public async Task GetIds_Answers404NamingThem_WhenEveryIdIsUnknown()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         var first = ProfileId.NewId(DateTime.UtcNow).ToString();
         var second = ProfileId.NewId(DateTime.UtcNow).ToString();
 
@@ -110,7 +112,7 @@ public sealed class CollectorApiTests
     [Fact]
     public async Task Labels_ListsKeysAndSortedValues_OfOneServiceOrAll()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         using (await PushAsync(collector, "svc1", "cpu", TestData.Read("profefe/collector_cpu_1.prof"), "region=europe-west3,dc=fra"))
         using (await PushAsync(collector, "svc1", "cpu", TestData.Read("profefe/collector_cpu_2.prof"), "dc=ams"))
         using (await PushAsync(collector, "svc2", "cpu", TestData.Read("profefe/collector_cpu_3.prof"), "zone=b"))
@@ -133,7 +135,7 @@ public sealed class CollectorApiTests
     [Fact]
     public async Task Health_IsReady_WhenTheStoreAnswers()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
 
         using var response = await collector.Client.GetAsync("health", Cancel);
 
@@ -144,7 +146,7 @@ public sealed class CollectorApiTests
     [Fact]
     public async Task HealthAndApi_Answer503NamingTheDependency_WhenTheStoreIsUnavailable()
     {
-        await using var collector = await RunningCollector.StartAsync(configure: builder =>
+        await using var collector = await TestCollector.StartAsync(configure: builder =>
         {
             builder.Services.AddSingleton<IProfileReader, UnavailableStore>();
             builder.Services.AddSingleton<IProfileWriter, UnavailableStore>();
@@ -163,7 +165,7 @@ public sealed class CollectorApiTests
     [Fact]
     public async Task Post_KeepsTheBytesVerbatim_AndTakesCreatedAtFromTheQuery_WhenTheProfileHasNoTime()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         var profile = ProfileDecoder.Decode(TestData.Read("profefe/collector_cpu_1.prof"));
         profile.TimeNanos = 0;
         var raw = ProfileEncoder.EncodeToArray(profile, compress: false);
@@ -179,13 +181,13 @@ public sealed class CollectorApiTests
     [Fact]
     public async Task Retention_RemovesProfilesStoredBeforeThePeriod_FromFindGetMergeAndServices()
     {
-        var clock = new SettableTimeProvider(DateTimeOffset.UtcNow.AddHours(-3));
-        await using var collector = await RunningCollector.StartAsync(
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow.AddHours(-3));
+        await using var collector = await TestCollector.StartAsync(
             Settings(("Retention:Period", "01:00:00"), ("Retention:Interval", "1.00:00:00")),
             builder => builder.Services.AddSingleton<TimeProvider>(clock));
         var oldCpu = await PushIdAsync(collector, "svc1", "cpu", "collector_cpu_1.prof");
         var oldService = await PushIdAsync(collector, "gone", "cpu", "collector_cpu_2.prof");
-        clock.Now = DateTimeOffset.UtcNow;
+        clock.SetUtcNow(DateTimeOffset.UtcNow);
         var recentCpu = await PushIdAsync(collector, "svc1", "cpu", "collector_cpu_3.prof");
 
         var retention = collector.Services.GetServices<IHostedService>().OfType<ProfileRetentionService>().Single();
@@ -213,7 +215,7 @@ public sealed class CollectorApiTests
     internal static Dictionary<string, string?> Settings(params (string Key, string Value)[] settings) =>
         settings.ToDictionary(s => s.Key, s => (string?)s.Value);
 
-    internal static async Task<HttpResponseMessage> PushAsync(RunningCollector collector, string service, string type, byte[] data, string? labels = null, string query = "")
+    internal static async Task<HttpResponseMessage> PushAsync(TestCollector collector, string service, string type, byte[] data, string? labels = null, string query = "")
     {
         using var content = new ByteArrayContent(data);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
@@ -221,7 +223,7 @@ public sealed class CollectorApiTests
         return await collector.Client.PostAsync(url, content, Cancel);
     }
 
-    internal static async Task<string> PushIdAsync(RunningCollector collector, string service, string type, string file)
+    internal static async Task<string> PushIdAsync(TestCollector collector, string service, string type, string file)
     {
         using var response = await PushAsync(collector, service, type, TestData.Read("profefe/" + file));
         var json = await response.Content.ReadAsStringAsync(Cancel);
@@ -241,13 +243,6 @@ public sealed class CollectorApiTests
         Assert.Equal("{\"code\":" + status + ",\"error\":" + quoted + "}\n", Encoding.UTF8.GetString(await response.Content.ReadAsByteArrayAsync(Cancel)));
         Assert.Equal(status, (int)response.StatusCode);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.ToString());
-    }
-
-    private sealed class SettableTimeProvider(DateTimeOffset now) : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = now;
-
-        public override DateTimeOffset GetUtcNow() => Now;
     }
 
     private sealed class UnavailableStore : IProfileReader, IProfileWriter

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Profefe.Testing.Collectors;
 
 namespace Profefe.Server.Tests;
 
@@ -7,10 +8,10 @@ public sealed class CollectorStartTests
     [Fact]
     public async Task Start_LogsWhereItListensAndOnWhichStorage_Once()
     {
-        await using var collector = await RunningCollector.StartAsync(
+        await using var collector = await TestCollector.StartAsync(
             [new("Logging:LogLevel:Profefe.Server.CollectorHost", "Information")], static builder => builder.Logging.AddFakeLogging());
 
-        var listening = collector.Services.GetFakeLogCollector().GetSnapshot().Where(static r => r.Id.Id == Log.ListeningEventId).ToList();
+        var listening = collector.Services.GetFakeLogCollector().GetSnapshot().Where(static r => r.Id.Id == ServerEventIds.Listening).ToList();
 
         var record = Assert.Single(listening);
         Assert.Equal(LogLevel.Information, record.Level);

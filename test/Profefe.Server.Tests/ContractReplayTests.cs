@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Profefe.Pprof;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 
 namespace Profefe.Server.Tests;
 
@@ -60,7 +61,7 @@ public sealed class ContractReplayTests
         Assert.Equal(91, exchanges.Count);
         var findCpuAllTime = exchanges.Single(e => e.Number == "029").JsonBody;
 
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         var substitutions = new Dictionary<string, string>(StringComparer.Ordinal);
         var failures = new List<string>();
         var started = DateTime.UtcNow.AddSeconds(-1);

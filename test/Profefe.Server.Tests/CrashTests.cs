@@ -10,6 +10,7 @@ namespace Profefe.Server.Tests;
 /// Writers push profiles while the real <c>profefe serve</c> is killed with SIGKILL and restarted several
 /// times: every profile that got a 200 is then found and downloads byte-identical, and nothing stored is torn.
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.Chaos)]
 public sealed class CrashTests
 {
     private const int Writers = 4;

@@ -13,6 +13,7 @@ namespace Profefe.Server.Tests;
 /// almost always under way) and of compacting them (killed just after the writers stop, while it catches up).
 /// Afterwards every stored profile is counted exactly once by the engine's merge and its time series.
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.Chaos)]
 public sealed class EngineCrashTests
 {
     private const int Writers = 3;

@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 using Profefe.Testing.Profiles;
 
 namespace Profefe.Server.Tests;
@@ -12,7 +13,7 @@ public sealed class GoPprofTests
     public async Task GoToolPprof_ReadsSingleMultiAndMergeUrls_OfRunningCollector()
     {
         ExternalDependency.RequireExecutable("go", "apt-get install golang-go");
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         var cpu1 = await PushAsync(collector, "cpu", "collector_cpu_1.prof");
         await PushAsync(collector, "cpu", "collector_cpu_2.prof");
         var heap1 = await PushAsync(collector, "heap", "collector_heap_1.prof");
@@ -39,7 +40,7 @@ public sealed class GoPprofTests
     public async Task GoToolPprof_ReadsServedProfile_WhenPushedTableHadNoIds(MissingIds missing)
     {
         ExternalDependency.RequireExecutable("go", "apt-get install golang-go");
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         var reference = Path.Combine(collector.DataDirectory, "reference.pb");
         await File.WriteAllBytesAsync(reference, ProfileWithoutIds.Write(MissingIds.None), TestContext.Current.CancellationToken);
         var id = await PushAsync(collector, "cpu", ProfileWithoutIds.Write(missing));
@@ -53,10 +54,10 @@ public sealed class GoPprofTests
 
     private static Task<string> TopAsync(Uri url) => Task.Run(() => GoPprof.Run(url.ToString(), "-top"));
 
-    private static Task<string> PushAsync(RunningCollector collector, string type, string file) =>
+    private static Task<string> PushAsync(TestCollector collector, string type, string file) =>
         PushAsync(collector, type, TestData.Read("profefe/" + file));
 
-    private static async Task<string> PushAsync(RunningCollector collector, string type, byte[] profile)
+    private static async Task<string> PushAsync(TestCollector collector, string type, byte[] profile)
     {
         using var content = new ByteArrayContent(profile);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");

@@ -11,6 +11,7 @@ namespace Profefe.Server.Tests;
 /// (never 200 without data, never 500, never a hang) and /health is not ready; after it returns the same collector
 /// process takes pushes again, and every profile it acknowledged is there, byte-identical.
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.Chaos)]
 [Collection(StoragePostgresTests.Name)]
 public sealed class ScaleOutOutageTests(PostgresServerFixture fixture, CephRgwServerFixture ceph) : IClassFixture<CephRgwServerFixture>
 {
@@ -33,7 +34,7 @@ public sealed class ScaleOutOutageTests(PostgresServerFixture fixture, CephRgwSe
         try
         {
             await using var schema = new StoragePostgresSchema(postgres);
-            var settings = ScaleOutStores.WithShortPostgresBounds(storageType == "s3+postgres"
+            var settings = ScaleOutStores.WithShortBounds(storageType == "s3+postgres"
                 ? ScaleOutStores.S3Postgres(ceph.Require(), await ScaleOutStores.CreateBucketAsync(ceph.Require()), schema)
                 : schema.Settings(storageType));
             if (victim == "postgres")
@@ -68,7 +69,7 @@ public sealed class ScaleOutOutageTests(PostgresServerFixture fixture, CephRgwSe
         try
         {
             await using var schema = new StoragePostgresSchema(postgres);
-            var settings = ScaleOutStores.WithShortPostgresBounds(storageType == "s3+postgres"
+            var settings = ScaleOutStores.WithShortBounds(storageType == "s3+postgres"
                 ? ScaleOutStores.S3Postgres(ceph.Require(), await ScaleOutStores.CreateBucketAsync(ceph.Require()), schema)
                 : schema.Settings(storageType));
             var frozen = new FrozenProcesses(victim == "postgres" ? PostgresProcesses(postgres) : RgwProcess(ceph.Require()));

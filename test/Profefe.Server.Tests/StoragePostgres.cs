@@ -75,12 +75,22 @@ internal static class ScaleOutStores
         }
     }
 
-    /// <summary>Short bounds so an outage turns into 503s quickly.</summary>
-    public static Dictionary<string, string?> WithShortPostgresBounds(Dictionary<string, string?> settings)
+    /// <summary>
+    /// Short bounds so an outage turns into 503s quickly. A frozen object store otherwise holds each request for
+    /// S3:Timeout × (1 + MaxErrorRetry) + 2 s (32 s with <see cref="S3Postgres"/>'s 10 s); 2 s and one retry make it 6 s.
+    /// </summary>
+    public static Dictionary<string, string?> WithShortBounds(Dictionary<string, string?> settings)
     {
         settings["Storage:Postgres:ConnectTimeout"] = "00:00:02";
         settings["Storage:Postgres:CommandTimeout"] = "00:00:05";
         settings["Storage:HealthTimeout"] = "00:00:03";
+        if (settings.ContainsKey("Storage:S3:Bucket"))
+        {
+            settings["Storage:S3:Timeout"] = "00:00:02";
+            settings["Storage:S3:ConnectTimeout"] = "00:00:01";
+            settings["Storage:S3:MaxErrorRetry"] = "1";
+        }
+
         return settings;
     }
 }

@@ -6,6 +6,7 @@ using Profefe.Core.Storage;
 using Profefe.Storage.Local;
 using Profefe.Storage.Postgres;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 using Profefe.Testing.Servers;
 
 namespace Profefe.Server.Tests;
@@ -42,7 +43,7 @@ public sealed class StorageSelectionTests(PostgresServerFixture fixture)
     {
         await using var app = CollectorHost.Build(new Dictionary<string, string?>
         {
-            ["Collector:Address"] = $"127.0.0.1:{FreePort.Next()}",
+            ["Collector:Address"] = "127.0.0.1:0",
             ["Storage:Local:DataDirectory"] = Path.Combine(Path.GetTempPath(), "profefe-never-created-" + Guid.NewGuid().ToString("N")),
             ["Storage:HealthTimeout"] = "00:00:00",
         });
@@ -57,7 +58,7 @@ public sealed class StorageSelectionTests(PostgresServerFixture fixture)
     {
         await using var app = CollectorHost.Build(new Dictionary<string, string?>
         {
-            ["Collector:Address"] = $"127.0.0.1:{FreePort.Next()}",
+            ["Collector:Address"] = "127.0.0.1:0",
             ["Storage:Type"] = "local,postgres",
             ["Storage:Local:DataDirectory"] = Path.Combine(Path.GetTempPath(), "profefe-never-created-" + Guid.NewGuid().ToString("N")),
         });
@@ -70,7 +71,7 @@ public sealed class StorageSelectionTests(PostgresServerFixture fixture)
     [Fact]
     public async Task SingleType_RegistersThatBackendAsTheWholeSeam()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
 
         var writer = collector.Services.GetRequiredService<IProfileWriter>();
         Assert.IsType<LocalProfileStorage>(writer);
@@ -83,7 +84,7 @@ public sealed class StorageSelectionTests(PostgresServerFixture fixture)
     public async Task SeveralTypes_WriteToEveryOne_AndReadFromTheFirst()
     {
         await using var schema = new StoragePostgresSchema(fixture.Require());
-        await using var collector = await RunningCollector.StartAsync(schema.Settings("postgres,local"));
+        await using var collector = await TestCollector.StartAsync(schema.Settings("postgres,local"));
         var multi = Assert.IsType<MultiProfileStorage>(collector.Services.GetRequiredService<IProfileWriter>());
         Assert.Same(multi, collector.Services.GetRequiredService<IProfileReader>());
         Assert.Same(multi, collector.Services.GetRequiredService<IProfileRetention>());
@@ -111,7 +112,7 @@ public sealed class StorageSelectionTests(PostgresServerFixture fixture)
             ["Storage:Postgres:ConnectionString"] = $"Host=127.0.0.1;Port={FreePort.Next()};Database=postgres;Username=postgres",
             ["Storage:Postgres:ConnectTimeout"] = "00:00:02",
         };
-        await using var collector = await RunningCollector.StartAsync(settings);
+        await using var collector = await TestCollector.StartAsync(settings);
 
         using var push = await PushAsync(collector.Client);
         using var health = await collector.Client.GetAsync("health", Token);

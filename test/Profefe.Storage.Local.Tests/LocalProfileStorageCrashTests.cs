@@ -2,9 +2,11 @@ using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Testing;
 
 namespace Profefe.Storage.Local.Tests;
 
+[Trait(TestCategory.Name, TestCategory.Chaos)]
 public sealed class LocalProfileStorageCrashTests
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;

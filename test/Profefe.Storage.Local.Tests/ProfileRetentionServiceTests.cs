@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 
@@ -20,7 +21,7 @@ public sealed class ProfileRetentionServiceTests
         var young = Meta(Now.AddDays(-5).AddMinutes(1));
         await storage.WriteProfileAsync(old, new byte[10], Token);
         await storage.WriteProfileAsync(young, new byte[10], Token);
-        using var service = Service(storage, new RetentionOptions(), new FixedTime(Now));
+        using var service = Service(storage, new RetentionOptions(), new FakeTimeProvider(Now));
 
         Assert.Equal(1, await service.RunOnceAsync(Token));
 
@@ -34,7 +35,7 @@ public sealed class ProfileRetentionServiceTests
         await using var directory = new LocalStoreDirectory();
         await using var storage = new LocalProfileStorage(directory.Options());
         await storage.WriteProfileAsync(Meta(Now.AddYears(-3)), new byte[10], Token);
-        using var service = Service(storage, new RetentionOptions { Period = TimeSpan.Zero }, new FixedTime(Now));
+        using var service = Service(storage, new RetentionOptions { Period = TimeSpan.Zero }, new FakeTimeProvider(Now));
 
         Assert.Equal(0, await service.RunOnceAsync(Token));
 
@@ -47,7 +48,7 @@ public sealed class ProfileRetentionServiceTests
         await using var directory = new LocalStoreDirectory();
         var storage = new LocalProfileStorage(directory.Options());
         await storage.DisposeAsync();
-        using var service = Service(storage, new RetentionOptions(), new FixedTime(Now));
+        using var service = Service(storage, new RetentionOptions(), new FakeTimeProvider(Now));
 
         Assert.Equal(0, await service.RunOnceAsync(Token));
     }
@@ -100,10 +101,5 @@ public sealed class ProfileRetentionServiceTests
         }
 
         return result;
-    }
-
-    private sealed class FixedTime(DateTime now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => new(now);
     }
 }

@@ -1,9 +1,8 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Profefe.Server;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 using Profefe.Testing.Servers;
 
 namespace Profefe.Storage.Postgres.Tests;
@@ -24,8 +23,8 @@ public sealed class CollectorOnPostgresTests(PostgresServerFixture fixture)
             ["Storage:Postgres:ConnectionString"] = server.ConnectionString(),
             ["Storage:Postgres:Schema"] = schema.Name,
         };
-        await using var first = await StartAsync(settings);
-        await using var second = await StartAsync(settings);
+        await using var first = await TestCollector.StartAsync(settings);
+        await using var second = await TestCollector.StartAsync(settings);
         var data = TestData.Read("go/cpu_hash_01.pb.gz");
 
         using var push = await PushAsync(first.Client, "svc", "cpu", data, "region=eu,host=a");
@@ -47,7 +46,7 @@ public sealed class CollectorOnPostgresTests(PostgresServerFixture fixture)
     [Fact]
     public async Task Push_PostgresUnreachable_Answers503NamingPostgres()
     {
-        await using var collector = await StartAsync(new Dictionary<string, string?>
+        await using var collector = await TestCollector.StartAsync(new Dictionary<string, string?>
         {
             ["Storage:Type"] = "postgres",
             ["Storage:Postgres:ConnectionString"] = $"Host=127.0.0.1;Port={FreePort.Next()};Database=postgres;Username=postgres",
@@ -71,40 +70,5 @@ public sealed class CollectorOnPostgresTests(PostgresServerFixture fixture)
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         var url = $"api/0/profiles?service={service}&type={type}" + (labels is null ? "" : "&labels=" + labels);
         return await client.PostAsync(url, content, Token);
-    }
-
-    private static async Task<Collector> StartAsync(Dictionary<string, string?> settings)
-    {
-        // The port was free a moment ago; another process may take it first, so try a few.
-        for (var attempt = 1; ; attempt++)
-        {
-            var port = FreePort.Next();
-            var app = CollectorHost.Build(new Dictionary<string, string?>(settings)
-            {
-                ["Collector:Address"] = $"127.0.0.1:{port}",
-                ["Retention:Period"] = "00:00:00",
-            });
-            try
-            {
-                await app.StartAsync(Token);
-                return new Collector(app, new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") });
-            }
-            catch (IOException) when (attempt < 3)
-            {
-                await app.DisposeAsync();
-            }
-        }
-    }
-
-    private sealed class Collector(WebApplication app, HttpClient client) : IAsyncDisposable
-    {
-        public HttpClient Client { get; } = client;
-
-        public async ValueTask DisposeAsync()
-        {
-            Client.Dispose();
-            await app.StopAsync(CancellationToken.None);
-            await app.DisposeAsync();
-        }
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 using Profefe.Testing.Servers;
 
 namespace Profefe.Storage.S3.Tests;
@@ -17,8 +18,8 @@ public sealed class CollectorOnS3PostgresTests(PostgresServerFixture postgres, C
         var server = rgw.Require();
         await using var store = await S3PostgresTestStore.CreateAsync(postgres.Require(), server);
         var settings = Settings(store, server, store.S3.Bucket);
-        await using var first = await StartAsync(settings);
-        await using var second = await StartAsync(settings);
+        await using var first = await TestCollector.StartAsync(settings);
+        await using var second = await TestCollector.StartAsync(settings);
         var data = TestData.Read("go/cpu_hash_01.pb.gz");
 
         using var push = await PushAsync(first.Client, data);
@@ -43,7 +44,7 @@ public sealed class CollectorOnS3PostgresTests(PostgresServerFixture postgres, C
     {
         var server = rgw.Require();
         await using var store = await S3PostgresTestStore.CreateAsync(postgres.Require(), server);
-        await using var collector = await StartAsync(Settings(store, server, "missing-" + Guid.NewGuid().ToString("N")[..8]));
+        await using var collector = await TestCollector.StartAsync(Settings(store, server, "missing-" + Guid.NewGuid().ToString("N")[..8]));
 
         using var push = await PushAsync(collector.Client, TestData.Read("go/cpu_hash_01.pb.gz"));
         var body = await push.Content.ReadAsStringAsync(Token);
@@ -77,6 +78,4 @@ public sealed class CollectorOnS3PostgresTests(PostgresServerFixture postgres, C
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         return await client.PostAsync("api/0/profiles?service=svc&type=cpu&labels=region=eu,host=a", content, Token);
     }
-
-    private static Task<InProcessCollector> StartAsync(Dictionary<string, string?> settings) => InProcessCollector.StartAsync(settings);
 }

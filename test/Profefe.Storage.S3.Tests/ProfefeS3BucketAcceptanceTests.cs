@@ -8,6 +8,7 @@ using Amazon.S3.Model;
 using Profefe.Core.Profiles;
 using Profefe.Pprof;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 using Profefe.Testing.Servers;
 
 namespace Profefe.Storage.S3.Tests;
@@ -216,7 +217,7 @@ public sealed class ProfefeS3BucketAcceptanceTests(CephRgwServerFixture rgw)
         return data;
     }
 
-    private static Task<InProcessCollector> StartAsync(CephRgwServer server, string bucket) => InProcessCollector.StartAsync(new Dictionary<string, string?>
+    private static Task<TestCollector> StartAsync(CephRgwServer server, string bucket) => TestCollector.StartAsync(new Dictionary<string, string?>
     {
         ["Storage:Type"] = "s3",
         ["Storage:S3:ServiceUrl"] = server.ServiceUrl,

@@ -173,16 +173,9 @@ public sealed partial class ProfileEngine : BackgroundService
         previous.TrySetResult();
     }
 
-    [LoggerMessage(EventId = EngineEventIds.LoadFailed, Level = LogLevel.Error, Message = "The profile engine could not load its state; retrying")]
+    [LoggerMessage(EventId = CoreEventIds.EngineLoadFailed, Level = LogLevel.Error, Message = "The profile engine could not load its state; retrying")]
     private static partial void LogLoadFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = EngineEventIds.CutFailed, Level = LogLevel.Error, Message = "Cutting engine blocks failed; the write log is read again from the last commit")]
+    [LoggerMessage(EventId = CoreEventIds.EngineCutFailed, Level = LogLevel.Error, Message = "Cutting engine blocks failed; the write log is read again from the last commit")]
     private static partial void LogCutFailed(ILogger logger, Exception exception);
-}
-
-/// <summary>The engine's log event ids (1950-1959).</summary>
-public static class EngineEventIds
-{
-    public const int LoadFailed = 1950;
-    public const int CutFailed = 1951;
 }

@@ -5,15 +5,15 @@ namespace Profefe.Core;
 // Retention's part of Core's Log class; EventIds 1900-1909 are reserved for it.
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 1900, Level = LogLevel.Information, Message = "Retention deleted {Count} profiles created before {Cutoff:O}")]
+    [LoggerMessage(EventId = CoreEventIds.RetentionDeleted, Level = LogLevel.Information, Message = "Retention deleted {Count} profiles created before {Cutoff:O}")]
     public static partial void RetentionDeleted(ILogger logger, int count, DateTime cutoff);
 
-    [LoggerMessage(EventId = 1901, Level = LogLevel.Error, Message = "Retention pass failed; the next pass retries")]
+    [LoggerMessage(EventId = CoreEventIds.RetentionFailed, Level = LogLevel.Error, Message = "Retention pass failed; the next pass retries")]
     public static partial void RetentionFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 1902, Level = LogLevel.Information, Message = "Retention is off: profiles are kept forever")]
+    [LoggerMessage(EventId = CoreEventIds.RetentionDisabled, Level = LogLevel.Information, Message = "Retention is off: profiles are kept forever")]
     public static partial void RetentionDisabled(ILogger logger);
 
-    [LoggerMessage(EventId = 1903, Level = LogLevel.Information, Message = "Retention keeps profiles for {Period}, checking every {Interval}")]
+    [LoggerMessage(EventId = CoreEventIds.RetentionStarted, Level = LogLevel.Information, Message = "Retention keeps profiles for {Period}, checking every {Interval}")]
     public static partial void RetentionStarted(ILogger logger, TimeSpan period, TimeSpan interval);
 }

@@ -1,6 +1,7 @@
 using Profefe.Cli.Arguments;
 using Profefe.Pprof;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 
 namespace Profefe.Cli.Tests.Arguments;
 
@@ -77,7 +78,7 @@ public sealed class ProfileTypeDetectorTests
     public async Task Push_StoresEachFileAsItsOwnType_ByDefault()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var collector = await RunningCollector.StartAsync(ct);
+        await using var collector = await TestCollector.StartAsync();
         var expected = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             [TestData.PathOf("go/cpu_hash_01.pb.gz")] = "cpu",

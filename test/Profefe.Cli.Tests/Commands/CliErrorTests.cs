@@ -1,4 +1,5 @@
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 
 namespace Profefe.Cli.Tests.Commands;
 
@@ -33,11 +34,11 @@ public sealed class CliErrorTests
     public async Task Serve_FailsWithOneLineAndNoStackTraces_WhenThePortIsInUse()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var collector = await RunningCollector.StartAsync(ct);
+        await using var collector = await TestCollector.StartAsync();
         var dataDirectory = Directory.CreateTempSubdirectory("profefe-serve-busy-").FullName;
         try
         {
-            var address = $"127.0.0.1:{collector.Address.Port}";
+            var address = $"127.0.0.1:{collector.BaseAddress.Port}";
 
             var result = await ProfefeProcess.RunAsync(["serve", "--addr", address, "--data-dir", dataDirectory], ct);
 
@@ -82,7 +83,7 @@ public sealed class CliErrorTests
     public async Task ClientCommands_FailNamingTheRootAddress_WhenTheCollectorUrlHasAPath()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var collector = await RunningCollector.StartAsync(ct);
+        await using var collector = await TestCollector.StartAsync();
         var root = collector.AddressText;
         var wrong = root + "/api/0";
         var expected = $"{wrong}/ is not a profefe collector (GET {wrong}/api/0/version answered 404): give the collector's root address, {root}, without /api/0\n";
@@ -125,7 +126,7 @@ public sealed class CliErrorTests
     public async Task QueryCommands_SayWhatWasLookedFor_WhenNothingIsStored()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var collector = await RunningCollector.StartAsync(ct);
+        await using var collector = await TestCollector.StartAsync();
         var address = collector.AddressText;
         string[] range = ["--from", "2026-01-01T00:00:00", "--to", "2026-01-02T00:00:00"];
         const string Range = "from 2026-01-01T00:00:00Z to 2026-01-02T00:00:00Z: a profile's created_at is the time it was taken (recorded in the profile), so widen --from/--to for older ones";
@@ -146,9 +147,9 @@ public sealed class CliErrorTests
     public async Task Get_ShowsTheCollectorsReason_WhenTheProfilesCannotBeMerged()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var collector = await RunningCollector.StartAsync(ct);
-        var cpu = await collector.Client.PushProfileAsync("api", "cpu", null, TestData.Read("go/cpu_hash_01.pb.gz"), cancellationToken: ct);
-        var heap = await collector.Client.PushProfileAsync("api", "heap", null, TestData.Read("go/heap_01.pb.gz"), cancellationToken: ct);
+        await using var collector = await TestCollector.StartAsync();
+        var cpu = await collector.Api.PushProfileAsync("api", "cpu", null, TestData.Read("go/cpu_hash_01.pb.gz"), cancellationToken: ct);
+        var heap = await collector.Api.PushProfileAsync("api", "heap", null, TestData.Read("go/heap_01.pb.gz"), cancellationToken: ct);
 
         var result = await CliRunner.RunAsync(["get", cpu.Id, heap.Id, "-o", "-", "--collector", collector.AddressText], ct);
 
@@ -160,13 +161,13 @@ public sealed class CliErrorTests
     public async Task Top_TakesTheServicesOnlyType_AndAsksForOne_WhenThereAreSeveral()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var collector = await RunningCollector.StartAsync(ct);
+        await using var collector = await TestCollector.StartAsync();
         var address = collector.AddressText;
-        await collector.Client.PushProfileAsync("api", "cpu", null, TestData.Read("go/cpu_hash_01.pb.gz"), cancellationToken: ct);
+        await collector.Api.PushProfileAsync("api", "cpu", null, TestData.Read("go/cpu_hash_01.pb.gz"), cancellationToken: ct);
         string[] top = ["top", "-s", "api", "--from", "2000-01-01", "-n", "3", "--collector", address];
 
         var onlyCpu = await CliRunner.RunAsync(top, ct);
-        await collector.Client.PushProfileAsync("api", "heap", null, TestData.Read("go/heap_01.pb.gz"), cancellationToken: ct);
+        await collector.Api.PushProfileAsync("api", "heap", null, TestData.Read("go/heap_01.pb.gz"), cancellationToken: ct);
         var cpuAndHeap = await CliRunner.RunAsync(top, ct);
         var help = await CliRunner.RunAsync(["top", "--help"], ct);
 
@@ -180,8 +181,8 @@ public sealed class CliErrorTests
     public async Task Top_NamesTheProfilesSampleTypes_WhenTheSampleIndexIsUnknown()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var collector = await RunningCollector.StartAsync(ct);
-        var cpu = await collector.Client.PushProfileAsync("api", "cpu", null, TestData.Read("go/cpu_hash_01.pb.gz"), cancellationToken: ct);
+        await using var collector = await TestCollector.StartAsync();
+        var cpu = await collector.Api.PushProfileAsync("api", "cpu", null, TestData.Read("go/cpu_hash_01.pb.gz"), cancellationToken: ct);
 
         var result = await CliRunner.RunAsync(["top", cpu.Id, "--sample-index", "nope", "--collector", collector.AddressText], ct);
 

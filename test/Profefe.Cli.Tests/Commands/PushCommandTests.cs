@@ -1,4 +1,5 @@
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 
 namespace Profefe.Cli.Tests.Commands;
 
@@ -11,7 +12,7 @@ public sealed class PushCommandTests
     public async Task Push_ReportsEachFile_AndFailsWithCollectorsErrors_WhenCorpusHasRejectedFiles()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var collector = await RunningCollector.StartAsync(ct);
+        await using var collector = await TestCollector.StartAsync();
         string[] folders = ["go", "pprof-thirdparty", "profefe"];
         var files = folders.SelectMany(f => Directory.GetFiles(TestData.PathOf(f), "*", SearchOption.AllDirectories)).ToList();
 
@@ -57,7 +58,7 @@ public sealed class PushCommandTests
     public async Task Push_StoresTracesUnparsed_WhenTypeIsTrace()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var collector = await RunningCollector.StartAsync(ct);
+        await using var collector = await TestCollector.StartAsync();
         var traces = Directory.GetFiles(TestData.PathOf("go"), "trace_*.out").Order(StringComparer.Ordinal).ToArray();
 
         var result = await CliRunner.RunAsync(["push", "-s", "traces", "-t", "trace", "--collector", collector.AddressText, .. traces], ct);
@@ -68,7 +69,7 @@ public sealed class PushCommandTests
         Assert.Equal(traces.Length, stored.Count);
         var first = Assert.Single(result.OutputLines, l => l.StartsWith("ok      " + traces[0] + " ", StringComparison.Ordinal));
         var id = first.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2];
-        Assert.Equal(await File.ReadAllBytesAsync(traces[0], ct), await collector.Client.GetProfileAsync([id], ct));
+        Assert.Equal(await File.ReadAllBytesAsync(traces[0], ct), await collector.Api.GetProfileAsync([id], ct));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 
 namespace Profefe.Cli.Tests.Commands;
 
@@ -11,7 +12,7 @@ public sealed class PushProgressTests
     {
         var ct = TestContext.Current.CancellationToken;
         var script = ExternalDependency.RequireExecutable("script", "apt-get install bsdutils");
-        await using var collector = await RunningCollector.StartAsync(ct);
+        await using var collector = await TestCollector.StartAsync();
         var profefe = Path.Combine(AppContext.BaseDirectory, "profefe.dll");
         string[] files = [TestData.PathOf("go/cpu_hash_01.pb.gz"), TestData.PathOf("go/cpu_hash_02.pb.gz"), TestData.PathOf("profefe/collector_cpu_no-samples.prof")];
         var command = $"dotnet '{profefe}' push -s tty -t cpu --collector {collector.AddressText} " + string.Join(' ', files.Select(f => $"'{f}'"));

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Profefe.Core.Views;
 using Profefe.Pprof;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 
 namespace Profefe.Cli.Tests.Commands;
 
@@ -14,7 +15,7 @@ public sealed class QueryCommandsTests
     public async Task QueryCommands_RoundTripPushedProfiles()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var collector = await RunningCollector.StartAsync(ct);
+        await using var collector = await TestCollector.StartAsync();
         var address = collector.AddressText;
         var output = Directory.CreateTempSubdirectory("profefe-cli-out-").FullName;
         try

@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Profefe.Cli.Scrape.Kubernetes;
 using Profefe.Cli.Tests.Scrape;
 using Profefe.Client;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 
 namespace Profefe.Cli.Tests.Kubernetes;
 
@@ -24,7 +26,7 @@ public sealed class PodDiscoveryTests : IDisposable
         var ct = TestContext.Current.CancellationToken;
         var port = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
         await using var api = await FakeKubernetesApi.StartAsync(ct);
-        await using var collector = await RunningCollector.StartAsync(ct);
+        await using var collector = await TestCollector.StartAsync();
         await using var apiProcess = await StartPodAsync("127.0.0.11", port, ct);
         await using var apiProcessMoved = await StartPodAsync("127.0.0.14", port, ct);
         await using var workerProcess = await StartPodAsync("127.0.0.12", port, ct, "/custom");
@@ -74,10 +76,10 @@ public sealed class PodDiscoveryTests : IDisposable
             """,
             ct);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var captured = new CapturingLoggerProvider();
+        var captured = new FakeLoggerProvider();
         using var logging = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(captured));
         var scrape = CliRunner.RunAsync(["scrape", "--config", config], stop.Token, logging);
-        var log = () => string.Join('\n', captured.Lines);
+        var log = () => string.Join('\n', captured.Collector.GetSnapshot());
 
         await WaitUntilAsync(
             // The targets do not spin, so a cpu profile may come back empty and not be pushed: its request is what counts.
@@ -96,7 +98,7 @@ public sealed class PodDiscoveryTests : IDisposable
         Assert.Contains(apiProcess.Requests, r => r.Path == "/debug/pprof/profile?seconds=1");
         Assert.All(workerProcess.Requests, r => Assert.StartsWith("/custom/debug/pprof/", r.Path, StringComparison.Ordinal));
         Assert.Empty(plainProcess.Requests);
-        Assert.Contains(captured.Lines, l => l.StartsWith($"Information {Log.PodProfiledByAgentId} ", StringComparison.Ordinal) && l.Contains("shop/dotnet-api", StringComparison.Ordinal));
+        Assert.Contains(captured.Collector.GetSnapshot(), r => r.Id.Id == CliEventIds.PodProfiledByAgent && r.Message.Contains("shop/dotnet-api", StringComparison.Ordinal));
 
         // The pod changes address (MODIFIED): the new one is scraped, the old one no more.
         var moved = DateTime.UtcNow;
@@ -113,8 +115,8 @@ public sealed class PodDiscoveryTests : IDisposable
         Assert.True(result.ExitCode == 0, result + log());
         Assert.DoesNotContain(apiProcess.Requests, r => r.At > moved + Interval);
         Assert.DoesNotContain(workerProcess.Requests, r => r.At > deleted + Interval);
-        Assert.Contains(captured.Lines, l => l.StartsWith("Information 6002 ", StringComparison.Ordinal) && l.Contains("http://127.0.0.11:", StringComparison.Ordinal));
-        Assert.Contains(captured.Lines, l => l.StartsWith("Information 6002 ", StringComparison.Ordinal) && l.Contains("http://127.0.0.12:", StringComparison.Ordinal));
+        Assert.Contains(captured.Collector.GetSnapshot(), r => r.Id.Id == CliEventIds.TargetRemoved && r.Message.Contains("http://127.0.0.11:", StringComparison.Ordinal));
+        Assert.Contains(captured.Collector.GetSnapshot(), r => r.Id.Id == CliEventIds.TargetRemoved && r.Message.Contains("http://127.0.0.12:", StringComparison.Ordinal));
         Assert.Equal(1, api.Lists);
     }
 
@@ -124,7 +126,7 @@ public sealed class PodDiscoveryTests : IDisposable
         var ct = TestContext.Current.CancellationToken;
         var port = FreePort.Next().ToString(System.Globalization.CultureInfo.InvariantCulture);
         await using var api = await FakeKubernetesApi.StartAsync(ct);
-        await using var collector = await RunningCollector.StartAsync(ct);
+        await using var collector = await TestCollector.StartAsync();
         await using var first = await StartPodAsync("127.0.0.21", port, ct);
         await using var second = await StartPodAsync("127.0.0.22", port, ct);
         await using var third = await StartPodAsync("127.0.0.23", port, ct);
@@ -143,10 +145,10 @@ public sealed class PodDiscoveryTests : IDisposable
             """,
             ct);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var captured = new CapturingLoggerProvider();
+        var captured = new FakeLoggerProvider();
         using var logging = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(captured));
         var scrape = CliRunner.RunAsync(["scrape", "--config", config], stop.Token, logging);
-        var log = () => string.Join('\n', captured.Lines) + $"\nwatches from: {string.Join(' ', api.WatchesFrom)}";
+        var log = () => string.Join('\n', captured.Collector.GetSnapshot()) + $"\nwatches from: {string.Join(' ', api.WatchesFrom)}";
         await WaitUntilAsync(() => Task.FromResult(first.Requests.Count > 0 && api.OpenWatches == 1), scrape, "the first pod scraped and the pods watched", log);
 
         // The server drops the watch: it is resumed from where it was, not listed again, and misses nothing.
@@ -198,7 +200,7 @@ public sealed class PodDiscoveryTests : IDisposable
         Assert.True(result.ExitCode == 0, result + log());
         Assert.Equal(1, api.Expired);
         Assert.Equal(2, api.Lists);
-        Assert.Contains(captured.Lines, l => l.StartsWith($"Information {Log.PodWatchExpiredId} ", StringComparison.Ordinal));
+        Assert.Contains(captured.Collector.GetSnapshot(), r => r.Id.Id == CliEventIds.PodWatchExpired);
         Assert.False(first.Requests.Any(r => r.At > relisted + Interval), $"the deleted pod was scraped after {relisted:O}\n{log()}");
         Assert.NotEmpty(await collector.FindAsync("third", "heap", ct));
     }
@@ -208,7 +210,7 @@ public sealed class PodDiscoveryTests : IDisposable
     {
         var ct = TestContext.Current.CancellationToken;
         await using var api = await FakeKubernetesApi.StartAsync(ct);
-        await using var collector = await RunningCollector.StartAsync(ct);
+        await using var collector = await TestCollector.StartAsync();
         await using var targets = await StubTargets.StartAsync(ct);
         var stub = new Uri(targets.Address);
         var port = stub.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -231,18 +233,18 @@ public sealed class PodDiscoveryTests : IDisposable
               namespaces: [shop, empty]
             """,
             ct);
-        var captured = new CapturingLoggerProvider();
+        var captured = new FakeLoggerProvider();
         using var logging = LoggerFactory.Create(b => b.AddProvider(captured));
 
         var result = await CliRunner.RunAsync(["scrape", "--config", config, "--once"], ct, logging);
 
-        Assert.True(result.ExitCode == 0, result + string.Join('\n', captured.Lines));
+        Assert.True(result.ExitCode == 0, result + string.Join('\n', captured.Collector.GetSnapshot()));
         var profile = Assert.Single(await collector.FindAsync("shop-good", "heap", ct));
         Assert.Equal([new ProfileLabel("from", "kube-profefe"), new ProfileLabel("namespace", "shop"), new ProfileLabel("node", "node-a"), new ProfileLabel("pod", "good-0")], profile.Labels);
         Assert.Contains(result.OutputLines, l => l.StartsWith($"{targets.Address}/good/debug/pprof/ heap: taken 1, pushed 1,", StringComparison.Ordinal));
         Assert.Single(result.OutputLines);
         Assert.Equal(2, api.Lists);
-        Assert.Contains(captured.Lines, l => l.StartsWith($"Warning {Log.PodSkippedId} ", StringComparison.Ordinal) && l.Contains("pod shop/bad-port: profefe.com/port: \"http\" is not a port number", StringComparison.Ordinal));
+        Assert.Contains(captured.Collector.GetSnapshot(), r => r.Id.Id == CliEventIds.PodSkipped && r.Message.Contains("pod shop/bad-port: profefe.com/port: \"http\" is not a port number", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Profefe.Core.Views;
+using Microsoft.Extensions.Logging.Testing;
 using Profefe.Pprof;
+using Profefe.Testing.Collectors;
 
 namespace Profefe.Cli.Tests.Scrape;
 
@@ -19,7 +21,7 @@ public sealed class GoScrapeTests
         var work = Directory.CreateTempSubdirectory("profefe-go-").FullName;
         try
         {
-            await using var collector = await RunningCollector.StartAsync(ct);
+            await using var collector = await TestCollector.StartAsync();
             var config = Path.Combine(work, "scrape.yaml");
             await File.WriteAllTextAsync(
                 config,
@@ -39,7 +41,7 @@ public sealed class GoScrapeTests
                 ct);
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var captured = new CapturingLoggerProvider();
+            var captured = new FakeLoggerProvider();
             using var logging = LoggerFactory.Create(b => b.AddProvider(captured));
             var scrape = CliRunner.RunAsync(["scrape", "--config", config], stop.Token, logging);
             var deadline = DateTime.UtcNow.AddSeconds(90);
@@ -50,7 +52,7 @@ public sealed class GoScrapeTests
 
             await stop.CancelAsync();
             var result = await scrape;
-            var log = result + string.Join('\n', captured.Lines);
+            var log = result + string.Join('\n', captured.Collector.GetSnapshot());
             Assert.True(result.ExitCode == 0, log);
 
             Assert.True((await collector.FindAsync("gotarget", "cpu", ct)).Count >= 2, "fewer than two cpu profiles arrived\n" + log);
@@ -61,7 +63,7 @@ public sealed class GoScrapeTests
                 Assert.All(stored, p => Assert.Equal([new Client.ProfileLabel("lang", "go")], p.Labels));
             }
 
-            var merged = await collector.Client.MergeProfilesAsync(
+            var merged = await collector.Api.MergeProfilesAsync(
                 new Client.ProfileFilter { Service = "gotarget", Type = "cpu", From = DateTimeOffset.UtcNow.AddHours(-1), To = DateTimeOffset.UtcNow.AddMinutes(1) },
                 ct);
             var mergedProfile = ProfileDecoder.Decode(merged);

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 
 namespace Profefe.Cli.Tests.Scrape;
 
@@ -13,7 +15,7 @@ public sealed class ScrapeCommandTests : IDisposable
     public async Task ScrapeOnce_PushesGoodTargetsProfiles_AndReportsBadTargets()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var collector = await RunningCollector.StartAsync(ct);
+        await using var collector = await TestCollector.StartAsync();
         await using var targets = await StubTargets.StartAsync(ct);
         var down = $"http://127.0.0.1:{FreePort.Next()}";
         var config = await WriteConfigAsync(
@@ -37,7 +39,7 @@ public sealed class ScrapeCommandTests : IDisposable
                 service: down
             """,
             ct);
-        var captured = new CapturingLoggerProvider();
+        var captured = new FakeLoggerProvider();
         using var logging = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Debug).AddProvider(captured));
 
         var result = await CliRunner.RunAsync(["scrape", "--config", config, "--once"], ct, logging);
@@ -54,16 +56,16 @@ public sealed class ScrapeCommandTests : IDisposable
         Assert.Contains(result.OutputLines, l => l.StartsWith($"{targets.Address}/hang/debug/pprof/ heap: taken 0, pushed 0, take failures 1,", StringComparison.Ordinal));
         Assert.Contains(result.OutputLines, l => l.StartsWith($"{targets.Address}/broken/debug/pprof/ heap: taken 0, pushed 0, take failures 1,", StringComparison.Ordinal));
         Assert.Contains(result.OutputLines, l => l.StartsWith($"{down}/debug/pprof/ heap: taken 0, pushed 0, take failures 1,", StringComparison.Ordinal));
-        Assert.Contains(captured.Lines, l => l.StartsWith("Warning 6004 ", StringComparison.Ordinal) && l.Contains($"{targets.Address}/hang/debug/pprof/", StringComparison.Ordinal) && l.Contains("did not answer within 2s", StringComparison.Ordinal));
-        Assert.Contains(captured.Lines, l => l.StartsWith("Warning 6004 ", StringComparison.Ordinal) && l.Contains("answered 500 Internal Server Error: Could not enable CPU profiling: boom", StringComparison.Ordinal));
-        Assert.Contains(captured.Lines, l => l.StartsWith("Warning 6004 ", StringComparison.Ordinal) && l.Contains(down, StringComparison.Ordinal) && l.Contains("Connection refused", StringComparison.Ordinal));
+        Assert.Contains(captured.Collector.GetSnapshot(), r => r.Id.Id == CliEventIds.TakeFailed && r.Message.Contains($"{targets.Address}/hang/debug/pprof/", StringComparison.Ordinal) && r.Message.Contains("did not answer within 2s", StringComparison.Ordinal));
+        Assert.Contains(captured.Collector.GetSnapshot(), r => r.Id.Id == CliEventIds.TakeFailed && r.Message.Contains("answered 500 Internal Server Error: Could not enable CPU profiling: boom", StringComparison.Ordinal));
+        Assert.Contains(captured.Collector.GetSnapshot(), r => r.Id.Id == CliEventIds.TakeFailed && r.Message.Contains(down, StringComparison.Ordinal) && r.Message.Contains("Connection refused", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task Scrape_KeepsTakingFromGoodTarget_WhileOthersHangFailOrAreDown()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var collector = await RunningCollector.StartAsync(ct);
+        await using var collector = await TestCollector.StartAsync();
         await using var targets = await StubTargets.StartAsync(ct);
         // The hanging target's timeout is far longer than the test waits: only independent loops let the good one through.
         var config = await WriteConfigAsync(
@@ -84,7 +86,7 @@ public sealed class ScrapeCommandTests : IDisposable
             """,
             ct);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var captured = new CapturingLoggerProvider();
+        var captured = new FakeLoggerProvider();
         using var logging = LoggerFactory.Create(b => b.AddProvider(captured));
 
         var scrape = CliRunner.RunAsync(["scrape", "--config", config], stop.Token, logging);
@@ -99,18 +101,18 @@ public sealed class ScrapeCommandTests : IDisposable
         await stop.CancelAsync();
         var result = await scrape;
 
-        Assert.True(arrived >= 3, $"only {arrived} profiles of the good target arrived\n{result}\n{string.Join('\n', captured.Lines)}");
+        Assert.True(arrived >= 3, $"only {arrived} profiles of the good target arrived\n{result}\n{string.Join('\n', captured.Collector.GetSnapshot())}");
         Assert.Equal(0, result.ExitCode);
         Assert.Empty(await collector.FindAsync("hang", null, ct));
-        Assert.Contains(captured.Lines, l => l.StartsWith("Warning 6004 ", StringComparison.Ordinal) && l.Contains("/broken/debug/pprof/", StringComparison.Ordinal));
-        Assert.Contains(captured.Lines, l => l.StartsWith("Information 6010 ", StringComparison.Ordinal) && l.Contains("/good/debug/pprof/ heap: taken ", StringComparison.Ordinal));
+        Assert.Contains(captured.Collector.GetSnapshot(), r => r.Id.Id == CliEventIds.TakeFailed && r.Message.Contains("/broken/debug/pprof/", StringComparison.Ordinal));
+        Assert.Contains(captured.Collector.GetSnapshot(), r => r.Id.Id == CliEventIds.Counters && r.Message.Contains("/good/debug/pprof/ heap: taken ", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task Scrape_FollowsTargetFile_WhenItChanges()
     {
         var ct = TestContext.Current.CancellationToken;
-        await using var collector = await RunningCollector.StartAsync(ct);
+        await using var collector = await TestCollector.StartAsync();
         await using var targets = await StubTargets.StartAsync(ct);
         var targetFile = Path.Combine(_directory, "targets.yaml");
         await File.WriteAllTextAsync(targetFile, "[]", ct);
@@ -126,7 +128,7 @@ public sealed class ScrapeCommandTests : IDisposable
             """,
             ct);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var captured = new CapturingLoggerProvider();
+        var captured = new FakeLoggerProvider();
         using var logging = LoggerFactory.Create(b => b.AddProvider(captured));
         var scrape = CliRunner.RunAsync(["scrape", "--config", config], stop.Token, logging);
         await File.WriteAllTextAsync(targetFile, $"- url: {targets.Address}/good/debug/pprof/\n  service: discovered\n", ct);
@@ -139,17 +141,17 @@ public sealed class ScrapeCommandTests : IDisposable
         // A broken rewrite keeps the targets that were there.
         await File.WriteAllTextAsync(targetFile, "- url: [", ct);
         var broken = DateTime.UtcNow.AddSeconds(30);
-        while (!captured.Lines.Any(l => l.StartsWith("Error 6008 ", StringComparison.Ordinal)) && DateTime.UtcNow < broken)
+        while (!captured.Collector.GetSnapshot().Any(r => r.Id.Id == CliEventIds.TargetFileFailed) && DateTime.UtcNow < broken)
         {
             await Task.Delay(100, ct);
         }
 
-        var removedAfterBrokenFile = captured.Lines.Any(l => l.StartsWith("Information 6002 ", StringComparison.Ordinal));
+        var removedAfterBrokenFile = captured.Collector.GetSnapshot().Any(r => r.Id.Id == CliEventIds.TargetRemoved);
 
         // An empty list stops the target.
         await File.WriteAllTextAsync(targetFile, "[ ]", ct);
         var emptied = DateTime.UtcNow.AddSeconds(30);
-        while (!captured.Lines.Any(l => l.StartsWith("Information 6002 ", StringComparison.Ordinal)) && DateTime.UtcNow < emptied)
+        while (!captured.Collector.GetSnapshot().Any(r => r.Id.Id == CliEventIds.TargetRemoved) && DateTime.UtcNow < emptied)
         {
             await Task.Delay(100, ct);
         }
@@ -159,10 +161,10 @@ public sealed class ScrapeCommandTests : IDisposable
 
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.NotEmpty(await collector.FindAsync("discovered", "goroutine", ct));
-        Assert.Contains(captured.Lines, l => l.StartsWith("Information 6001 ", StringComparison.Ordinal) && l.Contains("/good/debug/pprof/ (discovered)", StringComparison.Ordinal));
-        Assert.Contains(captured.Lines, l => l.StartsWith("Error 6008 ", StringComparison.Ordinal) && l.Contains(targetFile, StringComparison.Ordinal));
+        Assert.Contains(captured.Collector.GetSnapshot(), r => r.Id.Id == CliEventIds.TargetAdded && r.Message.Contains("/good/debug/pprof/ (discovered)", StringComparison.Ordinal));
+        Assert.Contains(captured.Collector.GetSnapshot(), r => r.Id.Id == CliEventIds.TargetFileFailed && r.Message.Contains(targetFile, StringComparison.Ordinal));
         Assert.False(removedAfterBrokenFile, "a broken target file stopped its targets");
-        Assert.Contains(captured.Lines, l => l.StartsWith("Information 6002 ", StringComparison.Ordinal) && l.Contains("/good/debug/pprof/ (discovered) removed", StringComparison.Ordinal));
+        Assert.Contains(captured.Collector.GetSnapshot(), r => r.Id.Id == CliEventIds.TargetRemoved && r.Message.Contains("/good/debug/pprof/ (discovered) removed", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -181,22 +183,22 @@ public sealed class ScrapeCommandTests : IDisposable
                 service: late
             """,
             ct);
-        var captured = new CapturingLoggerProvider();
+        var captured = new FakeLoggerProvider();
         using var logging = LoggerFactory.Create(b => b.AddProvider(captured));
 
         var scrape = CliRunner.RunAsync(["scrape", "--config", config, "--once"], ct, logging);
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (!captured.Lines.Any(l => l.StartsWith("Warning 6006 ", StringComparison.Ordinal)) && DateTime.UtcNow < deadline)
+        while (!captured.Collector.GetSnapshot().Any(r => r.Id.Id == CliEventIds.PushRetrying) && DateTime.UtcNow < deadline)
         {
             await Task.Delay(50, ct);
         }
 
-        await using var collector = await RunningCollector.StartAsync(ct, port);
+        await using var collector = await TestCollector.StartAsync([new("Collector:Address", $"127.0.0.1:{port}")]);
         var result = await scrape;
 
-        Assert.True(result.ExitCode == 0, result.ToString() + string.Join('\n', captured.Lines));
+        Assert.True(result.ExitCode == 0, result.ToString() + string.Join('\n', captured.Collector.GetSnapshot()));
         Assert.Single(await collector.FindAsync("late", "heap", ct));
-        Assert.Contains(captured.Lines, l => l.StartsWith("Warning 6006 ", StringComparison.Ordinal) && l.Contains("cannot reach the collector", StringComparison.Ordinal));
+        Assert.Contains(captured.Collector.GetSnapshot(), r => r.Id.Id == CliEventIds.PushRetrying && r.Message.Contains("cannot reach the collector", StringComparison.Ordinal));
     }
 
     private async Task<string> WriteConfigAsync(string yaml, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using Profefe.Core.Ingest;
 using Profefe.Core.Limits;
 using Profefe.Core.Profiles;
@@ -217,10 +218,5 @@ public sealed class ProfileCollectorTests
         new("svc1", type, [new Label("region", "eu")], createdAt);
 
     private ProfileCollector Collector(CollectorOptions? options = null, LabelValueTracker? labelValues = null) =>
-        new(_store, Options.Create(options ?? new CollectorOptions()), new FixedTimeProvider(Now), NullLogger<ProfileCollector>.Instance, labelValues);
-
-    private sealed class FixedTimeProvider(DateTimeOffset now) : TimeProvider
-    {
-        public override DateTimeOffset GetUtcNow() => now;
-    }
+        new(_store, Options.Create(options ?? new CollectorOptions()), new FakeTimeProvider(Now), NullLogger<ProfileCollector>.Instance, labelValues);
 }

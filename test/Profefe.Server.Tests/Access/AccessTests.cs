@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 
 namespace Profefe.Server.Tests.Access;
 
@@ -88,7 +89,7 @@ public sealed class AccessTests
     [Fact]
     public async Task Requests_Answer400_WhenTheHostIsNotALoopbackName_OnALoopbackCollector()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
 
         using var rebound = new HttpRequestMessage(HttpMethod.Get, "api/0/services");
         rebound.Headers.Host = "attacker.example:" + collector.BaseAddress.Port;
@@ -104,7 +105,7 @@ public sealed class AccessTests
     [Fact]
     public async Task Requests_Answer403AndStoreNothing_WhenABrowserSendsThemFromAnotherSite_ButLinksAndNonBrowsersAreServed()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
 
         using var fetchMetadata = await PushAsync(collector, null, headers: [("Sec-Fetch-Site", "cross-site"), ("Sec-Fetch-Mode", "no-cors")]);
         using var origin = await PushAsync(collector, null, headers: [("Origin", "http://attacker.example")]);
@@ -125,7 +126,7 @@ public sealed class AccessTests
     [Fact]
     public async Task Ui_IsServedWithAContentSecurityPolicy_AndMayNotBeFramed()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
 
         using var page = await collector.Client.GetAsync("ui/", Cancel);
 
@@ -134,7 +135,7 @@ public sealed class AccessTests
         Assert.Equal("DENY", page.Headers.GetValues("X-Frame-Options").Single());
     }
 
-    private static Task<RunningCollector> StartWithTokensAsync() => RunningCollector.StartAsync(new Dictionary<string, string?>
+    private static Task<TestCollector> StartWithTokensAsync() => TestCollector.StartAsync(new Dictionary<string, string?>
     {
         ["Access:RequireToken"] = "true",
         ["Access:Tokens:0:Token"] = WriterA,
@@ -150,7 +151,7 @@ public sealed class AccessTests
     });
 
     private static Task<HttpResponseMessage> PushAsync(
-        RunningCollector collector, string? authorization, string? tenant = null, string? idempotencyKey = null, (string, string)[]? headers = null)
+        TestCollector collector, string? authorization, string? tenant = null, string? idempotencyKey = null, (string, string)[]? headers = null)
     {
         var all = new List<(string, string)>(headers ?? []);
         if (tenant is not null)
@@ -167,7 +168,7 @@ public sealed class AccessTests
     }
 
     private static async Task<HttpResponseMessage> SendAsync(
-        RunningCollector collector, HttpMethod method, string url, string? authorization, (string Name, string Value)[]? headers = null, byte[]? body = null)
+        TestCollector collector, HttpMethod method, string url, string? authorization, (string Name, string Value)[]? headers = null, byte[]? body = null)
     {
         using var request = new HttpRequestMessage(method, url);
         if (body is not null)

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 
 namespace Profefe.Server.Tests.Engine;
 
@@ -33,7 +34,7 @@ public sealed class EngineRebuildGoPprofTests
     {
         ExternalDependency.RequireExecutable("go", "apt-get install golang-go");
         var cancellation = TestContext.Current.CancellationToken;
-        await using var collector = await RunningCollector.StartAsync(
+        await using var collector = await TestCollector.StartAsync(
         [
             new("Retention:Period", "00:00:00"),
             new("Retention:RawPeriod", "00:00:01"),
@@ -74,7 +75,7 @@ public sealed class EngineRebuildGoPprofTests
         Assert.Equal(merged.Samples, served.Samples);
     }
 
-    private static async Task WaitRawGoneAsync(RunningCollector collector, List<ProfileId> ids, CancellationToken cancellation)
+    private static async Task WaitRawGoneAsync(TestCollector collector, List<ProfileId> ids, CancellationToken cancellation)
     {
         var raw = collector.Services.GetRequiredService<IProfileReader>();
         var deadline = DateTime.UtcNow.AddMinutes(1);
@@ -96,7 +97,7 @@ public sealed class EngineRebuildGoPprofTests
         }
     }
 
-    private static async Task<string> PushAsync(RunningCollector collector, string file, string type, CancellationToken cancellation)
+    private static async Task<string> PushAsync(TestCollector collector, string file, string type, CancellationToken cancellation)
     {
         using var content = new ByteArrayContent(TestData.Read(file));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");

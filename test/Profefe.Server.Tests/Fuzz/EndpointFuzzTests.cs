@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Profefe.Core.Ingest;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 
 namespace Profefe.Server.Tests.Fuzz;
 
@@ -38,7 +39,7 @@ public sealed class EndpointFuzzTests
             : DefaultCount;
         TestContext.Current.TestOutputHelper?.WriteLine($"fuzz seed {seed} ({count} cases); replay with PROFEFE_FUZZ_SEED={seed}");
 
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         var (ids, originals) = await StoreCorpusAsync(collector.Client);
         var seeds = FuzzSeeds.For(ids);
         AssertEveryRouteHasSeeds(collector.Services, seeds);

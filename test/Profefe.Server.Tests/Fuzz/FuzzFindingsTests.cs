@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Profefe.Server.Pyroscope.Protos.Querier;
 using Profefe.Server.Tests.Pyroscope;
+using Profefe.Testing.Collectors;
 
 namespace Profefe.Server.Tests.Fuzz;
 
@@ -13,7 +14,7 @@ public sealed class FuzzFindingsTests
     [Fact]
     public async Task FoldedIngest_Answers422_WhenAStackValueOverflowsOnceScaledByThePeriod()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         using var content = new ByteArrayContent("main;work 9223372036854775807\n"u8.ToArray());
 
         using var response = await PyroscopeClient.IngestAsync(collector.Client, "name=app.cpu&format=folded&sampleRate=100&from=1700000000&until=1700000010", content);
@@ -26,7 +27,7 @@ public sealed class FuzzFindingsTests
     [Fact]
     public async Task SelectSeries_AnswersInvalidArgument_WhenGroupByNamesTooManyLabels()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         var request = new SelectSeriesRequest { ProfileTypeID = "process_cpu:cpu:nanoseconds:cpu:nanoseconds", LabelSelector = "{}", Start = 1, End = 2, Step = 1 };
         request.GroupBy.AddRange(Enumerable.Range(0, 101).Select(i => "l" + i));
 
@@ -39,7 +40,7 @@ public sealed class FuzzFindingsTests
     [Fact]
     public async Task LabelNames_AnswersInvalidArgument_WhenTheRequestHasTooManyMatchers()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         var request = new Profefe.Server.Pyroscope.Protos.Types.LabelNamesRequest();
         request.Matchers.AddRange(Enumerable.Repeat("{}", 101));
 
@@ -52,7 +53,7 @@ public sealed class FuzzFindingsTests
     [Fact]
     public async Task ConnectCall_Answers415WithAJsonReason_WhenTheContentTypeIsNoCodec()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         using var content = new StringContent("{}", Encoding.UTF8, "text/plain");
 
         using var response = await collector.Client.PostAsync("querier.v1.QuerierService/ProfileTypes", content, Cancel);

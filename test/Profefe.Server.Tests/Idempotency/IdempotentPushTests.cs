@@ -5,6 +5,7 @@ using Profefe.Server.Pyroscope.Protos.Push;
 using Profefe.Server.Pyroscope.Protos.Types;
 using Profefe.Server.Tests.Pyroscope;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 
 namespace Profefe.Server.Tests.Idempotency;
 
@@ -18,7 +19,7 @@ public sealed class IdempotentPushTests
     [Fact]
     public async Task Push_StoresOneProfile_AndAnswersAsTheFirst_WhenRetriedWithTheSameIdempotencyKey()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         var data = TestData.Read("profefe/collector_cpu_1.prof");
 
         var (firstStatus, first, firstReplayed) = await PushWithKeyAsync(collector, data, "push-1");
@@ -35,7 +36,7 @@ public sealed class IdempotentPushTests
     [Fact]
     public async Task Push_Answers422AndStoresNothing_WhenTheKeyWasUsedForADifferentPush()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         await PushWithKeyAsync(collector, TestData.Read("profefe/collector_cpu_1.prof"), "push-1");
 
         var (status, body, _) = await PushWithKeyAsync(collector, TestData.Read("profefe/collector_cpu_2.prof"), "push-1");
@@ -50,7 +51,7 @@ public sealed class IdempotentPushTests
     [InlineData("tab\there")]
     public async Task Push_Answers400_WhenTheKeyIsUnusable(string key)
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
 
         var (status, _, _) = await PushWithKeyAsync(collector, TestData.Read("profefe/collector_cpu_1.prof"), key);
 
@@ -62,7 +63,7 @@ public sealed class IdempotentPushTests
     [InlineData(true)]
     public async Task PyroscopePush_StoresOneProfile_WhenASampleIsRetriedWithTheSameId(bool json)
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         var client = new PyroscopeClient(collector.Client, json);
         var data = TestData.Read("go/cpu_hash_01.pb.gz");
 
@@ -88,7 +89,7 @@ public sealed class IdempotentPushTests
     [Fact]
     public async Task PyroscopePush_StoresEverySample_WhenSamplesHaveNoId()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         var client = new PyroscopeClient(collector.Client, json: false);
         var data = TestData.Read("go/cpu_hash_01.pb.gz");
 
@@ -102,7 +103,7 @@ public sealed class IdempotentPushTests
     [Fact]
     public async Task PyroscopePush_AnswersInvalidArgumentAndStoresNothingNew_WhenTheSampleIdWasUsedForADifferentProfile()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         var client = new PyroscopeClient(collector.Client, json: false);
         using var first = await client.SendAsync(Push, PushOf(TestData.Read("go/cpu_hash_01.pb.gz"), "sample-1"));
 
@@ -120,7 +121,7 @@ public sealed class IdempotentPushTests
     [Fact]
     public async Task PyroscopeIngest_StoresOneProfile_WhenRetriedWithTheSameIdempotencyKey()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         var data = TestData.Read("go/cpu_hash_01.pb.gz");
 
         var statuses = new List<int>();
@@ -153,7 +154,7 @@ public sealed class IdempotentPushTests
         },
     };
 
-    private static async Task<(int Status, string Body, bool Replayed)> PushWithKeyAsync(RunningCollector collector, byte[] data, string key)
+    private static async Task<(int Status, string Body, bool Replayed)> PushWithKeyAsync(TestCollector collector, byte[] data, string key)
     {
         using var content = new ByteArrayContent(data);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
@@ -163,7 +164,7 @@ public sealed class IdempotentPushTests
         return ((int)response.StatusCode, await response.Content.ReadAsStringAsync(Cancel), response.Headers.Contains("Idempotent-Replayed"));
     }
 
-    private static async Task<int> CountStoredAsync(RunningCollector collector)
+    private static async Task<int> CountStoredAsync(TestCollector collector)
     {
         using var response = await collector.Client.GetAsync(Find, Cancel);
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Cancel));

@@ -7,6 +7,7 @@ using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 using Profefe.Server.Tests.Metrics;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 using static Profefe.Server.Tests.CollectorApiTests;
 
 namespace Profefe.Server.Tests.Limits;
@@ -19,7 +20,7 @@ public sealed class CollectorLimitsTests
     [Fact]
     public async Task Post_Answers400AndCountsTheRefusal_WhenTheProfileHasMoreSamplesThanTheLimit()
     {
-        await using var collector = await RunningCollector.StartAsync(Settings(("Collector:MaxSamplesPerProfile", "100")));
+        await using var collector = await TestCollector.StartAsync(Settings(("Collector:MaxSamplesPerProfile", "100")));
 
         using var big = await PushAsync(collector, "svc1", "cpu", TestData.Read("go/big_cpu_01.pb.gz"));
         using var small = await PushAsync(collector, "svc1", "cpu", TestData.Read("go/cpu_math_01.pb.gz"));
@@ -32,7 +33,7 @@ public sealed class CollectorLimitsTests
     [Fact]
     public async Task Post_Answers400_WhenAHeapProfileIsPushedAsCpu_SoMergesOfTheServiceStayWhole()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
 
         using var poison = await PushAsync(collector, "svc1", "cpu", TestData.Read("go/heap_01.pb.gz"));
         await PushIdAsync(collector, "svc1", "cpu", "collector_cpu_1.prof");
@@ -46,7 +47,7 @@ public sealed class CollectorLimitsTests
     [Fact]
     public async Task Post_Answers400_WhenLabelsAreOverTheLimits()
     {
-        await using var collector = await RunningCollector.StartAsync(Settings(("Collector:MaxLabelsPerProfile", "2"), ("Collector:MaxLabelValuesPerKey", "1")));
+        await using var collector = await TestCollector.StartAsync(Settings(("Collector:MaxLabelsPerProfile", "2"), ("Collector:MaxLabelValuesPerKey", "1")));
         var data = TestData.Read("profefe/collector_cpu_1.prof");
 
         using var many = await PushAsync(collector, "svc1", "cpu", data, "a=1,b=2,c=3");
@@ -64,7 +65,7 @@ public sealed class CollectorLimitsTests
     [Fact]
     public async Task Post_Answers429WithRetryAfter_WhenATenantPushesFasterThanItsRate_AndOtherTenantsAreNotHeldBack()
     {
-        await using var collector = await RunningCollector.StartAsync(Settings(
+        await using var collector = await TestCollector.StartAsync(Settings(
             ("Collector:IngestRate", "0.01"),
             ("Collector:IngestBurst", "2"),
             ("Collector:Tenants:team-b:IngestBurst", "3")));
@@ -97,7 +98,7 @@ public sealed class CollectorLimitsTests
     [Fact]
     public async Task Post_Answers429_WhenMoreUploadsThanAllowedAreRunningAndQueued()
     {
-        await using var collector = await RunningCollector.StartAsync(Settings(("Collector:MaxConcurrentUploads", "1")));
+        await using var collector = await TestCollector.StartAsync(Settings(("Collector:MaxConcurrentUploads", "1")));
         var data = TestData.Read("profefe/collector_cpu_1.prof");
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -117,7 +118,7 @@ public sealed class CollectorLimitsTests
     {
         var store = new StallingStore();
         // The stalling store stands in for raw reads: the profile engine, which would answer instead, is off.
-        await using var collector = await RunningCollector.StartAsync(Settings(("Collector:MaxConcurrentMerges", "1"), ("Engine:Enabled", "false")), builder =>
+        await using var collector = await TestCollector.StartAsync(Settings(("Collector:MaxConcurrentMerges", "1"), ("Engine:Enabled", "false")), builder =>
             builder.Services.AddSingleton<IProfileReader>(store));
         const string Merge = "api/0/profiles/merge?service=svc1&type=cpu&from=2000-01-01T00:00:00&to=2100-01-01T00:00:00";
 
@@ -143,7 +144,7 @@ public sealed class CollectorLimitsTests
     public async Task Merge_Answers400NamingTheDeadline_WhenTheQueryRunsLongerThanQueryTimeout()
     {
         var store = new StallingStore();
-        await using var collector = await RunningCollector.StartAsync(Settings(("Collector:QueryTimeout", "00:00:00.500"), ("Engine:Enabled", "false")), builder =>
+        await using var collector = await TestCollector.StartAsync(Settings(("Collector:QueryTimeout", "00:00:00.500"), ("Engine:Enabled", "false")), builder =>
             builder.Services.AddSingleton<IProfileReader>(store));
 
         using var response = await collector.Client.GetAsync("api/0/profiles/merge?service=svc1&type=cpu&from=2000-01-01T00:00:00&to=2100-01-01T00:00:00", Cancel);
@@ -155,7 +156,7 @@ public sealed class CollectorLimitsTests
     [Fact]
     public async Task Connections_AreRefusedAndCounted_WhenMaxConnectionsAreOpen()
     {
-        await using var collector = await RunningCollector.StartAsync(Settings(("Collector:MaxConnections", "2")));
+        await using var collector = await TestCollector.StartAsync(Settings(("Collector:MaxConnections", "2")));
         using var first = new TcpClient();
         using var second = new TcpClient();
         await first.ConnectAsync(IPAddress.Loopback, collector.BaseAddress.Port, Cancel);
@@ -187,13 +188,13 @@ public sealed class CollectorLimitsTests
         }
     }
 
-    private static async Task<PrometheusExposition> MetricsAsync(RunningCollector collector)
+    private static async Task<PrometheusExposition> MetricsAsync(TestCollector collector)
     {
         using var response = await collector.Client.GetAsync("debug/metrics", Cancel);
         return PrometheusExposition.Parse(await response.Content.ReadAsStringAsync(Cancel));
     }
 
-    private static async Task<int> StalledPushAsync(RunningCollector collector, byte[] data, Task release)
+    private static async Task<int> StalledPushAsync(TestCollector collector, byte[] data, Task release)
     {
         using var content = new StalledContent(data, release);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");

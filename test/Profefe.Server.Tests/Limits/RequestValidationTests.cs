@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 using static Profefe.Server.Tests.CollectorApiTests;
 
 namespace Profefe.Server.Tests.Limits;
@@ -18,7 +19,7 @@ public sealed class RequestValidationTests
     [InlineData("api/0/profiles/merge?service=svc1&type=cpu&from=1600-01-01T00:00:00&to=2000-01-01T00:00:00")]
     public async Task Find_Answers400_WhenATimeIsOutsideTheRepresentableRange(string url)
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
 
         using var response = await collector.Client.GetAsync(url, Cancel);
 
@@ -28,7 +29,7 @@ public sealed class RequestValidationTests
     [Fact]
     public async Task Push_Answers400_WhenCreatedAtIsOutsideTheRepresentableRange()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
 
         using var response = await PushAsync(collector, "svc1", "cpu", TestData.Read("profefe/collector_cpu_1.prof"), query: "&created_at=9999-12-31T23:59:59-23:00");
 
@@ -38,7 +39,7 @@ public sealed class RequestValidationTests
     [Fact]
     public async Task Find_Answers400_WhenThereAreMoreLabelFiltersThanTheLimit()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         var labels = string.Join(",", Enumerable.Range(0, 64).Select(i => $"k{i}=v"));
 
         using var response = await collector.Client.GetAsync($"api/0/profiles?service=svc1&labels={labels}&from=2000-01-01T00:00:00&to=2020-01-01T00:00:00", Cancel);
@@ -52,7 +53,7 @@ public sealed class RequestValidationTests
     [InlineData("api/0/labels?service=s%00vc", "bad request: \"service\" must not contain a NUL character")]
     public async Task Requests_Answer400_WhenAServiceOrLabelHoldsANulCharacter(string url, string message)
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
 
         using var response = await collector.Client.GetAsync(url, Cancel);
 
@@ -62,7 +63,7 @@ public sealed class RequestValidationTests
     [Fact]
     public async Task Health_IsNotReady_WhileWritesFail_ThoughReadsStillWork()
     {
-        await using var collector = await RunningCollector.StartAsync(configure: builder =>
+        await using var collector = await TestCollector.StartAsync(configure: builder =>
             builder.Services.AddSingleton<IProfileWriter, FullDiskWriter>());
 
         using var before = await collector.Client.GetAsync("health", Cancel);

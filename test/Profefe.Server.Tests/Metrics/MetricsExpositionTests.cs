@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 using static Profefe.Server.Tests.CollectorApiTests;
 
 namespace Profefe.Server.Tests.Metrics;
@@ -12,7 +13,7 @@ public sealed class MetricsExpositionTests
     [Fact]
     public async Task Metrics_ExposeRequestsByMethodPathAndCode_AndProcessAndRuntimeMetrics()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         await PushIdAsync(collector, "svc1", "cpu", "collector_cpu_1.prof");
         using (await collector.Client.GetAsync("api/0/services", Cancel))
         using (await collector.Client.GetAsync("api/0/profiles?service=nope&from=2019-01-01T00:00:00&to=2020-01-01T00:00:00", Cancel))
@@ -44,7 +45,7 @@ public sealed class MetricsExpositionTests
     public async Task Metrics_PassPromtoolCheck()
     {
         var promtool = ExternalDependency.RequireExecutable("promtool", "apt-get install prometheus");
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         await PushIdAsync(collector, "svc1", "cpu", "collector_cpu_1.prof");
         var text = await ScrapeAsync(collector);
 
@@ -83,7 +84,7 @@ public sealed class MetricsExpositionTests
     public void Parse_Refuses_ARepeatedSeries() =>
         Assert.Throws<FormatException>(static () => PrometheusExposition.Parse("# TYPE a gauge\na{x=\"1\"} 1\na{x=\"1\"} 2\n"));
 
-    private static async Task<string> ScrapeAsync(RunningCollector collector)
+    private static async Task<string> ScrapeAsync(TestCollector collector)
     {
         using var response = await collector.Client.GetAsync("debug/metrics", Cancel);
         Assert.Equal(200, (int)response.StatusCode);

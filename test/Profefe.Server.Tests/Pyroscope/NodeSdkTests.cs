@@ -1,5 +1,6 @@
 using Profefe.Server.Pyroscope.Protos.Querier;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 using Profefe.Testing.Servers;
 
 namespace Profefe.Server.Tests.Pyroscope;
@@ -60,7 +61,7 @@ public sealed class NodeSdkTests
         var directory = await InstallSdkAsync(npm);
         var app = Path.Combine(directory, "app.js");
         await File.WriteAllTextAsync(app, Program, Cancel);
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
 
         var (exitCode, output) = await ExternalProcess.RunAsync(node, [app, collector.BaseAddress.ToString().TrimEnd('/'), ProgramSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(ProgramSeconds + 60));
 
@@ -83,7 +84,7 @@ public sealed class NodeSdkTests
         await AssertHotFunctionOnTopAsync(client, collector, spaceType!, heap, "allocateHot");
     }
 
-    private static async Task AssertHotFunctionOnTopAsync(PyroscopeClient client, RunningCollector collector, string type, List<StoredProfiles.Stored> profiles, string hot)
+    private static async Task AssertHotFunctionOnTopAsync(PyroscopeClient client, TestCollector collector, string type, List<StoredProfiles.Stored> profiles, string hot)
     {
         var request = new SelectMergeStacktracesRequest { ProfileTypeID = type, LabelSelector = "{service_name=\"nodeapp\"}" };
         var graph = (await client.CallAsync("querier.v1.QuerierService/SelectMergeStacktraces", request, SelectMergeStacktracesResponse.Parser)).Flamegraph;

@@ -5,6 +5,7 @@ using Profefe.Server.Pyroscope.Protos.Push;
 using Profefe.Server.Pyroscope.Protos.Querier;
 using Profefe.Server.Pyroscope.Protos.Types;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 
 namespace Profefe.Server.Tests.Pyroscope;
 
@@ -34,7 +35,7 @@ public sealed class PyroscopeBadInputTests
     [InlineData("name=app&format=jfr", "jfr", 422, "format=jfr")]
     public async Task Ingest_RefusesWithReadableMessageAndStoresNothing_WhenInputIsBad(string query, string body, int status, string message)
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
 
         using var response = await PyroscopeClient.IngestAsync(collector.Client, query, PyroscopeIngestTests.Text(body));
 
@@ -45,7 +46,7 @@ public sealed class PyroscopeBadInputTests
     [Fact]
     public async Task Ingest_Refuses422_WhenMultipartHasNoProfilePartOrBadConfig()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         using var noProfile = new MultipartFormDataContent { { new ByteArrayContent("x"u8.ToArray()), "other", "other" } };
         using var badConfig = PyroscopeIngestTests.Form(TestData.Read("go/heap_01.pb.gz"), "{not json");
 
@@ -60,7 +61,7 @@ public sealed class PyroscopeBadInputTests
     [Fact]
     public async Task Ingest_Refuses413_WhenBodyExceedsMaxBodyBytes()
     {
-        await using var collector = await RunningCollector.StartAsync([new("Collector:MaxBodyBytes", "1000")]);
+        await using var collector = await TestCollector.StartAsync([new("Collector:MaxBodyBytes", "1000")]);
 
         using var response = await PyroscopeClient.IngestAsync(collector.Client, "name=app&format=pprof", new ByteArrayContent(TestData.Read("go/heap_01.pb.gz")));
 
@@ -71,7 +72,7 @@ public sealed class PyroscopeBadInputTests
     [Fact]
     public async Task Push_StoresNothing_WhenAnySeriesIsBad()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         var good = PyroscopeQueryTests.ShopCollector.PushRequestFor("shop", "a", TestData.Read("go/cpu_json_01.pb.gz"));
         var badProfile = good.Clone();
         badProfile.Series.Add(new RawProfileSeries
@@ -107,7 +108,7 @@ public sealed class PyroscopeBadInputTests
     [InlineData(true)]
     public async Task Queries_AnswerInvalidArgument_WhenSelectorTypeTimeOrStepIsBad(bool json)
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         var client = new PyroscopeClient(collector.Client, json);
         const string Cpu = "process_cpu:cpu:nanoseconds:cpu:nanoseconds";
         const string Querier = "querier.v1.QuerierService/";
@@ -140,7 +141,7 @@ public sealed class PyroscopeBadInputTests
     [InlineData("pyroscope/render-diff?leftQuery=process_cpu:cpu:nanoseconds:cpu:nanoseconds%7B%7D&rightQuery=memory:alloc_space:bytes:space:bytes%7B%7D", "profile types must match")]
     public async Task Render_AnswersInvalidArgument_WhenQueryIsBad(string url, string message)
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
 
         using var response = await collector.Client.GetAsync(url, Cancel);
 

@@ -8,6 +8,7 @@ using Profefe.Pprof;
 using Profefe.Server.Pyroscope.Protos.Querier;
 using Profefe.Server.Pyroscope.Protos.Types;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 
 namespace Profefe.Server.Tests.Pyroscope;
 
@@ -27,8 +28,8 @@ public sealed class PyroscopeEngineQueryTests
     public async Task EveryQueryMethod_AnswersAsTheRawProfilesDo_WhenOnlyTheEngineHoldsThem()
     {
         var cancel = TestContext.Current.CancellationToken;
-        await using var raw = await RunningCollector.StartAsync([new("Engine:Enabled", "false")]);
-        await using var engine = await RunningCollector.StartAsync(
+        await using var raw = await TestCollector.StartAsync([new("Engine:Enabled", "false")]);
+        await using var engine = await TestCollector.StartAsync(
         [
             new("Retention:Period", "00:00:00"),
             new("Retention:RawPeriod", "00:00:01"),
@@ -137,7 +138,7 @@ public sealed class PyroscopeEngineQueryTests
         return ProfileEncoder.EncodeToArray(profile, compress: true);
     }
 
-    private static async Task<ProfileId> PushAsync(RunningCollector collector, byte[] body, string pod, DateTime at, CancellationToken cancel)
+    private static async Task<ProfileId> PushAsync(TestCollector collector, byte[] body, string pod, DateTime at, CancellationToken cancel)
     {
         using var content = new ByteArrayContent(body);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
@@ -149,7 +150,7 @@ public sealed class PyroscopeEngineQueryTests
         return ProfileId.Parse(json.RootElement.GetProperty("body").GetProperty("id").GetString()!);
     }
 
-    private static async Task WaitRawGoneAsync(RunningCollector collector, List<ProfileId> ids, CancellationToken cancel)
+    private static async Task WaitRawGoneAsync(TestCollector collector, List<ProfileId> ids, CancellationToken cancel)
     {
         var reader = collector.Services.GetRequiredService<IProfileReader>();
         var deadline = DateTime.UtcNow.AddMinutes(1);

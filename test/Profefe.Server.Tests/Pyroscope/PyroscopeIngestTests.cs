@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using Profefe.Pprof;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 
 namespace Profefe.Server.Tests.Pyroscope;
 
@@ -17,7 +18,7 @@ public sealed class PyroscopeIngestTests
     [Fact]
     public async Task Ingest_StoresFoldedStacksAsCpuNanoseconds_WhenNameHasNoSuffix()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         var folded = "main;work;hot 30\nmain;work;hot 5\nmain;idle 10\n\n";
 
         using var response = await PyroscopeClient.IngestAsync(collector.Client, $"name=shop{{env=test,pod=a-1}}&from={From}&until={Until}&spyName=gospy", Text(folded));
@@ -40,7 +41,7 @@ public sealed class PyroscopeIngestTests
     [Fact]
     public async Task Ingest_CountsEachLineOnce_WhenFormatIsLines()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
 
         using var response = await PyroscopeClient.IngestAsync(collector.Client, $"name=shop.wall&from={From}&until={Until}&sampleRate=50&format=lines", Text("a;b\na;b\na;c\n"));
 
@@ -58,7 +59,7 @@ public sealed class PyroscopeIngestTests
     [InlineData("inuse_objects", "count")]
     public async Task Ingest_StoresMemoryKinds_WhenNameSuffixNamesThem(string suffix, string unit)
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
 
         using var response = await PyroscopeClient.IngestAsync(collector.Client, $"name=shop.{suffix}&from={From}&until={Until}", Text("main;alloc 4096\n"));
 
@@ -76,7 +77,7 @@ public sealed class PyroscopeIngestTests
     [InlineData("1765000000123456789", 123)]
     public async Task Ingest_ReadsFromInItsUnit_WhenGivenInSecondsMillisecondsMicrosecondsOrNanoseconds(string from, int milliseconds)
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
 
         using var response = await PyroscopeClient.IngestAsync(collector.Client, $"name=shop&from={from}&until=1765000010", Text("a 1\n"));
 
@@ -90,7 +91,7 @@ public sealed class PyroscopeIngestTests
     [Fact]
     public async Task Ingest_StoresRawPprofUnchanged_WhenFormatIsPprof()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         var data = TestData.Read("go/cpu_json_01.pb.gz");
 
         using var response = await PyroscopeClient.IngestAsync(collector.Client, $"name=nodeapp{{pod=node-1}}&from={From}&until={Until}&spyName=nodespy&format=pprof", new ByteArrayContent(data));
@@ -106,7 +107,7 @@ public sealed class PyroscopeIngestTests
     [Fact]
     public async Task Ingest_StoresTheProfilePart_WhenMultipartHasNoSampleTypeConfig()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         var data = TestData.Read("go/heap_01.pb.gz");
         var expected = ProfileDecoder.Decode(data);
 
@@ -123,7 +124,7 @@ public sealed class PyroscopeIngestTests
     [Fact]
     public async Task Ingest_RenamesSampleTypesAndPicksTheType_WhenSampleTypeConfigGivesDisplayNames()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         var data = TestData.Read("go/block_02.pb.gz");
         var expected = ProfileDecoder.Decode(data);
         var config = """{"contentions":{"units":"lock_samples","display-name":"block_count"},"delay":{"units":"lock_nanoseconds","display-name":"block_duration"}}""";
@@ -143,7 +144,7 @@ public sealed class PyroscopeIngestTests
     [Fact]
     public async Task Ingest_SumsSampledAndEventedProfilesInNanoseconds_WhenFormatIsSpeedscope()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         var speedscope = """
             {"$schema":"https://www.speedscope.app/file-format-schema.json",
              "shared":{"frames":[{"name":"main"},{"name":"parse"},{"name":"render"}]},
@@ -167,7 +168,7 @@ public sealed class PyroscopeIngestTests
     [Fact]
     public async Task Ingest_AnswersUnderPyroscopePrefix_LikeAtTheRoot()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
 
         using var response = await collector.Client.PostAsync($"pyroscope/ingest?name=shop&from={From}", Text("a;b 1\n"), Cancel);
 

@@ -7,6 +7,7 @@ using Profefe.Server.Pyroscope.Protos.Push;
 using Profefe.Server.Pyroscope.Protos.Querier;
 using Profefe.Server.Pyroscope.Protos.Types;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 
 namespace Profefe.Server.Tests.Pyroscope;
 
@@ -260,7 +261,7 @@ public sealed class PyroscopeQueryTests(PyroscopeQueryTests.ShopCollector shop) 
     [Fact]
     public async Task Push_TakesJsonAndGzip_LikeBinary()
     {
-        await using var collector = await RunningCollector.StartAsync();
+        await using var collector = await TestCollector.StartAsync();
         var data = TestData.Read("go/cpu_math_01.pb.gz");
         var request = ShopCollector.PushRequestFor("math", "z", data);
         using var compressed = new MemoryStream();
@@ -378,11 +379,11 @@ public sealed class PyroscopeQueryTests(PyroscopeQueryTests.ShopCollector shop) 
     {
         private readonly Dictionary<string, string> _idsByPod = [];
 
-        internal RunningCollector Collector { get; private set; } = null!;
+        internal TestCollector Collector { get; private set; } = null!;
 
         public async ValueTask InitializeAsync()
         {
-            Collector = await RunningCollector.StartAsync();
+            Collector = await TestCollector.StartAsync();
             var http = Collector.Client;
             var cancel = TestContext.Current.CancellationToken;
 

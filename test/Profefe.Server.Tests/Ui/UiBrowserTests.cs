@@ -11,6 +11,7 @@ namespace Profefe.Server.Tests.Ui;
 /// The web UI end to end: headless Chromium against a running collector filled with the corpus. Assertions are
 /// on what the page shows (frame names, percentages); screenshots go to TestResults/ui/.
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.Browser)]
 public sealed class UiBrowserTests(UiCollectorFixture collector, ChromiumFixture chromium, ITestOutputHelper output)
     : IClassFixture<UiCollectorFixture>, IClassFixture<ChromiumFixture>, IAsyncDisposable
 {

@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 
 namespace Profefe.Server.Tests.Ui;
 
@@ -18,8 +18,7 @@ public sealed class UiCollectorFixture : IAsyncLifetime
         "cpu_regexp_02", "cpu_short_01", "cpu_sort_01", "cpu_strings_01", "cpu_webapp_01", "cpu_webapp_02",
     ];
 
-    private readonly string _dataDirectory = Path.Combine(Path.GetTempPath(), "profefe-ui-" + Guid.NewGuid().ToString("N"));
-    private WebApplication? _app;
+    private TestCollector? _collector;
 
     public Uri BaseAddress { get; private set; } = new("http://127.0.0.1/");
 
@@ -40,19 +39,9 @@ public sealed class UiCollectorFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        Directory.CreateDirectory(_dataDirectory);
-        var port = FreePort.Next();
-        _app = CollectorHost.Build(
-        [
-            new("Collector:Address", "127.0.0.1:" + port),
-            new("Storage:Type", "local"),
-            new("Storage:Local:DataDirectory", _dataDirectory),
-
-            // The corpus was recorded long ago; its created_at comes from the profiles themselves.
-            new("Retention:Period", "00:00:00"),
-        ]);
-        await _app.StartAsync();
-        BaseAddress = new Uri($"http://127.0.0.1:{port}/");
+        // The corpus was recorded long ago (its created_at comes from the profiles themselves); retention is off.
+        _collector = await TestCollector.StartAsync();
+        BaseAddress = _collector.BaseAddress;
         Http.BaseAddress = BaseAddress;
         foreach (var file in CorpusFiles)
         {
@@ -82,19 +71,9 @@ public sealed class UiCollectorFixture : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
-        if (_app is not null)
+        if (_collector is not null)
         {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
-
-        try
-        {
-            Directory.Delete(_dataDirectory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // A file still held open only leaves a temporary directory behind.
+            await _collector.DisposeAsync();
         }
     }
 

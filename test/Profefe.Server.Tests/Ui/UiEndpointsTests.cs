@@ -3,6 +3,7 @@ using System.Text.Json;
 using Profefe.Core.Views;
 using Profefe.Pprof;
 using Profefe.Testing;
+using Profefe.Testing.Collectors;
 
 namespace Profefe.Server.Tests.Ui;
 
@@ -112,7 +113,7 @@ public sealed class UiEndpointsTests(UiCollectorFixture collector) : IClassFixtu
     [Fact]
     public async Task Latest_AnswersNull_OnAnEmptyCollector()
     {
-        await using var empty = await RunningCollector.StartAsync();
+        await using var empty = await TestCollector.StartAsync();
 
         using var json = JsonDocument.Parse(await empty.Client.GetStringAsync("/api/ui/latest", TestContext.Current.CancellationToken));
 
