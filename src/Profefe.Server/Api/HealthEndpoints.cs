@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 
 namespace Profefe.Server.Api;
 
@@ -38,7 +39,7 @@ internal static class HealthEndpoints
             }
             else
             {
-                await reader.ListServicesAsync(timeout.Token).ConfigureAwait(false);
+                await reader.ListServicesAsync(TenantId.Default, timeout.Token).ConfigureAwait(false);
             }
 
             // A full disk still answers reads; the pushes it refuses tell.

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Profefe.Core.Ingest;
 using Profefe.Core.Profiles;
+using Profefe.Server.Access;
 using Profefe.Server.Api;
 using Profefe.Server.Pyroscope.Connect;
 using Profefe.Server.Pyroscope.Protos.Push;
@@ -35,14 +36,14 @@ internal static class IngestEndpoints
         var maxBodyBytes = services.GetRequiredService<IOptions<CollectorOptions>>().Value.MaxBodyBytes;
         using var body = await RequestBody.ReadAsync(context, maxBodyBytes).ConfigureAwait(false);
         var stored = await services.GetRequiredService<PyroscopeIngester>()
-            .IngestAsync(parameters, context.Request.ContentType, body.Memory, context.RequestAborted).ConfigureAwait(false);
+            .IngestAsync(context.GetTenant(), parameters, context.Request.ContentType, body.Memory, context.RequestAborted).ConfigureAwait(false);
         RecordCollected(context, stored);
         context.Response.StatusCode = StatusCodes.Status200OK;
     }
 
     private static async Task<ConnectReply> PushAsync(PushRequest request, HttpContext context)
     {
-        var stored = await context.RequestServices.GetRequiredService<PyroscopeIngester>().PushAsync(request, context.RequestAborted).ConfigureAwait(false);
+        var stored = await context.RequestServices.GetRequiredService<PyroscopeIngester>().PushAsync(context.GetTenant(), request, context.RequestAborted).ConfigureAwait(false);
         RecordCollected(context, stored);
         return new ConnectReply(new PushResponse());
     }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Profefe.Core.Ingest;
 using Profefe.Core.Profiles;
+using Profefe.Core.Tenancy;
 using Profefe.Pprof;
 using Profefe.Server.Pyroscope.Protos.Push;
 
@@ -24,7 +25,7 @@ internal sealed class PyroscopeIngester(ProfileCollector collector, IOptions<Col
 
     /// <returns>The profiles stored (an empty upload stores none).</returns>
     /// <exception cref="ProfileRequestException">400 for bad parameters, 422 for a body that does not parse.</exception>
-    public async Task<IReadOnlyList<ProfileMeta>> IngestAsync(IngestParameters parameters, string? contentType, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ProfileMeta>> IngestAsync(TenantId tenant, IngestParameters parameters, string? contentType, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         var prepared = new List<PreparedProfile>();
@@ -52,11 +53,11 @@ internal sealed class PyroscopeIngester(ProfileCollector collector, IOptions<Col
                 throw new ProfileRequestException(400, $"bad \"format\" \"{parameters.Format}\": want pprof, folded, lines or speedscope");
         }
 
-        return await StoreAsync(prepared).ConfigureAwait(false);
+        return await StoreAsync(tenant, prepared).ConfigureAwait(false);
     }
 
     /// <exception cref="ProfileRequestException">400 naming the series or sample that is wrong.</exception>
-    public Task<IReadOnlyList<ProfileMeta>> PushAsync(PushRequest request, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<ProfileMeta>> PushAsync(TenantId tenant, PushRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var prepared = new List<PreparedProfile>();
@@ -104,7 +105,7 @@ internal sealed class PyroscopeIngester(ProfileCollector collector, IOptions<Col
             }
         }
 
-        return StoreAsync(prepared);
+        return StoreAsync(tenant, prepared);
     }
 
     private void AddPprof(List<PreparedProfile> prepared, IngestParameters parameters, PprofUpload upload)
@@ -274,13 +275,13 @@ internal sealed class PyroscopeIngester(ProfileCollector collector, IOptions<Col
         }
     }
 
-    private async Task<IReadOnlyList<ProfileMeta>> StoreAsync(List<PreparedProfile> prepared)
+    private async Task<IReadOnlyList<ProfileMeta>> StoreAsync(TenantId tenant, List<PreparedProfile> prepared)
     {
         // Once checked, the writes run to completion even if the client leaves: each is acknowledged and durable or never happened.
         var stored = new List<ProfileMeta>(prepared.Count);
         foreach (var profile in prepared)
         {
-            stored.Add(await collector.CollectAsync(profile.Parameters, profile.Data, CancellationToken.None).ConfigureAwait(false));
+            stored.Add(await collector.CollectAsync(tenant, profile.Parameters, profile.Data, CancellationToken.None).ConfigureAwait(false));
         }
 
         return stored;

@@ -4,6 +4,7 @@ using Profefe.Core.Ingest;
 using Profefe.Core.Profiles;
 using Profefe.Core.Query;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 using Profefe.Core.Views;
 using Profefe.Pprof;
 
@@ -40,14 +41,14 @@ internal sealed class PyroscopeQueryService(IProfileReader reader, ProfileQuerie
     }
 
     /// <summary>Series matching any of <paramref name="selectors"/> with a profile in [from, to], sorted by labels.</summary>
-    public async Task<IReadOnlyList<Series>> FindSeriesAsync(IReadOnlyList<LabelSelector> selectors, DateTime from, DateTime to, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<Series>> FindSeriesAsync(TenantId tenant, IReadOnlyList<LabelSelector> selectors, DateTime from, DateTime to, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(selectors);
         var candidates = new List<(ProfileMeta Meta, List<Label> Labels)>();
-        foreach (var service in await ServicesAsync(selectors, cancellationToken).ConfigureAwait(false))
+        foreach (var service in await ServicesAsync(tenant, selectors, cancellationToken).ConfigureAwait(false))
         {
             var type = TypeOf(selectors);
-            var metas = await reader.FindProfilesAsync(new ProfileQuery(service, type, [], from, to), cancellationToken).ConfigureAwait(false);
+            var metas = await reader.FindProfilesAsync(tenant, new ProfileQuery(service, type, [], from, to), cancellationToken).ConfigureAwait(false);
             foreach (var meta in metas)
             {
                 if (meta.Type is ProfileType.Trace or ProfileType.Unknown)
@@ -63,7 +64,7 @@ internal sealed class PyroscopeQueryService(IProfileReader reader, ProfileQuerie
             }
         }
 
-        await LoadShapesAsync(candidates, cancellationToken).ConfigureAwait(false);
+        await LoadShapesAsync(tenant, candidates, cancellationToken).ConfigureAwait(false);
         var series = new Dictionary<string, Series>(StringComparer.Ordinal);
         foreach (var (meta, labels) in candidates)
         {
@@ -99,13 +100,13 @@ internal sealed class PyroscopeQueryService(IProfileReader reader, ProfileQuerie
     }
 
     /// <summary>The profiles of <paramref name="type"/> matching <paramref name="selector"/> in [from, to], ascending by time.</summary>
-    public async Task<List<(Series Series, SelectedProfile Profile)>> SelectAsync(ProfileTypeId type, LabelSelector selector, DateTime from, DateTime to, CancellationToken cancellationToken)
+    public async Task<List<(Series Series, SelectedProfile Profile)>> SelectAsync(TenantId tenant, ProfileTypeId type, LabelSelector selector, DateTime from, DateTime to, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(type);
         ArgumentNullException.ThrowIfNull(selector);
         var typed = new LabelSelector([.. selector.Matchers, new LabelMatcher(SeriesLabels.ProfileTypeName, "=", type.Id, null)]);
         var selected = new List<(Series, SelectedProfile)>();
-        foreach (var series in await FindSeriesAsync([typed], from, to, cancellationToken).ConfigureAwait(false))
+        foreach (var series in await FindSeriesAsync(tenant, [typed], from, to, cancellationToken).ConfigureAwait(false))
         {
             foreach (var profile in series.Profiles)
             {
@@ -121,7 +122,7 @@ internal sealed class PyroscopeQueryService(IProfileReader reader, ProfileQuerie
     /// The merge of the selected profiles (profefe's merge), reduced to the selection's sample type; only stacks
     /// that start at the root with <paramref name="callSite"/> when it is given. Null when nothing is selected.
     /// </summary>
-    public async Task<Profile?> MergeAsync(IReadOnlyList<SelectedProfile> selection, ProfileTypeId type, IReadOnlyList<string>? callSite, CancellationToken cancellationToken)
+    public async Task<Profile?> MergeAsync(TenantId tenant, IReadOnlyList<SelectedProfile> selection, ProfileTypeId type, IReadOnlyList<string>? callSite, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(selection);
         ArgumentNullException.ThrowIfNull(type);
@@ -148,7 +149,7 @@ internal sealed class PyroscopeQueryService(IProfileReader reader, ProfileQuerie
         ProfileMerger? combined = null;
         foreach (var (ids, sampleIndex) in layouts.Values)
         {
-            var merged = await querier.MergeProfilesAsync(ids, cancellationToken).ConfigureAwait(false);
+            var merged = await querier.MergeProfilesAsync(tenant, ids, cancellationToken).ConfigureAwait(false);
             Reduce(merged, sampleIndex, callSite);
             if (result is null)
             {
@@ -230,12 +231,12 @@ internal sealed class PyroscopeQueryService(IProfileReader reader, ProfileQuerie
     }
 
     /// <summary>The times of the oldest and newest stored profile, or null when the store is empty.</summary>
-    public async Task<(DateTime Oldest, DateTime Newest)?> TimeRangeAsync(CancellationToken cancellationToken)
+    public async Task<(DateTime Oldest, DateTime Newest)?> TimeRangeAsync(TenantId tenant, CancellationToken cancellationToken)
     {
         (DateTime, DateTime)? range = null;
-        foreach (var service in await reader.ListServicesAsync(cancellationToken).ConfigureAwait(false))
+        foreach (var service in await reader.ListServicesAsync(tenant, cancellationToken).ConfigureAwait(false))
         {
-            var metas = await reader.FindProfilesAsync(new ProfileQuery(service, null, [], DateTime.MinValue, DateTime.MaxValue), cancellationToken).ConfigureAwait(false);
+            var metas = await reader.FindProfilesAsync(tenant, new ProfileQuery(service, null, [], DateTime.MinValue, DateTime.MaxValue), cancellationToken).ConfigureAwait(false);
             if (metas.Count > 0)
             {
                 var (oldest, newest) = range ?? (DateTime.MaxValue, DateTime.MinValue);
@@ -286,7 +287,7 @@ internal sealed class PyroscopeQueryService(IProfileReader reader, ProfileQuerie
         return depth == callSite.Count;
     }
 
-    private async Task<IReadOnlyList<string>> ServicesAsync(IReadOnlyList<LabelSelector> selectors, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<string>> ServicesAsync(TenantId tenant, IReadOnlyList<LabelSelector> selectors, CancellationToken cancellationToken)
     {
         // Every selector pinning service_name: only those services are read. Otherwise all of them.
         var pinned = new SortedSet<string>(StringComparer.Ordinal);
@@ -294,7 +295,7 @@ internal sealed class PyroscopeQueryService(IProfileReader reader, ProfileQuerie
         {
             if (selector.EqualValueOf(SeriesLabels.ServiceName) is not { } service)
             {
-                return await reader.ListServicesAsync(cancellationToken).ConfigureAwait(false);
+                return await reader.ListServicesAsync(tenant, cancellationToken).ConfigureAwait(false);
             }
 
             pinned.Add(service);
@@ -357,7 +358,7 @@ internal sealed class PyroscopeQueryService(IProfileReader reader, ProfileQuerie
     }
 
     /// <summary>Reads the sample types and totals of the profiles not read before, a batch at a time.</summary>
-    private async Task LoadShapesAsync(List<(ProfileMeta Meta, List<Label> Labels)> candidates, CancellationToken cancellationToken)
+    private async Task LoadShapesAsync(TenantId tenant, List<(ProfileMeta Meta, List<Label> Labels)> candidates, CancellationToken cancellationToken)
     {
         var missing = new List<ProfileId>();
         foreach (var (meta, _) in candidates)
@@ -381,7 +382,7 @@ internal sealed class PyroscopeQueryService(IProfileReader reader, ProfileQuerie
         for (var start = 0; start < missing.Count; start += ReadBatch)
         {
             var batch = missing.GetRange(start, Math.Min(ReadBatch, missing.Count - start));
-            await foreach (var stored in reader.ListProfilesAsync(batch, cancellationToken).ConfigureAwait(false))
+            await foreach (var stored in reader.ListProfilesAsync(tenant, batch, cancellationToken).ConfigureAwait(false))
             {
                 if (ReadShape(stored.Data) is { } shape)
                 {

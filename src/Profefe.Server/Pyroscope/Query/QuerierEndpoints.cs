@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Profefe.Core.Views;
 using Profefe.Pprof;
+using Profefe.Server.Access;
 using Profefe.Server.Pyroscope.Connect;
 using Profefe.Server.Pyroscope.Protos.Querier;
 using Profefe.Server.Pyroscope.Protos.Types;
@@ -34,7 +35,7 @@ internal static class QuerierEndpoints
     {
         var (from, to) = Range(request.Start, request.End);
         var types = new SortedDictionary<string, ProfileTypeId>(StringComparer.Ordinal);
-        foreach (var series in await QueryOf(context).FindSeriesAsync([LabelSelector.All], from, to, context.RequestAborted).ConfigureAwait(false))
+        foreach (var series in await QueryOf(context).FindSeriesAsync(context.GetTenant(), [LabelSelector.All], from, to, context.RequestAborted).ConfigureAwait(false))
         {
             types.TryAdd(series.Type.Id, series.Type);
         }
@@ -166,7 +167,7 @@ internal static class QuerierEndpoints
         var type = ProfileTypeId.Parse(request.ProfileTypeID);
         var selector = LabelSelector.Parse(request.LabelSelector);
         var (from, to) = Range(request.Start, request.End);
-        var selection = await QueryOf(context).SelectAsync(type, selector, from, to, context.RequestAborted).ConfigureAwait(false);
+        var selection = await QueryOf(context).SelectAsync(context.GetTenant(), type, selector, from, to, context.RequestAborted).ConfigureAwait(false);
         var stepMs = Math.Max(1, (long)Math.Round(request.Step * 1000));
         var average = request.HasAggregation && request.Aggregation == TimeSeriesAggregationType.Average;
         var response = new SelectSeriesResponse();
@@ -205,7 +206,7 @@ internal static class QuerierEndpoints
 
     private static async Task<ConnectReply> GetProfileStatsAsync(GetProfileStatsRequest request, HttpContext context)
     {
-        var range = await QueryOf(context).TimeRangeAsync(context.RequestAborted).ConfigureAwait(false);
+        var range = await QueryOf(context).TimeRangeAsync(context.GetTenant(), context.RequestAborted).ConfigureAwait(false);
         var response = new GetProfileStatsResponse { DataIngested = range is not null };
         if (range is { } r)
         {
@@ -229,8 +230,8 @@ internal static class QuerierEndpoints
 
         var callSite = request.StackTraceSelector?.CallSite.Select(static l => l.Name).ToList();
         var query = QueryOf(context);
-        var selection = await query.SelectAsync(type, selector, from, to, context.RequestAborted).ConfigureAwait(false);
-        return await query.MergeAsync(selection.ConvertAll(static s => s.Profile), type, callSite, context.RequestAborted).ConfigureAwait(false);
+        var selection = await query.SelectAsync(context.GetTenant(), type, selector, from, to, context.RequestAborted).ConfigureAwait(false);
+        return await query.MergeAsync(context.GetTenant(), selection.ConvertAll(static s => s.Profile), type, callSite, context.RequestAborted).ConfigureAwait(false);
     }
 
     internal static Core.Views.FlameGraph Layout(Profile? profile, int maxNodes) => FlameGraphBuilder.Build(profile ?? Empty(), 0, maxNodes);
@@ -270,7 +271,7 @@ internal static class QuerierEndpoints
         }
 
         var (from, to) = Range(start, end);
-        return await QueryOf(context).FindSeriesAsync(selectors, from, to, context.RequestAborted).ConfigureAwait(false);
+        return await QueryOf(context).FindSeriesAsync(context.GetTenant(), selectors, from, to, context.RequestAborted).ConfigureAwait(false);
     }
 
     private static PyroscopeQueryService QueryOf(HttpContext context) => context.RequestServices.GetRequiredService<PyroscopeQueryService>();

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Profefe.Core.Views;
+using Profefe.Server.Access;
 using Profefe.Server.Pyroscope.Connect;
 using Profefe.Server.Pyroscope.Protos.Querier;
 
@@ -43,7 +44,7 @@ internal static class RenderEndpoints
             var stepSeconds = Math.Max(MinTimelineStepSeconds, (request.End - request.Start) / 1000 / TimelinePoints);
             var service = context.RequestServices.GetRequiredService<PyroscopeQueryService>();
             var (from, to) = QuerierEndpoints.Range(request.Start, request.End);
-            var selection = await service.SelectAsync(type, LabelSelector.Parse(request.LabelSelector), from, to, context.RequestAborted).ConfigureAwait(false);
+            var selection = await service.SelectAsync(context.GetTenant(), type, LabelSelector.Parse(request.LabelSelector), from, to, context.RequestAborted).ConfigureAwait(false);
             var average = query["aggregation"] == "avg";
             var series = PyroscopeQueryService.TotalsByStep(selection, request.Start, stepSeconds * 1000, [], average, 0);
             var points = series.Count == 1 ? series[0].Points : [];
