@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.DependencyInjection;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 using Profefe.Testing;
 using static Profefe.Server.Tests.CollectorApiTests;
 
@@ -225,7 +226,7 @@ public sealed class CollectorLimitsTests
 
         public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public async Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(ProfileQuery query, CancellationToken cancellationToken)
+        public async Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(TenantId tenant, ProfileQuery query, CancellationToken cancellationToken)
         {
             if (query.Type is not null)
             {
@@ -236,15 +237,15 @@ public sealed class CollectorLimitsTests
             return [];
         }
 
-        public async IAsyncEnumerable<StoredProfile> ListProfilesAsync(IReadOnlyList<ProfileId> ids, [EnumeratorCancellation] CancellationToken cancellationToken)
+        public async IAsyncEnumerable<StoredProfile> ListProfilesAsync(TenantId tenant, IReadOnlyList<ProfileId> ids, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
             await Task.Yield();
             yield break;
         }
 
-        public Task<IReadOnlyList<string>> ListServicesAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<string>>([]);
+        public Task<IReadOnlyList<string>> ListServicesAsync(TenantId tenant, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<string>>([]);
 
-        public Task<IReadOnlyList<LabelValues>> ListLabelsAsync(string? service, CancellationToken cancellationToken) =>
+        public Task<IReadOnlyList<LabelValues>> ListLabelsAsync(TenantId tenant, string? service, CancellationToken cancellationToken) =>
             Task.FromResult<IReadOnlyList<LabelValues>>([]);
     }
 }
