@@ -20,7 +20,7 @@ public sealed class TenantIsolationTests
     private const string Range = "from=2000-01-01T00:00:00&to=2100-01-01T00:00:00";
     private const long IngestFrom = 1_765_000_000;
     private const string Querier = "querier.v1.QuerierService/";
-    private const string CpuSamples = "process_cpu:samples:count:cpu:nanoseconds";
+    private const string CpuNanoseconds = "process_cpu:cpu:nanoseconds:cpu:nanoseconds";
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
@@ -214,7 +214,7 @@ public sealed class TenantIsolationTests
 
     private static async Task<long> FlameTotalAsync(TenantClient client)
     {
-        var request = new SelectMergeStacktracesRequest { ProfileTypeID = CpuSamples, LabelSelector = "{service_name=\"shop\"}", Start = 0, End = 0 };
+        var request = new SelectMergeStacktracesRequest { ProfileTypeID = CpuNanoseconds, LabelSelector = "{service_name=\"shop\"}", Start = 0, End = 0 };
         var reply = await new PyroscopeClient(client.Http, json: false).CallAsync(Querier + "SelectMergeStacktraces", request, SelectMergeStacktracesResponse.Parser);
         return reply.Flamegraph?.Total ?? 0;
     }
