@@ -24,7 +24,7 @@ public sealed class S3ProfileBlobStoreTests(CephRgwServerFixture fixture)
         Assert.Equal(data, await store.GetAsync(id, Token));
         using var client = S3ClientFactory.Create(options);
         var listed = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = options.Bucket }, Token);
-        Assert.Equal(["profiles/" + id], listed.S3Objects.Select(o => o.Key));
+        Assert.Equal(["profiles/" + id.Id], listed.S3Objects.Select(o => o.Key));
     }
 
     [Fact]
