@@ -5,6 +5,7 @@ using Profefe.Server.Pyroscope.Protos.Querier;
 using Profefe.Server.Pyroscope.Protos.Types;
 using Profefe.Server.Tests.Pyroscope;
 using Profefe.Testing;
+using Profefe.Testing.Storage;
 
 namespace Profefe.Server.Tests.Access;
 
@@ -85,6 +86,14 @@ public sealed class TenantIsolationTests
         var ofDefaultTenant = await PushAsync(anonymous, null);
         using var notForA = await a.Http.GetAsync("api/0/profiles/" + ofDefaultTenant, Cancel);
         Assert.Equal(404, (int)notForA.StatusCode);
+    }
+
+    [Fact]
+    public async Task Tenants_OnTheEmbeddedStore_SeeOnlyTheirOwnProfiles()
+    {
+        await using var collector = await RunningCollector.StartAsync();
+
+        await TenantIsolationOverHttp.AssertKeptApartAsync(collector.Client, TestData.Read("go/cpu_hash_01.pb.gz"));
     }
 
     [Fact]
