@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 using Profefe.Core.Tenancy;

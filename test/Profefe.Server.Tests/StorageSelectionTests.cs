@@ -1,13 +1,13 @@
-using System.Net.Http.Headers;
 using System.Net;
+using System.Net.Http.Headers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Profefe.Core.Storage;
 using Profefe.Core.Tenancy;
 using Profefe.Storage.Local;
 using Profefe.Storage.Postgres;
-using Profefe.Testing.Servers;
 using Profefe.Testing;
+using Profefe.Testing.Servers;
 
 namespace Profefe.Server.Tests;
 

@@ -6,8 +6,8 @@ using Npgsql;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 using Profefe.Core.Tenancy;
-using Profefe.Testing.Servers;
 using Profefe.Testing;
+using Profefe.Testing.Servers;
 
 namespace Profefe.Storage.Postgres.Tests;
 

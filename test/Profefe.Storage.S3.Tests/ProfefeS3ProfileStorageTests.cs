@@ -3,8 +3,8 @@ using Profefe.Core.Ingest;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 using Profefe.Core.Tenancy;
-using Profefe.Testing.Servers;
 using Profefe.Testing;
+using Profefe.Testing.Servers;
 
 namespace Profefe.Storage.S3.Tests;
 

@@ -6,8 +6,8 @@ using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 using Profefe.Core.Tenancy;
 using Profefe.Storage.Postgres;
-using Profefe.Testing.Servers;
 using Profefe.Testing;
+using Profefe.Testing.Servers;
 
 namespace Profefe.Storage.S3.Tests;
 

@@ -3,9 +3,9 @@ using Microsoft.Extensions.Options;
 using Profefe.Core.Limits;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 using Profefe.Core.Text;
 using Profefe.Pprof;
-using Profefe.Core.Tenancy;
 
 namespace Profefe.Core.Ingest;
 

@@ -1,8 +1,8 @@
 using System.Runtime.ExceptionServices;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
-using Profefe.Pprof;
 using Profefe.Core.Tenancy;
+using Profefe.Pprof;
 
 namespace Profefe.Core.Query;
 

@@ -1,12 +1,12 @@
-using Profefe.Core.Engine.Query;
 using Profefe.Core.Engine;
+using Profefe.Core.Engine.Query;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 using Profefe.Core.Tenancy;
 using Profefe.Pprof;
 using Profefe.Storage.Local.Engine;
-using Profefe.Testing.Engine;
 using Profefe.Testing;
+using Profefe.Testing.Engine;
 
 namespace Profefe.Storage.Local.Tests.Engine;
 

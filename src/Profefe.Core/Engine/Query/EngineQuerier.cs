@@ -2,8 +2,8 @@ using Profefe.Core.Engine.Blocks;
 using Profefe.Core.Engine.Symbols;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
-using Profefe.Pprof;
 using Profefe.Core.Tenancy;
+using Profefe.Pprof;
 
 namespace Profefe.Core.Engine.Query;
 
