@@ -15,9 +15,8 @@ namespace Profefe.Server.Tests.Access;
 /// </summary>
 public sealed class TenantIsolationTests
 {
-    private const string WriterA = "writer-of-team-a-0123456789";
-    private const string ReaderA = "reader-of-team-a-0123456789";
-    private const string TokenB = "reader-writer-of-team-b-0123";
+    private const string WriterA = AccessTests.WriterA;
+    private const string ReaderA = AccessTests.ReaderA;
     private const string Range = "from=2000-01-01T00:00:00&to=2100-01-01T00:00:00";
     private const long IngestFrom = 1_765_000_000;
     private const string Querier = "querier.v1.QuerierService/";
@@ -30,24 +29,10 @@ public sealed class TenantIsolationTests
     {
         await using var collector = await StartWithTokensAsync();
         using var a = Client(collector, WriterA + ":" + ReaderA);
-        using var b = Client(collector, TokenB);
-        var id = await PushAsync(a, null);
-        using (var ingest = await IngestAsync(a, null))
-        {
-            Assert.Equal(200, (int)ingest.StatusCode);
-        }
+        using var b = Client(collector, AccessTests.WriterB);
+        var id = await PushAndIngestAsync(a);
 
-        foreach (var url in ReadUrls(id))
-        {
-            using var ofB = await b.Http.GetAsync(url, Cancel);
-            await AssertNothingAsync(ofB, url);
-            using var ofA = await a.Http.GetAsync(url, Cancel);
-            Assert.True((int)ofA.StatusCode == 200, $"{url}: tenant A got {(int)ofA.StatusCode}");
-            await AssertSomethingAsync(ofA, url);
-        }
-
-        Assert.DoesNotContain(id, await TimelineAsync(b), StringComparison.Ordinal);
-        Assert.Contains(id, await TimelineAsync(a), StringComparison.Ordinal);
+        await AssertOnlyOwnerSeesAsync(id, a, b);
         Assert.Equal(0, await TimeSeriesCountAsync(b));
         Assert.Equal(1, await TimeSeriesCountAsync(a));
         Assert.Empty(await ServiceNamesAsync(b));
@@ -63,24 +48,9 @@ public sealed class TenantIsolationTests
         using var a = Client(collector, null, "team-a");
         using var b = Client(collector, null, "team-b");
         using var anonymous = Client(collector, null);
-        var id = await PushAsync(a, null);
-        using (var ingest = await IngestAsync(a, null))
-        {
-            Assert.Equal(200, (int)ingest.StatusCode);
-        }
+        var id = await PushAndIngestAsync(a);
 
-        foreach (var url in ReadUrls(id))
-        {
-            using var ofB = await b.Http.GetAsync(url, Cancel);
-            await AssertNothingAsync(ofB, url);
-            using var ofDefault = await anonymous.Http.GetAsync(url, Cancel);
-            await AssertNothingAsync(ofDefault, url);
-            using var ofA = await a.Http.GetAsync(url, Cancel);
-            await AssertSomethingAsync(ofA, url);
-        }
-
-        Assert.DoesNotContain(id, await TimelineAsync(b), StringComparison.Ordinal);
-        Assert.Contains(id, await TimelineAsync(a), StringComparison.Ordinal);
+        await AssertOnlyOwnerSeesAsync(id, a, b, anonymous);
         Assert.Empty(await ServiceNamesAsync(anonymous));
         Assert.Equal(["shop", "svc1"], await ServiceNamesAsync(a));
         var ofDefaultTenant = await PushAsync(anonymous, null);
@@ -151,20 +121,37 @@ public sealed class TenantIsolationTests
         $"api/ui/compare?base_id={id}&new_id={id}",
     ];
 
-    private static Task<RunningCollector> StartWithTokensAsync() => RunningCollector.StartAsync(new Dictionary<string, string?>
+    private static Task<RunningCollector> StartWithTokensAsync() => AccessTests.StartWithTokensAsync();
+
+    private static async Task<string> PushAndIngestAsync(TenantClient owner)
     {
-        ["Access:RequireToken"] = "true",
-        ["Access:Tokens:0:Token"] = WriterA,
-        ["Access:Tokens:0:Tenant"] = "team-a",
-        ["Access:Tokens:0:Scopes:0"] = "write",
-        ["Access:Tokens:1:Token"] = ReaderA,
-        ["Access:Tokens:1:Tenant"] = "team-a",
-        ["Access:Tokens:1:Scopes:0"] = "read",
-        ["Access:Tokens:2:Token"] = TokenB,
-        ["Access:Tokens:2:Tenant"] = "team-b",
-        ["Access:Tokens:2:Scopes:0"] = "read",
-        ["Access:Tokens:2:Scopes:1"] = "write",
-    });
+        var id = await PushAsync(owner, null);
+        using var ingest = await IngestAsync(owner, null);
+        Assert.Equal(200, (int)ingest.StatusCode);
+        return id;
+    }
+
+    private static async Task AssertOnlyOwnerSeesAsync(string id, TenantClient owner, params TenantClient[] others)
+    {
+        foreach (var url in ReadUrls(id))
+        {
+            foreach (var other in others)
+            {
+                using var ofOther = await other.Http.GetAsync(url, Cancel);
+                await AssertNothingAsync(ofOther, url);
+            }
+
+            using var ofOwner = await owner.Http.GetAsync(url, Cancel);
+            await AssertSomethingAsync(ofOwner, url);
+        }
+
+        foreach (var other in others)
+        {
+            Assert.DoesNotContain(id, await TimelineAsync(other), StringComparison.Ordinal);
+        }
+
+        Assert.Contains(id, await TimelineAsync(owner), StringComparison.Ordinal);
+    }
 
     /// <summary>
     /// A client acting as one party: <paramref name="tokens"/> is one token, or "writer:reader" for tenant A, whose
