@@ -5,6 +5,7 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 using Profefe.Storage.Local;
 
 namespace Profefe.Benchmarks;
@@ -142,7 +143,7 @@ public class LocalStorageFindBenchmarks
     public Task<IReadOnlyList<ProfileMeta>> FindNewest100() =>
         Find(new ProfileQuery("bench", ProfileType.Cpu, [], DateTime.MinValue, DateTime.MaxValue, Limit: 100));
 
-    private Task<IReadOnlyList<ProfileMeta>> Find(ProfileQuery query) => _storage!.FindProfilesAsync(query, CancellationToken.None);
+    private Task<IReadOnlyList<ProfileMeta>> Find(ProfileQuery query) => _storage!.FindProfilesAsync(TenantId.Default, query, CancellationToken.None);
 }
 
 /// <summary>

@@ -8,7 +8,7 @@ namespace Profefe.Storage.Local;
 // number the engine has passed is never handed out again while rows above it exist.
 public sealed partial class LocalProfileStorage : IProfileLog
 {
-    public async Task<IReadOnlyList<LoggedProfile>> ReadAfterAsync(long position, int max, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<LoggedProfile>> ReadAfterAsync(long position, int max, CancellationToken cancellationToken)
     {
         var positions = new List<long>();
         var ids = new List<ProfileId>();
@@ -36,7 +36,7 @@ public sealed partial class LocalProfileStorage : IProfileLog
         }
 
         var byId = new Dictionary<ProfileId, StoredProfile>(ids.Count);
-        await foreach (var stored in ListProfilesAsync(ids, cancellationToken).ConfigureAwait(false))
+        foreach (var stored in ReadProfiles(null, ids, cancellationToken))
         {
             byId[stored.Meta.ProfileId] = stored;
         }
@@ -57,7 +57,7 @@ public sealed partial class LocalProfileStorage : IProfileLog
             logged.Add(new LoggedProfile(positions[^1], new StoredProfile(new ProfileMeta(ids[^1], ProfileType.Unknown, "", [], DateTime.UnixEpoch), ReadOnlyMemory<byte>.Empty)));
         }
 
-        return logged;
+        return Task.FromResult<IReadOnlyList<LoggedProfile>>(logged);
     }
 
     public Task<long> HeadAsync(CancellationToken cancellationToken)

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Win32.SafeHandles;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 
 namespace Profefe.Storage.Local;
 
@@ -32,7 +33,7 @@ public sealed partial class LocalProfileStorage
     private readonly WalCheckpointer _checkpointer;
     private readonly ProfileSegmentLog _segments;
     private readonly ConcurrentBag<SqliteConnection> _idleReaders = [];
-    private readonly ConcurrentDictionary<string, long> _serviceIds = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Tenant, string Service), long> _serviceIds = new();
     private int _idleReaderCount;
     private int _disposed;
 
@@ -158,14 +159,14 @@ public sealed partial class LocalProfileStorage
         }
     }
 
-    public Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(ProfileQuery query, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(TenantId tenant, ProfileQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         cancellationToken.ThrowIfCancellationRequested();
         var connection = RentReader();
         try
         {
-            return Task.FromResult<IReadOnlyList<ProfileMeta>>(Find(connection, query));
+            return Task.FromResult<IReadOnlyList<ProfileMeta>>(Find(connection, tenant, query));
         }
         catch (Exception exception)
         {
@@ -177,20 +178,21 @@ public sealed partial class LocalProfileStorage
         }
     }
 
-    public IAsyncEnumerable<StoredProfile> ListProfilesAsync(IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken)
+    public IAsyncEnumerable<StoredProfile> ListProfilesAsync(TenantId tenant, IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        return ReadProfiles(ids, cancellationToken).ToAsyncEnumerable();
+        return ReadProfiles(tenant, ids, cancellationToken).ToAsyncEnumerable();
     }
 
-    public Task<IReadOnlyList<string>> ListServicesAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<string>> ListServicesAsync(TenantId tenant, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var connection = RentReader();
         try
         {
             using var command = connection.CreateCommand();
-            command.CommandText = "SELECT name FROM services WHERE profile_count > 0";
+            command.CommandText = "SELECT name FROM services WHERE tenant = $tenant AND profile_count > 0";
+            command.Parameters.AddWithValue("$tenant", tenant.Key);
             var services = new List<string>();
             using (var reader = command.ExecuteReader())
             {
@@ -213,7 +215,7 @@ public sealed partial class LocalProfileStorage
         }
     }
 
-    public Task<IReadOnlyList<LabelValues>> ListLabelsAsync(string? service, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<LabelValues>> ListLabelsAsync(TenantId tenant, string? service, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var connection = RentReader();
@@ -222,11 +224,15 @@ public sealed partial class LocalProfileStorage
             using var command = connection.CreateCommand();
             if (service is null)
             {
-                command.CommandText = "SELECT DISTINCT key, value FROM label_values WHERE profile_count > 0";
+                command.CommandText = """
+                    SELECT DISTINCT l.key, l.value FROM services s JOIN label_values l ON l.service_id = s.service_id
+                    WHERE s.tenant = $tenant AND l.profile_count > 0
+                    """;
+                command.Parameters.AddWithValue("$tenant", tenant.Key);
             }
             else
             {
-                var serviceId = LookupServiceId(connection, service);
+                var serviceId = LookupServiceId(connection, tenant, service);
                 if (serviceId is null)
                 {
                     return Task.FromResult<IReadOnlyList<LabelValues>>([]);
@@ -376,7 +382,8 @@ public sealed partial class LocalProfileStorage
         command.ExecuteNonQuery();
     }
 
-    private IEnumerable<StoredProfile> ReadProfiles(IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken)
+    /// <param name="tenant">Whose profiles to read (others' ids are left out as unknown ones are); null for any tenant's (the engine's log).</param>
+    private IEnumerable<StoredProfile> ReadProfiles(TenantId? tenant, IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken)
     {
         if (ids.Count == 0)
         {
@@ -391,12 +398,17 @@ public sealed partial class LocalProfileStorage
         {
             // Rows written before schema version 2 have no segment; their bytes are in profile_data.
             command.CommandText = """
-                SELECT p.type, p.created_at, p.labels, s.name, p.segment, p.record_offset, p.record_length, d.data
+                SELECT p.type, p.created_at, p.labels, s.name, p.segment, p.record_offset, p.record_length, d.data, s.tenant
                 FROM profiles p JOIN services s ON s.service_id = p.service_id
                 LEFT JOIN profile_data d ON p.segment IS NULL AND d.seq = p.seq
                 WHERE p.id = $id
-                """;
+                """ + (tenant is null ? "" : " AND s.tenant = $tenant");
             var parameter = command.Parameters.Add("$id", SqliteType.Blob);
+            if (tenant is { } only)
+            {
+                command.Parameters.AddWithValue("$tenant", only.Key);
+            }
+
             foreach (var id in ids)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -435,7 +447,8 @@ public sealed partial class LocalProfileStorage
                 (ProfileType)reader.GetInt64(0),
                 reader.GetString(3),
                 LabelCodec.Decode((byte[])reader.GetValue(2)),
-                FromTicks(reader.GetInt64(1)));
+                FromTicks(reader.GetInt64(1)),
+                TenantId.FromKey(reader.GetString(8)));
             if (reader.IsDBNull(4))
             {
                 return new StoredProfile(meta, (byte[])reader.GetValue(7));
@@ -454,9 +467,9 @@ public sealed partial class LocalProfileStorage
         }
     }
 
-    private List<ProfileMeta> Find(SqliteConnection connection, ProfileQuery query)
+    private List<ProfileMeta> Find(SqliteConnection connection, TenantId tenant, ProfileQuery query)
     {
-        using var command = BuildFind(connection, query);
+        using var command = BuildFind(connection, tenant, query);
         var metas = new List<ProfileMeta>();
         if (command is null)
         {
@@ -481,7 +494,8 @@ public sealed partial class LocalProfileStorage
                     (ProfileType)reader.GetInt64(1),
                     query.Service,
                     labels,
-                    FromTicks(reader.GetInt64(2))));
+                    FromTicks(reader.GetInt64(2)),
+                    tenant));
             }
         }
 
@@ -494,12 +508,12 @@ public sealed partial class LocalProfileStorage
     }
 
     /// <summary>SQLite's plan for <paramref name="query"/>, so tests can check that finds only search indexes.</summary>
-    internal List<string> ExplainFind(ProfileQuery query)
+    internal List<string> ExplainFind(ProfileQuery query, TenantId tenant = default)
     {
         var connection = RentReader();
         try
         {
-            using var command = BuildFind(connection, query) ?? throw new InvalidOperationException("the query matches nothing without running");
+            using var command = BuildFind(connection, tenant, query) ?? throw new InvalidOperationException("the query matches nothing without running");
             command.CommandText = "EXPLAIN QUERY PLAN " + command.CommandText;
             var plan = new List<string>();
             using var reader = command.ExecuteReader();
@@ -517,11 +531,11 @@ public sealed partial class LocalProfileStorage
     }
 
     /// <summary>The find as one statement, or null when it cannot match anything.</summary>
-    private SqliteCommand? BuildFind(SqliteConnection connection, ProfileQuery query)
+    private SqliteCommand? BuildFind(SqliteConnection connection, TenantId tenant, ProfileQuery query)
     {
         var from = ToTicks(query.From);
         var to = ToTicks(query.To);
-        var serviceId = LookupServiceId(connection, query.Service);
+        var serviceId = LookupServiceId(connection, tenant, query.Service);
         if (serviceId is null || from > to)
         {
             return null;
@@ -629,15 +643,16 @@ public sealed partial class LocalProfileStorage
         return counted.ConvertAll(static c => c.Label);
     }
 
-    private long? LookupServiceId(SqliteConnection connection, string service)
+    private long? LookupServiceId(SqliteConnection connection, TenantId tenant, string service)
     {
-        if (_serviceIds.TryGetValue(service, out var cached))
+        if (_serviceIds.TryGetValue((tenant.Key, service), out var cached))
         {
             return cached;
         }
 
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT service_id FROM services WHERE name = $name";
+        command.CommandText = "SELECT service_id FROM services WHERE tenant = $tenant AND name = $name";
+        command.Parameters.AddWithValue("$tenant", tenant.Key);
         command.Parameters.AddWithValue("$name", service);
         if (command.ExecuteScalar() is not long id)
         {
@@ -645,7 +660,7 @@ public sealed partial class LocalProfileStorage
         }
 
         // Service rows are never deleted, so a committed id can be remembered for good.
-        _serviceIds.TryAdd(service, id);
+        _serviceIds.TryAdd((tenant.Key, service), id);
         return id;
     }
 

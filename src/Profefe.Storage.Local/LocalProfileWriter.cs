@@ -29,7 +29,7 @@ internal sealed class LocalProfileWriter : IDisposable
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     // Service rows are never deleted, so an id once committed stays valid; the cache is dropped on rollback.
-    private readonly Dictionary<string, long> _serviceIds = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Tenant, string Service), long> _serviceIds = [];
     private readonly Dictionary<long, long> _serviceDeltas = [];
     private readonly Dictionary<(long ServiceId, string Key, string Value), long> _labelDeltas = [];
 
@@ -79,8 +79,8 @@ internal sealed class LocalProfileWriter : IDisposable
             "INSERT OR IGNORE INTO profile_labels(service_id, key, value, created_at, id, type, seq) VALUES($service, $key, $value, $created, $id, $type, $seq)",
             "$service", "$key", "$value", "$created", "$id", "$type", "$seq");
         _upsertService = Prepare(
-            "INSERT INTO services(name) VALUES($name) ON CONFLICT(name) DO UPDATE SET name = excluded.name RETURNING service_id",
-            "$name");
+            "INSERT INTO services(tenant, name) VALUES($tenant, $name) ON CONFLICT(tenant, name) DO UPDATE SET name = excluded.name RETURNING service_id",
+            "$tenant", "$name");
         _addServiceCount = Prepare("UPDATE services SET profile_count = profile_count + $delta WHERE service_id = $service", "$delta", "$service");
         _addLabelCount = Prepare(
             "INSERT INTO label_values(service_id, key, value, profile_count) VALUES($service, $key, $value, $delta) "
@@ -112,7 +112,7 @@ internal sealed class LocalProfileWriter : IDisposable
         // The record is built now, on the caller's thread (many run at once; the writer is one), and holds a
         // copy of the bytes: once queued, the caller may give up and reuse its buffer.
         var labels = LabelCodec.Encode(meta.Labels);
-        var record = GC.AllocateUninitializedArray<byte>(ProfileSegmentRecord.Length(meta.Service, labels, data.Length));
+        var record = GC.AllocateUninitializedArray<byte>(ProfileSegmentRecord.Length(meta, labels, data.Length));
         ProfileSegmentRecord.Write(record, meta, labels, data.Span);
         var command = new WriteCommand(meta, labels, record, data.Length, cancellationToken);
         Enqueue(command);
@@ -576,7 +576,7 @@ internal sealed class LocalProfileWriter : IDisposable
 
     private bool Insert(SqliteTransaction transaction, SqliteCommand insert, ProfileMeta meta, byte[] encodedLabels, long segment, long offset, int length)
     {
-        var serviceId = ServiceId(transaction, meta.Service);
+        var serviceId = ServiceId(transaction, meta.Tenant.Key, meta.Service);
         var id = meta.ProfileId.ToBytes();
         var created = LocalProfileStorage.ToTicks(meta.CreatedAt);
         var type = (long)meta.Type;
@@ -634,17 +634,18 @@ internal sealed class LocalProfileWriter : IDisposable
     private static void AddDelta(Dictionary<long, long> deltas, long key, long delta) =>
         deltas[key] = deltas.GetValueOrDefault(key) + delta;
 
-    private long ServiceId(SqliteTransaction transaction, string service)
+    private long ServiceId(SqliteTransaction transaction, string tenant, string service)
     {
-        if (_serviceIds.TryGetValue(service, out var id))
+        if (_serviceIds.TryGetValue((tenant, service), out var id))
         {
             return id;
         }
 
         _upsertService.Transaction = transaction;
-        _upsertService.Parameters[0].Value = service;
+        _upsertService.Parameters[0].Value = tenant;
+        _upsertService.Parameters[1].Value = service;
         id = (long)_upsertService.ExecuteScalar()!;
-        _serviceIds[service] = id;
+        _serviceIds[(tenant, service)] = id;
         return id;
     }
 

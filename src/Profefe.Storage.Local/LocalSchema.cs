@@ -8,7 +8,7 @@ namespace Profefe.Storage.Local;
 /// </summary>
 internal static class LocalSchema
 {
-    public const int Version = 2;
+    public const int Version = 3;
 
     // profiles: the meta, small rows so the indexes and the table stay dense; bytes live in profile_data
     //   under the same rowid, so a find never reads a blob.
@@ -68,6 +68,22 @@ internal static class LocalSchema
         PRAGMA user_version = 2;
         """;
 
+    // Version 3 adds tenants: a service is one tenant's ("" is the default tenant, whose rows are every row written
+    //   before), so the service id every index is keyed by starts with the tenant. Only the small services table is
+    //   rebuilt (SQLite cannot change its UNIQUE constraint in place); profiles keep their rows and service ids.
+    private const string MigrateV2ToV3 = """
+        CREATE TABLE services_v3(
+            service_id INTEGER PRIMARY KEY,
+            tenant TEXT NOT NULL DEFAULT '',
+            name TEXT NOT NULL,
+            profile_count INTEGER NOT NULL DEFAULT 0,
+            UNIQUE(tenant, name));
+        INSERT INTO services_v3(service_id, name, profile_count) SELECT service_id, name, profile_count FROM services;
+        DROP TABLE services;
+        ALTER TABLE services_v3 RENAME TO services;
+        PRAGMA user_version = 3;
+        """;
+
     public static void Apply(SqliteConnection connection)
     {
         using var transaction = connection.BeginTransaction();
@@ -92,7 +108,13 @@ internal static class LocalSchema
             command.ExecuteNonQuery();
         }
 
-        command.CommandText = MigrateV1ToV2;
+        if (version < 2)
+        {
+            command.CommandText = MigrateV1ToV2;
+            command.ExecuteNonQuery();
+        }
+
+        command.CommandText = MigrateV2ToV3;
         command.ExecuteNonQuery();
         transaction.Commit();
     }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text;
 using Profefe.Core.Profiles;
+using Profefe.Core.Tenancy;
 
 namespace Profefe.Storage.Local;
 
@@ -9,7 +10,9 @@ namespace Profefe.Storage.Local;
 /// One stored profile in a segment file: everything the index needs besides the bytes, so the index can be
 /// rebuilt from the segments after a crash, and a checksum that makes a torn or damaged record visible.
 /// Layout (little-endian): magic, body length, CRC-32 of the body; then the body: id, type, created and
-/// stored ticks, service, labels (<see cref="LabelCodec"/>), data.
+/// stored ticks, service, labels (<see cref="LabelCodec"/>), data. A profile of a tenant other than the default
+/// is written under a second magic with its tenant (1-byte length, ASCII) after the service; the default tenant's
+/// records keep the first layout, so segments written before tenants read as the default tenant's.
 /// </summary>
 internal static class ProfileSegmentRecord
 {
@@ -17,10 +20,16 @@ internal static class ProfileSegmentRecord
 
     // "PFR1": a record starts here; anything else is the torn end of a crashed write or damage.
     private const uint Magic = 0x31524650;
+
+    // "PFR2": a record that carries its tenant.
+    private const uint TenantMagic = 0x32524650;
     private const int FixedBodyLength = ProfileId.ByteLength + 4 + 8 + 8 + 2 + 4 + 4;
 
-    public static int Length(string service, byte[] labels, int dataLength) =>
-        HeaderLength + FixedBodyLength + Encoding.UTF8.GetByteCount(service) + labels.Length + dataLength;
+    public static int Length(ProfileMeta meta, byte[] labels, int dataLength) =>
+        HeaderLength + FixedBodyLength + Encoding.UTF8.GetByteCount(meta.Service) + TenantLength(meta.Tenant) + labels.Length + dataLength;
+
+    // Tenant ids are at most 150 ASCII characters (TenantId.MaxLength), so one length byte holds them.
+    private static int TenantLength(TenantId tenant) => tenant.IsDefault ? 0 : 1 + tenant.Key.Length;
 
     /// <summary>Writes the record into <paramref name="destination"/> (exactly <see cref="Length"/> bytes).</summary>
     public static void Write(Span<byte> destination, ProfileMeta meta, byte[] labels, ReadOnlySpan<byte> data)
@@ -35,6 +44,13 @@ internal static class ProfileSegmentRecord
         var serviceLength = Encoding.UTF8.GetBytes(meta.Service, body[(position + 2)..]);
         BinaryPrimitives.WriteUInt16LittleEndian(body[position..], checked((ushort)serviceLength));
         position += 2 + serviceLength;
+        if (!meta.Tenant.IsDefault)
+        {
+            var tenant = meta.Tenant.Key;
+            body[position] = checked((byte)tenant.Length);
+            position += 1 + Encoding.ASCII.GetBytes(tenant, body[(position + 1)..]);
+        }
+
         BinaryPrimitives.WriteInt32LittleEndian(body[position..], labels.Length);
         labels.CopyTo(body[(position + 4)..]);
         position += 4 + labels.Length;
@@ -42,7 +58,7 @@ internal static class ProfileSegmentRecord
         data.CopyTo(body[(position + 4)..]);
         body = body[..(position + 4 + data.Length)];
 
-        BinaryPrimitives.WriteUInt32LittleEndian(destination, Magic);
+        BinaryPrimitives.WriteUInt32LittleEndian(destination, meta.Tenant.IsDefault ? Magic : TenantMagic);
         BinaryPrimitives.WriteInt32LittleEndian(destination[4..], body.Length);
         BinaryPrimitives.WriteUInt32LittleEndian(destination[8..], Crc32.HashToUInt32(body));
     }
@@ -50,7 +66,7 @@ internal static class ProfileSegmentRecord
     /// <summary>The body length the header announces, or -1 when <paramref name="header"/> is not a record's start.</summary>
     public static int BodyLength(ReadOnlySpan<byte> header) =>
         header.Length >= HeaderLength
-        && BinaryPrimitives.ReadUInt32LittleEndian(header) == Magic
+        && BinaryPrimitives.ReadUInt32LittleEndian(header) is Magic or TenantMagic
         && BinaryPrimitives.ReadInt32LittleEndian(header[4..]) is var length and >= FixedBodyLength
             ? length
             : -1;
@@ -82,6 +98,11 @@ internal static class ProfileSegmentRecord
 
         var position = ProfileId.ByteLength + 20;
         position += 2 + BinaryPrimitives.ReadUInt16LittleEndian(body[position..]);
+        if (BinaryPrimitives.ReadUInt32LittleEndian(span) == TenantMagic)
+        {
+            position += 1 + body[position];
+        }
+
         position += 4 + BinaryPrimitives.ReadInt32LittleEndian(body[position..]);
         var dataLength = BinaryPrimitives.ReadInt32LittleEndian(body[position..]);
         position += 4;
@@ -118,6 +139,18 @@ internal static class ProfileSegmentRecord
 
         var service = Encoding.UTF8.GetString(body.Slice(position, serviceLength));
         position += serviceLength;
+        var tenant = TenantId.Default;
+        if (BinaryPrimitives.ReadUInt32LittleEndian(record) == TenantMagic)
+        {
+            int tenantLength = body[position];
+            if (position + 1 + tenantLength + 4 > body.Length
+                || !TenantId.TryParse(Encoding.ASCII.GetString(body.Slice(position + 1, tenantLength)), out tenant, out _))
+            {
+                return null;
+            }
+
+            position += 1 + tenantLength;
+        }
         var labelsLength = BinaryPrimitives.ReadInt32LittleEndian(body[position..]);
         position += 4;
         if (labelsLength < 0 || position + labelsLength + 4 > body.Length)
@@ -134,7 +167,7 @@ internal static class ProfileSegmentRecord
             return null;
         }
 
-        var meta = new ProfileMeta(id, type, service, LabelCodec.Decode(labels), LocalProfileStorage.FromTicks(created));
+        var meta = new ProfileMeta(id, type, service, LabelCodec.Decode(labels), LocalProfileStorage.FromTicks(created), tenant);
         return new SegmentRecord(meta, labels);
     }
 }

@@ -5,6 +5,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 
 namespace Profefe.Storage.Postgres;
 
@@ -129,7 +130,7 @@ public sealed class PostgresProfileStorage
         if (_blobStore is not null)
         {
             // Bytes first: the index row below may only ever point at durable bytes.
-            await _blobStore.PutAsync(meta.ProfileId, data, cancellationToken).ConfigureAwait(false);
+            await _blobStore.PutAsync(new ProfileKey(meta.Tenant, meta.ProfileId), data, cancellationToken).ConfigureAwait(false);
         }
 
         for (var attempt = 1; ; attempt++)
@@ -140,8 +141,8 @@ public sealed class PostgresProfileStorage
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                 await using var batch = new NpgsqlBatch(connection, transaction);
                 batch.BatchCommands.Add(Command(
-                    "INSERT INTO profiles(id, service, type, created_at, stored_at, label_keys, label_values, data_size) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    id, meta.Service, (short)meta.Type, ToTicks(meta.CreatedAt), ToTicks(meta.StoredAt), keys, values, (long)data.Length));
+                    "INSERT INTO profiles(id, service, type, created_at, stored_at, label_keys, label_values, data_size, tenant) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    id, meta.Service, (short)meta.Type, ToTicks(meta.CreatedAt), ToTicks(meta.StoredAt), keys, values, (long)data.Length, meta.Tenant.Key));
                 if (_blobStore is null)
                 {
                     batch.BatchCommands.Add(Command("INSERT INTO profile_data(id, data) VALUES ($1, $2)", id, data));
@@ -149,21 +150,21 @@ public sealed class PostgresProfileStorage
                 if (distinctKeys.Length > 0)
                 {
                     batch.BatchCommands.Add(Command(
-                        "INSERT INTO profile_labels(service, key, value, created_at, id, type) SELECT $1, k, v, $4, $5, $6 FROM unnest($2::text[], $3::text[]) AS t(k, v)",
-                        meta.Service, distinctKeys, distinctValues, ToTicks(meta.CreatedAt), id, (short)meta.Type));
+                        "INSERT INTO profile_labels(tenant, service, key, value, created_at, id, type) SELECT $7, $1, k, v, $4, $5, $6 FROM unnest($2::text[], $3::text[]) AS t(k, v)",
+                        meta.Service, distinctKeys, distinctValues, ToTicks(meta.CreatedAt), id, (short)meta.Type, meta.Tenant.Key));
                 }
 
                 // The counters go last so their row locks (shared by every writer of the service) are held for the
                 // shortest time; labels come sorted so concurrent writers lock them in the same order.
                 batch.BatchCommands.Add(Command(
-                    "INSERT INTO services(name, profile_count) VALUES ($1, 1) ON CONFLICT (name) DO UPDATE SET profile_count = services.profile_count + 1",
-                    meta.Service));
+                    "INSERT INTO services(tenant, name, profile_count) VALUES ($2, $1, 1) ON CONFLICT (tenant, name) DO UPDATE SET profile_count = services.profile_count + 1",
+                    meta.Service, meta.Tenant.Key));
                 if (distinctKeys.Length > 0)
                 {
                     batch.BatchCommands.Add(Command(
-                        "INSERT INTO label_values(service, key, value, profile_count) SELECT $1, k, v, 1 FROM unnest($2::text[], $3::text[]) AS t(k, v) "
-                        + "ON CONFLICT (service, key, value) DO UPDATE SET profile_count = label_values.profile_count + 1",
-                        meta.Service, distinctKeys, distinctValues));
+                        "INSERT INTO label_values(tenant, service, key, value, profile_count) SELECT $4, $1, k, v, 1 FROM unnest($2::text[], $3::text[]) AS t(k, v) "
+                        + "ON CONFLICT (tenant, service, key, value) DO UPDATE SET profile_count = label_values.profile_count + 1",
+                        meta.Service, distinctKeys, distinctValues, meta.Tenant.Key));
                 }
 
                 await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -200,7 +201,7 @@ public sealed class PostgresProfileStorage
                 if (_blobStore is not null)
                 {
                     // After the rows: a failure here leaves orphans, which the pass below (or the next) deletes.
-                    await _blobStore.DeleteAsync(ids.ConvertAll(static id => ProfileId.FromBytes(id)), cancellationToken).ConfigureAwait(false);
+                    await _blobStore.DeleteAsync(ids, cancellationToken).ConfigureAwait(false);
                 }
             }
 
@@ -216,14 +217,14 @@ public sealed class PostgresProfileStorage
         }
     }
 
-    public async Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(ProfileQuery query, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(TenantId tenant, ProfileQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            await using var command = await BuildFindAsync(connection, query, cancellationToken).ConfigureAwait(false);
+            await using var command = await BuildFindAsync(connection, tenant, query, cancellationToken).ConfigureAwait(false);
             var metas = new List<ProfileMeta>();
             if (command is null)
             {
@@ -239,7 +240,8 @@ public sealed class PostgresProfileStorage
                         (ProfileType)reader.GetInt16(1),
                         query.Service,
                         JoinLabels(reader.GetFieldValue<string[]>(3), reader.GetFieldValue<string[]>(4)),
-                        FromTicks(reader.GetInt64(2))));
+                        FromTicks(reader.GetInt64(2)),
+                        tenant));
                 }
             }
 
@@ -257,6 +259,7 @@ public sealed class PostgresProfileStorage
     }
 
     public async IAsyncEnumerable<StoredProfile> ListProfilesAsync(
+        TenantId tenant,
         IReadOnlyList<ProfileId> ids,
         [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -269,7 +272,7 @@ public sealed class PostgresProfileStorage
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         // Fetched a few at a time: a 1,000-profile merge never holds every profile's bytes at once. The next chunk
         // is fetched while the caller works through this one (decoding, merging), so neither waits for the other.
-        Task<Dictionary<ProfileId, StoredProfile>>? next = ReadChunkAsync(ids, 0, Math.Min(_options.ReadBatchProfiles, ids.Count), cancellationToken);
+        Task<Dictionary<ProfileId, StoredProfile>>? next = ReadChunkAsync(tenant, ids, 0, Math.Min(_options.ReadBatchProfiles, ids.Count), cancellationToken);
         try
         {
             for (var start = 0; start < ids.Count; start += _options.ReadBatchProfiles)
@@ -278,7 +281,7 @@ public sealed class PostgresProfileStorage
                 var found = await next!.ConfigureAwait(false);
                 var nextStart = start + count;
                 next = nextStart < ids.Count
-                    ? ReadChunkAsync(ids, nextStart, Math.Min(_options.ReadBatchProfiles, ids.Count - nextStart), cancellationToken)
+                    ? ReadChunkAsync(tenant, ids, nextStart, Math.Min(_options.ReadBatchProfiles, ids.Count - nextStart), cancellationToken)
                     : null;
                 for (var i = start; i < start + count; i++)
                 {
@@ -311,12 +314,12 @@ public sealed class PostgresProfileStorage
         }
     }
 
-    public async Task<IReadOnlyList<string>> ListServicesAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> ListServicesAsync(TenantId tenant, CancellationToken cancellationToken)
     {
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await using var command = _dataSource.CreateCommand("SELECT name FROM services WHERE profile_count > 0");
+            await using var command = Command(_dataSource, "SELECT name FROM services WHERE tenant = $1 AND profile_count > 0", tenant.Key);
             var services = new List<string>();
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -335,14 +338,14 @@ public sealed class PostgresProfileStorage
         }
     }
 
-    public async Task<IReadOnlyList<LabelValues>> ListLabelsAsync(string? service, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<LabelValues>> ListLabelsAsync(TenantId tenant, string? service, CancellationToken cancellationToken)
     {
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             await using var command = service is null
-                ? _dataSource.CreateCommand("SELECT DISTINCT key, value FROM label_values WHERE profile_count > 0")
-                : Command(_dataSource, "SELECT key, value FROM label_values WHERE service = $1 AND profile_count > 0", service);
+                ? Command(_dataSource, "SELECT DISTINCT key, value FROM label_values WHERE tenant = $1 AND profile_count > 0", tenant.Key)
+                : Command(_dataSource, "SELECT key, value FROM label_values WHERE tenant = $2 AND service = $1 AND profile_count > 0", service, tenant.Key);
             var byKey = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -422,17 +425,17 @@ public sealed class PostgresProfileStorage
             var wanted = new byte[candidates.Count][];
             for (var i = 0; i < candidates.Count; i++)
             {
-                wanted[i] = candidates[i].ToBytes();
+                wanted[i] = candidates[i].Id.ToBytes();
             }
 
-            var indexed = new HashSet<ProfileId>();
+            var indexed = new HashSet<ProfileKey>();
             try
             {
-                await using var command = Command(_dataSource, "SELECT id FROM profiles WHERE id = ANY($1)", (object)wanted);
+                await using var command = Command(_dataSource, "SELECT id, tenant FROM profiles WHERE id = ANY($1)", (object)wanted);
                 await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    indexed.Add(ProfileId.FromBytes(reader.GetFieldValue<byte[]>(0)));
+                    indexed.Add(new ProfileKey(TenantId.FromKey(reader.GetString(1)), ProfileId.FromBytes(reader.GetFieldValue<byte[]>(0))));
                 }
             }
             catch (Exception exception)
@@ -440,12 +443,12 @@ public sealed class PostgresProfileStorage
                 throw Unavailable(exception);
             }
 
-            var orphans = new List<ProfileId>();
-            foreach (var id in candidates)
+            var orphans = new List<ProfileKey>();
+            foreach (var key in candidates)
             {
-                if (!indexed.Contains(id))
+                if (!indexed.Contains(key))
                 {
-                    orphans.Add(id);
+                    orphans.Add(key);
                 }
             }
 
@@ -457,7 +460,7 @@ public sealed class PostgresProfileStorage
         }
     }
 
-    private async Task<List<byte[]>> DeleteBatchAsync(long cutoffTicks, CancellationToken cancellationToken)
+    private async Task<List<ProfileKey>> DeleteBatchAsync(long cutoffTicks, CancellationToken cancellationToken)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -466,19 +469,23 @@ public sealed class PostgresProfileStorage
                 await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
                 var ids = new List<byte[]>();
-                var serviceCounts = new SortedDictionary<string, long>(StringComparer.Ordinal);
-                var labelCounts = new SortedDictionary<(string Service, string Key, string Value), long>(LabelKeyComparer.Instance);
+                var deleted = new List<ProfileKey>();
+                var serviceCounts = new SortedDictionary<(string Tenant, string Service, string Key, string Value), long>(LabelKeyComparer.Instance);
+                var labelCounts = new SortedDictionary<(string Tenant, string Service, string Key, string Value), long>(LabelKeyComparer.Instance);
                 // SKIP LOCKED: collectors running retention at the same time take different profiles.
                 await using (var select = Command(connection, transaction,
-                    "SELECT id, service, label_keys, label_values FROM profiles WHERE stored_at < $1 ORDER BY stored_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+                    "SELECT id, service, label_keys, label_values, tenant FROM profiles WHERE stored_at < $1 ORDER BY stored_at LIMIT $2 FOR UPDATE SKIP LOCKED",
                     cutoffTicks, _options.RetentionBatchProfiles))
                 await using (var reader = await select.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
                 {
                     while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                     {
                         ids.Add(reader.GetFieldValue<byte[]>(0));
+                        var tenant = reader.GetString(4);
+                        deleted.Add(new ProfileKey(TenantId.FromKey(tenant), ProfileId.FromBytes(ids[^1])));
                         var service = reader.GetString(1);
-                        serviceCounts[service] = serviceCounts.GetValueOrDefault(service) + 1;
+                        var serviceKey = (tenant, service, "", "");
+                        serviceCounts[serviceKey] = serviceCounts.GetValueOrDefault(serviceKey) + 1;
                         var keys = reader.GetFieldValue<string[]>(2);
                         var values = reader.GetFieldValue<string[]>(3);
                         var seen = new HashSet<(string, string)>();
@@ -486,7 +493,7 @@ public sealed class PostgresProfileStorage
                         {
                             if (seen.Add((keys[i], values[i])))
                             {
-                                var label = (service, keys[i], values[i]);
+                                var label = (tenant, service, keys[i], values[i]);
                                 labelCounts[label] = labelCounts.GetValueOrDefault(label) + 1;
                             }
                         }
@@ -495,34 +502,38 @@ public sealed class PostgresProfileStorage
 
                 if (ids.Count == 0)
                 {
-                    return ids;
+                    return deleted;
                 }
 
                 await using var batch = new NpgsqlBatch(connection, transaction);
                 // Cascades to profile_labels and profile_data.
                 batch.BatchCommands.Add(Command("DELETE FROM profiles WHERE id = ANY($1)", (object)ids.ToArray()));
                 // One statement per counter row, in a fixed order, so concurrent retention passes cannot deadlock.
-                foreach (var (service, count) in serviceCounts)
+                foreach (var ((tenant, service, _, _), count) in serviceCounts)
                 {
-                    batch.BatchCommands.Add(Command("UPDATE services SET profile_count = profile_count - $2 WHERE name = $1", service, count));
+                    batch.BatchCommands.Add(Command("UPDATE services SET profile_count = profile_count - $2 WHERE tenant = $3 AND name = $1", service, count, tenant));
                 }
 
-                foreach (var ((service, key, value), count) in labelCounts)
+                foreach (var ((tenant, service, key, value), count) in labelCounts)
                 {
                     batch.BatchCommands.Add(Command(
-                        "UPDATE label_values SET profile_count = profile_count - $4 WHERE service = $1 AND key = $2 AND value = $3",
-                        service, key, value, count));
+                        "UPDATE label_values SET profile_count = profile_count - $4 WHERE tenant = $5 AND service = $1 AND key = $2 AND value = $3",
+                        service, key, value, count, tenant));
                 }
 
-                batch.BatchCommands.Add(Command("DELETE FROM services WHERE name = ANY($1) AND profile_count <= 0", (object)serviceCounts.Keys.ToArray()));
                 batch.BatchCommands.Add(Command(
-                    "DELETE FROM label_values WHERE (service, key, value) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[])) AND profile_count <= 0",
+                    "DELETE FROM services WHERE (tenant, name) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND profile_count <= 0",
+                    serviceCounts.Keys.Select(static s => s.Tenant).ToArray(),
+                    serviceCounts.Keys.Select(static s => s.Service).ToArray()));
+                batch.BatchCommands.Add(Command(
+                    "DELETE FROM label_values WHERE (tenant, service, key, value) IN (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])) AND profile_count <= 0",
+                    labelCounts.Keys.Select(static l => l.Tenant).ToArray(),
                     labelCounts.Keys.Select(static l => l.Service).ToArray(),
                     labelCounts.Keys.Select(static l => l.Key).ToArray(),
                     labelCounts.Keys.Select(static l => l.Value).ToArray()));
                 await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-                return ids;
+                return deleted;
             }
             catch (Exception exception) when (attempt < MaxAttempts && PostgresErrors.IsRetryable(exception))
             {
@@ -535,7 +546,7 @@ public sealed class PostgresProfileStorage
         }
     }
 
-    private async Task<Dictionary<ProfileId, StoredProfile>> ReadChunkAsync(IReadOnlyList<ProfileId> ids, int start, int count, CancellationToken cancellationToken)
+    private async Task<Dictionary<ProfileId, StoredProfile>> ReadChunkAsync(TenantId tenant, IReadOnlyList<ProfileId> ids, int start, int count, CancellationToken cancellationToken)
     {
         var wanted = new byte[count][];
         for (var i = 0; i < count; i++)
@@ -549,13 +560,13 @@ public sealed class PostgresProfileStorage
                 ? """
                   SELECT p.id, p.service, p.type, p.created_at, p.label_keys, p.label_values, d.data
                   FROM profiles p JOIN profile_data d ON d.id = p.id
-                  WHERE p.id = ANY($1)
+                  WHERE p.id = ANY($1) AND p.tenant = $2
                   """
                 : """
                   SELECT p.id, p.service, p.type, p.created_at, p.label_keys, p.label_values, d.data
                   FROM profiles p LEFT JOIN profile_data d ON d.id = p.id
-                  WHERE p.id = ANY($1)
-                  """, (object)wanted);
+                  WHERE p.id = ANY($1) AND p.tenant = $2
+                  """, (object)wanted, tenant.Key);
             var found = new Dictionary<ProfileId, StoredProfile>(count);
             List<ProfileMeta>? inBlobStore = null;
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
@@ -567,7 +578,8 @@ public sealed class PostgresProfileStorage
                         (ProfileType)reader.GetInt16(2),
                         reader.GetString(1),
                         JoinLabels(reader.GetFieldValue<string[]>(4), reader.GetFieldValue<string[]>(5)),
-                        FromTicks(reader.GetInt64(3)));
+                        FromTicks(reader.GetInt64(3)),
+                        tenant);
                     if (reader.IsDBNull(6))
                     {
                         (inBlobStore ??= []).Add(meta);
@@ -594,7 +606,7 @@ public sealed class PostgresProfileStorage
 
     private async Task ReadBlobsAsync(List<ProfileMeta> metas, Dictionary<ProfileId, StoredProfile> found, CancellationToken cancellationToken)
     {
-        var data = await _blobStore!.GetManyAsync(metas.ConvertAll(static m => m.ProfileId), cancellationToken).ConfigureAwait(false);
+        var data = await _blobStore!.GetManyAsync(metas.ConvertAll(static m => new ProfileKey(m.Tenant, m.ProfileId)), cancellationToken).ConfigureAwait(false);
         for (var i = 0; i < metas.Count; i++)
         {
             // No bytes: retention deleted the profile between the index read and this one; it is gone.
@@ -606,7 +618,7 @@ public sealed class PostgresProfileStorage
     }
 
     /// <summary>The find as one statement, or null when it cannot match anything.</summary>
-    private static async Task<NpgsqlCommand?> BuildFindAsync(NpgsqlConnection connection, ProfileQuery query, CancellationToken cancellationToken)
+    private static async Task<NpgsqlCommand?> BuildFindAsync(NpgsqlConnection connection, TenantId tenant, ProfileQuery query, CancellationToken cancellationToken)
     {
         var from = ToTicks(query.From);
         var to = ToTicks(query.To);
@@ -618,7 +630,7 @@ public sealed class PostgresProfileStorage
         List<Label>? labels = null;
         if (query.Labels.Count > 0)
         {
-            labels = await OrderBySelectivityAsync(connection, query.Service, query.Labels, cancellationToken).ConfigureAwait(false);
+            labels = await OrderBySelectivityAsync(connection, tenant, query.Service, query.Labels, cancellationToken).ConfigureAwait(false);
             if (labels is null)
             {
                 return null;
@@ -626,6 +638,7 @@ public sealed class PostgresProfileStorage
         }
 
         var command = new NpgsqlCommand { Connection = connection };
+        command.Parameters.Add(new NpgsqlParameter<string>("tenant", tenant.Key));
         command.Parameters.Add(new NpgsqlParameter<string>("service", query.Service));
         command.Parameters.Add(new NpgsqlParameter<long>("from", from));
         command.Parameters.Add(new NpgsqlParameter<long>("to", to));
@@ -636,7 +649,7 @@ public sealed class PostgresProfileStorage
         var sql = new StringBuilder();
         if (labels is null)
         {
-            sql.Append("SELECT id, type, created_at, label_keys, label_values FROM profiles WHERE service = @service");
+            sql.Append("SELECT id, type, created_at, label_keys, label_values FROM profiles WHERE tenant = @tenant AND service = @service");
             if (query.Type is not null)
             {
                 sql.Append(" AND type = @type");
@@ -646,17 +659,17 @@ public sealed class PostgresProfileStorage
         }
         else
         {
-            // The rarest label drives a range scan of (service, key, value, created_at, id); every further label
+            // The rarest label drives a range scan of (tenant, service, key, value, created_at, id); every further label
             // is a point lookup on the same primary key, so no unrelated profile is read.
             sql.Append("SELECT p.id, p.type, p.created_at, p.label_keys, p.label_values FROM profile_labels l0");
             for (var i = 1; i < labels.Count; i++)
             {
-                sql.Append(" JOIN profile_labels l").Append(i).Append(" ON l").Append(i).Append(".service = @service AND l").Append(i)
+                sql.Append(" JOIN profile_labels l").Append(i).Append(" ON l").Append(i).Append(".tenant = @tenant AND l").Append(i).Append(".service = @service AND l").Append(i)
                     .Append(".key = @k").Append(i).Append(" AND l").Append(i).Append(".value = @v").Append(i)
                     .Append(" AND l").Append(i).Append(".created_at = l0.created_at AND l").Append(i).Append(".id = l0.id");
             }
 
-            sql.Append(" JOIN profiles p ON p.id = l0.id WHERE l0.service = @service AND l0.key = @k0 AND l0.value = @v0 AND l0.created_at BETWEEN @from AND @to");
+            sql.Append(" JOIN profiles p ON p.id = l0.id WHERE l0.tenant = @tenant AND l0.service = @service AND l0.key = @k0 AND l0.value = @v0 AND l0.created_at BETWEEN @from AND @to");
             if (query.Type is not null)
             {
                 sql.Append(" AND l0.type = @type");
@@ -682,7 +695,7 @@ public sealed class PostgresProfileStorage
     }
 
     /// <summary>The distinct labels asked for, rarest first; null when one of them is on no profile of the service.</summary>
-    private static async Task<List<Label>?> OrderBySelectivityAsync(NpgsqlConnection connection, string service, IReadOnlyList<Label> labels, CancellationToken cancellationToken)
+    private static async Task<List<Label>?> OrderBySelectivityAsync(NpgsqlConnection connection, TenantId tenant, string service, IReadOnlyList<Label> labels, CancellationToken cancellationToken)
     {
         var distinct = new List<Label>(labels.Count);
         foreach (var label in labels)
@@ -694,8 +707,8 @@ public sealed class PostgresProfileStorage
         }
 
         await using var command = Command(connection, null,
-            "SELECT key, value, profile_count FROM label_values WHERE service = $1 AND (key, value) IN (SELECT * FROM unnest($2::text[], $3::text[])) AND profile_count > 0",
-            service, distinct.ConvertAll(static l => l.Key).ToArray(), distinct.ConvertAll(static l => l.Value).ToArray());
+            "SELECT key, value, profile_count FROM label_values WHERE tenant = $4 AND service = $1 AND (key, value) IN (SELECT * FROM unnest($2::text[], $3::text[])) AND profile_count > 0",
+            service, distinct.ConvertAll(static l => l.Key).ToArray(), distinct.ConvertAll(static l => l.Value).ToArray(), tenant.Key);
         var counts = new Dictionary<Label, long>(distinct.Count);
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -830,13 +843,18 @@ public sealed class PostgresProfileStorage
         throw mapped;
     }
 
-    private sealed class LabelKeyComparer : IComparer<(string Service, string Key, string Value)>
+    private sealed class LabelKeyComparer : IComparer<(string Tenant, string Service, string Key, string Value)>
     {
         public static readonly LabelKeyComparer Instance = new();
 
-        public int Compare((string Service, string Key, string Value) x, (string Service, string Key, string Value) y)
+        public int Compare((string Tenant, string Service, string Key, string Value) x, (string Tenant, string Service, string Key, string Value) y)
         {
-            var result = string.CompareOrdinal(x.Service, y.Service);
+            var result = string.CompareOrdinal(x.Tenant, y.Tenant);
+            if (result == 0)
+            {
+                result = string.CompareOrdinal(x.Service, y.Service);
+            }
+
             if (result == 0)
             {
                 result = string.CompareOrdinal(x.Key, y.Key);

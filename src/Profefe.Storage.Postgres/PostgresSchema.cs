@@ -9,7 +9,7 @@ namespace Profefe.Storage.Postgres;
 /// </summary>
 internal static class PostgresSchema
 {
-    public const int Version = 1;
+    public const int Version = 2;
 
     // Arbitrary, fixed: "profefe" in ASCII. Serializes concurrent migrations across collectors.
     private const long MigrationLock = 0x70726f66656665;
@@ -58,6 +58,23 @@ internal static class PostgresSchema
             PRIMARY KEY(service, key, value));
         """;
 
+    // Version 2 adds tenants: a tenant column first in every key and index ('' is the default tenant, whose rows
+    //   are every row written before). ADD COLUMN with a constant default rewrites no table; the keys and indexes
+    //   are rebuilt. Profile ids stay the profiles' primary key: they are unique across tenants.
+    private const string MigrateV1ToV2 = """
+        ALTER TABLE profiles ADD COLUMN tenant text NOT NULL DEFAULT '';
+        DROP INDEX profiles_by_service_type_time;
+        DROP INDEX profiles_by_service_time;
+        CREATE INDEX profiles_by_tenant_service_type_time ON profiles(tenant, service, type, created_at, id);
+        CREATE INDEX profiles_by_tenant_service_time ON profiles(tenant, service, created_at, id);
+        ALTER TABLE profile_labels ADD COLUMN tenant text NOT NULL DEFAULT '';
+        ALTER TABLE profile_labels DROP CONSTRAINT profile_labels_pkey, ADD PRIMARY KEY(tenant, service, key, value, created_at, id);
+        ALTER TABLE services ADD COLUMN tenant text NOT NULL DEFAULT '';
+        ALTER TABLE services DROP CONSTRAINT services_pkey, ADD PRIMARY KEY(tenant, name);
+        ALTER TABLE label_values ADD COLUMN tenant text NOT NULL DEFAULT '';
+        ALTER TABLE label_values DROP CONSTRAINT label_values_pkey, ADD PRIMARY KEY(tenant, service, key, value);
+        """;
+
     private static readonly System.Buffers.SearchValues<char> IdentifierChars =
         System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
 
@@ -84,10 +101,15 @@ internal static class PostgresSchema
             throw new NotSupportedException($"the PostgreSQL schema \"{schema}\" has version {found}, newer than this collector's {Version}");
         }
 
-        if (found < Version)
+        if (found < 1)
         {
             // Version 0 is an empty schema: there is nothing to migrate from yet.
-            await ExecuteAsync(connection, transaction, CreateV1 + $"\nINSERT INTO profefe_schema(version) VALUES ({Version});", cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, transaction, CreateV1 + "\nINSERT INTO profefe_schema(version) VALUES (1);", cancellationToken).ConfigureAwait(false);
+        }
+
+        if (found < 2)
+        {
+            await ExecuteAsync(connection, transaction, MigrateV1ToV2 + "\nINSERT INTO profefe_schema(version) VALUES (2);", cancellationToken).ConfigureAwait(false);
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);

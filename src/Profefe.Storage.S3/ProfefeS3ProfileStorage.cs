@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Profefe.Core.Ingest;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 
 namespace Profefe.Storage.S3;
 
@@ -32,6 +33,11 @@ namespace Profefe.Storage.S3;
 /// the arrival; profefe reads an xid as created_at, so profefe shows and filters our profiles by their arrival
 /// second. We keep the real created_at (and a service containing '/', which profefe's keys turn into "__") in
 /// the key's extension chunk that profefe skips.
+/// </para>
+/// <para>
+/// profefe's layout has no place for a tenant: the bucket is the default tenant's. Other tenants' reads find
+/// nothing and their pushes are refused (400); they need a backend that keys by tenant (local, postgres,
+/// s3+postgres).
 /// </para>
 /// </remarks>
 public sealed class ProfefeS3ProfileStorage
@@ -92,6 +98,12 @@ public sealed class ProfefeS3ProfileStorage
     public async Task WriteProfileAsync(ProfileMeta meta, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(meta);
+        if (!meta.Tenant.IsDefault)
+        {
+            throw ProfileRequestException.BadRequest(
+                $"tenant \"{meta.Tenant}\" cannot push here: profefe's S3 layout (Storage:Type s3) holds only the default tenant; use s3+postgres for tenants");
+        }
+
         var key = KeyOf(meta);
         var keyBytes = System.Text.Encoding.UTF8.GetByteCount(key);
         if (keyBytes > MaxKeyBytes)
@@ -135,11 +147,11 @@ public sealed class ProfefeS3ProfileStorage
     /// of the service, whatever the time range, as in profefe. Time and labels are filtered from the keys; no
     /// object is read. There is no early stop: the keys this collector writes sort by arrival, not created_at.
     /// </summary>
-    public async Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(ProfileQuery query, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(TenantId tenant, ProfileQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         var metas = new List<ProfileMeta>();
-        if (query.From > query.To || query.Service.Length == 0)
+        if (!tenant.IsDefault || query.From > query.To || query.Service.Length == 0)
         {
             return metas;
         }
@@ -183,10 +195,10 @@ public sealed class ProfefeS3ProfileStorage
     /// One GET per profile (several at once, within <see cref="S3StorageOptions.MaxConcurrentRequests"/>), after
     /// finding the keys of ids this instance has not seen: see <see cref="FindKeysAsync"/>.
     /// </summary>
-    public async IAsyncEnumerable<StoredProfile> ListProfilesAsync(IReadOnlyList<ProfileId> ids, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<StoredProfile> ListProfilesAsync(TenantId tenant, IReadOnlyList<ProfileId> ids, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ids);
-        if (ids.Count == 0)
+        if (ids.Count == 0 || !tenant.IsDefault)
         {
             yield break;
         }
@@ -226,9 +238,14 @@ public sealed class ProfefeS3ProfileStorage
     /// One request per 1,000 services (a delimiter listing of <c>P0.</c>, as profefe). A service whose key segment
     /// contains "__" may be a service with '/' (profefe writes '/' as "__"): its keys are listed to learn the name.
     /// </summary>
-    public async Task<IReadOnlyList<string>> ListServicesAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<string>> ListServicesAsync(TenantId tenant, CancellationToken cancellationToken)
     {
         var services = new SortedSet<string>(StringComparer.Ordinal);
+        if (!tenant.IsDefault)
+        {
+            return [];
+        }
+
         foreach (var segment in await ListServiceSegmentsAsync(cancellationToken).ConfigureAwait(false))
         {
             if (!segment.Contains("__", StringComparison.Ordinal))
@@ -260,10 +277,10 @@ public sealed class ProfefeS3ProfileStorage
     /// Lists every key of the service (of the whole bucket when null): one request per 1,000 profiles. The layout
     /// keeps no list of label values, so there is no cheaper way.
     /// </summary>
-    public async Task<IReadOnlyList<LabelValues>> ListLabelsAsync(string? service, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<LabelValues>> ListLabelsAsync(TenantId tenant, string? service, CancellationToken cancellationToken)
     {
         var byKey = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
-        if (service is { Length: 0 })
+        if (service is { Length: 0 } || !tenant.IsDefault)
         {
             return [];
         }

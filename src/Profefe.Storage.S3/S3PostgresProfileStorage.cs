@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 using Profefe.Storage.Postgres;
 
 namespace Profefe.Storage.S3;
@@ -45,17 +46,17 @@ public sealed class S3PostgresProfileStorage
     public Task WriteProfileAsync(ProfileMeta meta, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
         Index.WriteProfileAsync(meta, data, cancellationToken);
 
-    public Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(ProfileQuery query, CancellationToken cancellationToken) =>
-        Index.FindProfilesAsync(query, cancellationToken);
+    public Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(TenantId tenant, ProfileQuery query, CancellationToken cancellationToken) =>
+        Index.FindProfilesAsync(tenant, query, cancellationToken);
 
-    public IAsyncEnumerable<StoredProfile> ListProfilesAsync(IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken) =>
-        Index.ListProfilesAsync(ids, cancellationToken);
+    public IAsyncEnumerable<StoredProfile> ListProfilesAsync(TenantId tenant, IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken) =>
+        Index.ListProfilesAsync(tenant, ids, cancellationToken);
 
-    public Task<IReadOnlyList<string>> ListServicesAsync(CancellationToken cancellationToken) =>
-        Index.ListServicesAsync(cancellationToken);
+    public Task<IReadOnlyList<string>> ListServicesAsync(TenantId tenant, CancellationToken cancellationToken) =>
+        Index.ListServicesAsync(tenant, cancellationToken);
 
-    public Task<IReadOnlyList<LabelValues>> ListLabelsAsync(string? service, CancellationToken cancellationToken) =>
-        Index.ListLabelsAsync(service, cancellationToken);
+    public Task<IReadOnlyList<LabelValues>> ListLabelsAsync(TenantId tenant, string? service, CancellationToken cancellationToken) =>
+        Index.ListLabelsAsync(tenant, service, cancellationToken);
 
     public Task<int> DeleteProfilesStoredBeforeAsync(DateTime cutoff, CancellationToken cancellationToken) =>
         Index.DeleteProfilesStoredBeforeAsync(cutoff, cancellationToken);

@@ -7,6 +7,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 
 namespace Profefe.Storage.S3;
 
@@ -21,6 +22,7 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
 {
     // DeleteObjects takes at most 1,000 keys, ListObjectsV2 answers at most 1,000.
     private const int MaxKeysPerRequest = 1000;
+    private const string TenantsFolder = "~tenants/";
 
     private readonly S3StorageOptions _options;
     private readonly IAmazonS3 _client;
@@ -50,11 +52,18 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
 
     public string Bucket => _options.Bucket;
 
-    public string KeyOf(ProfileId id) => _options.Prefix + id.ToString();
+    /// <summary>
+    /// The default tenant's objects are named by id right under the prefix, as before tenants existed; every other
+    /// tenant's sit under "~tenants/{tenant}/". '~' sorts after every character of an id, so a listing of the
+    /// default tenant's ids by arrival never runs into another tenant's.
+    /// </summary>
+    public string KeyOf(ProfileKey key) => PrefixOf(key.Tenant) + key.Id.ToString();
 
-    public async Task PutAsync(ProfileId id, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    private string PrefixOf(TenantId tenant) => tenant.IsDefault ? _options.Prefix : _options.Prefix + TenantsFolder + tenant.Key + "/";
+
+    public async Task PutAsync(ProfileKey key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        var key = KeyOf(id);
+        var name = KeyOf(key);
         var bytes = AsSegment(data);
 
         // One PUT, never a multipart upload: a profile is at most Collector:MaxDecompressedBytes (64 MiB by
@@ -67,7 +76,7 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
             await _client.PutObjectAsync(new PutObjectRequest
             {
                 BucketName = _options.Bucket,
-                Key = key,
+                Key = name,
                 InputStream = body,
                 AutoCloseStream = false,
                 ContentType = "application/octet-stream",
@@ -79,12 +88,12 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
         }
     }
 
-    public async Task<byte[]?> GetAsync(ProfileId id, CancellationToken cancellationToken)
+    public async Task<byte[]?> GetAsync(ProfileKey key, CancellationToken cancellationToken)
     {
         using var deadline = Deadline(cancellationToken);
         try
         {
-            using var response = await _client.GetObjectAsync(_options.Bucket, KeyOf(id), deadline.Token).ConfigureAwait(false);
+            using var response = await _client.GetObjectAsync(_options.Bucket, KeyOf(key), deadline.Token).ConfigureAwait(false);
             var length = response.ContentLength;
             if (length >= 0 && length <= Array.MaxLength)
             {
@@ -107,29 +116,29 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
         }
     }
 
-    public async Task<byte[]?[]> GetManyAsync(IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken)
+    public async Task<byte[]?[]> GetManyAsync(IReadOnlyList<ProfileKey> keys, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(ids);
-        var found = new byte[]?[ids.Count];
-        await Parallel.ForAsync(0, ids.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrentRequests, CancellationToken = cancellationToken },
-            async (i, ct) => found[i] = await GetAsync(ids[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
+        ArgumentNullException.ThrowIfNull(keys);
+        var found = new byte[]?[keys.Count];
+        await Parallel.ForAsync(0, keys.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.MaxConcurrentRequests, CancellationToken = cancellationToken },
+            async (i, ct) => found[i] = await GetAsync(keys[i], ct).ConfigureAwait(false)).ConfigureAwait(false);
         return found;
     }
 
-    public async Task DeleteAsync(IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken)
+    public async Task DeleteAsync(IReadOnlyList<ProfileKey> keys, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(ids);
-        for (var start = 0; start < ids.Count; start += MaxKeysPerRequest)
+        ArgumentNullException.ThrowIfNull(keys);
+        for (var start = 0; start < keys.Count; start += MaxKeysPerRequest)
         {
-            var count = Math.Min(MaxKeysPerRequest, ids.Count - start);
-            var keys = new List<string>(count);
+            var count = Math.Min(MaxKeysPerRequest, keys.Count - start);
+            var names = new List<string>(count);
             for (var i = start; i < start + count; i++)
             {
-                keys.Add(KeyOf(ids[i]));
+                names.Add(KeyOf(keys[i]));
             }
 
             // Whatever is left is found again by the next retention pass as an orphan.
-            var errors = await S3ObjectDeleter.DeleteAsync(_client, _options, keys, (e, deadline) => Unavailable(e, cancellationToken, deadline), _logger, cancellationToken)
+            var errors = await S3ObjectDeleter.DeleteAsync(_client, _options, names, (e, deadline) => Unavailable(e, cancellationToken, deadline), _logger, cancellationToken)
                 .ConfigureAwait(false);
             if (errors.Count > 0)
             {
@@ -138,7 +147,7 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
         }
     }
 
-    public async IAsyncEnumerable<IReadOnlyList<ProfileId>> ListWrittenBeforeAsync(DateTime cutoff, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<IReadOnlyList<ProfileKey>> ListWrittenBeforeAsync(DateTime cutoff, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var youngest = _timeProvider.GetUtcNow().UtcDateTime - _options.OrphanMinAge;
         if (cutoff.ToUniversalTime() < youngest)
@@ -146,16 +155,50 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
             youngest = cutoff.ToUniversalTime();
         }
 
-        var request = new ListObjectsV2Request { BucketName = _options.Bucket, Prefix = _options.Prefix, MaxKeys = MaxKeysPerRequest };
+        await foreach (var page in ListTenantWrittenBeforeAsync(TenantId.Default, youngest, cancellationToken).ConfigureAwait(false))
+        {
+            yield return page;
+        }
+
+        // Each tenant's keys sort by arrival under its own folder, so each listing stops at its first young key.
+        var request = new ListObjectsV2Request { BucketName = _options.Bucket, Prefix = _options.Prefix + TenantsFolder, Delimiter = "/", MaxKeys = MaxKeysPerRequest };
+        while (true)
+        {
+            var response = await ListPageAsync(request, cancellationToken).ConfigureAwait(false);
+            foreach (var folder in response.CommonPrefixes ?? [])
+            {
+                if (TenantId.TryParse(folder[request.Prefix.Length..^1], out var tenant, out _) && !tenant.IsDefault)
+                {
+                    await foreach (var page in ListTenantWrittenBeforeAsync(tenant, youngest, cancellationToken).ConfigureAwait(false))
+                    {
+                        yield return page;
+                    }
+                }
+            }
+
+            if (response.IsTruncated != true || string.IsNullOrEmpty(response.NextContinuationToken))
+            {
+                yield break;
+            }
+
+            request.ContinuationToken = response.NextContinuationToken;
+        }
+    }
+
+    private async IAsyncEnumerable<IReadOnlyList<ProfileKey>> ListTenantWrittenBeforeAsync(
+        TenantId tenant, DateTime youngest, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var prefix = PrefixOf(tenant);
+        var request = new ListObjectsV2Request { BucketName = _options.Bucket, Prefix = prefix, MaxKeys = MaxKeysPerRequest };
         while (true)
         {
             var response = await ListPageAsync(request, cancellationToken).ConfigureAwait(false);
 
-            var page = new List<ProfileId>();
+            var page = new List<ProfileKey>();
             var done = false;
             foreach (var item in response.S3Objects ?? [])
             {
-                if (!ProfileId.TryParse(item.Key.AsSpan(_options.Prefix.Length), out var id))
+                if (!ProfileId.TryParse(item.Key.AsSpan(prefix.Length), out var id))
                 {
                     // Not ours (a key of another layout sharing the prefix): never touched.
                     continue;
@@ -170,7 +213,7 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
 
                 if (item.LastModified is { } modified && modified.ToUniversalTime() < youngest)
                 {
-                    page.Add(id);
+                    page.Add(new ProfileKey(tenant, id));
                 }
             }
 

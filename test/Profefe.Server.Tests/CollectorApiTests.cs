@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Time.Testing;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 using Profefe.Pprof;
 using Profefe.Testing;
 using Profefe.Testing.Collectors;
@@ -249,13 +250,13 @@ public sealed class CollectorApiTests
     {
         private static StorageUnavailableException Failure => new("local", "database is locked", null);
 
-        public Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(ProfileQuery query, CancellationToken cancellationToken) => throw Failure;
+        public Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(TenantId tenant, ProfileQuery query, CancellationToken cancellationToken) => throw Failure;
 
-        public IAsyncEnumerable<StoredProfile> ListProfilesAsync(IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken) => throw Failure;
+        public IAsyncEnumerable<StoredProfile> ListProfilesAsync(TenantId tenant, IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken) => throw Failure;
 
-        public Task<IReadOnlyList<string>> ListServicesAsync(CancellationToken cancellationToken) => throw Failure;
+        public Task<IReadOnlyList<string>> ListServicesAsync(TenantId tenant, CancellationToken cancellationToken) => throw Failure;
 
-        public Task<IReadOnlyList<LabelValues>> ListLabelsAsync(string? service, CancellationToken cancellationToken) => throw Failure;
+        public Task<IReadOnlyList<LabelValues>> ListLabelsAsync(TenantId tenant, string? service, CancellationToken cancellationToken) => throw Failure;
 
         public Task WriteProfileAsync(ProfileMeta meta, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) => throw Failure;
     }

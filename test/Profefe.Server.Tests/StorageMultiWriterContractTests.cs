@@ -1,5 +1,6 @@
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 using Profefe.Storage.Local;
 using Profefe.Storage.Postgres;
 using Profefe.Testing.Servers;
@@ -113,10 +114,10 @@ internal static class MultiWriter
 
         foreach (var backend in ((MultiProfileStorage)storage.Writer).Backends)
         {
-            var found = await backend.Reader.FindProfilesAsync(new ProfileQuery("multi", null, [new Label("k", "v")], DateTime.MinValue, DateTime.MaxValue), token);
+            var found = await backend.Reader.FindProfilesAsync(TenantId.Default, new ProfileQuery("multi", null, [new Label("k", "v")], DateTime.MinValue, DateTime.MaxValue), token);
             Assert.Equal(meta.ProfileId, Assert.Single(found).ProfileId);
             var listed = 0;
-            await foreach (var stored in backend.Reader.ListProfilesAsync([meta.ProfileId], token))
+            await foreach (var stored in backend.Reader.ListProfilesAsync(TenantId.Default, [meta.ProfileId], token))
             {
                 Assert.Equal(data, stored.Data.ToArray());
                 listed++;

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 using Profefe.Storage.Local;
 using Profefe.Storage.Postgres;
 using Profefe.Testing;
@@ -97,8 +98,8 @@ public sealed class StorageSelectionTests(PostgresServerFixture fixture)
         using var push = await PushAsync(collector.Client);
 
         Assert.Equal(HttpStatusCode.OK, push.StatusCode);
-        Assert.Equal(["svc"], await postgres.ListServicesAsync(Token));
-        Assert.Equal(["svc"], await local.ListServicesAsync(Token));
+        Assert.Equal(["svc"], await postgres.ListServicesAsync(TenantId.Default, Token));
+        Assert.Equal(["svc"], await local.ListServicesAsync(TenantId.Default, Token));
         using var health = await collector.Client.GetAsync("health", Token);
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
     }

@@ -3,6 +3,7 @@ using Microsoft.Data.Sqlite;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 using Profefe.Testing;
+using Profefe.Core.Tenancy;
 
 namespace Profefe.Storage.Local.Tests;
 
@@ -24,8 +25,8 @@ public sealed class LocalProfileStorageCrashTests
 
             await using var storage = new LocalProfileStorage(directory.Options());
             var stored = new Dictionary<ProfileId, StoredProfile>();
-            var all = await storage.FindProfilesAsync(new ProfileQuery(CrashWriter.Service, null, [], DateTime.MinValue, DateTime.MaxValue), Token);
-            await foreach (var profile in storage.ListProfilesAsync([.. all.Select(m => m.ProfileId)], Token))
+            var all = await storage.FindProfilesAsync(TenantId.Default, new ProfileQuery(CrashWriter.Service, null, [], DateTime.MinValue, DateTime.MaxValue), Token);
+            await foreach (var profile in storage.ListProfilesAsync(TenantId.Default, [.. all.Select(m => m.ProfileId)], Token))
             {
                 stored.Add(profile.Meta.ProfileId, profile);
             }

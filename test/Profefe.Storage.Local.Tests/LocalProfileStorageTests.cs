@@ -1,6 +1,7 @@
 using Microsoft.Data.Sqlite;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 
 namespace Profefe.Storage.Local.Tests;
 
@@ -92,9 +93,9 @@ public sealed class LocalProfileStorageTests
 
         await Task.WhenAll(writes);
         await Assert.ThrowsAsync<ObjectDisposedException>(() => storage.WriteProfileAsync(Meta("svc", BaseTime), new byte[1], Token));
-        await Assert.ThrowsAsync<ObjectDisposedException>(() => storage.ListServicesAsync(Token));
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => storage.ListServicesAsync(TenantId.Default, Token));
         await using var reopened = new LocalProfileStorage(directory.Options());
-        var found = await reopened.FindProfilesAsync(new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
+        var found = await reopened.FindProfilesAsync(TenantId.Default, new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
         Assert.Equal(metas.Select(m => m.ProfileId), found.Select(m => m.ProfileId));
     }
 
@@ -117,7 +118,7 @@ public sealed class LocalProfileStorageTests
         var stored = await ListAsync(storage, meta.ProfileId);
         Assert.Equal(new byte[] { 1, 2, 3 }, Assert.Single(stored).Data.ToArray());
         Assert.Equal("svc", stored[0].Meta.Service);
-        Assert.Equal(["svc"], await storage.ListServicesAsync(Token));
+        Assert.Equal(["svc"], await storage.ListServicesAsync(TenantId.Default, Token));
         Assert.Equal(41, (await storage.GetStatisticsAsync(Token)).ProfileCount);
     }
 
@@ -131,7 +132,7 @@ public sealed class LocalProfileStorageTests
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => storage.WriteProfileAsync(meta, new byte[] { 1 }, new CancellationToken(canceled: true)));
 
         Assert.Empty(await ListAsync(storage, meta.ProfileId));
-        Assert.Empty(await storage.ListServicesAsync(Token));
+        Assert.Empty(await storage.ListServicesAsync(TenantId.Default, Token));
     }
 
     [Fact]
@@ -149,8 +150,8 @@ public sealed class LocalProfileStorageTests
 
         Assert.Equal("local", error.Dependency);
         Assert.Empty(await ListAsync(storage, big.ProfileId));
-        Assert.Equal(["v"], Assert.Single(await storage.ListLabelsAsync("svc", Token)).Values);
-        var found = await storage.FindProfilesAsync(new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
+        Assert.Equal(["v"], Assert.Single(await storage.ListLabelsAsync(TenantId.Default, "svc", Token)).Values);
+        var found = await storage.FindProfilesAsync(TenantId.Default, new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
         Assert.Equal([small.ProfileId], found.Select(m => m.ProfileId));
         // The store keeps working once there is room again.
         await storage.WriteProfileAsync(Meta("svc", BaseTime.AddSeconds(2)), new byte[100], Token);
@@ -181,7 +182,7 @@ public sealed class LocalProfileStorageTests
 
         // Recovery finds nothing of the failed write to index again.
         await using var reopened = new LocalProfileStorage(directory.Options());
-        var found = await reopened.FindProfilesAsync(new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
+        var found = await reopened.FindProfilesAsync(TenantId.Default, new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
         Assert.Equal([small.ProfileId, next.ProfileId], found.Select(m => m.ProfileId));
         Assert.Equal(new byte[] { 1, 2 }, Assert.Single(await ListAsync(reopened, next.ProfileId)).Data.ToArray());
     }
@@ -211,9 +212,9 @@ public sealed class LocalProfileStorageTests
 
         await using var reopened = new LocalProfileStorage(options);
 
-        Assert.Equal(["a", "b"], await reopened.ListServicesAsync(Token));
+        Assert.Equal(["a", "b"], await reopened.ListServicesAsync(TenantId.Default, Token));
         Assert.Equal(30, (await reopened.GetStatisticsAsync(Token)).ProfileCount);
-        var eu = await reopened.FindProfilesAsync(new ProfileQuery("b", ProfileType.Cpu, [new Label("region", "eu")], DateTime.MinValue, DateTime.MaxValue), Token);
+        var eu = await reopened.FindProfilesAsync(TenantId.Default, new ProfileQuery("b", ProfileType.Cpu, [new Label("region", "eu")], DateTime.MinValue, DateTime.MaxValue), Token);
         Assert.Equal(metas.Where(m => m.Service == "b" && m.Labels[0].Value == "eu").Select(m => m.ProfileId), eu.Select(m => m.ProfileId));
         var stored = await ListAsync(reopened, [.. metas.Select(m => m.ProfileId)]);
         Assert.Equal(metas.Count, stored.Count);
@@ -241,7 +242,7 @@ public sealed class LocalProfileStorageTests
 
         // The first part of a record, as a crash in the middle of a write leaves it.
         var torn = Meta("svc", BaseTime.AddSeconds(1));
-        var record = new byte[ProfileSegmentRecord.Length(torn.Service, [], 1000)];
+        var record = new byte[ProfileSegmentRecord.Length(torn, [], 1000)];
         ProfileSegmentRecord.Write(record, torn, [], new byte[1000]);
         await using (var file = new FileStream(segment, FileMode.Append))
         {
@@ -257,7 +258,7 @@ public sealed class LocalProfileStorageTests
         }
 
         await using var reopened = new LocalProfileStorage(directory.Options());
-        var all = await reopened.FindProfilesAsync(new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
+        var all = await reopened.FindProfilesAsync(TenantId.Default, new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
         var stored = await ListAsync(reopened, [.. all.Select(m => m.ProfileId)]);
         Assert.Equal(2, stored.Count);
         Assert.All(stored, profile => Assert.Equal(DataFor(profile.Meta), profile.Data.ToArray()));
@@ -371,7 +372,7 @@ public sealed class LocalProfileStorageTests
         var fresh = Meta("svc", BaseTime.AddSeconds(1), ("region", "eu"));
         await storage.WriteProfileAsync(fresh, new byte[] { 1 }, Token);
 
-        var found = await storage.FindProfilesAsync(new ProfileQuery("svc", ProfileType.Cpu, [new Label("region", "eu")], DateTime.MinValue, DateTime.MaxValue), Token);
+        var found = await storage.FindProfilesAsync(TenantId.Default, new ProfileQuery("svc", ProfileType.Cpu, [new Label("region", "eu")], DateTime.MinValue, DateTime.MaxValue), Token);
         Assert.Equal([old.ProfileId, fresh.ProfileId], found.Select(m => m.ProfileId));
         var stored = await ListAsync(storage, old.ProfileId, fresh.ProfileId);
         Assert.Equal(new byte[] { 0x0A, 0x0B, 0x0C }, stored[0].Data.ToArray());
@@ -380,6 +381,35 @@ public sealed class LocalProfileStorageTests
         Assert.Empty(await ListAsync(storage, old.ProfileId));
         using var check = OpenRaw(storage.DatabasePath);
         Assert.Equal(0L, Scalar(check, "SELECT count(*) FROM profile_data"));
+
+        // The rows written before tenants are the default tenant's; another tenant's "svc" is a service of its own.
+        var teamA = TenantId.Parse("team-a");
+        var ofA = Meta("svc", BaseTime.AddSeconds(2), ("region", "eu")) with { Tenant = teamA };
+        await storage.WriteProfileAsync(ofA, new byte[] { 2 }, Token);
+        var all = new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue);
+        Assert.Equal([ofA.ProfileId], (await storage.FindProfilesAsync(teamA, all, Token)).Select(m => m.ProfileId));
+        Assert.Equal([fresh.ProfileId], (await storage.FindProfilesAsync(TenantId.Default, all, Token)).Select(m => m.ProfileId));
+    }
+
+    [Fact]
+    public void SegmentRecord_OfAnotherTenant_ReadsBackWithItsTenant_WhileTheDefaultTenantKeepsTheFirstLayout()
+    {
+        var teamA = TenantId.Parse("team-a");
+        var ofA = Meta("svc", BaseTime, ("k", "v")) with { Tenant = teamA };
+        var ofDefault = Meta("svc", BaseTime, ("k", "v"));
+        var labels = LabelCodec.Encode(ofA.Labels);
+        var data = new byte[] { 1, 2, 3 };
+        var recordOfA = new byte[ProfileSegmentRecord.Length(ofA, labels, data.Length)];
+        ProfileSegmentRecord.Write(recordOfA, ofA, labels, data);
+        var recordOfDefault = new byte[ProfileSegmentRecord.Length(ofDefault, labels, data.Length)];
+        ProfileSegmentRecord.Write(recordOfDefault, ofDefault, labels, data);
+
+        Assert.Equal(teamA, ProfileSegmentRecord.Read(recordOfA)!.Meta.Tenant);
+        Assert.Equal(TenantId.Default, ProfileSegmentRecord.Read(recordOfDefault)!.Meta.Tenant);
+        Assert.Equal(data, ProfileSegmentRecord.Data(recordOfA, ofA.ProfileId).ToArray());
+        Assert.Equal(data, ProfileSegmentRecord.Data(recordOfDefault, ofDefault.ProfileId).ToArray());
+        Assert.Equal("PFR1"u8.ToArray(), recordOfDefault[..4]);
+        Assert.Equal("PFR2"u8.ToArray(), recordOfA[..4]);
     }
 
     [Fact]
@@ -455,7 +485,7 @@ public sealed class LocalProfileStorageTests
     private static async Task<List<StoredProfile>> ListAsync(LocalProfileStorage storage, params ProfileId[] ids)
     {
         var result = new List<StoredProfile>();
-        await foreach (var profile in storage.ListProfilesAsync(ids, Token))
+        await foreach (var profile in storage.ListProfilesAsync(TenantId.Default, ids, Token))
         {
             result.Add(profile);
         }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 
 namespace Profefe.Storage.Local.Tests;
 
@@ -25,7 +26,7 @@ public sealed class ProfileRetentionServiceTests
 
         Assert.Equal(1, await service.RunOnceAsync(Token));
 
-        var found = await storage.FindProfilesAsync(new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
+        var found = await storage.FindProfilesAsync(TenantId.Default, new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
         Assert.Equal([young.ProfileId], found.Select(m => m.ProfileId));
     }
 
@@ -95,7 +96,7 @@ public sealed class ProfileRetentionServiceTests
     private static async Task<List<StoredProfile>> ListAsync(LocalProfileStorage storage, params ProfileId[] ids)
     {
         var result = new List<StoredProfile>();
-        await foreach (var profile in storage.ListProfilesAsync(ids, Token))
+        await foreach (var profile in storage.ListProfilesAsync(TenantId.Default, ids, Token))
         {
             result.Add(profile);
         }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Profefe.Testing;
 using Profefe.Testing.Collectors;
 using Profefe.Testing.Servers;
+using Profefe.Testing.Storage;
 
 namespace Profefe.Storage.Postgres.Tests;
 
@@ -41,6 +42,21 @@ public sealed class CollectorOnPostgresTests(PostgresServerFixture fixture)
         Assert.NotEmpty(await download.Content.ReadAsByteArrayAsync(Token));
         using var services = await second.Client.GetAsync("api/0/services", Token);
         Assert.Equal("{\"code\":200,\"body\":[\"svc\"]}\n", await services.Content.ReadAsStringAsync(Token));
+    }
+
+    [Fact]
+    public async Task Tenants_OnPostgres_SeeOnlyTheirOwnProfiles()
+    {
+        var server = fixture.Require();
+        await using var schema = new PostgresTestSchema(server);
+        await using var collector = await StartAsync(new Dictionary<string, string?>
+        {
+            ["Storage:Type"] = "postgres",
+            ["Storage:Postgres:ConnectionString"] = server.ConnectionString(),
+            ["Storage:Postgres:Schema"] = schema.Name,
+        });
+
+        await TenantIsolationOverHttp.AssertKeptApartAsync(collector.Client, TestData.Read("go/cpu_hash_01.pb.gz"));
     }
 
     [Fact]

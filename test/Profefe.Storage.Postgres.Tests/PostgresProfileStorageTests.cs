@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 using Profefe.Testing;
 using Profefe.Testing.Servers;
 
@@ -31,7 +32,7 @@ public sealed class PostgresProfileStorageTests(PostgresServerFixture fixture)
 
         Assert.Equal(2, await storage.DeleteProfilesStoredBeforeAsync(now.AddHours(-1), Token));
 
-        var left = await storage.FindProfilesAsync(new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
+        var left = await storage.FindProfilesAsync(TenantId.Default, new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
         Assert.Equal([arrivedJustNow.ProfileId], left.Select(m => m.ProfileId));
     }
 
@@ -51,9 +52,9 @@ public sealed class PostgresProfileStorageTests(PostgresServerFixture fixture)
 
         foreach (var storage in new[] { first, second })
         {
-            var found = await storage.FindProfilesAsync(new ProfileQuery("svc", ProfileType.Cpu, [], DateTime.MinValue, DateTime.MaxValue), Token);
+            var found = await storage.FindProfilesAsync(TenantId.Default, new ProfileQuery("svc", ProfileType.Cpu, [], DateTime.MinValue, DateTime.MaxValue), Token);
             Assert.Equal([fromFirst.ProfileId, fromSecond.ProfileId], found.Select(m => m.ProfileId));
-            Assert.Equal(["a", "b"], Assert.Single(await storage.ListLabelsAsync("svc", Token)).Values);
+            Assert.Equal(["a", "b"], Assert.Single(await storage.ListLabelsAsync(TenantId.Default, "svc", Token)).Values);
         }
     }
 
@@ -68,7 +69,7 @@ public sealed class PostgresProfileStorageTests(PostgresServerFixture fixture)
         await Assert.ThrowsAsync<InvalidOperationException>(() => storage.WriteProfileAsync(meta, new byte[] { 2 }, Token));
 
         var stored = new List<StoredProfile>();
-        await foreach (var profile in storage.ListProfilesAsync([meta.ProfileId], Token))
+        await foreach (var profile in storage.ListProfilesAsync(TenantId.Default, [meta.ProfileId], Token))
         {
             stored.Add(profile);
         }
@@ -113,8 +114,8 @@ public sealed class PostgresProfileStorageTests(PostgresServerFixture fixture)
         var meta = Meta(ProfileId.NewId(DateTime.UtcNow), DateTime.UtcNow);
 
         var write = await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.WriteProfileAsync(meta, new byte[] { 1 }, Token));
-        var find = await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.FindProfilesAsync(new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token));
-        var services = await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.ListServicesAsync(Token));
+        var find = await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.FindProfilesAsync(TenantId.Default, new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token));
+        var services = await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.ListServicesAsync(TenantId.Default, Token));
 
         Assert.All(new[] { write, find, services }, e => Assert.Equal("postgres", e.Dependency));
     }
@@ -151,13 +152,13 @@ public sealed class PostgresProfileStorageTests(PostgresServerFixture fixture)
             var during = Meta(ProfileId.NewId(DateTime.UtcNow), DateTime.UtcNow.AddSeconds(1));
             var write = await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.WriteProfileAsync(during, new byte[] { 2 }, Token));
             Assert.Equal("postgres", write.Dependency);
-            await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.ListServicesAsync(Token));
+            await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.ListServicesAsync(TenantId.Default, Token));
 
             await server.RestartAsync();
 
             var after = Meta(ProfileId.NewId(DateTime.UtcNow), DateTime.UtcNow.AddSeconds(2));
             await storage.WriteProfileAsync(after, new byte[] { 3 }, Token);
-            var found = await storage.FindProfilesAsync(new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
+            var found = await storage.FindProfilesAsync(TenantId.Default, new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
             // The write that failed left nothing behind.
             Assert.Equal([before.ProfileId, after.ProfileId], found.Select(m => m.ProfileId));
         }
@@ -184,7 +185,7 @@ public sealed class PostgresProfileStorageTests(PostgresServerFixture fixture)
         Assert.Same(writer, host.Services.GetRequiredService<IProfileReader>());
         Assert.Same(writer, host.Services.GetRequiredService<IProfileRetention>());
         Assert.Equal(schema.Name, Assert.IsType<PostgresProfileStorage>(writer).Schema);
-        Assert.Empty(await host.Services.GetRequiredService<IProfileReader>().ListServicesAsync(Token));
+        Assert.Empty(await host.Services.GetRequiredService<IProfileReader>().ListServicesAsync(TenantId.Default, Token));
     }
 
     [Fact]

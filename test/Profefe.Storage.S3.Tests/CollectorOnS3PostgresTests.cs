@@ -4,6 +4,7 @@ using System.Text.Json;
 using Profefe.Testing;
 using Profefe.Testing.Collectors;
 using Profefe.Testing.Servers;
+using Profefe.Testing.Storage;
 
 namespace Profefe.Storage.S3.Tests;
 
@@ -37,6 +38,16 @@ public sealed class CollectorOnS3PostgresTests(PostgresServerFixture postgres, C
         Assert.Equal(0, await store.CountRowsAsync("profile_data"));
         using var health = await second.Client.GetAsync("health", Token);
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+    }
+
+    [Fact]
+    public async Task Tenants_OnS3AndPostgres_SeeOnlyTheirOwnProfiles()
+    {
+        var server = rgw.Require();
+        await using var store = await S3PostgresTestStore.CreateAsync(postgres.Require(), server);
+        await using var collector = await StartAsync(Settings(store, server, store.S3.Bucket));
+
+        await TenantIsolationOverHttp.AssertKeptApartAsync(collector.Client, TestData.Read("go/cpu_hash_01.pb.gz"));
     }
 
     [Fact]

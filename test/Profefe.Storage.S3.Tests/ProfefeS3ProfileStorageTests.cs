@@ -2,6 +2,7 @@ using Amazon.S3.Model;
 using Profefe.Core.Ingest;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 using Profefe.Testing;
 using Profefe.Testing.Servers;
 
@@ -24,11 +25,11 @@ public sealed class ProfefeS3ProfileStorageTests(CephRgwServerFixture rgw)
         await PutAsync(options, $"P0.svc/1/{id},k=v", [1, 2, 3]);
 
         Assert.Equal(0, await storage.DeleteProfilesStoredBeforeAsync(DateTime.UtcNow.AddHours(-1), Token));
-        Assert.Single(await storage.FindProfilesAsync(Query("svc"), Token));
+        Assert.Single(await storage.FindProfilesAsync(TenantId.Default, Query("svc"), Token));
 
         Assert.Equal(1, await storage.DeleteProfilesStoredBeforeAsync(DateTime.UtcNow.AddHours(1), Token));
-        Assert.Empty(await storage.FindProfilesAsync(Query("svc"), Token));
-        Assert.Empty(await storage.ListServicesAsync(Token));
+        Assert.Empty(await storage.FindProfilesAsync(TenantId.Default, Query("svc"), Token));
+        Assert.Empty(await storage.ListServicesAsync(TenantId.Default, Token));
     }
 
     [Fact]
@@ -60,9 +61,9 @@ public sealed class ProfefeS3ProfileStorageTests(CephRgwServerFixture rgw)
         var listed = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = options.Bucket }, Token);
         Assert.Equal(storage.KeyOf(meta), Assert.Single(listed.S3Objects).Key);
         Assert.StartsWith("team-a/P0.svc/4/" + meta.ProfileId + ",", storage.KeyOf(meta), StringComparison.Ordinal);
-        Assert.Equal(["svc"], await storage.ListServicesAsync(Token));
+        Assert.Equal(["svc"], await storage.ListServicesAsync(TenantId.Default, Token));
         using var reopened = new ProfefeS3ProfileStorage(options);
-        await foreach (var stored in reopened.ListProfilesAsync([meta.ProfileId], Token))
+        await foreach (var stored in reopened.ListProfilesAsync(TenantId.Default, [meta.ProfileId], Token))
         {
             Assert.Equal(TestData.Read("go/mutex_01.pb.gz"), stored.Data.ToArray());
             Assert.Equal(meta.Labels, stored.Meta.Labels);
@@ -78,8 +79,8 @@ public sealed class ProfefeS3ProfileStorageTests(CephRgwServerFixture rgw)
 
         await storage.WriteProfileAsync(meta, new byte[3], Token);
 
-        Assert.Equal(["a\u0001b\tc"], await storage.ListServicesAsync(Token));
-        var found = Assert.Single(await storage.FindProfilesAsync(Query("a\u0001b\tc"), Token));
+        Assert.Equal(["a\u0001b\tc"], await storage.ListServicesAsync(TenantId.Default, Token));
+        var found = Assert.Single(await storage.FindProfilesAsync(TenantId.Default, Query("a\u0001b\tc"), Token));
         Assert.Equal(meta.Labels, found.Labels);
         Assert.Equal(meta.ProfileId, found.ProfileId);
     }
@@ -109,15 +110,15 @@ public sealed class ProfefeS3ProfileStorageTests(CephRgwServerFixture rgw)
         var failures = new List<Func<Task>>
         {
             () => storage.WriteProfileAsync(meta, new byte[10], Token),
-            () => storage.FindProfilesAsync(Query("svc"), Token),
-            () => storage.ListServicesAsync(Token),
-            () => storage.ListLabelsAsync(null, Token),
+            () => storage.FindProfilesAsync(TenantId.Default, Query("svc"), Token),
+            () => storage.ListServicesAsync(TenantId.Default, Token),
+            () => storage.ListLabelsAsync(TenantId.Default, null, Token),
             () => storage.DeleteProfilesStoredBeforeAsync(BaseTime, Token),
             () => storage.GetStatisticsAsync(Token),
             () => storage.CheckReadyAsync(Token),
             async () =>
             {
-                await foreach (var _ in storage.ListProfilesAsync([meta.ProfileId], Token))
+                await foreach (var _ in storage.ListProfilesAsync(TenantId.Default, [meta.ProfileId], Token))
                 {
                 }
             },
@@ -138,7 +139,7 @@ public sealed class ProfefeS3ProfileStorageTests(CephRgwServerFixture rgw)
         options.MaxErrorRetry = 0;
         using var storage = new ProfefeS3ProfileStorage(options);
 
-        var exception = await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.FindProfilesAsync(Query("svc"), Token));
+        var exception = await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.FindProfilesAsync(TenantId.Default, Query("svc"), Token));
 
         Assert.Equal("s3", exception.Dependency);
     }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 using Profefe.Storage.Postgres;
 using Profefe.Testing;
 using Profefe.Testing.Servers;
@@ -24,7 +25,7 @@ public sealed class S3PostgresProfileStorageTests(PostgresServerFixture postgres
 
         await storage.WriteProfileAsync(meta, data, Token);
 
-        Assert.Equal(data, await storage.Blobs.GetAsync(meta.ProfileId, Token));
+        Assert.Equal(data, await storage.Blobs.GetAsync(Key(meta), Token));
         Assert.Equal(1, await store.CountRowsAsync("profiles"));
         Assert.Equal(0, await store.CountRowsAsync("profile_data"));
         Assert.Equal(data, Assert.Single(await ListAsync(storage, meta.ProfileId)).Data.ToArray());
@@ -41,7 +42,7 @@ public sealed class S3PostgresProfileStorageTests(PostgresServerFixture postgres
 
         Assert.Equal("s3", exception.Dependency);
         Assert.Equal(0, await store.CountRowsAsync("profiles"));
-        Assert.Empty(await storage.ListServicesAsync(Token));
+        Assert.Empty(await storage.ListServicesAsync(TenantId.Default, Token));
         var notReady = await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.CheckReadyAsync(Token));
         Assert.Equal("s3", notReady.Dependency);
     }
@@ -58,7 +59,7 @@ public sealed class S3PostgresProfileStorageTests(PostgresServerFixture postgres
         var exception = await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.WriteProfileAsync(meta, RandomBytes(100), Token));
 
         Assert.Equal("postgres", exception.Dependency);
-        Assert.Null(await storage.Blobs.GetAsync(meta.ProfileId, Token));
+        Assert.Null(await storage.Blobs.GetAsync(Key(meta), Token));
         Assert.Equal("postgres", (await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.CheckReadyAsync(Token))).Dependency);
     }
 
@@ -95,14 +96,14 @@ public sealed class S3PostgresProfileStorageTests(PostgresServerFixture postgres
             var read = await Assert.ThrowsAsync<StorageUnavailableException>(() => ListAsync(storage, before.ProfileId));
             Assert.Equal("s3", read.Dependency);
             // The index alone still answers finds.
-            var found = await storage.FindProfilesAsync(new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
+            var found = await storage.FindProfilesAsync(TenantId.Default, new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
             Assert.Equal([before.ProfileId], found.Select(m => m.ProfileId));
 
             await server.RestartRgwAsync();
 
             var after = Meta(DateTime.UtcNow.AddSeconds(2));
             await storage.WriteProfileAsync(after, RandomBytes(10), Token);
-            found = await storage.FindProfilesAsync(new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
+            found = await storage.FindProfilesAsync(TenantId.Default, new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
             Assert.Equal([before.ProfileId, after.ProfileId], found.Select(m => m.ProfileId));
             Assert.Equal(beforeData, Assert.Single(await ListAsync(storage, before.ProfileId)).Data.ToArray());
         }
@@ -123,8 +124,8 @@ public sealed class S3PostgresProfileStorageTests(PostgresServerFixture postgres
 
         Assert.Equal(7, await storage.DeleteProfilesStoredBeforeAsync(now.AddHours(-1), Token));
 
-        Assert.All(await storage.Blobs.GetManyAsync([.. old.Select(m => m.ProfileId)], Token), Assert.Null);
-        Assert.NotNull(await storage.Blobs.GetAsync(recent.ProfileId, Token));
+        Assert.All(await storage.Blobs.GetManyAsync([.. old.Select(Key)], Token), Assert.Null);
+        Assert.NotNull(await storage.Blobs.GetAsync(Key(recent), Token));
     }
 
     [Fact]
@@ -133,7 +134,7 @@ public sealed class S3PostgresProfileStorageTests(PostgresServerFixture postgres
         await using var store = await S3PostgresTestStore.CreateAsync(postgres.Require(), rgw.Require());
         await using var storage = store.Open();
         // A crash between the put and the index insert: bytes that no index row points at.
-        var orphan = ProfileId.NewId(DateTime.UtcNow);
+        var orphan = new ProfileKey(TenantId.Default, ProfileId.NewId(DateTime.UtcNow));
         await storage.Blobs.PutAsync(orphan, RandomBytes(10), Token);
         // Objects are stamped by the server with the time of the write, i.e. now, so only a cutoff a little ahead
         // makes both objects "written before" it. The kept profile arrived within the cutoff's second but after it
@@ -147,7 +148,7 @@ public sealed class S3PostgresProfileStorageTests(PostgresServerFixture postgres
         Assert.Equal(0, await storage.DeleteProfilesStoredBeforeAsync(cutoff, Token));
 
         Assert.Null(await storage.Blobs.GetAsync(orphan, Token));
-        Assert.NotNull(await storage.Blobs.GetAsync(kept.ProfileId, Token));
+        Assert.NotNull(await storage.Blobs.GetAsync(Key(kept), Token));
         Assert.Single(await ListAsync(storage, kept.ProfileId));
     }
 
@@ -156,7 +157,7 @@ public sealed class S3PostgresProfileStorageTests(PostgresServerFixture postgres
     {
         await using var store = await S3PostgresTestStore.CreateAsync(postgres.Require(), rgw.Require());
         await using var storage = store.Open();
-        var orphan = ProfileId.NewId(DateTime.UtcNow);
+        var orphan = new ProfileKey(TenantId.Default, ProfileId.NewId(DateTime.UtcNow));
         await storage.Blobs.PutAsync(orphan, RandomBytes(10), Token);
 
         await storage.DeleteProfilesStoredBeforeAsync(DateTime.UtcNow.AddMinutes(-1), Token);
@@ -245,8 +246,8 @@ public sealed class S3PostgresProfileStorageTests(PostgresServerFixture postgres
         Assert.Same(writer, host.Services.GetRequiredService<IProfileStorageStatistics>());
         var meta = Meta(DateTime.UtcNow);
         await writer.WriteProfileAsync(meta, RandomBytes(10), Token);
-        Assert.Equal("p/" + meta.ProfileId, storage.Blobs.KeyOf(meta.ProfileId));
-        Assert.NotNull(await storage.Blobs.GetAsync(meta.ProfileId, Token));
+        Assert.Equal("p/" + meta.ProfileId, storage.Blobs.KeyOf(Key(meta)));
+        Assert.NotNull(await storage.Blobs.GetAsync(Key(meta), Token));
     }
 
     [Fact]
@@ -267,7 +268,7 @@ public sealed class S3PostgresProfileStorageTests(PostgresServerFixture postgres
     private static async Task<List<StoredProfile>> ListAsync(S3PostgresProfileStorage storage, params ProfileId[] ids)
     {
         var result = new List<StoredProfile>();
-        await foreach (var profile in storage.ListProfilesAsync(ids, Token))
+        await foreach (var profile in storage.ListProfilesAsync(TenantId.Default, ids, Token))
         {
             result.Add(profile);
         }
@@ -284,4 +285,6 @@ public sealed class S3PostgresProfileStorageTests(PostgresServerFixture postgres
         Random.Shared.NextBytes(data);
         return data;
     }
+
+    private static ProfileKey Key(ProfileMeta meta) => new(meta.Tenant, meta.ProfileId);
 }

@@ -1,6 +1,7 @@
 using Amazon.S3.Model;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 using Profefe.Testing;
 using Profefe.Testing.Servers;
 
@@ -15,7 +16,7 @@ public sealed class S3ProfileBlobStoreTests(CephRgwServerFixture fixture)
     {
         var options = await CephTestBucket.CreateAsync(fixture.Require());
         using var store = new S3ProfileBlobStore(options);
-        var id = ProfileId.NewId(DateTime.UtcNow);
+        var id = NewKey(DateTime.UtcNow);
         var data = RandomBytes(70_001);
 
         await store.PutAsync(id, data, Token);
@@ -23,14 +24,14 @@ public sealed class S3ProfileBlobStoreTests(CephRgwServerFixture fixture)
         Assert.Equal(data, await store.GetAsync(id, Token));
         using var client = S3ClientFactory.Create(options);
         var listed = await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = options.Bucket }, Token);
-        Assert.Equal(["profiles/" + id], listed.S3Objects.Select(o => o.Key));
+        Assert.Equal(["profiles/" + id.Id], listed.S3Objects.Select(o => o.Key));
     }
 
     [Fact]
     public async Task Put_EmptyBody_RoundTripsAsEmpty()
     {
         using var store = new S3ProfileBlobStore(await CephTestBucket.CreateAsync(fixture.Require()));
-        var id = ProfileId.NewId(DateTime.UtcNow);
+        var id = NewKey(DateTime.UtcNow);
 
         await store.PutAsync(id, ReadOnlyMemory<byte>.Empty, Token);
 
@@ -42,7 +43,7 @@ public sealed class S3ProfileBlobStoreTests(CephRgwServerFixture fixture)
     {
         using var store = new S3ProfileBlobStore(await CephTestBucket.CreateAsync(fixture.Require()));
 
-        Assert.Null(await store.GetAsync(ProfileId.NewId(DateTime.UtcNow), Token));
+        Assert.Null(await store.GetAsync(NewKey(DateTime.UtcNow), Token));
     }
 
     [Fact]
@@ -50,7 +51,7 @@ public sealed class S3ProfileBlobStoreTests(CephRgwServerFixture fixture)
     {
         var options = await CephTestBucket.CreateAsync(fixture.Require());
         using var store = new S3ProfileBlobStore(options);
-        var id = ProfileId.NewId(DateTime.UtcNow);
+        var id = NewKey(DateTime.UtcNow);
         var data = RandomBytes(20 * 1024 * 1024 + 123);
 
         await store.PutAsync(id, data, Token);
@@ -72,7 +73,7 @@ public sealed class S3ProfileBlobStoreTests(CephRgwServerFixture fixture)
         var server = fixture.Require();
         using var whenSupported = new S3ProfileBlobStore(await CephTestBucket.CreateAsync(server, static o => o.ChecksumMode = S3ChecksumMode.WhenSupported));
         using var whenRequired = new S3ProfileBlobStore(await CephTestBucket.CreateAsync(server));
-        var id = ProfileId.NewId(DateTime.UtcNow);
+        var id = NewKey(DateTime.UtcNow);
 
         var failure = await Assert.ThrowsAsync<StorageUnavailableException>(() => whenSupported.PutAsync(id, RandomBytes(1000), Token));
         await whenRequired.PutAsync(id, RandomBytes(1000), Token);
@@ -86,11 +87,11 @@ public sealed class S3ProfileBlobStoreTests(CephRgwServerFixture fixture)
     public async Task Delete_ManyIds_RemovesThemAndIgnoresMissingOnes()
     {
         using var store = new S3ProfileBlobStore(await CephTestBucket.CreateAsync(fixture.Require()));
-        var ids = Enumerable.Range(0, 30).Select(_ => ProfileId.NewId(DateTime.UtcNow)).ToList();
+        var ids = Enumerable.Range(0, 30).Select(_ => NewKey(DateTime.UtcNow)).ToList();
         await Parallel.ForEachAsync(ids, Token, async (id, ct) => await store.PutAsync(id, RandomBytes(10), ct));
         var kept = ids[^1];
 
-        await store.DeleteAsync([.. ids[..^1], ProfileId.NewId(DateTime.UtcNow)], Token);
+        await store.DeleteAsync([.. ids[..^1], NewKey(DateTime.UtcNow)], Token);
 
         Assert.Null(await store.GetAsync(ids[0], Token));
         Assert.Null(await store.GetAsync(ids[^2], Token));
@@ -103,8 +104,8 @@ public sealed class S3ProfileBlobStoreTests(CephRgwServerFixture fixture)
         var options = await CephTestBucket.CreateAsync(fixture.Require());
         using var store = new S3ProfileBlobStore(options);
         var now = DateTime.UtcNow;
-        var old = ProfileId.NewId(now.AddMinutes(-5));
-        var future = ProfileId.NewId(now.AddHours(1));
+        var old = NewKey(now.AddMinutes(-5));
+        var future = NewKey(now.AddHours(1));
         await store.PutAsync(old, RandomBytes(10), Token);
         await store.PutAsync(future, RandomBytes(10), Token);
         using (var client = S3ClientFactory.Create(options))
@@ -122,7 +123,7 @@ public sealed class S3ProfileBlobStoreTests(CephRgwServerFixture fixture)
     public async Task ListWrittenBefore_LeavesOutObjectsYoungerThanOrphanMinAge()
     {
         using var store = new S3ProfileBlobStore(await CephTestBucket.CreateAsync(fixture.Require(), static o => o.OrphanMinAge = TimeSpan.FromMinutes(10)));
-        var id = ProfileId.NewId(DateTime.UtcNow.AddMinutes(-30));
+        var id = NewKey(DateTime.UtcNow.AddMinutes(-30));
         await store.PutAsync(id, RandomBytes(10), Token);
 
         Assert.Empty(await CollectAsync(store.ListWrittenBeforeAsync(DateTime.UtcNow.AddMinutes(1), Token)));
@@ -134,8 +135,8 @@ public sealed class S3ProfileBlobStoreTests(CephRgwServerFixture fixture)
         var options = await CephTestBucket.CreateAsync(fixture.Require(), static o => o.Bucket = "no-such-bucket-" + Guid.NewGuid().ToString("N")[..8]);
         using var store = new S3ProfileBlobStore(options);
 
-        var put = await Assert.ThrowsAsync<StorageUnavailableException>(() => store.PutAsync(ProfileId.NewId(DateTime.UtcNow), RandomBytes(10), Token));
-        var get = await Assert.ThrowsAsync<StorageUnavailableException>(() => store.GetAsync(ProfileId.NewId(DateTime.UtcNow), Token));
+        var put = await Assert.ThrowsAsync<StorageUnavailableException>(() => store.PutAsync(NewKey(DateTime.UtcNow), RandomBytes(10), Token));
+        var get = await Assert.ThrowsAsync<StorageUnavailableException>(() => store.GetAsync(NewKey(DateTime.UtcNow), Token));
 
         Assert.All(new[] { put, get }, e => Assert.Equal("s3", e.Dependency));
         Assert.Contains("NoSuchBucket", put.Message, StringComparison.Ordinal);
@@ -157,8 +158,8 @@ public sealed class S3ProfileBlobStoreTests(CephRgwServerFixture fixture)
             Timeout = TimeSpan.FromSeconds(2),
         });
 
-        var put = await Assert.ThrowsAsync<StorageUnavailableException>(() => store.PutAsync(ProfileId.NewId(DateTime.UtcNow), RandomBytes(10), Token));
-        var delete = await Assert.ThrowsAsync<StorageUnavailableException>(() => store.DeleteAsync([ProfileId.NewId(DateTime.UtcNow)], Token));
+        var put = await Assert.ThrowsAsync<StorageUnavailableException>(() => store.PutAsync(NewKey(DateTime.UtcNow), RandomBytes(10), Token));
+        var delete = await Assert.ThrowsAsync<StorageUnavailableException>(() => store.DeleteAsync([NewKey(DateTime.UtcNow)], Token));
 
         Assert.All(new[] { put, delete }, e => Assert.Equal("s3", e.Dependency));
     }
@@ -170,12 +171,41 @@ public sealed class S3ProfileBlobStoreTests(CephRgwServerFixture fixture)
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.PutAsync(ProfileId.NewId(DateTime.UtcNow), RandomBytes(10), cancelled.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => store.PutAsync(NewKey(DateTime.UtcNow), RandomBytes(10), cancelled.Token));
     }
 
-    private static async Task<List<ProfileId>> CollectAsync(IAsyncEnumerable<IReadOnlyList<ProfileId>> pages)
+    [Fact]
+    public async Task ListWrittenBefore_ListsEveryTenantsOldKeys_EachUnderItsTenant()
     {
-        var ids = new List<ProfileId>();
+        var options = await CephTestBucket.CreateAsync(fixture.Require());
+        using var store = new S3ProfileBlobStore(options);
+        var now = DateTime.UtcNow;
+        var tenantA = TenantId.Parse("team-a");
+        var tenantB = TenantId.Parse("Team.B");
+        var oldDefault = NewKey(now.AddMinutes(-5));
+        var oldA = NewKey(now.AddMinutes(-5), tenantA);
+        var futureA = NewKey(now.AddHours(1), tenantA);
+        var oldB = NewKey(now.AddMinutes(-4), tenantB);
+        foreach (var key in new[] { oldDefault, oldA, futureA, oldB })
+        {
+            await store.PutAsync(key, RandomBytes(10), Token);
+        }
+
+        var listed = await CollectAsync(store.ListWrittenBeforeAsync(now.AddMinutes(1), Token));
+
+        Assert.Equal(3, listed.Count);
+        Assert.Equal(new HashSet<ProfileKey> { oldDefault, oldA, oldB }, listed.ToHashSet());
+        Assert.Equal(options.Prefix + "~tenants/team-a/" + oldA.Id, store.KeyOf(oldA));
+        Assert.Equal(options.Prefix + oldDefault.Id, store.KeyOf(oldDefault));
+        Assert.Null(await store.GetAsync(oldA with { Tenant = tenantB }, Token));
+        Assert.NotNull(await store.GetAsync(oldA, Token));
+    }
+
+    private static ProfileKey NewKey(DateTime time, TenantId tenant = default) => new(tenant, ProfileId.NewId(time));
+
+    private static async Task<List<ProfileKey>> CollectAsync(IAsyncEnumerable<IReadOnlyList<ProfileKey>> pages)
+    {
+        var ids = new List<ProfileKey>();
         await foreach (var page in pages)
         {
             ids.AddRange(page);

@@ -107,8 +107,7 @@ public sealed class BlockCutter
             return null;
         }
 
-        // Tenants arrive with the tenants issue; until then every profile is the default tenant's.
-        var (series, isNew) = _catalog.SeriesFor("", meta.Service, meta.Type, meta.Labels);
+        var (series, isNew) = _catalog.SeriesFor(meta.Tenant.Key, meta.Service, meta.Type, meta.Labels);
         if (isNew)
         {
             newSeries.Add(series);

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Profefe.Core.Limits;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 using Profefe.Core.Text;
 using Profefe.Pprof;
 
@@ -81,7 +82,7 @@ public sealed class ProfileCollector
     /// sample types contradict its type (400).
     /// </exception>
     /// <exception cref="StorageUnavailableException">the store could not take the profile; nothing was stored.</exception>
-    public async Task<ProfileMeta> CollectAsync(CollectParameters parameters, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    public async Task<ProfileMeta> CollectAsync(TenantId tenant, CollectParameters parameters, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         CheckParameters(parameters);
         var data = body;
@@ -111,7 +112,7 @@ public sealed class ProfileCollector
         }
 
         if (_labelValues is not null
-            && await _labelValues.TryAddAsync(parameters.Labels, _options.MaxLabelValuesPerKey, cancellationToken).ConfigureAwait(false) is { } crowdedKey)
+            && await _labelValues.TryAddAsync(tenant, parameters.Labels, _options.MaxLabelValuesPerKey, cancellationToken).ConfigureAwait(false) is { } crowdedKey)
         {
             throw ProfileRequestException.OverLimit(400, "Collector:MaxLabelValuesPerKey",
                 $"bad request: label {GoText.Quote(crowdedKey)} already has {_options.MaxLabelValuesPerKey} distinct values, the limit (Collector:MaxLabelValuesPerKey); " +
@@ -122,7 +123,7 @@ public sealed class ProfileCollector
         var createdAt = profileTime ?? parameters.CreatedAt ?? now;
 
         // Like profefe's xid, the id carries the time of arrival, not the profile's time.
-        var meta = new ProfileMeta(ProfileId.NewId(now), parameters.Type, parameters.Service, parameters.Labels, createdAt);
+        var meta = new ProfileMeta(ProfileId.NewId(now), parameters.Type, parameters.Service, parameters.Labels, createdAt, tenant);
         try
         {
             await _writer.WriteProfileAsync(meta, data, cancellationToken).ConfigureAwait(false);

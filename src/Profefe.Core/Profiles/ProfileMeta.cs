@@ -1,14 +1,18 @@
+using Profefe.Core.Tenancy;
+
 namespace Profefe.Core.Profiles;
 
 /// <summary>What the store knows about a profile besides its bytes.</summary>
 /// <param name="Labels">Sorted by key (stable for equal keys), as profefe sorts them.</param>
 /// <param name="CreatedAt">UTC, full precision; the wire format truncates it to seconds.</param>
+/// <param name="Tenant">Whose profile it is; only that tenant's reads see it.</param>
 public sealed record ProfileMeta(
     ProfileId ProfileId,
     ProfileType Type,
     string Service,
     IReadOnlyList<Label> Labels,
-    DateTime CreatedAt)
+    DateTime CreatedAt,
+    TenantId Tenant = default)
 {
     /// <summary>
     /// When the collector stored the profile, which retention goes by: profefe's Badger TTL counts from the write,

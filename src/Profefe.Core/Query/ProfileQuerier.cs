@@ -6,6 +6,7 @@ using Profefe.Core.Engine.Query;
 using Profefe.Core.Ingest;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 using Profefe.Core.Text;
 using Profefe.Pprof;
 
@@ -47,28 +48,28 @@ public sealed class ProfileQuerier
 
     /// <summary>Metas matching <paramref name="query"/>, ascending by creation time.</summary>
     /// <exception cref="ProfileRequestException">404 "nothing found" when nothing matches.</exception>
-    public async Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(ProfileQuery query, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(TenantId tenant, ProfileQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var metas = await _reader.FindProfilesAsync(query, cancellationToken).ConfigureAwait(false);
+        var metas = await _reader.FindProfilesAsync(tenant, query, cancellationToken).ConfigureAwait(false);
         if (_engineOutlivesRaw && _engine is not null)
         {
-            metas = await AddEngineMetasAsync(_engine, query, metas, cancellationToken).ConfigureAwait(false);
+            metas = await AddEngineMetasAsync(_engine, tenant, query, metas, cancellationToken).ConfigureAwait(false);
         }
 
         return metas.Count == 0 ? throw ProfileRequestException.NothingFound() : metas;
     }
 
-    /// <summary>The profile's meta and its bytes exactly as stored.</summary>
-    /// <exception cref="ProfileRequestException">404 "nothing found" when the id is unknown.</exception>
-    public async Task<StoredProfile> GetProfileAsync(ProfileId id, CancellationToken cancellationToken)
+    /// <summary>The tenant's profile's meta and its bytes exactly as stored.</summary>
+    /// <exception cref="ProfileRequestException">404 "nothing found" when the id is unknown or another tenant's.</exception>
+    public async Task<StoredProfile> GetProfileAsync(TenantId tenant, ProfileId id, CancellationToken cancellationToken)
     {
-        await foreach (var stored in _reader.ListProfilesAsync([id], cancellationToken).ConfigureAwait(false))
+        await foreach (var stored in _reader.ListProfilesAsync(tenant, [id], cancellationToken).ConfigureAwait(false))
         {
             return stored;
         }
 
-        if (_engine is not null && await _engine.Querier.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } rebuilt)
+        if (_engine is not null && await _engine.Querier.GetAsync(tenant.Key, id, cancellationToken).ConfigureAwait(false) is { } rebuilt)
         {
             return new StoredProfile(rebuilt.Meta, ProfileEncoder.EncodeToArray(rebuilt.Profile));
         }
@@ -81,7 +82,7 @@ public sealed class ProfileQuerier
     /// 400 when there are more ids than the merge limit; 404 naming the unknown ids; 500
     /// <c>failed to get profile by id "…": reason</c> when the profiles cannot be merged (different types, traces).
     /// </exception>
-    public async Task<Profile> MergeProfilesAsync(IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken)
+    public async Task<Profile> MergeProfilesAsync(TenantId tenant, IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(ids);
         if (ids.Count == 0)
@@ -110,7 +111,7 @@ public sealed class ProfileQuerier
         StoredMerge merge;
         try
         {
-            merge = await StoredProfileMerger.MergeAsync(_reader, distinct, multiplicity, MergeDecoderOptions(), cancellationToken).ConfigureAwait(false);
+            merge = await StoredProfileMerger.MergeAsync(_reader, tenant, distinct, multiplicity, MergeDecoderOptions(), cancellationToken).ConfigureAwait(false);
         }
         catch (ProfileFormatException e)
         {
@@ -173,16 +174,16 @@ public sealed class ProfileQuerier
     /// 405 for an unknown or trace type; 404 when nothing matches; 400 when more profiles match than the
     /// merge limit allows (narrow the time range or set <c>limit</c>).
     /// </exception>
-    public async Task<Profile> MergeProfilesAsync(ProfileQuery query, CancellationToken cancellationToken)
+    public async Task<Profile> MergeProfilesAsync(TenantId tenant, ProfileQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         CheckMergeable(query.Type);
         if (query.Limit == 0 && _engine is not null && await _engine.CatchUpAsync(cancellationToken).ConfigureAwait(false))
         {
-            return await MergeFromEngineAsync(_engine, query, cancellationToken).ConfigureAwait(false);
+            return await MergeFromEngineAsync(_engine, tenant, query, cancellationToken).ConfigureAwait(false);
         }
 
-        var metas = await FindProfilesAsync(query, cancellationToken).ConfigureAwait(false);
+        var metas = await FindProfilesAsync(tenant, query, cancellationToken).ConfigureAwait(false);
         CheckMergeSize(metas.Count);
         var ids = new ProfileId[metas.Count];
         for (var i = 0; i < ids.Length; i++)
@@ -193,7 +194,7 @@ public sealed class ProfileQuerier
         StoredMerge merge;
         try
         {
-            merge = await StoredProfileMerger.MergeAsync(_reader, ids, null, MergeDecoderOptions(), cancellationToken).ConfigureAwait(false);
+            merge = await StoredProfileMerger.MergeAsync(_reader, tenant, ids, null, MergeDecoderOptions(), cancellationToken).ConfigureAwait(false);
         }
         catch (ProfileFormatException e)
         {
@@ -211,6 +212,7 @@ public sealed class ProfileQuerier
     /// </summary>
     /// <exception cref="ProfileRequestException">503 when the engine is off or still catching up.</exception>
     public async Task<EngineTimeSeries> GetTimeSeriesAsync(
+        TenantId tenant,
         string service, ProfileType type, IReadOnlyList<Label> labels, DateTime from, DateTime to, TimeSpan step, string? groupBy, CancellationToken cancellationToken)
     {
         if (_engine is null || !await _engine.CatchUpAsync(cancellationToken).ConfigureAwait(false))
@@ -218,7 +220,7 @@ public sealed class ProfileQuerier
             throw new ProfileRequestException(503, "time series need the profile engine, which is off or still taking in stored profiles; try again shortly");
         }
 
-        return await _engine.Querier.SeriesAsync("", service, type, labels, from, to, step, groupBy, cancellationToken).ConfigureAwait(false);
+        return await _engine.Querier.SeriesAsync(tenant.Key, service, type, labels, from, to, step, groupBy, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Throws profefe's 405 for types a merge cannot handle.</summary>
@@ -235,31 +237,31 @@ public sealed class ProfileQuerier
         }
     }
 
-    /// <summary>Every service with at least one stored profile, sorted; empty when the store is empty.</summary>
-    public async Task<IReadOnlyList<string>> ListServicesAsync(CancellationToken cancellationToken)
+    /// <summary>Every service of the tenant with at least one stored profile, sorted; empty when it has none.</summary>
+    public async Task<IReadOnlyList<string>> ListServicesAsync(TenantId tenant, CancellationToken cancellationToken)
     {
-        var services = await _reader.ListServicesAsync(cancellationToken).ConfigureAwait(false);
+        var services = await _reader.ListServicesAsync(tenant, cancellationToken).ConfigureAwait(false);
         if (!_engineOutlivesRaw || _engine is null)
         {
             return services;
         }
 
-        var all = _engine.Catalog.Describe("", null).Services;
+        var all = _engine.Catalog.Describe(tenant.Key, null).Services;
         all.UnionWith(services);
         return [.. all];
     }
 
-    /// <summary>Label keys and their values on <paramref name="service"/>'s profiles (every service when null).</summary>
-    public async Task<IReadOnlyList<LabelValues>> ListLabelsAsync(string? service, CancellationToken cancellationToken)
+    /// <summary>Label keys and their values on the tenant's <paramref name="service"/>'s profiles (every service when null).</summary>
+    public async Task<IReadOnlyList<LabelValues>> ListLabelsAsync(TenantId tenant, string? service, CancellationToken cancellationToken)
     {
         service = string.IsNullOrEmpty(service) ? null : service;
-        var labels = await _reader.ListLabelsAsync(service, cancellationToken).ConfigureAwait(false);
+        var labels = await _reader.ListLabelsAsync(tenant, service, cancellationToken).ConfigureAwait(false);
         if (!_engineOutlivesRaw || _engine is null)
         {
             return labels;
         }
 
-        var all = _engine.Catalog.Describe("", service).Labels;
+        var all = _engine.Catalog.Describe(tenant.Key, service).Labels;
         foreach (var label in labels)
         {
             if (!all.TryGetValue(label.Key, out var values))
@@ -281,9 +283,9 @@ public sealed class ProfileQuerier
     }
 
     // Profiles whose raw rows retention deleted are still in the engine: the find is the union, in find order.
-    private static async Task<IReadOnlyList<ProfileMeta>> AddEngineMetasAsync(ProfileEngine engine, ProfileQuery query, IReadOnlyList<ProfileMeta> raw, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<ProfileMeta>> AddEngineMetasAsync(ProfileEngine engine, TenantId tenant, ProfileQuery query, IReadOnlyList<ProfileMeta> raw, CancellationToken cancellationToken)
     {
-        var all = await engine.Querier.FindAsync("", query with { Limit = 0 }, cancellationToken).ConfigureAwait(false);
+        var all = await engine.Querier.FindAsync(tenant.Key, query with { Limit = 0 }, cancellationToken).ConfigureAwait(false);
         if (all.Count == 0)
         {
             return raw;
@@ -307,12 +309,12 @@ public sealed class ProfileQuerier
         return query.Limit > 0 && all.Count > query.Limit ? all[^query.Limit..] : all;
     }
 
-    private async Task<Profile> MergeFromEngineAsync(ProfileEngine engine, ProfileQuery query, CancellationToken cancellationToken)
+    private async Task<Profile> MergeFromEngineAsync(ProfileEngine engine, TenantId tenant, ProfileQuery query, CancellationToken cancellationToken)
     {
         EngineMerge? merge;
         try
         {
-            merge = await engine.Querier.MergeAsync("", query, _maxMergeProfiles, cancellationToken).ConfigureAwait(false);
+            merge = await engine.Querier.MergeAsync(tenant.Key, query, _maxMergeProfiles, cancellationToken).ConfigureAwait(false);
         }
         catch (ProfileFormatException e)
         {

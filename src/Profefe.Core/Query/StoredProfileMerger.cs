@@ -1,6 +1,7 @@
 using System.Runtime.ExceptionServices;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 using Profefe.Pprof;
 
 namespace Profefe.Core.Query;
@@ -26,6 +27,7 @@ internal static class StoredProfileMerger
     /// <exception cref="ProfileFormatException">a profile cannot be decoded or does not fit the others.</exception>
     public static async Task<StoredMerge> MergeAsync(
         IProfileReader reader,
+        TenantId tenant,
         IReadOnlyList<ProfileId> ids,
         IReadOnlyDictionary<ProfileId, int>? multiplicity,
         ProfileDecoderOptions decoderOptions,
@@ -44,7 +46,7 @@ internal static class StoredProfileMerger
                 slice[k - start] = ids[k];
             }
 
-            merges[i] = new MergePart(slice, multiplicity, decoderOptions);
+            merges[i] = new MergePart(tenant, slice, multiplicity, decoderOptions);
         }
 
         if (merges.Length == 1)
@@ -129,7 +131,7 @@ internal static class StoredProfileMerger
         return null;
     }
 
-    private sealed class MergePart(ProfileId[] ids, IReadOnlyDictionary<ProfileId, int>? multiplicity, ProfileDecoderOptions decoderOptions)
+    private sealed class MergePart(TenantId tenant, ProfileId[] ids, IReadOnlyDictionary<ProfileId, int>? multiplicity, ProfileDecoderOptions decoderOptions)
     {
         public ProfileMerger Merger { get; } = new();
 
@@ -141,7 +143,7 @@ internal static class StoredProfileMerger
         {
             try
             {
-                await foreach (var stored in reader.ListProfilesAsync(ids, cancellationToken).ConfigureAwait(false))
+                await foreach (var stored in reader.ListProfilesAsync(tenant, ids, cancellationToken).ConfigureAwait(false))
                 {
                     var times = 1;
                     if (multiplicity is not null)

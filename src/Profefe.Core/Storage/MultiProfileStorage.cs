@@ -2,6 +2,7 @@ using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Profefe.Core.Profiles;
+using Profefe.Core.Tenancy;
 
 namespace Profefe.Core.Storage;
 
@@ -59,17 +60,17 @@ public sealed class MultiProfileStorage : IProfileWriter, IProfileReader, IProfi
         }
     }
 
-    public Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(ProfileQuery query, CancellationToken cancellationToken) =>
-        Primary.Reader.FindProfilesAsync(query, cancellationToken);
+    public Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(TenantId tenant, ProfileQuery query, CancellationToken cancellationToken) =>
+        Primary.Reader.FindProfilesAsync(tenant, query, cancellationToken);
 
-    public IAsyncEnumerable<StoredProfile> ListProfilesAsync(IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken) =>
-        Primary.Reader.ListProfilesAsync(ids, cancellationToken);
+    public IAsyncEnumerable<StoredProfile> ListProfilesAsync(TenantId tenant, IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken) =>
+        Primary.Reader.ListProfilesAsync(tenant, ids, cancellationToken);
 
-    public Task<IReadOnlyList<string>> ListServicesAsync(CancellationToken cancellationToken) =>
-        Primary.Reader.ListServicesAsync(cancellationToken);
+    public Task<IReadOnlyList<string>> ListServicesAsync(TenantId tenant, CancellationToken cancellationToken) =>
+        Primary.Reader.ListServicesAsync(tenant, cancellationToken);
 
-    public Task<IReadOnlyList<LabelValues>> ListLabelsAsync(string? service, CancellationToken cancellationToken) =>
-        Primary.Reader.ListLabelsAsync(service, cancellationToken);
+    public Task<IReadOnlyList<LabelValues>> ListLabelsAsync(TenantId tenant, string? service, CancellationToken cancellationToken) =>
+        Primary.Reader.ListLabelsAsync(tenant, service, cancellationToken);
 
     /// <summary>
     /// Runs retention on every backend, even when one fails (that failure is thrown afterwards, so the retention

@@ -27,7 +27,7 @@ public sealed record ProfileStorageBackend(
             }
             else
             {
-                await Reader.ListServicesAsync(cancellationToken).ConfigureAwait(false);
+                await Reader.ListServicesAsync(Tenancy.TenantId.Default, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception exception) when (exception is not StorageUnavailableException && !cancellationToken.IsCancellationRequested)

@@ -20,6 +20,23 @@ public readonly record struct TenantId
 
     public string Value => _value ?? Default._value!;
 
+    /// <summary>
+    /// The tenant as storage keys it, first in every index and key: empty for <see cref="Default"/>, so data
+    /// stored before tenants existed (keyed by nothing) is the default tenant's without a rewrite.
+    /// </summary>
+    public string Key => IsDefault ? "" : _value!;
+
+    public bool IsDefault => _value is null || _value == Default._value;
+
+    /// <summary>The tenant a storage <see cref="Key"/> stands for.</summary>
+    /// <exception cref="ArgumentException">the key is neither empty nor a valid tenant id.</exception>
+    public static TenantId FromKey(string key) => string.IsNullOrEmpty(key) ? Default : Parse(key);
+
+    // default(TenantId) is the default tenant: equality goes by Value, not by the field.
+    public bool Equals(TenantId other) => Value == other.Value;
+
+    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Value);
+
     /// <exception cref="ArgumentException">the text is not a valid tenant id; the message says why.</exception>
     public static TenantId Parse(string text) =>
         TryParse(text, out var tenant, out var error) ? tenant : throw new ArgumentException(error, nameof(text));

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Profefe.Core.Ingest;
 using Profefe.Core.Query;
+using Profefe.Server.Access;
 
 namespace Profefe.Server.Api;
 
@@ -27,7 +28,7 @@ internal static class LabelEndpoints
             throw ProfileRequestException.BadRequest("\"service\" must not contain a NUL character");
         }
 
-        var labels = await context.RequestServices.GetRequiredService<ProfileQuerier>().ListLabelsAsync(service, context.RequestAborted).ConfigureAwait(false);
+        var labels = await context.RequestServices.GetRequiredService<ProfileQuerier>().ListLabelsAsync(context.GetTenant(), service, context.RequestAborted).ConfigureAwait(false);
         await ApiReply.OkAsync(context, writer =>
         {
             writer.Raw("[");

@@ -66,7 +66,7 @@ internal static class ProfileEndpoints
 
         // Once the body is in, the write runs to completion even if the client leaves or the host stops:
         // a write is either acknowledged and durable or never happened.
-        Task<ProfileMeta> CollectAsync() => collector.CollectAsync(parameters, body.Memory, CancellationToken.None);
+        Task<ProfileMeta> CollectAsync() => collector.CollectAsync(context.GetTenant(), parameters, body.Memory, CancellationToken.None);
         ProfileMeta meta;
         if (idempotencyKey is null)
         {
@@ -93,7 +93,7 @@ internal static class ProfileEndpoints
     private static async Task FindAsync(HttpContext context)
     {
         var query = ProfileRequestParser.ParseQuery(QueryOf(context));
-        var metas = await context.RequestServices.GetRequiredService<ProfileQuerier>().FindProfilesAsync(query, context.RequestAborted).ConfigureAwait(false);
+        var metas = await context.RequestServices.GetRequiredService<ProfileQuerier>().FindProfilesAsync(context.GetTenant(), query, context.RequestAborted).ConfigureAwait(false);
         await ApiReply.OkAsync(context, writer =>
         {
             writer.Raw("[");
@@ -133,12 +133,12 @@ internal static class ProfileEndpoints
         var querier = context.RequestServices.GetRequiredService<ProfileQuerier>();
         if (ids.Length == 1)
         {
-            var stored = await querier.GetProfileAsync(ids[0], context.RequestAborted).ConfigureAwait(false);
+            var stored = await querier.GetProfileAsync(context.GetTenant(), ids[0], context.RequestAborted).ConfigureAwait(false);
             await WriteProfileBytesAsync(context, stored.Data).ConfigureAwait(false);
             return;
         }
 
-        var merged = await querier.MergeProfilesAsync(ids, context.RequestAborted).ConfigureAwait(false);
+        var merged = await querier.MergeProfilesAsync(context.GetTenant(), ids, context.RequestAborted).ConfigureAwait(false);
         await WriteProfileBytesAsync(context, ProfileEncoder.EncodeToArray(merged)).ConfigureAwait(false);
     }
 
@@ -147,7 +147,7 @@ internal static class ProfileEndpoints
         var query = ProfileRequestParser.ParseQuery(QueryOf(context));
         ProfileQuerier.CheckMergeable(query.Type);
         context.Response.Headers.ContentDisposition = $"attachment; filename=\"{ProfileTypeNames.ToWireName(query.Type!.Value)}\"";
-        var merged = await context.RequestServices.GetRequiredService<ProfileQuerier>().MergeProfilesAsync(query, context.RequestAborted).ConfigureAwait(false);
+        var merged = await context.RequestServices.GetRequiredService<ProfileQuerier>().MergeProfilesAsync(context.GetTenant(), query, context.RequestAborted).ConfigureAwait(false);
         await WriteProfileBytesAsync(context, ProfileEncoder.EncodeToArray(merged)).ConfigureAwait(false);
     }
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Profefe.Core.Ingest;
 using Profefe.Core.Query;
+using Profefe.Server.Access;
 
 namespace Profefe.Server.Api;
 
@@ -24,7 +25,7 @@ internal static class ServiceEndpoints
             throw ProfileRequestException.NothingFound();
         }
 
-        var services = await context.RequestServices.GetRequiredService<ProfileQuerier>().ListServicesAsync(context.RequestAborted).ConfigureAwait(false);
+        var services = await context.RequestServices.GetRequiredService<ProfileQuerier>().ListServicesAsync(context.GetTenant(), context.RequestAborted).ConfigureAwait(false);
         if (services.Count == 0)
         {
             throw ProfileRequestException.NothingFound();

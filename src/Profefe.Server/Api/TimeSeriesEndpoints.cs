@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Profefe.Core.Ingest;
 using Profefe.Core.Query;
+using Profefe.Server.Access;
 
 namespace Profefe.Server.Api;
 
@@ -47,7 +48,7 @@ internal static class TimeSeriesEndpoints
         };
         var groupBy = Query("group_by") is { Length: > 0 } g ? g : null;
         var series = await context.RequestServices.GetRequiredService<ProfileQuerier>()
-            .GetTimeSeriesAsync(query.Service, query.Type!.Value, query.Labels, query.From, query.To, step, groupBy, context.RequestAborted)
+            .GetTimeSeriesAsync(context.GetTenant(), query.Service, query.Type!.Value, query.Labels, query.From, query.To, step, groupBy, context.RequestAborted)
             .ConfigureAwait(false);
 
         await ApiReply.OkAsync(context, writer =>

@@ -8,7 +8,7 @@ internal enum RequestKind
     /// <summary>Cheap or static: version, health, metrics, UI files.</summary>
     Other,
 
-    /// <summary>A push of a profile.</summary>
+    /// <summary>A push of a profile (profefe's or Pyroscope's).</summary>
     Ingest,
 
     /// <summary>An index read: finds, services, labels, the UI's timeline and service list.</summary>
@@ -20,6 +20,8 @@ internal enum RequestKind
 
 internal static class RequestKinds
 {
+    private const string PyroscopeQuerier = "/querier.v1.QuerierService/";
+
     public static RequestKind Of(HttpRequest request)
     {
         var path = request.Path.Value ?? "";
@@ -37,6 +39,24 @@ internal static class RequestKinds
         if (path.StartsWith("/api/ui/", StringComparison.Ordinal))
         {
             return path is "/api/ui/profile" or "/api/ui/flame" or "/api/ui/compare" ? RequestKind.Merge : RequestKind.Read;
+        }
+
+        // Pyroscope's APIs are held to the same tokens, tenants and limits as profefe's.
+        if (path is "/ingest" or "/pyroscope/ingest" or "/push.v1.PusherService/Push")
+        {
+            return RequestKind.Ingest;
+        }
+
+        if (path.StartsWith(PyroscopeQuerier, StringComparison.Ordinal))
+        {
+            return path.AsSpan(PyroscopeQuerier.Length) is "SelectMergeStacktraces" or "SelectMergeProfile" or "SelectSeries" or "Diff"
+                ? RequestKind.Merge
+                : RequestKind.Read;
+        }
+
+        if (path.StartsWith("/pyroscope/render", StringComparison.Ordinal))
+        {
+            return RequestKind.Merge;
         }
 
         return path.StartsWith("/api/0/", StringComparison.Ordinal) ? RequestKind.Read : RequestKind.Other;

@@ -7,8 +7,10 @@ using Profefe.Core.Ingest;
 using Profefe.Core.Profiles;
 using Profefe.Core.Query;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 using Profefe.Core.Views;
 using Profefe.Pprof;
+using Profefe.Server.Access;
 
 namespace Profefe.Server.Ui;
 
@@ -29,7 +31,7 @@ internal static class UiEndpoints
     /// <summary>Like /api/0/services, but an empty collector answers an empty list, not 404 (which browsers log as an error).</summary>
     public static async Task ServicesAsync(HttpContext context, ProfileQuerier querier)
     {
-        var services = await querier.ListServicesAsync(context.RequestAborted).ConfigureAwait(false);
+        var services = await querier.ListServicesAsync(context.GetTenant(), context.RequestAborted).ConfigureAwait(false);
         await WriteBodyAsync(context, json =>
         {
             json.WriteStartArray();
@@ -49,13 +51,13 @@ internal static class UiEndpoints
     public static async Task LatestAsync(HttpContext context, ProfileQuerier querier)
     {
         ProfileMeta? latest = null;
-        foreach (var service in await querier.ListServicesAsync(context.RequestAborted).ConfigureAwait(false))
+        foreach (var service in await querier.ListServicesAsync(context.GetTenant(), context.RequestAborted).ConfigureAwait(false))
         {
             // Limit 1 keeps the most recent match, which the stores find without reading the service's other profiles.
             var query = new ProfileQuery(service, null, [], DateTime.UnixEpoch, DateTime.MaxValue, Limit: 1);
             try
             {
-                var metas = await querier.FindProfilesAsync(query, context.RequestAborted).ConfigureAwait(false);
+                var metas = await querier.FindProfilesAsync(context.GetTenant(), query, context.RequestAborted).ConfigureAwait(false);
                 if (latest is null || metas[^1].CreatedAt > latest.CreatedAt)
                 {
                     latest = metas[^1];
@@ -90,7 +92,7 @@ internal static class UiEndpoints
         IReadOnlyList<ProfileMeta> metas;
         try
         {
-            metas = await querier.FindProfilesAsync(query, context.RequestAborted).ConfigureAwait(false);
+            metas = await querier.FindProfilesAsync(context.GetTenant(), query, context.RequestAborted).ConfigureAwait(false);
         }
         catch (ProfileRequestException e) when (e.StatusCode == StatusCodes.Status404NotFound)
         {
@@ -108,7 +110,7 @@ internal static class UiEndpoints
                 ids[i] = metas[i].ProfileId;
             }
 
-            await foreach (var stored in reader.ListProfilesAsync(ids, context.RequestAborted).ConfigureAwait(false))
+            await foreach (var stored in reader.ListProfilesAsync(context.GetTenant(), ids, context.RequestAborted).ConfigureAwait(false))
             {
                 if (stored.Meta.Type != ProfileType.Trace && ProfileTotals.TryRead(stored.Data, decoderOptions.MaxDecompressedBytes, out var totals))
                 {
@@ -167,7 +169,7 @@ internal static class UiEndpoints
         var source = UiSource.Parse(request, "");
         var maxNodes = ParseMaxNodes(request);
         var started = Stopwatch.GetTimestamp();
-        var loaded = await LoadAsync(querier, source, options, context.RequestAborted).ConfigureAwait(false);
+        var loaded = await LoadAsync(querier, context.GetTenant(), source, options, context.RequestAborted).ConfigureAwait(false);
         var loadedAt = Stopwatch.GetTimestamp();
         var sampleIndex = ResolveSampleType(loaded.Profile, UiSource.First(request, "sample_type"));
         // The two views only read the profile, so they are built side by side.
@@ -208,7 +210,7 @@ internal static class UiEndpoints
         }
 
         var started = Stopwatch.GetTimestamp();
-        var loaded = await LoadAsync(querier, source, options, context.RequestAborted).ConfigureAwait(false);
+        var loaded = await LoadAsync(querier, context.GetTenant(), source, options, context.RequestAborted).ConfigureAwait(false);
         var loadedAt = Stopwatch.GetTimestamp();
         var sampleIndex = ResolveSampleType(loaded.Profile, UiSource.First(request, "sample_type"));
         var flame = FlameGraphBuilder.BuildSubtree(loaded.Profile, sampleIndex, path, maxNodes);
@@ -243,8 +245,8 @@ internal static class UiEndpoints
         }
 
         var maxNodes = ParseMaxNodes(request);
-        var baseLoaded = await LoadAsync(querier, baseSource, options, context.RequestAborted).ConfigureAwait(false);
-        var newLoaded = await LoadAsync(querier, newSource, options, context.RequestAborted).ConfigureAwait(false);
+        var baseLoaded = await LoadAsync(querier, context.GetTenant(), baseSource, options, context.RequestAborted).ConfigureAwait(false);
+        var newLoaded = await LoadAsync(querier, context.GetTenant(), newSource, options, context.RequestAborted).ConfigureAwait(false);
         var sampleType = UiSource.First(request, "sample_type");
         var newIndex = ResolveSampleType(newLoaded.Profile, sampleType);
         var baseIndex = ResolveSampleType(baseLoaded.Profile, newLoaded.Profile.SampleTypes[newIndex].Type);
@@ -301,18 +303,18 @@ internal static class UiEndpoints
         }
     }
 
-    private static async Task<LoadedProfile> LoadAsync(ProfileQuerier querier, UiSource source, IOptions<CollectorOptions> options, CancellationToken cancellationToken)
+    private static async Task<LoadedProfile> LoadAsync(ProfileQuerier querier, TenantId tenant, UiSource source, IOptions<CollectorOptions> options, CancellationToken cancellationToken)
     {
         if (source.Query is { } query)
         {
-            var metas = await querier.FindProfilesAsync(query, cancellationToken).ConfigureAwait(false);
-            var merged = await querier.MergeProfilesAsync(query, cancellationToken).ConfigureAwait(false);
+            var metas = await querier.FindProfilesAsync(tenant, query, cancellationToken).ConfigureAwait(false);
+            var merged = await querier.MergeProfilesAsync(tenant, query, cancellationToken).ConfigureAwait(false);
             return new LoadedProfile(merged, metas);
         }
 
         if (source.Ids.Count == 1)
         {
-            var stored = await querier.GetProfileAsync(source.Ids[0], cancellationToken).ConfigureAwait(false);
+            var stored = await querier.GetProfileAsync(tenant, source.Ids[0], cancellationToken).ConfigureAwait(false);
             if (stored.Meta.Type == ProfileType.Trace)
             {
                 throw ProfileRequestException.BadRequest("a trace is not a pprof profile; download it and open it with go tool trace");
@@ -321,7 +323,7 @@ internal static class UiEndpoints
             return new LoadedProfile(ProfileDecoder.Decode(stored.Data.Span, DecoderOptions(options)), [stored.Meta]);
         }
 
-        var profile = await querier.MergeProfilesAsync(source.Ids, cancellationToken).ConfigureAwait(false);
+        var profile = await querier.MergeProfilesAsync(tenant, source.Ids, cancellationToken).ConfigureAwait(false);
         return new LoadedProfile(profile, []);
     }
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Time.Testing;
 using Profefe.Core.Ingest;
 using Profefe.Core.Limits;
 using Profefe.Core.Profiles;
+using Profefe.Core.Tenancy;
 using Profefe.Pprof;
 using Profefe.Testing;
 
@@ -22,7 +23,7 @@ public sealed class ProfileCollectorTests
     {
         var data = TestData.Read("profefe/collector_cpu_1.prof");
 
-        var meta = await Collector().CollectAsync(Parameters(ProfileType.Cpu, createdAt: new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc)), data, Cancel);
+        var meta = await Collector().CollectAsync(TenantId.Default, Parameters(ProfileType.Cpu, createdAt: new DateTime(2020, 1, 1, 0, 0, 0, DateTimeKind.Utc)), data, Cancel);
 
         Assert.Equal(data, _store.Profiles.Single().Data.ToArray());
         Assert.Equal(new DateTime(2019, 5, 30, 21, 10, 5, DateTimeKind.Utc), meta.CreatedAt.AddTicks(-(meta.CreatedAt.Ticks % TimeSpan.TicksPerSecond)));
@@ -38,8 +39,8 @@ public sealed class ProfileCollectorTests
         var data = ProfileEncoder.EncodeToArray(profile);
         var given = new DateTime(2019, 6, 1, 10, 20, 30, DateTimeKind.Utc);
 
-        var fromQuery = await Collector().CollectAsync(Parameters(ProfileType.Heap, createdAt: given), data, Cancel);
-        var fromClock = await Collector().CollectAsync(Parameters(ProfileType.Heap), data, Cancel);
+        var fromQuery = await Collector().CollectAsync(TenantId.Default, Parameters(ProfileType.Heap, createdAt: given), data, Cancel);
+        var fromClock = await Collector().CollectAsync(TenantId.Default, Parameters(ProfileType.Heap), data, Cancel);
 
         Assert.Equal(given, fromQuery.CreatedAt);
         Assert.Equal(Now.UtcDateTime, fromClock.CreatedAt);
@@ -50,7 +51,7 @@ public sealed class ProfileCollectorTests
     {
         var legacy = TestData.Read("pprof-thirdparty/google-pprof/internal__driver__testdata__cppbench.contention");
 
-        await Collector().CollectAsync(Parameters(ProfileType.Mutex), legacy, Cancel);
+        await Collector().CollectAsync(TenantId.Default, Parameters(ProfileType.Mutex), legacy, Cancel);
 
         var stored = _store.Profiles.Single().Data.ToArray();
         Assert.Equal([0x1f, 0x8b], stored[..2]);
@@ -62,7 +63,7 @@ public sealed class ProfileCollectorTests
     {
         var data = "not really a trace"u8.ToArray();
 
-        var meta = await Collector().CollectAsync(Parameters(ProfileType.Trace), data, Cancel);
+        var meta = await Collector().CollectAsync(TenantId.Default, Parameters(ProfileType.Trace), data, Cancel);
 
         Assert.Equal(data, _store.Profiles.Single().Data.ToArray());
         Assert.Equal(Now.UtcDateTime, meta.CreatedAt);
@@ -74,7 +75,7 @@ public sealed class ProfileCollectorTests
     public async Task Collect_Throws400WithProfefesText_AndStoresNothing_WhenTheBodyIsNotAProfile(string body, string message)
     {
         var error = await Assert.ThrowsAsync<ProfileRequestException>(
-            () => Collector().CollectAsync(Parameters(ProfileType.Cpu), System.Text.Encoding.UTF8.GetBytes(body), Cancel));
+            () => Collector().CollectAsync(TenantId.Default, Parameters(ProfileType.Cpu), System.Text.Encoding.UTF8.GetBytes(body), Cancel));
 
         Assert.Equal(400, error.StatusCode);
         Assert.Equal(message, error.Message);
@@ -87,7 +88,7 @@ public sealed class ProfileCollectorTests
         var collector = Collector(new CollectorOptions { MaxDecompressedBytes = 10_000 });
 
         var error = await Assert.ThrowsAsync<ProfileRequestException>(
-            () => collector.CollectAsync(Parameters(ProfileType.Cpu), TestData.Read("profefe/collector_cpu_1.prof"), Cancel));
+            () => collector.CollectAsync(TenantId.Default, Parameters(ProfileType.Cpu), TestData.Read("profefe/collector_cpu_1.prof"), Cancel));
 
         Assert.Equal(413, error.StatusCode);
         Assert.Equal("Collector:MaxDecompressedBytes", error.Limit);
@@ -110,7 +111,7 @@ public sealed class ProfileCollectorTests
         foreach (var fields in rows)
         {
             var type = ProfileTypeNames.Parse(fields[1]);
-            await collector.CollectAsync(new CollectParameters("svc1", type, [], null), TestData.Read(fields[0]), Cancel);
+            await collector.CollectAsync(TenantId.Default, new CollectParameters("svc1", type, [], null), TestData.Read(fields[0]), Cancel);
         }
 
         Assert.Equal(rows.Count, _store.Profiles.Count);
@@ -124,7 +125,7 @@ public sealed class ProfileCollectorTests
         var collector = Collector(new CollectorOptions { MaxSamplesPerProfile = 20 });
 
         var error = await Assert.ThrowsAsync<ProfileRequestException>(
-            () => collector.CollectAsync(Parameters(ProfileType.Other), TestData.Read(file), Cancel));
+            () => collector.CollectAsync(TenantId.Default, Parameters(ProfileType.Other), TestData.Read(file), Cancel));
 
         Assert.Equal(400, error.StatusCode);
         Assert.Equal("Collector:MaxSamplesPerProfile", error.Limit);
@@ -138,7 +139,7 @@ public sealed class ProfileCollectorTests
         var collector = Collector(new CollectorOptions { MaxStackDepth = 3 });
 
         var error = await Assert.ThrowsAsync<ProfileRequestException>(
-            () => collector.CollectAsync(Parameters(ProfileType.Cpu), TestData.Read("go/cpu_json_01.pb.gz"), Cancel));
+            () => collector.CollectAsync(TenantId.Default, Parameters(ProfileType.Cpu), TestData.Read("go/cpu_json_01.pb.gz"), Cancel));
 
         Assert.Equal(400, error.StatusCode);
         Assert.Equal("Collector:MaxStackDepth", error.Limit);
@@ -154,7 +155,7 @@ public sealed class ProfileCollectorTests
     public async Task Collect_Throws400_WhenTheSampleTypesContradictTheType(string file, ProfileType type, string sampleType, string owner)
     {
         var error = await Assert.ThrowsAsync<ProfileRequestException>(
-            () => Collector().CollectAsync(Parameters(type), TestData.Read(file), Cancel));
+            () => Collector().CollectAsync(TenantId.Default, Parameters(type), TestData.Read(file), Cancel));
 
         Assert.Equal(400, error.StatusCode);
         Assert.StartsWith(
@@ -170,7 +171,7 @@ public sealed class ProfileCollectorTests
     [InlineData("pprof-thirdparty/parca/pkg__query__testdata__fgprof.pb.gz", ProfileType.Cpu)]
     public async Task Collect_Stores_WhenTheSampleTypesFitTheTypeOrNoTypeClaimsThem(string file, ProfileType type)
     {
-        await Collector().CollectAsync(Parameters(type), TestData.Read(file), Cancel);
+        await Collector().CollectAsync(TenantId.Default, Parameters(type), TestData.Read(file), Cancel);
 
         Assert.Single(_store.Profiles);
     }
@@ -181,13 +182,13 @@ public sealed class ProfileCollectorTests
         var collector = Collector(new CollectorOptions { MaxLabelsPerProfile = 2, MaxLabelNameLength = 5, MaxLabelValueLength = 6 });
         var data = TestData.Read("profefe/collector_cpu_1.prof");
 
-        var tooMany = await Assert.ThrowsAsync<ProfileRequestException>(() => collector.CollectAsync(
+        var tooMany = await Assert.ThrowsAsync<ProfileRequestException>(() => collector.CollectAsync(TenantId.Default,
             new CollectParameters("svc1", ProfileType.Cpu, [new("a", "1"), new("b", "2"), new("c", "3")], null), data, Cancel));
-        var longKey = await Assert.ThrowsAsync<ProfileRequestException>(() => collector.CollectAsync(
+        var longKey = await Assert.ThrowsAsync<ProfileRequestException>(() => collector.CollectAsync(TenantId.Default,
             new CollectParameters("svc1", ProfileType.Cpu, [new("region", "eu")], null), data, Cancel));
-        var longValue = await Assert.ThrowsAsync<ProfileRequestException>(() => collector.CollectAsync(
+        var longValue = await Assert.ThrowsAsync<ProfileRequestException>(() => collector.CollectAsync(TenantId.Default,
             new CollectParameters("svc1", ProfileType.Cpu, [new("dc", "europe1")], null), data, Cancel));
-        await collector.CollectAsync(new CollectParameters("svc1", ProfileType.Cpu, [new("dc", "eu"), new("zone", "eu-1a")], null), data, Cancel);
+        await collector.CollectAsync(TenantId.Default, new CollectParameters("svc1", ProfileType.Cpu, [new("dc", "eu"), new("zone", "eu-1a")], null), data, Cancel);
 
         Assert.Equal(("Collector:MaxLabelsPerProfile", "bad request: 3 labels, more than the limit of 2 (Collector:MaxLabelsPerProfile)"), (tooMany.Limit, tooMany.Message));
         Assert.Equal(("Collector:MaxLabelNameLength", "bad request: label key of 6 characters, longer than the limit of 5 (Collector:MaxLabelNameLength)"), (longKey.Limit, longKey.Message));
@@ -199,13 +200,13 @@ public sealed class ProfileCollectorTests
     public async Task Collect_Throws400_WhenALabelKeyWouldGetMoreDistinctValuesThanTheLimit_CountingStoredValues()
     {
         var data = TestData.Read("profefe/collector_cpu_1.prof");
-        await Collector().CollectAsync(new CollectParameters("svc1", ProfileType.Cpu, [new("pod", "p1")], null), data, Cancel);
+        await Collector().CollectAsync(TenantId.Default, new CollectParameters("svc1", ProfileType.Cpu, [new("pod", "p1")], null), data, Cancel);
         using var tracker = new LabelValueTracker(_store);
         var collector = Collector(new CollectorOptions { MaxLabelValuesPerKey = 2 }, tracker);
 
-        await collector.CollectAsync(new CollectParameters("svc1", ProfileType.Cpu, [new("pod", "p2")], null), data, Cancel);
-        await collector.CollectAsync(new CollectParameters("svc1", ProfileType.Cpu, [new("pod", "p1"), new("zone", "a")], null), data, Cancel);
-        var error = await Assert.ThrowsAsync<ProfileRequestException>(() => collector.CollectAsync(
+        await collector.CollectAsync(TenantId.Default, new CollectParameters("svc1", ProfileType.Cpu, [new("pod", "p2")], null), data, Cancel);
+        await collector.CollectAsync(TenantId.Default, new CollectParameters("svc1", ProfileType.Cpu, [new("pod", "p1"), new("zone", "a")], null), data, Cancel);
+        var error = await Assert.ThrowsAsync<ProfileRequestException>(() => collector.CollectAsync(TenantId.Default,
             new CollectParameters("svc1", ProfileType.Cpu, [new("pod", "p3")], null), data, Cancel));
 
         Assert.Equal(400, error.StatusCode);

@@ -4,6 +4,7 @@ using Profefe.Core.Ingest;
 using Profefe.Core.Profiles;
 using Profefe.Core.Query;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 using Profefe.Pprof;
 using Profefe.Testing;
 
@@ -21,7 +22,7 @@ public sealed class ProfileQuerierTests
     [Fact]
     public async Task Find_Throws404NothingFound_WhenNothingMatches()
     {
-        var error = await Assert.ThrowsAsync<ProfileRequestException>(() => Querier().FindProfilesAsync(Query(ProfileType.Cpu), Cancel));
+        var error = await Assert.ThrowsAsync<ProfileRequestException>(() => Querier().FindProfilesAsync(TenantId.Default, Query(ProfileType.Cpu), Cancel));
 
         Assert.Equal((404, "nothing found"), (error.StatusCode, error.Message));
     }
@@ -31,7 +32,7 @@ public sealed class ProfileQuerierTests
     {
         var id = await StoreAsync(ProfileType.Cpu, "collector_cpu_1.prof");
 
-        var merged = await Querier().MergeProfilesAsync([id, id], Cancel);
+        var merged = await Querier().MergeProfilesAsync(TenantId.Default, [id, id], Cancel);
 
         Assert.Equal(2 * Total(ProfileDecoder.Decode(TestData.Read("profefe/collector_cpu_1.prof"))), Total(merged));
     }
@@ -42,7 +43,7 @@ public sealed class ProfileQuerierTests
         var known = await StoreAsync(ProfileType.Cpu, "collector_cpu_1.prof");
         var unknown = ProfileId.NewId(DateTime.UtcNow);
 
-        var error = await Assert.ThrowsAsync<ProfileRequestException>(() => Querier().MergeProfilesAsync([known, unknown], Cancel));
+        var error = await Assert.ThrowsAsync<ProfileRequestException>(() => Querier().MergeProfilesAsync(TenantId.Default, [known, unknown], Cancel));
 
         Assert.Equal((404, $"nothing found: unknown profile id \"{unknown}\""), (error.StatusCode, error.Message));
     }
@@ -53,7 +54,7 @@ public sealed class ProfileQuerierTests
         var cpu = await StoreAsync(ProfileType.Cpu, "collector_cpu_1.prof");
         var heap = await StoreAsync(ProfileType.Heap, "collector_heap_1.prof");
 
-        var error = await Assert.ThrowsAsync<ProfileRequestException>(() => Querier().MergeProfilesAsync([cpu, heap], Cancel));
+        var error = await Assert.ThrowsAsync<ProfileRequestException>(() => Querier().MergeProfilesAsync(TenantId.Default, [cpu, heap], Cancel));
 
         Assert.Equal((500, $"failed to get profile by id \"{cpu}+{heap}\": incompatible period types cpu/nanoseconds and space/bytes"), (error.StatusCode, error.Message));
     }
@@ -63,7 +64,7 @@ public sealed class ProfileQuerierTests
     [InlineData(ProfileType.Trace, "can't merge profiles of trace type")]
     public async Task MergeQuery_Throws405_ForTypesThatCannotBeMerged(ProfileType? type, string message)
     {
-        var error = await Assert.ThrowsAsync<ProfileRequestException>(() => Querier().MergeProfilesAsync(Query(type), Cancel));
+        var error = await Assert.ThrowsAsync<ProfileRequestException>(() => Querier().MergeProfilesAsync(TenantId.Default, Query(type), Cancel));
 
         Assert.Equal((405, message), (error.StatusCode, error.Message));
     }
@@ -75,8 +76,8 @@ public sealed class ProfileQuerierTests
         await StoreAsync(ProfileType.Cpu, "collector_cpu_2.prof");
         var querier = Querier(new CollectorOptions { MaxMergeProfiles = 1 });
 
-        var error = await Assert.ThrowsAsync<ProfileRequestException>(() => querier.MergeProfilesAsync(Query(ProfileType.Cpu), Cancel));
-        var limited = await querier.MergeProfilesAsync(Query(ProfileType.Cpu) with { Limit = 1 }, Cancel);
+        var error = await Assert.ThrowsAsync<ProfileRequestException>(() => querier.MergeProfilesAsync(TenantId.Default, Query(ProfileType.Cpu), Cancel));
+        var limited = await querier.MergeProfilesAsync(TenantId.Default, Query(ProfileType.Cpu) with { Limit = 1 }, Cancel);
 
         Assert.Equal(400, error.StatusCode);
         Assert.StartsWith("bad request: merge of 2 profiles exceeds the limit of 1", error.Message, StringComparison.Ordinal);
@@ -90,7 +91,7 @@ public sealed class ProfileQuerierTests
         await StoreAsync(ProfileType.Cpu, "collector_cpu_2.prof");
         await StoreAsync(ProfileType.Heap, "collector_heap_1.prof");
 
-        var merged = await Querier().MergeProfilesAsync(Query(ProfileType.Cpu), Cancel);
+        var merged = await Querier().MergeProfilesAsync(TenantId.Default, Query(ProfileType.Cpu), Cancel);
 
         Assert.Equal(
             Total(ProfileDecoder.Decode(TestData.Read("profefe/collector_cpu_1.prof"))) + Total(ProfileDecoder.Decode(TestData.Read("profefe/collector_cpu_2.prof"))),

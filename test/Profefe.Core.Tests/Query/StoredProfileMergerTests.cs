@@ -1,5 +1,6 @@
 using Profefe.Core.Profiles;
 using Profefe.Core.Query;
+using Profefe.Core.Tenancy;
 using Profefe.Pprof;
 using Profefe.Testing;
 
@@ -31,7 +32,7 @@ public sealed class StoredProfileMergerTests
             ids.Add(await StoreAsync(profile, i));
         }
 
-        var merged = await StoredProfileMerger.MergeAsync(_store, ids, null, new ProfileDecoderOptions(), Cancel, parts);
+        var merged = await StoredProfileMerger.MergeAsync(_store, TenantId.Default, ids, null, new ProfileDecoderOptions(), Cancel, parts);
 
         Assert.Equal(90, merged.Merged);
         Assert.Equal(ProfileEncoder.EncodeToArray(ProfileMerger.Merge(profiles)), ProfileEncoder.EncodeToArray(merged.Profile!));
@@ -50,7 +51,7 @@ public sealed class StoredProfileMergerTests
         var multiplicity = ids.ToDictionary(id => id, id => id == ids[4] ? 3 : 1);
         multiplicity[unknown] = 1;
 
-        var merged = await StoredProfileMerger.MergeAsync(_store, [.. ids, unknown], multiplicity, new ProfileDecoderOptions(), Cancel, parts: 3);
+        var merged = await StoredProfileMerger.MergeAsync(_store, TenantId.Default, [.. ids, unknown], multiplicity, new ProfileDecoderOptions(), Cancel, parts: 3);
 
         Assert.Equal(8, merged.Merged);
         Assert.Equal(ids.ToHashSet(), merged.Found);
@@ -67,7 +68,7 @@ public sealed class StoredProfileMergerTests
         }
 
         await Assert.ThrowsAsync<ProfileFormatException>(
-            () => StoredProfileMerger.MergeAsync(_store, ids, null, new ProfileDecoderOptions(), Cancel, parts: 2));
+            () => StoredProfileMerger.MergeAsync(_store, TenantId.Default, ids, null, new ProfileDecoderOptions(), Cancel, parts: 2));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 
 namespace Profefe.Core.Tests.Storage;
 
@@ -74,10 +75,10 @@ public sealed class MultiProfileStorageTests
         var both = Meta();
         await storage.WriteProfileAsync(both, new byte[] { 1 }, Cancel);
 
-        Assert.Equal(["api"], await storage.ListServicesAsync(Cancel));
-        Assert.Empty(await storage.FindProfilesAsync(new ProfileQuery("other", null, [], DateTime.MinValue, DateTime.MaxValue), Cancel));
+        Assert.Equal(["api"], await storage.ListServicesAsync(TenantId.Default, Cancel));
+        Assert.Empty(await storage.FindProfilesAsync(TenantId.Default, new ProfileQuery("other", null, [], DateTime.MinValue, DateTime.MaxValue), Cancel));
         var listed = new List<StoredProfile>();
-        await foreach (var stored in storage.ListProfilesAsync([onlyInSecond.ProfileId, both.ProfileId], Cancel))
+        await foreach (var stored in storage.ListProfilesAsync(TenantId.Default, [onlyInSecond.ProfileId, both.ProfileId], Cancel))
         {
             listed.Add(stored);
         }
@@ -202,17 +203,17 @@ public sealed class MultiProfileStorageTests
             await Store.WriteProfileAsync(meta, data, cancellationToken);
         }
 
-        public Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(ProfileQuery query, CancellationToken cancellationToken) =>
-            ReadFailure is null ? Store.FindProfilesAsync(query, cancellationToken) : Task.FromException<IReadOnlyList<ProfileMeta>>(ReadFailure);
+        public Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(TenantId tenant, ProfileQuery query, CancellationToken cancellationToken) =>
+            ReadFailure is null ? Store.FindProfilesAsync(tenant, query, cancellationToken) : Task.FromException<IReadOnlyList<ProfileMeta>>(ReadFailure);
 
-        public IAsyncEnumerable<StoredProfile> ListProfilesAsync(IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken) =>
-            Store.ListProfilesAsync(ids, cancellationToken);
+        public IAsyncEnumerable<StoredProfile> ListProfilesAsync(TenantId tenant, IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken) =>
+            Store.ListProfilesAsync(tenant, ids, cancellationToken);
 
-        public Task<IReadOnlyList<string>> ListServicesAsync(CancellationToken cancellationToken) =>
-            ReadFailure is null ? Store.ListServicesAsync(cancellationToken) : Task.FromException<IReadOnlyList<string>>(ReadFailure);
+        public Task<IReadOnlyList<string>> ListServicesAsync(TenantId tenant, CancellationToken cancellationToken) =>
+            ReadFailure is null ? Store.ListServicesAsync(tenant, cancellationToken) : Task.FromException<IReadOnlyList<string>>(ReadFailure);
 
-        public Task<IReadOnlyList<LabelValues>> ListLabelsAsync(string? service, CancellationToken cancellationToken) =>
-            Store.ListLabelsAsync(service, cancellationToken);
+        public Task<IReadOnlyList<LabelValues>> ListLabelsAsync(TenantId tenant, string? service, CancellationToken cancellationToken) =>
+            Store.ListLabelsAsync(tenant, service, cancellationToken);
 
         public Task<int> DeleteProfilesStoredBeforeAsync(DateTime cutoff, CancellationToken cancellationToken)
         {
@@ -237,18 +238,18 @@ public sealed class MultiProfileStorageTests
         public Task WriteProfileAsync(ProfileMeta meta, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
             _store.WriteProfileAsync(meta, data, cancellationToken);
 
-        public Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(ProfileQuery query, CancellationToken cancellationToken) =>
-            _store.FindProfilesAsync(query, cancellationToken);
+        public Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(TenantId tenant, ProfileQuery query, CancellationToken cancellationToken) =>
+            _store.FindProfilesAsync(tenant, query, cancellationToken);
 
-        public IAsyncEnumerable<StoredProfile> ListProfilesAsync(IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken) =>
-            _store.ListProfilesAsync(ids, cancellationToken);
+        public IAsyncEnumerable<StoredProfile> ListProfilesAsync(TenantId tenant, IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken) =>
+            _store.ListProfilesAsync(tenant, ids, cancellationToken);
 
         // Lists fine: only the readiness check knows the object store is down.
-        public Task<IReadOnlyList<string>> ListServicesAsync(CancellationToken cancellationToken) =>
-            _store.ListServicesAsync(cancellationToken);
+        public Task<IReadOnlyList<string>> ListServicesAsync(TenantId tenant, CancellationToken cancellationToken) =>
+            _store.ListServicesAsync(tenant, cancellationToken);
 
-        public Task<IReadOnlyList<LabelValues>> ListLabelsAsync(string? service, CancellationToken cancellationToken) =>
-            _store.ListLabelsAsync(service, cancellationToken);
+        public Task<IReadOnlyList<LabelValues>> ListLabelsAsync(TenantId tenant, string? service, CancellationToken cancellationToken) =>
+            _store.ListLabelsAsync(tenant, service, cancellationToken);
     }
 
     /// <summary>A readiness check that answers only to cancellation, as one against a hung server.</summary>
@@ -264,16 +265,16 @@ public sealed class MultiProfileStorageTests
 
         public Task WriteProfileAsync(ProfileMeta meta, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) => Task.CompletedTask;
 
-        public Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(ProfileQuery query, CancellationToken cancellationToken) =>
+        public Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(TenantId tenant, ProfileQuery query, CancellationToken cancellationToken) =>
             Task.FromResult<IReadOnlyList<ProfileMeta>>([]);
 
-        public IAsyncEnumerable<StoredProfile> ListProfilesAsync(IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken) =>
+        public IAsyncEnumerable<StoredProfile> ListProfilesAsync(TenantId tenant, IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken) =>
             AsyncEnumerable.Empty<StoredProfile>();
 
-        public Task<IReadOnlyList<string>> ListServicesAsync(CancellationToken cancellationToken) =>
+        public Task<IReadOnlyList<string>> ListServicesAsync(TenantId tenant, CancellationToken cancellationToken) =>
             Task.FromResult<IReadOnlyList<string>>([]);
 
-        public Task<IReadOnlyList<LabelValues>> ListLabelsAsync(string? service, CancellationToken cancellationToken) =>
+        public Task<IReadOnlyList<LabelValues>> ListLabelsAsync(TenantId tenant, string? service, CancellationToken cancellationToken) =>
             Task.FromResult<IReadOnlyList<LabelValues>>([]);
     }
 }

@@ -42,4 +42,23 @@ public sealed class TenantIdTests
         Assert.Equal("anonymous", TenantId.Default.Value);
         Assert.Equal(TenantId.Default.Value, default(TenantId).Value);
     }
+
+    [Fact]
+    public void Default_EqualsTheDefaultValue_AndParsedAnonymous()
+    {
+        Assert.Equal(TenantId.Default, default);
+        Assert.Equal(TenantId.Default, TenantId.Parse("anonymous"));
+        Assert.Equal(TenantId.Default.GetHashCode(), default(TenantId).GetHashCode());
+        Assert.NotEqual(TenantId.Default, TenantId.Parse("team-a"));
+    }
+
+    [Fact]
+    public void Key_IsEmptyForTheDefaultTenant_SoDataStoredBeforeTenantsIsItsOwn()
+    {
+        Assert.Equal("", TenantId.Default.Key);
+        Assert.Equal("", default(TenantId).Key);
+        Assert.Equal("team-a", TenantId.Parse("team-a").Key);
+        Assert.Equal(TenantId.Default, TenantId.FromKey(""));
+        Assert.Equal(TenantId.Parse("team-a"), TenantId.FromKey("team-a"));
+    }
 }

@@ -10,9 +10,9 @@ namespace Profefe.Server.Tests.Access;
 /// <summary>Tokens, scopes and tenants; host allow-list, cross-site requests and the UI's security headers.</summary>
 public sealed class AccessTests
 {
-    private const string WriterA = "writer-of-team-a-0123456789";
-    private const string ReaderA = "reader-of-team-a-0123456789";
-    private const string WriterB = "writer-of-team-b-0123456789";
+    internal const string WriterA = "writer-of-team-a-0123456789";
+    internal const string ReaderA = "reader-of-team-a-0123456789";
+    internal const string WriterB = "writer-of-team-b-0123456789";
     private const string Find = "api/0/profiles?service=svc1&from=2000-01-01T00:00:00&to=2100-01-01T00:00:00";
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
@@ -135,7 +135,8 @@ public sealed class AccessTests
         Assert.Equal("DENY", page.Headers.GetValues("X-Frame-Options").Single());
     }
 
-    private static Task<TestCollector> StartWithTokensAsync() => TestCollector.StartAsync(new Dictionary<string, string?>
+    /// <summary>Tokens: team-a's writer and reader (one scope each), team-b's reader-writer.</summary>
+    internal static Task<TestCollector> StartWithTokensAsync() => TestCollector.StartAsync(new Dictionary<string, string?>
     {
         ["Access:RequireToken"] = "true",
         ["Access:Tokens:0:Token"] = WriterA,

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 using Profefe.Testing;
 using Profefe.Testing.Collectors;
 
@@ -82,7 +83,7 @@ public sealed class EngineRebuildGoPprofTests
         while (true)
         {
             var left = 0;
-            await foreach (var _ in raw.ListProfilesAsync(ids, cancellation))
+            await foreach (var _ in raw.ListProfilesAsync(TenantId.Default, ids, cancellation))
             {
                 left++;
             }

@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 using Profefe.Server.Tests.Metrics;
+using Profefe.Core.Tenancy;
 using Profefe.Testing;
 using Profefe.Testing.Collectors;
 using static Profefe.Server.Tests.CollectorApiTests;
@@ -227,7 +228,7 @@ public sealed class CollectorLimitsTests
 
         public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public async Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(ProfileQuery query, CancellationToken cancellationToken)
+        public async Task<IReadOnlyList<ProfileMeta>> FindProfilesAsync(TenantId tenant, ProfileQuery query, CancellationToken cancellationToken)
         {
             if (query.Type is not null)
             {
@@ -238,15 +239,15 @@ public sealed class CollectorLimitsTests
             return [];
         }
 
-        public async IAsyncEnumerable<StoredProfile> ListProfilesAsync(IReadOnlyList<ProfileId> ids, [EnumeratorCancellation] CancellationToken cancellationToken)
+        public async IAsyncEnumerable<StoredProfile> ListProfilesAsync(TenantId tenant, IReadOnlyList<ProfileId> ids, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
             await Task.Yield();
             yield break;
         }
 
-        public Task<IReadOnlyList<string>> ListServicesAsync(CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<string>>([]);
+        public Task<IReadOnlyList<string>> ListServicesAsync(TenantId tenant, CancellationToken cancellationToken) => Task.FromResult<IReadOnlyList<string>>([]);
 
-        public Task<IReadOnlyList<LabelValues>> ListLabelsAsync(string? service, CancellationToken cancellationToken) =>
+        public Task<IReadOnlyList<LabelValues>> ListLabelsAsync(TenantId tenant, string? service, CancellationToken cancellationToken) =>
             Task.FromResult<IReadOnlyList<LabelValues>>([]);
     }
 }

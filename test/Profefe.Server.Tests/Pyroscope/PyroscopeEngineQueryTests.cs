@@ -4,6 +4,7 @@ using Google.Protobuf;
 using Microsoft.Extensions.DependencyInjection;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 using Profefe.Pprof;
 using Profefe.Server.Pyroscope.Protos.Querier;
 using Profefe.Server.Pyroscope.Protos.Types;
@@ -157,7 +158,7 @@ public sealed class PyroscopeEngineQueryTests
         while (true)
         {
             var left = 0;
-            await foreach (var _ in reader.ListProfilesAsync(ids, cancel))
+            await foreach (var _ in reader.ListProfilesAsync(TenantId.Default, ids, cancel))
             {
                 left++;
             }

@@ -2,6 +2,7 @@ using Profefe.Core.Engine;
 using Profefe.Core.Engine.Query;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 using Profefe.Pprof;
 using Profefe.Storage.Local.Engine;
 using Profefe.Testing;
@@ -116,7 +117,7 @@ public sealed class LocalEngineCorrectnessTests
             var to = from.AddHours(random.Next(2, 12));
             var series = await fixture.Querier.SeriesAsync("", "api", ProfileType.Cpu, [], from, to, step, "pod", Token);
 
-            var metas = await fixture.Storage.FindProfilesAsync(new ProfileQuery("api", ProfileType.Cpu, [], from, to), Token);
+            var metas = await fixture.Storage.FindProfilesAsync(TenantId.Default, new ProfileQuery("api", ProfileType.Cpu, [], from, to), Token);
             var expected = new Dictionary<(string, long), long>();
             foreach (var meta in metas)
             {
@@ -146,13 +147,13 @@ public sealed class LocalEngineCorrectnessTests
     public async Task Get_RawBytesGone_RebuildsTheProfileSampleBySample()
     {
         await using var fixture = await EngineFixture.CreateAsync();
-        var metas = await fixture.Storage.FindProfilesAsync(new ProfileQuery("api", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
+        var metas = await fixture.Storage.FindProfilesAsync(TenantId.Default, new ProfileQuery("api", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
         var meta = metas[17];
         var original = await fixture.DecodeAsync(meta.ProfileId);
 
         await fixture.Storage.DeleteProfilesStoredBeforeAsync(DateTime.MaxValue, Token);
-        Assert.Empty(await fixture.Storage.FindProfilesAsync(new ProfileQuery("api", null, [], DateTime.MinValue, DateTime.MaxValue), Token));
-        var rebuilt = await fixture.Querier.GetAsync(meta.ProfileId, Token);
+        Assert.Empty(await fixture.Storage.FindProfilesAsync(TenantId.Default, new ProfileQuery("api", null, [], DateTime.MinValue, DateTime.MaxValue), Token));
+        var rebuilt = await fixture.Querier.GetAsync("", meta.ProfileId, Token);
 
         Assert.NotNull(rebuilt);
         Assert.Equal((meta.ProfileId, meta.Type, meta.Service, meta.CreatedAt), (rebuilt.Value.Meta.ProfileId, rebuilt.Value.Meta.Type, rebuilt.Value.Meta.Service, rebuilt.Value.Meta.CreatedAt));
@@ -167,7 +168,7 @@ public sealed class LocalEngineCorrectnessTests
     {
         await using var fixture = await EngineFixture.CreateAsync();
         var cutoff = BaseTime.AddHours(5).AddMinutes(13);
-        var before = (await fixture.Storage.FindProfilesAsync(new ProfileQuery("api", null, [], DateTime.MinValue, DateTime.MaxValue), Token)).Count;
+        var before = (await fixture.Storage.FindProfilesAsync(TenantId.Default, new ProfileQuery("api", null, [], DateTime.MinValue, DateTime.MaxValue), Token)).Count;
 
         var deletedRaw = await fixture.Storage.DeleteProfilesStoredBeforeAsync(cutoff, Token);
         var deletedEngine = await new EngineRetention(fixture.Catalog, fixture.EngineStore).DeleteStoredBeforeAsync(cutoff, Token);
@@ -263,7 +264,7 @@ public sealed class LocalEngineCorrectnessTests
 
         public async Task<Profile> DecodeAsync(ProfileId id)
         {
-            await foreach (var stored in Storage.ListProfilesAsync([id], Token))
+            await foreach (var stored in Storage.ListProfilesAsync(TenantId.Default, [id], Token))
             {
                 return ProfileDecoder.Decode(stored.Data.Span);
             }
@@ -273,7 +274,7 @@ public sealed class LocalEngineCorrectnessTests
 
         public async Task<(Profile Profile, int Count)?> RawMergeAsync(ProfileQuery query)
         {
-            var metas = await Storage.FindProfilesAsync(query, Token);
+            var metas = await Storage.FindProfilesAsync(TenantId.Default, query, Token);
             if (metas.Count == 0)
             {
                 return null;

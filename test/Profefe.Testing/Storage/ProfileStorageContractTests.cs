@@ -1,5 +1,6 @@
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 
 namespace Profefe.Testing.Storage;
 
@@ -21,6 +22,13 @@ public abstract class ProfileStorageContractTests : IAsyncLifetime
     protected IProfileReader Reader => Storage.Reader;
 
     protected static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    protected static readonly TenantId TenantA = TenantId.Parse("team-a");
+
+    protected static readonly TenantId TenantB = TenantId.Parse("team-b");
+
+    /// <summary>Whether the backend keeps tenants apart; a layout that cannot holds the default tenant only and says so itself.</summary>
+    protected virtual bool KeepsTenants => true;
 
     /// <summary>Opens a new, empty store.</summary>
     protected abstract Task<ProfileStorageUnderTest> OpenAsync();
@@ -102,7 +110,7 @@ public abstract class ProfileStorageContractTests : IAsyncLifetime
         AssertMeta(meta, Assert.Single(await ListAsync(meta.ProfileId)).Meta);
         var found = await FindAsync(new ProfileQuery("dienst-ü/日本", null, [new Label("emoji", "🔥"), new Label("empty", "")], DateTime.MinValue, DateTime.MaxValue));
         AssertMeta(meta, Assert.Single(found));
-        Assert.Equal(["dienst-ü/日本"], await Reader.ListServicesAsync(Token));
+        Assert.Equal(["dienst-ü/日本"], await Reader.ListServicesAsync(TenantId.Default, Token));
     }
 
     [Fact]
@@ -291,13 +299,13 @@ public abstract class ProfileStorageContractTests : IAsyncLifetime
     [Fact]
     public async Task ListServices_ReturnsEachServiceOnceSortedOrdinally()
     {
-        Assert.Empty(await Reader.ListServicesAsync(Token));
+        Assert.Empty(await Reader.ListServicesAsync(TenantId.Default, Token));
         foreach (var service in new[] { "b-svc", "B-svc", "a", "b-svc", "äpfel", "a" })
         {
             await WriteAsync(Meta(service, ProfileType.Cpu, BaseTime));
         }
 
-        Assert.Equal(["B-svc", "a", "b-svc", "äpfel"], await Reader.ListServicesAsync(Token));
+        Assert.Equal(["B-svc", "a", "b-svc", "äpfel"], await Reader.ListServicesAsync(TenantId.Default, Token));
     }
 
     [Fact]
@@ -308,16 +316,16 @@ public abstract class ProfileStorageContractTests : IAsyncLifetime
         await WriteAsync(Meta("api", ProfileType.Cpu, BaseTime.AddSeconds(2)));
         await WriteAsync(Meta("db", ProfileType.Cpu, BaseTime, ("region", "ap"), ("Zone", "z")));
 
-        var api = await Reader.ListLabelsAsync("api", Token);
+        var api = await Reader.ListLabelsAsync(TenantId.Default, "api", Token);
         Assert.Equal(["host", "region"], api.Select(l => l.Key));
         Assert.Equal(["h1", "h2"], api[0].Values);
         Assert.Equal(["eu", "us"], api[1].Values);
 
-        var all = await Reader.ListLabelsAsync(null, Token);
+        var all = await Reader.ListLabelsAsync(TenantId.Default, null, Token);
         Assert.Equal(["Zone", "host", "region"], all.Select(l => l.Key));
         Assert.Equal(["ap", "eu", "us"], all[2].Values);
 
-        Assert.Empty(await Reader.ListLabelsAsync("unknown", Token));
+        Assert.Empty(await Reader.ListLabelsAsync(TenantId.Default, "unknown", Token));
     }
 
     [Fact]
@@ -338,11 +346,11 @@ public abstract class ProfileStorageContractTests : IAsyncLifetime
         AssertIds([atCutoff, recent], await FindAsync(new ProfileQuery("mixed", null, [], DateTime.MinValue, DateTime.MaxValue)));
         Assert.Empty(await FindAsync(new ProfileQuery("mixed", null, [new Label("version", "old")], DateTime.MinValue, DateTime.MaxValue)));
         AssertIds([atCutoff], await FindAsync(new ProfileQuery("mixed", ProfileType.Cpu, [new Label("region", "eu")], DateTime.MinValue, DateTime.MaxValue)));
-        Assert.Equal(["mixed"], await Reader.ListServicesAsync(Token));
-        var labels = await Reader.ListLabelsAsync("mixed", Token);
+        Assert.Equal(["mixed"], await Reader.ListServicesAsync(TenantId.Default, Token));
+        var labels = await Reader.ListLabelsAsync(TenantId.Default, "mixed", Token);
         Assert.Equal(["region", "version"], labels.Select(l => l.Key));
         Assert.Equal(["new"], labels[1].Values);
-        Assert.Empty(await Reader.ListLabelsAsync("gone", Token));
+        Assert.Empty(await Reader.ListLabelsAsync(TenantId.Default, "gone", Token));
 
         Assert.Equal(0, await Storage.Retention.DeleteProfilesStoredBeforeAsync(cutoff, Token));
     }
@@ -360,7 +368,7 @@ public abstract class ProfileStorageContractTests : IAsyncLifetime
         Assert.Equal(old.Count, await Storage.Retention.DeleteProfilesStoredBeforeAsync(BaseTime.AddDays(-1), Token));
 
         AssertIds([kept], await FindAsync(new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue)));
-        var labels = Assert.Single(await Reader.ListLabelsAsync("svc", Token));
+        var labels = Assert.Single(await Reader.ListLabelsAsync(TenantId.Default, "svc", Token));
         Assert.Equal(["1"], labels.Values);
     }
 
@@ -369,14 +377,14 @@ public abstract class ProfileStorageContractTests : IAsyncLifetime
     {
         await WriteAsync(Meta("svc", ProfileType.Cpu, BaseTime.AddDays(-30), ("k", "v")));
         await Storage.Retention.DeleteProfilesStoredBeforeAsync(BaseTime, Token);
-        Assert.Empty(await Reader.ListServicesAsync(Token));
-        Assert.Empty(await Reader.ListLabelsAsync(null, Token));
+        Assert.Empty(await Reader.ListServicesAsync(TenantId.Default, Token));
+        Assert.Empty(await Reader.ListLabelsAsync(TenantId.Default, null, Token));
 
         var again = await WriteAsync(Meta("svc", ProfileType.Cpu, BaseTime, ("k", "v")));
 
-        Assert.Equal(["svc"], await Reader.ListServicesAsync(Token));
+        Assert.Equal(["svc"], await Reader.ListServicesAsync(TenantId.Default, Token));
         AssertIds([again], await FindAsync(new ProfileQuery("svc", ProfileType.Cpu, [new Label("k", "v")], DateTime.MinValue, DateTime.MaxValue)));
-        Assert.Equal(["v"], Assert.Single(await Reader.ListLabelsAsync("svc", Token)).Values);
+        Assert.Equal(["v"], Assert.Single(await Reader.ListLabelsAsync(TenantId.Default, "svc", Token)).Values);
     }
 
     [Fact]
@@ -391,12 +399,99 @@ public abstract class ProfileStorageContractTests : IAsyncLifetime
         _opened.Add(reopened);
         _storage = reopened;
 
-        Assert.Equal(["svc", "svc2"], await Reader.ListServicesAsync(Token));
+        Assert.Equal(["svc", "svc2"], await Reader.ListServicesAsync(TenantId.Default, Token));
         AssertIds([meta], await FindAsync(new ProfileQuery("svc", ProfileType.Cpu, [new Label("k", "v")], DateTime.MinValue, DateTime.MaxValue)));
         var stored = Assert.Single(await ListAsync(second.ProfileId));
         Assert.Equal(data, stored.Data.ToArray());
         var third = await WriteAsync(Meta("svc", ProfileType.Cpu, BaseTime.AddSeconds(2), ("k", "v")));
         AssertIds([meta, third], await FindAsync(new ProfileQuery("svc", null, [new Label("k", "v")], DateTime.MinValue, DateTime.MaxValue)));
+    }
+
+    [Fact]
+    public async Task Tenants_FindListServicesAndLabels_SeeOnlyTheTenantsOwnProfiles()
+    {
+        if (!KeepsTenants)
+        {
+            return;
+        }
+
+        var ofA = await WriteAsync(Meta("api", ProfileType.Cpu, BaseTime, ("region", "eu")) with { Tenant = TenantA });
+        var ofB = await WriteAsync(Meta("api", ProfileType.Cpu, BaseTime.AddSeconds(1), ("region", "us")) with { Tenant = TenantB });
+        var onlyA = await WriteAsync(Meta("billing", ProfileType.Heap, BaseTime, ("region", "ap")) with { Tenant = TenantA });
+        var ofDefault = await WriteAsync(Meta("api", ProfileType.Cpu, BaseTime.AddSeconds(2), ("region", "eu")));
+        var all = new ProfileQuery("api", null, [], DateTime.MinValue, DateTime.MaxValue);
+
+        var foundByB = await Reader.FindProfilesAsync(TenantB, all, Token);
+        AssertIds([ofB], foundByB);
+        Assert.Equal(TenantB, foundByB[0].Tenant);
+        AssertIds([ofA], await Reader.FindProfilesAsync(TenantA, all, Token));
+        AssertIds([ofDefault], await FindAsync(all));
+        Assert.Empty(await Reader.FindProfilesAsync(TenantB, new ProfileQuery("api", ProfileType.Cpu, [new Label("region", "eu")], DateTime.MinValue, DateTime.MaxValue), Token));
+        Assert.Empty(await Reader.FindProfilesAsync(TenantB, new ProfileQuery("billing", null, [], DateTime.MinValue, DateTime.MaxValue), Token));
+
+        // By id, another tenant's profile is as unknown as one that never existed; the owner gets it with its tenant.
+        Assert.Empty(await ListAsync(TenantB, ofA.ProfileId, onlyA.ProfileId, ofDefault.ProfileId));
+        Assert.Empty(await ListAsync(ofA.ProfileId, ofB.ProfileId));
+        var own = Assert.Single(await ListAsync(TenantA, ofB.ProfileId, ofA.ProfileId));
+        AssertMeta(ofA, own.Meta);
+        Assert.Equal(TenantA, own.Meta.Tenant);
+
+        Assert.Equal(["api"], await Reader.ListServicesAsync(TenantB, Token));
+        Assert.Equal(["api", "billing"], await Reader.ListServicesAsync(TenantA, Token));
+        Assert.Equal(["api"], await Reader.ListServicesAsync(TenantId.Default, Token));
+        Assert.Empty(await Reader.ListServicesAsync(TenantId.Parse("nobody"), Token));
+        Assert.Equal(["us"], Assert.Single(await Reader.ListLabelsAsync(TenantB, null, Token)).Values);
+        Assert.Equal(["us"], Assert.Single(await Reader.ListLabelsAsync(TenantB, "api", Token)).Values);
+        Assert.Empty(await Reader.ListLabelsAsync(TenantB, "billing", Token));
+        Assert.Equal(["ap", "eu"], Assert.Single(await Reader.ListLabelsAsync(TenantA, null, Token)).Values);
+        Assert.Equal(["eu"], Assert.Single(await Reader.ListLabelsAsync(TenantId.Default, null, Token)).Values);
+    }
+
+    [Fact]
+    public async Task Tenants_Retention_DeletesOldProfilesOfEveryTenant_AndKeepsEachTenantsCounts()
+    {
+        if (!KeepsTenants)
+        {
+            return;
+        }
+
+        var cutoff = BaseTime.AddDays(-5);
+        var oldA = await WriteAsync(Meta("api", ProfileType.Cpu, cutoff.AddHours(-1), ("k", "v")) with { Tenant = TenantA });
+        var oldB = await WriteAsync(Meta("api", ProfileType.Cpu, cutoff.AddHours(-1), ("k", "v")) with { Tenant = TenantB });
+        var recentA = await WriteAsync(Meta("api", ProfileType.Cpu, BaseTime, ("k", "v")) with { Tenant = TenantA });
+
+        Assert.Equal(2, await Storage.Retention.DeleteProfilesStoredBeforeAsync(cutoff, Token));
+
+        Assert.Empty(await ListAsync(TenantA, oldA.ProfileId));
+        Assert.Empty(await ListAsync(TenantB, oldB.ProfileId));
+        AssertIds([recentA], [.. (await ListAsync(TenantA, recentA.ProfileId)).Select(p => p.Meta)]);
+        Assert.Empty(await Reader.ListServicesAsync(TenantB, Token));
+        Assert.Empty(await Reader.ListLabelsAsync(TenantB, null, Token));
+        Assert.Empty(await Reader.FindProfilesAsync(TenantB, new ProfileQuery("api", null, [new Label("k", "v")], DateTime.MinValue, DateTime.MaxValue), Token));
+        Assert.Equal(["api"], await Reader.ListServicesAsync(TenantA, Token));
+        Assert.Equal(["v"], Assert.Single(await Reader.ListLabelsAsync(TenantA, "api", Token)).Values);
+        AssertIds([recentA], await Reader.FindProfilesAsync(TenantA, new ProfileQuery("api", null, [new Label("k", "v")], DateTime.MinValue, DateTime.MaxValue), Token));
+    }
+
+    [Fact]
+    public async Task Tenants_Reopen_KeepsEachProfilesTenant()
+    {
+        if (!KeepsTenants)
+        {
+            return;
+        }
+
+        var ofA = await WriteAsync(Meta("svc", ProfileType.Cpu, BaseTime, ("k", "v")) with { Tenant = TenantA });
+
+        var reopened = await ReopenAsync(Storage);
+        _opened.Add(reopened);
+        _storage = reopened;
+
+        Assert.Empty(await FindAsync(new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue)));
+        Assert.Equal(TenantA, Assert.Single(await ListAsync(TenantA, ofA.ProfileId)).Meta.Tenant);
+        Assert.Equal(["svc"], await Reader.ListServicesAsync(TenantA, Token));
+        var third = await WriteAsync(Meta("svc", ProfileType.Cpu, BaseTime.AddSeconds(1), ("k", "v")) with { Tenant = TenantA });
+        AssertIds([ofA, third], await Reader.FindProfilesAsync(TenantA, new ProfileQuery("svc", null, [new Label("k", "v")], DateTime.MinValue, DateTime.MaxValue), Token));
     }
 
     protected static ProfileMeta Meta(string service, ProfileType type, DateTime createdAt, params (string Key, string Value)[] labels) =>
@@ -415,12 +510,14 @@ public abstract class ProfileStorageContractTests : IAsyncLifetime
         return meta;
     }
 
-    protected Task<IReadOnlyList<ProfileMeta>> FindAsync(ProfileQuery query) => Reader.FindProfilesAsync(query, Token);
+    protected Task<IReadOnlyList<ProfileMeta>> FindAsync(ProfileQuery query) => Reader.FindProfilesAsync(TenantId.Default, query, Token);
 
-    protected async Task<List<StoredProfile>> ListAsync(params ProfileId[] ids)
+    protected Task<List<StoredProfile>> ListAsync(params ProfileId[] ids) => ListAsync(TenantId.Default, ids);
+
+    protected async Task<List<StoredProfile>> ListAsync(TenantId tenant, params ProfileId[] ids)
     {
         var result = new List<StoredProfile>();
-        await foreach (var profile in Reader.ListProfilesAsync(ids, Token))
+        await foreach (var profile in Reader.ListProfilesAsync(tenant, ids, Token))
         {
             result.Add(profile);
         }

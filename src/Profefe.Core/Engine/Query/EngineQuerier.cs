@@ -3,6 +3,7 @@ using Profefe.Core.Engine.Blocks;
 using Profefe.Core.Engine.Symbols;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 using Profefe.Pprof;
 
 namespace Profefe.Core.Engine.Query;
@@ -118,14 +119,14 @@ public sealed class EngineQuerier
         foreach (var entry in await _store.FindProfilesAsync(series.ConvertAll(static s => s.Id), query.From.Ticks, query.To.Ticks, cancellationToken).ConfigureAwait(false))
         {
             var s = _catalog.Series(entry.Series);
-            metas.Add(new ProfileMeta(entry.Id, s.Type, s.Service, s.Labels, new DateTime(entry.CreatedAt, DateTimeKind.Utc)));
+            metas.Add(new ProfileMeta(entry.Id, s.Type, s.Service, s.Labels, new DateTime(entry.CreatedAt, DateTimeKind.Utc), TenantId.FromKey(s.Tenant)));
         }
 
         return metas;
     }
 
-    /// <summary>The stored profile rebuilt from the engine, or null when the engine does not have it.</summary>
-    public async Task<(ProfileMeta Meta, Profile Profile)?> GetAsync(ProfileId id, CancellationToken cancellationToken)
+    /// <summary>The tenant's stored profile rebuilt from the engine, or null when the engine does not have it (or it is another tenant's).</summary>
+    public async Task<(ProfileMeta Meta, Profile Profile)?> GetAsync(string tenant, ProfileId id, CancellationToken cancellationToken)
     {
         var entry = await _store.GetProfileAsync(id, cancellationToken).ConfigureAwait(false);
         if (entry is null)
@@ -134,6 +135,10 @@ public sealed class EngineQuerier
         }
 
         var series = _catalog.Series(entry.Series);
+        if (series.Tenant != tenant)
+        {
+            return null;
+        }
         var blocks = await _store.ReadBlocksAsync(entry.Series, EngineCatalog.BucketOf(entry.CreatedAt), cancellationToken).ConfigureAwait(false);
         foreach (var block in blocks)
         {
@@ -149,7 +154,7 @@ public sealed class EngineQuerier
                 {
                     var materializer = new ProfileMaterializer(table, row.Header);
                     materializer.AddRow(row);
-                    var meta = new ProfileMeta(id, series.Type, series.Service, series.Labels, row.CreatedAt);
+                    var meta = new ProfileMeta(id, series.Type, series.Service, series.Labels, row.CreatedAt, TenantId.FromKey(series.Tenant));
                     return (meta, materializer.ToProfile());
                 }
             }

@@ -333,7 +333,7 @@ internal sealed class PyroscopeIngester(ProfileCollector collector, IdempotentPu
         var stored = new List<ProfileMeta>(prepared.Count);
         foreach (var profile in prepared)
         {
-            Task<ProfileMeta> CollectAsync() => collector.CollectAsync(profile.Parameters, profile.Data, CancellationToken.None);
+            Task<ProfileMeta> CollectAsync() => collector.CollectAsync(tenant, profile.Parameters, profile.Data, CancellationToken.None);
             if (profile.Once is not { } once)
             {
                 stored.Add(await CollectAsync().ConfigureAwait(false));

@@ -1,6 +1,7 @@
 using Profefe.Core.Engine;
 using Profefe.Core.Engine.Query;
 using Profefe.Core.Profiles;
+using Profefe.Core.Tenancy;
 using Profefe.Pprof;
 using Profefe.Server.Pyroscope.Connect;
 
@@ -25,12 +26,12 @@ internal sealed partial class PyroscopeQueryService
     private sealed record EngineSelected(Series Series, EngineSeries Source, int SampleIndex, EngineLayout Layout);
 
     private async Task<List<EngineSelected>> FindEngineSeriesAsync(
-        IReadOnlyList<LabelSelector> selectors, DateTime from, DateTime to, CancellationToken cancellationToken)
+        TenantId tenant, IReadOnlyList<LabelSelector> selectors, DateTime from, DateTime to, CancellationToken cancellationToken)
     {
         var ready = engine!;
         var type = TypeOf(selectors);
         var candidates = new List<(EngineSeries Source, List<Label> Labels)>();
-        foreach (var series in ready.Catalog.SeriesOf(Tenant))
+        foreach (var series in ready.Catalog.SeriesOf(tenant.Key))
         {
             if (series.Type is ProfileType.Trace or ProfileType.Unknown || (type is not null && series.Type != type))
             {
@@ -69,12 +70,12 @@ internal sealed partial class PyroscopeQueryService
     }
 
     private async Task<Profile?> MergeEngineAsync(
-        ProfileTypeId type, LabelSelector selector, DateTime from, DateTime to, IReadOnlyList<string>? callSite, CancellationToken cancellationToken)
+        TenantId tenant, ProfileTypeId type, LabelSelector selector, DateTime from, DateTime to, IReadOnlyList<string>? callSite, CancellationToken cancellationToken)
     {
         // The engine merges one service's series of one layout at a time (one symbol table, one set of sample types);
         // the parts are reduced to the type's sample type and then combined, as the raw path combines layouts.
         var parts = new Dictionary<string, (string Service, List<EngineSeries> Series, int SampleIndex)>(StringComparer.Ordinal);
-        foreach (var selected in await FindEngineSeriesAsync([Typed(selector, type)], from, to, cancellationToken).ConfigureAwait(false))
+        foreach (var selected in await FindEngineSeriesAsync(tenant, [Typed(selector, type)], from, to, cancellationToken).ConfigureAwait(false))
         {
             var key = selected.Source.Service + "\u0001" + string.Join(",", selected.Layout.SampleTypes) + "|" + selected.Layout.PeriodType;
             if (!parts.TryGetValue(key, out var part))
@@ -93,7 +94,7 @@ internal sealed partial class PyroscopeQueryService
             EngineMerge? merge;
             try
             {
-                merge = await engine!.Querier.MergeAsync(Tenant, service, series, from, to, EdgeRowBound, cancellationToken).ConfigureAwait(false);
+                merge = await engine!.Querier.MergeAsync(tenant.Key, service, series, from, to, EdgeRowBound, cancellationToken).ConfigureAwait(false);
             }
             catch (ProfileFormatException e)
             {
@@ -127,9 +128,9 @@ internal sealed partial class PyroscopeQueryService
     }
 
     private async Task AddEngineTotalsAsync(
-        StepTotals totals, ProfileTypeId type, LabelSelector selector, DateTime from, DateTime to, long startMs, long stepMs, CancellationToken cancellationToken)
+        TenantId tenant, StepTotals totals, ProfileTypeId type, LabelSelector selector, DateTime from, DateTime to, long startMs, long stepMs, CancellationToken cancellationToken)
     {
-        var selected = await FindEngineSeriesAsync([Typed(selector, type)], from, to, cancellationToken).ConfigureAwait(false);
+        var selected = await FindEngineSeriesAsync(tenant, [Typed(selector, type)], from, to, cancellationToken).ConfigureAwait(false);
         if (selected.Count == 0)
         {
             return;

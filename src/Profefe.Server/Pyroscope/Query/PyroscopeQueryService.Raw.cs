@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 using Profefe.Core.Views;
 using Profefe.Pprof;
 
@@ -28,13 +29,13 @@ internal sealed partial class PyroscopeQueryService
         public string Layout { get; } = string.Join(",", SampleTypes) + "|" + PeriodType;
     }
 
-    private async Task<List<RawSeries>> FindRawSeriesAsync(IReadOnlyList<LabelSelector> selectors, DateTime from, DateTime to, CancellationToken cancellationToken)
+    private async Task<List<RawSeries>> FindRawSeriesAsync(TenantId tenant, IReadOnlyList<LabelSelector> selectors, DateTime from, DateTime to, CancellationToken cancellationToken)
     {
         var candidates = new List<(ProfileMeta Meta, List<Label> Labels)>();
-        foreach (var service in await ServicesAsync(selectors, cancellationToken).ConfigureAwait(false))
+        foreach (var service in await ServicesAsync(tenant, selectors, cancellationToken).ConfigureAwait(false))
         {
             var type = TypeOf(selectors);
-            var metas = await reader.FindProfilesAsync(new ProfileQuery(service, type, [], from, to), cancellationToken).ConfigureAwait(false);
+            var metas = await reader.FindProfilesAsync(tenant, new ProfileQuery(service, type, [], from, to), cancellationToken).ConfigureAwait(false);
             foreach (var meta in metas)
             {
                 if (meta.Type is ProfileType.Trace or ProfileType.Unknown)
@@ -50,7 +51,7 @@ internal sealed partial class PyroscopeQueryService
             }
         }
 
-        await LoadShapesAsync(candidates, cancellationToken).ConfigureAwait(false);
+        await LoadShapesAsync(tenant, candidates, cancellationToken).ConfigureAwait(false);
         var series = new Dictionary<string, RawSeries>(StringComparer.Ordinal);
         foreach (var (meta, labels) in candidates)
         {
@@ -84,10 +85,10 @@ internal sealed partial class PyroscopeQueryService
     }
 
     /// <summary>The profiles of <paramref name="type"/> matching <paramref name="selector"/> in [from, to], ascending by time.</summary>
-    private async Task<List<(Series Series, SelectedProfile Profile)>> SelectRawAsync(ProfileTypeId type, LabelSelector selector, DateTime from, DateTime to, CancellationToken cancellationToken)
+    private async Task<List<(Series Series, SelectedProfile Profile)>> SelectRawAsync(TenantId tenant, ProfileTypeId type, LabelSelector selector, DateTime from, DateTime to, CancellationToken cancellationToken)
     {
         var selected = new List<(Series, SelectedProfile)>();
-        foreach (var series in await FindRawSeriesAsync([Typed(selector, type)], from, to, cancellationToken).ConfigureAwait(false))
+        foreach (var series in await FindRawSeriesAsync(tenant, [Typed(selector, type)], from, to, cancellationToken).ConfigureAwait(false))
         {
             foreach (var profile in series.Profiles)
             {
@@ -99,9 +100,9 @@ internal sealed partial class PyroscopeQueryService
         return selected;
     }
 
-    private async Task<Profile?> MergeRawAsync(ProfileTypeId type, LabelSelector selector, DateTime from, DateTime to, IReadOnlyList<string>? callSite, CancellationToken cancellationToken)
+    private async Task<Profile?> MergeRawAsync(TenantId tenant, ProfileTypeId type, LabelSelector selector, DateTime from, DateTime to, IReadOnlyList<string>? callSite, CancellationToken cancellationToken)
     {
-        var selection = await SelectRawAsync(type, selector, from, to, cancellationToken).ConfigureAwait(false);
+        var selection = await SelectRawAsync(tenant, type, selector, from, to, cancellationToken).ConfigureAwait(false);
         if (selection.Count == 0)
         {
             return null;
@@ -125,7 +126,7 @@ internal sealed partial class PyroscopeQueryService
         ProfileMerger? combined = null;
         foreach (var (ids, sampleIndex) in layouts.Values)
         {
-            var merged = await querier.MergeProfilesAsync(ids, cancellationToken).ConfigureAwait(false);
+            var merged = await querier.MergeProfilesAsync(tenant, ids, cancellationToken).ConfigureAwait(false);
             Reduce(merged, sampleIndex, callSite);
             if (result is null)
             {
@@ -146,9 +147,9 @@ internal sealed partial class PyroscopeQueryService
         return combined?.ToProfile() ?? result;
     }
 
-    private async Task AddRawTotalsAsync(StepTotals totals, ProfileTypeId type, LabelSelector selector, DateTime from, DateTime to, long startMs, long stepMs, CancellationToken cancellationToken)
+    private async Task AddRawTotalsAsync(TenantId tenant, StepTotals totals, ProfileTypeId type, LabelSelector selector, DateTime from, DateTime to, long startMs, long stepMs, CancellationToken cancellationToken)
     {
-        foreach (var (series, profile) in await SelectRawAsync(type, selector, from, to, cancellationToken).ConfigureAwait(false))
+        foreach (var (series, profile) in await SelectRawAsync(tenant, type, selector, from, to, cancellationToken).ConfigureAwait(false))
         {
             var timeMs = (profile.Meta.CreatedAt - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMillisecond;
             var steps = timeMs <= startMs ? 0 : ((timeMs - startMs) + stepMs - 1) / stepMs;
@@ -157,7 +158,7 @@ internal sealed partial class PyroscopeQueryService
     }
 
     /// <summary>Reads the sample types and totals of the profiles not read before, a batch at a time.</summary>
-    private async Task LoadShapesAsync(List<(ProfileMeta Meta, List<Label> Labels)> candidates, CancellationToken cancellationToken)
+    private async Task LoadShapesAsync(TenantId tenant, List<(ProfileMeta Meta, List<Label> Labels)> candidates, CancellationToken cancellationToken)
     {
         var missing = new List<ProfileId>();
         foreach (var (meta, _) in candidates)
@@ -181,7 +182,7 @@ internal sealed partial class PyroscopeQueryService
         for (var start = 0; start < missing.Count; start += ReadBatch)
         {
             var batch = missing.GetRange(start, Math.Min(ReadBatch, missing.Count - start));
-            await foreach (var stored in reader.ListProfilesAsync(batch, cancellationToken).ConfigureAwait(false))
+            await foreach (var stored in reader.ListProfilesAsync(tenant, batch, cancellationToken).ConfigureAwait(false))
             {
                 if (ReadShape(stored.Data) is { } shape)
                 {

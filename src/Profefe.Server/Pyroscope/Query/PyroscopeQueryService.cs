@@ -4,6 +4,7 @@ using Profefe.Core.Ingest;
 using Profefe.Core.Profiles;
 using Profefe.Core.Query;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 using Profefe.Pprof;
 
 namespace Profefe.Server.Pyroscope.Query;
@@ -19,14 +20,11 @@ namespace Profefe.Server.Pyroscope.Query;
 /// </summary>
 internal sealed partial class PyroscopeQueryService(IProfileReader reader, ProfileQuerier querier, IOptions<CollectorOptions> options, ProfileEngine? engine = null)
 {
-    // Until tenants reach the engine's reads, everything is the default tenant's.
-    private const string Tenant = "";
-
     /// <summary>One series: its labels (with the profile type's) and its profile type.</summary>
     public sealed record Series(IReadOnlyList<Label> Labels, ProfileTypeId Type);
 
     /// <summary>Series matching any of <paramref name="selectors"/> with a profile in [from, to], sorted by labels.</summary>
-    public async Task<IReadOnlyList<Series>> FindSeriesAsync(IReadOnlyList<LabelSelector> selectors, DateTime from, DateTime to, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<Series>> FindSeriesAsync(TenantId tenant, IReadOnlyList<LabelSelector> selectors, DateTime from, DateTime to, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(selectors);
         List<Series> found;
@@ -35,7 +33,7 @@ internal sealed partial class PyroscopeQueryService(IProfileReader reader, Profi
             // Stored labels that Pyroscope's drop (a service_name label) can make two engine series one.
             found = [];
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var selected in await FindEngineSeriesAsync(selectors, from, to, cancellationToken).ConfigureAwait(false))
+            foreach (var selected in await FindEngineSeriesAsync(tenant, selectors, from, to, cancellationToken).ConfigureAwait(false))
             {
                 if (seen.Add(Key(selected.Series.Labels)))
                 {
@@ -45,7 +43,7 @@ internal sealed partial class PyroscopeQueryService(IProfileReader reader, Profi
         }
         else
         {
-            found = (await FindRawSeriesAsync(selectors, from, to, cancellationToken).ConfigureAwait(false)).ConvertAll(static s => s.Series);
+            found = (await FindRawSeriesAsync(tenant, selectors, from, to, cancellationToken).ConfigureAwait(false)).ConvertAll(static s => s.Series);
         }
 
         found.Sort(static (a, b) => CompareLabels(a.Labels, b.Labels));
@@ -57,13 +55,13 @@ internal sealed partial class PyroscopeQueryService(IProfileReader reader, Profi
     /// to that sample type; only stacks that start at the root with <paramref name="callSite"/> when it is given.
     /// Null when nothing matches.
     /// </summary>
-    public async Task<Profile?> MergeAsync(ProfileTypeId type, LabelSelector selector, DateTime from, DateTime to, IReadOnlyList<string>? callSite, CancellationToken cancellationToken)
+    public async Task<Profile?> MergeAsync(TenantId tenant, ProfileTypeId type, LabelSelector selector, DateTime from, DateTime to, IReadOnlyList<string>? callSite, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(type);
         ArgumentNullException.ThrowIfNull(selector);
         return await EngineReadyAsync(cancellationToken).ConfigureAwait(false)
-            ? await MergeEngineAsync(type, selector, from, to, callSite, cancellationToken).ConfigureAwait(false)
-            : await MergeRawAsync(type, selector, from, to, callSite, cancellationToken).ConfigureAwait(false);
+            ? await MergeEngineAsync(tenant, type, selector, from, to, callSite, cancellationToken).ConfigureAwait(false)
+            : await MergeRawAsync(tenant, type, selector, from, to, callSite, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -74,7 +72,7 @@ internal sealed partial class PyroscopeQueryService(IProfileReader reader, Profi
     /// the largest sums.
     /// </summary>
     public async Task<List<(IReadOnlyList<Label> Labels, List<(long TimestampMs, double Value)> Points)>> TotalsByStepAsync(
-        ProfileTypeId type, LabelSelector selector, DateTime from, DateTime to, long startMs, long stepMs, IReadOnlyList<string> groupBy, bool average, long limit, CancellationToken cancellationToken)
+        TenantId tenant, ProfileTypeId type, LabelSelector selector, DateTime from, DateTime to, long startMs, long stepMs, IReadOnlyList<string> groupBy, bool average, long limit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(type);
         ArgumentNullException.ThrowIfNull(selector);
@@ -82,23 +80,23 @@ internal sealed partial class PyroscopeQueryService(IProfileReader reader, Profi
         var totals = new StepTotals(groupBy);
         if (await EngineReadyAsync(cancellationToken).ConfigureAwait(false))
         {
-            await AddEngineTotalsAsync(totals, type, selector, from, to, startMs, stepMs, cancellationToken).ConfigureAwait(false);
+            await AddEngineTotalsAsync(tenant, totals, type, selector, from, to, startMs, stepMs, cancellationToken).ConfigureAwait(false);
         }
         else
         {
-            await AddRawTotalsAsync(totals, type, selector, from, to, startMs, stepMs, cancellationToken).ConfigureAwait(false);
+            await AddRawTotalsAsync(tenant, totals, type, selector, from, to, startMs, stepMs, cancellationToken).ConfigureAwait(false);
         }
 
         return totals.ToSeries(average, limit);
     }
 
     /// <summary>The times of the oldest and newest stored profile, or null when the store is empty.</summary>
-    public async Task<(DateTime Oldest, DateTime Newest)?> TimeRangeAsync(CancellationToken cancellationToken)
+    public async Task<(DateTime Oldest, DateTime Newest)?> TimeRangeAsync(TenantId tenant, CancellationToken cancellationToken)
     {
         (DateTime, DateTime)? range = null;
-        foreach (var service in await reader.ListServicesAsync(cancellationToken).ConfigureAwait(false))
+        foreach (var service in await reader.ListServicesAsync(tenant, cancellationToken).ConfigureAwait(false))
         {
-            var metas = await reader.FindProfilesAsync(new ProfileQuery(service, null, [], DateTime.MinValue, DateTime.MaxValue), cancellationToken).ConfigureAwait(false);
+            var metas = await reader.FindProfilesAsync(tenant, new ProfileQuery(service, null, [], DateTime.MinValue, DateTime.MaxValue), cancellationToken).ConfigureAwait(false);
             if (metas.Count > 0)
             {
                 var (oldest, newest) = range ?? (DateTime.MaxValue, DateTime.MinValue);
@@ -157,7 +155,7 @@ internal sealed partial class PyroscopeQueryService(IProfileReader reader, Profi
         return depth == callSite.Count;
     }
 
-    private async Task<IReadOnlyList<string>> ServicesAsync(IReadOnlyList<LabelSelector> selectors, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<string>> ServicesAsync(TenantId tenant, IReadOnlyList<LabelSelector> selectors, CancellationToken cancellationToken)
     {
         // Every selector pinning service_name: only those services are read. Otherwise all of them.
         var pinned = new SortedSet<string>(StringComparer.Ordinal);
@@ -165,7 +163,7 @@ internal sealed partial class PyroscopeQueryService(IProfileReader reader, Profi
         {
             if (selector.EqualValueOf(SeriesLabels.ServiceName) is not { } service)
             {
-                return await reader.ListServicesAsync(cancellationToken).ConfigureAwait(false);
+                return await reader.ListServicesAsync(tenant, cancellationToken).ConfigureAwait(false);
             }
 
             pinned.Add(service);

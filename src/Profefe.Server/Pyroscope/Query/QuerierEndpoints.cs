@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Profefe.Core.Views;
 using Profefe.Pprof;
+using Profefe.Server.Access;
 using Profefe.Server.Pyroscope.Connect;
 using Profefe.Server.Pyroscope.Protos.Querier;
 using Profefe.Server.Pyroscope.Protos.Types;
@@ -38,7 +39,7 @@ internal static class QuerierEndpoints
     {
         var (from, to) = Range(request.Start, request.End);
         var types = new SortedDictionary<string, ProfileTypeId>(StringComparer.Ordinal);
-        foreach (var series in await QueryOf(context).FindSeriesAsync([LabelSelector.All], from, to, context.RequestAborted).ConfigureAwait(false))
+        foreach (var series in await QueryOf(context).FindSeriesAsync(context.GetTenant(), [LabelSelector.All], from, to, context.RequestAborted).ConfigureAwait(false))
         {
             types.TryAdd(series.Type.Id, series.Type);
         }
@@ -183,7 +184,7 @@ internal static class QuerierEndpoints
         var average = request.HasAggregation && request.Aggregation == TimeSeriesAggregationType.Average;
         var response = new SelectSeriesResponse();
         var totals = await QueryOf(context).TotalsByStepAsync(
-            type, selector, from, to, request.Start, stepMs, groupBy, average, request.HasLimit ? request.Limit : 0, context.RequestAborted).ConfigureAwait(false);
+            context.GetTenant(), type, selector, from, to, request.Start, stepMs, groupBy, average, request.HasLimit ? request.Limit : 0, context.RequestAborted).ConfigureAwait(false);
         foreach (var (labels, points) in totals)
         {
             var series = new Protos.Types.Series();
@@ -219,7 +220,7 @@ internal static class QuerierEndpoints
 
     private static async Task<ConnectReply> GetProfileStatsAsync(GetProfileStatsRequest request, HttpContext context)
     {
-        var range = await QueryOf(context).TimeRangeAsync(context.RequestAborted).ConfigureAwait(false);
+        var range = await QueryOf(context).TimeRangeAsync(context.GetTenant(), context.RequestAborted).ConfigureAwait(false);
         var response = new GetProfileStatsResponse { DataIngested = range is not null };
         if (range is { } r)
         {
@@ -242,7 +243,7 @@ internal static class QuerierEndpoints
         }
 
         var callSite = request.StackTraceSelector?.CallSite.Select(static l => l.Name).ToList();
-        return await QueryOf(context).MergeAsync(type, selector, from, to, callSite, context.RequestAborted).ConfigureAwait(false);
+        return await QueryOf(context).MergeAsync(context.GetTenant(), type, selector, from, to, callSite, context.RequestAborted).ConfigureAwait(false);
     }
 
     internal static Core.Views.FlameGraph Layout(Profile? profile, int maxNodes) => FlameGraphBuilder.Build(profile ?? Empty(), 0, maxNodes);
@@ -287,7 +288,7 @@ internal static class QuerierEndpoints
         }
 
         var (from, to) = Range(start, end);
-        return await QueryOf(context).FindSeriesAsync(selectors, from, to, context.RequestAborted).ConfigureAwait(false);
+        return await QueryOf(context).FindSeriesAsync(context.GetTenant(), selectors, from, to, context.RequestAborted).ConfigureAwait(false);
     }
 
     private static PyroscopeQueryService QueryOf(HttpContext context) => context.RequestServices.GetRequiredService<PyroscopeQueryService>();

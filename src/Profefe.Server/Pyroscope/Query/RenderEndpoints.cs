@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Profefe.Core.Views;
+using Profefe.Server.Access;
 using Profefe.Server.Pyroscope.Connect;
 using Profefe.Server.Pyroscope.Protos.Querier;
 
@@ -45,7 +46,7 @@ internal static class RenderEndpoints
             var (from, to) = QuerierEndpoints.Range(request.Start, request.End);
             var average = query["aggregation"] == "avg";
             var series = await service.TotalsByStepAsync(
-                type, LabelSelector.Parse(request.LabelSelector), from, to, request.Start, stepSeconds * 1000, [], average, 0, context.RequestAborted).ConfigureAwait(false);
+                context.GetTenant(), type, LabelSelector.Parse(request.LabelSelector), from, to, request.Start, stepSeconds * 1000, [], average, 0, context.RequestAborted).ConfigureAwait(false);
             var points = series.Count == 1 ? series[0].Points : [];
 
             await WriteJsonAsync(context, writer =>
