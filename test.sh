@@ -2,15 +2,16 @@
 # Builds and runs the whole test suite, then prints one closing line: "tests: N passed, N failed, N skipped".
 # Tests that need PostgreSQL, Ceph RGW, Go or Chromium skip with a reason when those are missing,
 # and fail instead under CI=true (where .ci/run installs them).
-# --quick leaves out the tests with the trait Category=Chaos (processes killed, dependencies taken down) or
-# Category=Browser (headless Chromium), for a local run in a few minutes; CI runs everything.
+# --quick leaves out the tests with the trait Category=Chaos (processes killed, dependencies taken down, fuzzing),
+# Category=Browser (headless Chromium) or Category=Install (a clean copy built and installed), for a local run in
+# a few minutes; CI runs everything.
 set -uo pipefail
 cd "$(dirname "$0")"
 
 filter=()
 case "${1:-}" in
   "") ;;
-  --quick) filter=(--filter "Category!=Chaos&Category!=Browser") ;;
+  --quick) filter=(--filter "Category!=Chaos&Category!=Browser&Category!=Install") ;;
   *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
 esac
 

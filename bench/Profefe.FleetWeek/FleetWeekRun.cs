@@ -246,7 +246,7 @@ internal static class FleetWeekRun
         notes.Add($"reads: the first run of each is the cold one, then {options.Runs} timed to the last byte; the hour is hour {plan.Days * HoursPerDay / 2} of the range, the day is day {plan.Days / 2}");
         foreach (var query in new[] { f.Hour!, f.Day!, f.Week!, f.WeekOfPod!, f.Series!, f.PyroscopeMerge!, f.PyroscopeSeries! })
         {
-            notes.Add($"{query.Name}: GET /{query.Path}");
+            notes.Add($"{query.Name}: {(query.Path.StartsWith("querier", StringComparison.Ordinal) ? "POST" : "GET")} /{query.Path}");
             foreach (var problem in query.Problems)
             {
                 notes.Add($"WRONG ANSWER, {query.Name}: {problem}");

@@ -13,6 +13,7 @@ namespace Profefe.Cli.Tests;
 /// command (install profefe, run the collector) and every command of its "Using it" example, taken from
 /// README.md itself so that README and test cannot drift apart. Prints how long each step took.
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.Install)]
 public sealed class ReadmeTests
 {
     // README's collector address; its examples use it literally.

@@ -49,7 +49,7 @@ public sealed class CollectorOnPostgresTests(PostgresServerFixture fixture)
     {
         var server = fixture.Require();
         await using var schema = new PostgresTestSchema(server);
-        await using var collector = await StartAsync(new Dictionary<string, string?>
+        await using var collector = await TestCollector.StartAsync(new Dictionary<string, string?>
         {
             ["Storage:Type"] = "postgres",
             ["Storage:Postgres:ConnectionString"] = server.ConnectionString(),

@@ -45,7 +45,7 @@ public sealed class CollectorOnS3PostgresTests(PostgresServerFixture postgres, C
     {
         var server = rgw.Require();
         await using var store = await S3PostgresTestStore.CreateAsync(postgres.Require(), server);
-        await using var collector = await StartAsync(Settings(store, server, store.S3.Bucket));
+        await using var collector = await TestCollector.StartAsync(Settings(store, server, store.S3.Bucket));
 
         await TenantIsolationOverHttp.AssertKeptApartAsync(collector.Client, TestData.Read("go/cpu_hash_01.pb.gz"));
     }

@@ -1,8 +1,9 @@
 namespace Profefe.Testing;
 
 /// <summary>
-/// The "Category" trait of tests that <c>./test.sh --quick</c> leaves out: they kill processes or take a
-/// dependency down (Chaos), or drive Chromium (Browser). CI runs every test.
+/// The "Category" trait of tests that <c>./test.sh --quick</c> leaves out: they kill processes, take a
+/// dependency down or send thousands of mutated requests (Chaos), drive Chromium (Browser), or build and
+/// install a clean copy of the repository (Install). CI runs every test.
 /// </summary>
 public static class TestCategory
 {
@@ -11,4 +12,6 @@ public static class TestCategory
     public const string Chaos = "Chaos";
 
     public const string Browser = "Browser";
+
+    public const string Install = "Install";
 }

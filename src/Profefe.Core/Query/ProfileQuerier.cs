@@ -122,7 +122,7 @@ public sealed class ProfileQuerier
 
         if (merge.Found.Count < distinct.Count)
         {
-            return await MergeWithRebuiltAsync(merge, distinct, multiplicity, ids, cancellationToken).ConfigureAwait(false);
+            return await MergeWithRebuiltAsync(tenant, merge, distinct, multiplicity, ids, cancellationToken).ConfigureAwait(false);
         }
 
         return merge.Profile!;
@@ -130,7 +130,7 @@ public sealed class ProfileQuerier
 
     // Profiles whose raw bytes retention deleted are rebuilt from the engine and merged in, each as often as asked.
     private async Task<Profile> MergeWithRebuiltAsync(
-        StoredMerge merge, List<ProfileId> distinct, Dictionary<ProfileId, int> multiplicity, IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken)
+        TenantId tenant, StoredMerge merge, List<ProfileId> distinct, Dictionary<ProfileId, int> multiplicity, IReadOnlyList<ProfileId> ids, CancellationToken cancellationToken)
     {
         if (_engine is null)
         {
@@ -148,7 +148,7 @@ public sealed class ProfileQuerier
         {
             foreach (var id in distinct)
             {
-                if (found.Contains(id) || await _engine.Querier.GetAsync(id, cancellationToken).ConfigureAwait(false) is not { } rebuilt)
+                if (found.Contains(id) || await _engine.Querier.GetAsync(tenant.Key, id, cancellationToken).ConfigureAwait(false) is not { } rebuilt)
                 {
                     continue;
                 }

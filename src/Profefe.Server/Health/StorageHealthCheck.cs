@@ -3,6 +3,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 
 namespace Profefe.Server.Health;
 
@@ -32,7 +33,7 @@ internal sealed class StorageHealthCheck(IServiceProvider services, ILogger<Stor
             }
             else
             {
-                await reader.ListServicesAsync(timeout.Token).ConfigureAwait(false);
+                await reader.ListServicesAsync(TenantId.Default, timeout.Token).ConfigureAwait(false);
             }
 
             // A full disk still answers reads; the pushes it refuses tell.

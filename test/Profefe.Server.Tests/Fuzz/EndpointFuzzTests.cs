@@ -17,6 +17,7 @@ namespace Profefe.Server.Tests.Fuzz;
 /// seed is printed, and <c>PROFEFE_FUZZ_SEED=&lt;seed&gt;</c> replays it (case <i>i</i> is built from the seed and
 /// <i>i</i> alone, whatever order the workers send in); <c>PROFEFE_FUZZ_COUNT</c> runs more or fewer cases.
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.Chaos)]
 public sealed class EndpointFuzzTests
 {
     private const int DefaultCount = 10_000;
