@@ -2,8 +2,8 @@ using System.Diagnostics;
 using Microsoft.Data.Sqlite;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
-using Profefe.Testing;
 using Profefe.Core.Tenancy;
+using Profefe.Testing;
 
 namespace Profefe.Storage.Local.Tests;
 

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
-using Profefe.Core.Views;
 using Microsoft.Extensions.Logging.Testing;
+using Profefe.Core.Views;
 using Profefe.Pprof;
 using Profefe.Testing.Collectors;
 
