@@ -5,6 +5,7 @@ using Microsoft.Diagnostics.NETCore.Client;
 using Microsoft.Extensions.Logging;
 using Profefe.Agent;
 using Profefe.Cli.Arguments;
+using Profefe.Cli.Output;
 
 namespace Profefe.Cli.Commands;
 
@@ -76,14 +77,7 @@ internal static class AgentCommand
                 throw new CliUsageException(invalid.FailureMessage);
             }
 
-            using var logging = loggerFactory?.Invoke() ?? LoggerFactory.Create(builder => builder
-                .SetMinimumLevel(parseResult.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information)
-                .AddSimpleConsole(console =>
-                {
-                    console.SingleLine = true;
-                    console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-                    console.UseUtcTimestamp = true;
-                }));
+            using var logging = loggerFactory?.Invoke() ?? ConsoleLogging.Create(parseResult.GetValue(verbose));
             var output = parseResult.InvocationConfiguration.Output;
             return target is { } processId
                 ? await RunForProcessAsync(processId, options, logging, output, cancellationToken).ConfigureAwait(false)

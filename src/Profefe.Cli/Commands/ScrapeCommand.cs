@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
+using Profefe.Cli.Output;
 using Profefe.Cli.Scrape;
 using Profefe.Cli.Scrape.Kubernetes;
 
@@ -29,14 +30,7 @@ internal static class ScrapeCommand
             var collectorText = parseResult.GetValue(collector);
             var collectorUri = !string.IsNullOrWhiteSpace(collectorText) ? CollectorConnection.ParseAddress(collectorText)
                 : scrapeConfig.Collector ?? CollectorConnection.ParseAddress(null);
-            using var logging = loggerFactory?.Invoke() ?? LoggerFactory.Create(builder => builder
-                .SetMinimumLevel(parseResult.GetValue(verbose) ? LogLevel.Debug : LogLevel.Information)
-                .AddSimpleConsole(console =>
-                {
-                    console.SingleLine = true;
-                    console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-                    console.UseUtcTimestamp = true;
-                }));
+            using var logging = loggerFactory?.Invoke() ?? ConsoleLogging.Create(parseResult.GetValue(verbose));
             var logger = logging.CreateLogger("Profefe.Cli.Scrape");
             using var collectorHttp = CollectorConnection.CreateHttpClient(collectorUri, scrapeConfig.PushTimeout);
             using var targetHttp = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), ConnectTimeout = scrapeConfig.Timeout })
