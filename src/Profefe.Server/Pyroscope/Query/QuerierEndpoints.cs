@@ -136,8 +136,11 @@ internal static class QuerierEndpoints
             case ProfileFormat.Pprof:
                 response.Pprof = new PprofProfile { Profile = ToMessage(profile) };
                 break;
+            // A value the enum does not name is a bad request; a named format we do not produce (DOT) is unimplemented.
             default:
-                throw new ConnectException(ConnectCode.Unimplemented, $"profile format {request.Format} is not supported; use FLAMEGRAPH, TREE or PPROF");
+                throw Enum.IsDefined(request.Format)
+                    ? new ConnectException(ConnectCode.Unimplemented, $"profile format {request.Format} is not supported; use FLAMEGRAPH, TREE or PPROF")
+                    : ConnectException.InvalidArgument($"unknown profile format {(int)request.Format}; use FLAMEGRAPH, TREE or PPROF");
         }
 
         return new ConnectReply(response);
