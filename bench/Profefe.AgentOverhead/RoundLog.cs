@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Profefe.Agent;
 using Microsoft.Extensions.Logging;
+using Profefe.Agent;
 
 namespace Profefe.AgentOverhead;
 
