@@ -1,9 +1,10 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Profefe.Agent;
 
 namespace Profefe.AgentOverhead;
 
-/// <summary>Learns when the agent profiles from its log (round started 7003, round finished 7004).</summary>
+/// <summary>The profiling windows: when the agent profiles, from its log (round started, round finished), or when the bench opens sessions.</summary>
 internal sealed class RoundLog : ILoggerFactory, ILogger
 {
     private readonly List<(long Start, long End)> _windows = [];
@@ -25,23 +26,41 @@ internal sealed class RoundLog : ILoggerFactory, ILogger
         }
     }
 
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    /// <summary>A profiling window begins (the agent's round started, or the bench opened a session).</summary>
+    public void Open()
     {
         lock (_windows)
         {
-            if (eventId.Id == 7003)
-            {
-                _openedAt = Stopwatch.GetTimestamp();
-            }
-            else if (eventId.Id == 7004 && _openedAt >= 0)
+            _openedAt = Stopwatch.GetTimestamp();
+        }
+    }
+
+    /// <summary>The window that <see cref="Open"/> began has ended.</summary>
+    public void Close()
+    {
+        lock (_windows)
+        {
+            if (_openedAt >= 0)
             {
                 _windows.Add((_openedAt, Stopwatch.GetTimestamp()));
                 _openedAt = -1;
             }
-            else if (logLevel >= LogLevel.Warning && eventId.Id is not (7011 or 7012 or 7013 or 7015))
-            {
-                Console.Error.WriteLine($"agent: {formatter(state, exception)}");
-            }
+        }
+    }
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        if (eventId.Id == AgentEventIds.RoundStarted)
+        {
+            Open();
+        }
+        else if (eventId.Id == AgentEventIds.RoundFinished)
+        {
+            Close();
+        }
+        else if (logLevel >= LogLevel.Warning && eventId.Id is not (7011 or 7012 or 7013 or 7015))
+        {
+            Console.Error.WriteLine($"agent: {formatter(state, exception)}");
         }
     }
 

@@ -80,6 +80,73 @@ public sealed class CpuAttributionTests
     }
 
     [Fact]
+    public void Attribute_GivesNoCpuToBlockedSamples_EvenWhenCaughtInManagedCode()
+    {
+        // Thread 7 computes for 100 ms, then sleeps for 100 ms; the sampler caught it twice in managed code at the
+        // edges of the sleep (entering and leaving Thread.Sleep), which are marked blocked.
+        var samples = new List<ThreadSample>();
+        for (var t = 4.0; t <= 100; t += 4)
+        {
+            samples.Add(new(7, Compute, t, Managed: true));
+        }
+
+        samples.Add(new(7, Wait, 101, Managed: true, Blocked: true));
+        for (var t = 102.0; t < 200; t += 1)
+        {
+            samples.Add(new(7, Wait, t, Managed: false, Blocked: true));
+        }
+
+        samples.Add(new(7, Wait, 200, Managed: true, Blocked: true));
+        ThreadCpuReading[] readings = [Reading(0, (7, 0)), Reading(200, (7, 100_000_000))];
+        var cpu = new Dictionary<int, StackTotals>();
+        var wall = new Dictionary<int, StackTotals>();
+
+        CpuAttribution.Attribute(samples, readings, SessionStart, 1_000_000, cpu, wall);
+
+        Assert.InRange(cpu[Compute].Nanos, 99e6, 101e6);
+        Assert.False(cpu.ContainsKey(Wait));
+        Assert.InRange(wall[Wait].Nanos, 98e6, 101e6);
+    }
+
+    [Fact]
+    public void Attribute_LeavesOutBlockedSamples_WithoutReadings()
+    {
+        List<ThreadSample> samples = [new(7, Compute, 1, Managed: true), new(7, Wait, 2, Managed: true, Blocked: true)];
+        var cpu = new Dictionary<int, StackTotals>();
+
+        CpuAttribution.Attribute(samples, null, SessionStart, 1_000_000, cpu, wall: null);
+
+        Assert.Equal(1.0, cpu[Compute].Count);
+        Assert.False(cpu.ContainsKey(Wait));
+    }
+
+    [Theory]
+    [InlineData("System.Threading.Thread.Sleep")]
+    [InlineData("System.Threading.Thread.SleepInternal")]
+    [InlineData("System.Threading.Thread.Join")]
+    [InlineData("System.Threading.Monitor.Wait")]
+    [InlineData("System.Threading.WaitHandle.WaitOneCore")]
+    [InlineData("System.Threading.LowLevelLifoSemaphore.WaitForSignal")]
+    [InlineData("Interop+Sys.<Receive>g____PInvoke|70_0")]
+    [InlineData("Interop+Sys.WaitForSocketEvents")]
+    public void EndsInBlockingCall_IsTrue_ForTheRuntimesWaits(string leaf)
+    {
+        Assert.True(BlockingCalls.EndsInBlockingCall([Frame("[libcoreclr]"), Frame(leaf), Frame("App.Worker.Run")]));
+    }
+
+    [Theory]
+    [InlineData("App.Sleeper.Sleep")]
+    [InlineData("System.Threading.LowLevelLifoSemaphore.Wait")]
+    [InlineData("System.Threading.Thread.Start")]
+    [InlineData("Interop+Sys.ReadLink")]
+    [InlineData("[libcoreclr]")]
+    public void EndsInBlockingCall_IsFalse_ForCodeThatRuns(string leaf)
+    {
+        // Only the innermost named frame counts: a sleep further up the stack is not where the thread is.
+        Assert.False(BlockingCalls.EndsInBlockingCall([Frame(leaf), Frame("App.Worker.Run"), Frame("System.Threading.Thread.Sleep")]));
+    }
+
+    [Fact]
     public void ThreadCpuTimes_ReadsTheCurrentProcessesThreads()
     {
         using var times = ThreadCpuTimes.TryStart(Environment.ProcessId);
@@ -93,6 +160,8 @@ public sealed class CpuAttributionTests
         Assert.True(readings.Count >= 2);
         Assert.True(readings[^1].CpuNanos.GetValueOrDefault(Environment.ProcessId) > 0, "the main thread has run");
     }
+
+    private static ResolvedFrame Frame(string name) => new(name.GetHashCode(StringComparison.Ordinal), name, "", 0);
 
     private static ThreadCpuReading Reading(double msec, params (int Thread, long Nanos)[] threads) =>
         new(SessionStart.AddMilliseconds(msec), threads.ToDictionary(t => t.Thread, t => t.Nanos));

@@ -3,7 +3,16 @@ namespace Profefe.Agent.Collection;
 /// <summary>One thread sample as a round keeps it until the end: which thread, which stack, when, and in which mode.</summary>
 /// <param name="Managed">The runtime stopped the thread in managed code (cooperative mode); otherwise it was outside
 /// the runtime ("external"): computing in native code or blocked in the kernel, the sampler cannot tell which.</param>
-internal readonly record struct ThreadSample(int ThreadId, int Stack, double TimeMsec, bool Managed);
+/// <param name="Blocked">The stack ends in one of the runtime's blocking calls (<see cref="BlockingCalls"/>): waiting, in
+/// whichever mode the sampler caught it.</param>
+internal readonly record struct ThreadSample(int ThreadId, int Stack, double TimeMsec, bool Managed, bool Blocked = false)
+{
+    /// <summary>May take CPU time as managed code: caught in managed code and not at the edge of a blocking call.</summary>
+    public bool Running => Managed && !Blocked;
+
+    /// <summary>May take CPU time as native code: caught outside the runtime, but not in a call known to block.</summary>
+    public bool External => !Managed && !Blocked;
+}
 
 /// <summary>A stack's samples (a sample only partly on a CPU counts as that part) and the nanoseconds they stand for.</summary>
 internal struct StackTotals
@@ -26,7 +35,8 @@ internal struct StackTotals
 /// to its samples in managed code (running, as far as the runtime knows) when it has any in that stretch, otherwise to
 /// its external samples, at most their own time each. So a thread blocked in a wait gets no CPU for it, a thread
 /// computing in native code gets its time, and a stretch that mixes managed work and waiting never hands the
-/// managed work's CPU to the waits (sampling ticks and readings are never perfectly aligned). The price: native work
+/// managed work's CPU to the waits (sampling ticks and readings are never perfectly aligned). Samples whose stack ends in
+/// a blocking call (<see cref="ThreadSample.Blocked"/>) get none, in either mode. The price: native work
 /// in a stretch that also ran managed code is counted under that managed code. Without readings (not Linux, or a
 /// thread the readings missed) only the samples in managed code count, at their own time.
 /// </remarks>
@@ -96,7 +106,7 @@ internal static class CpuAttribution
             var time = list[k].TimeMsec;
             if (readings is null || readingTimes.Length < 2 || time <= readingTimes[0] || time > readingTimes[^1])
             {
-                CountIfManaged(list[k], gaps[k], cpu);
+                CountIfRunning(list[k], gaps[k], cpu);
                 k++;
                 continue;
             }
@@ -122,7 +132,7 @@ internal static class CpuAttribution
             {
                 for (var i = k; i < end; i++)
                 {
-                    CountIfManaged(list[i], gaps[i], cpu);
+                    CountIfRunning(list[i], gaps[i], cpu);
                 }
             }
 
@@ -135,11 +145,11 @@ internal static class CpuAttribution
         double managed = 0, external = 0;
         for (var i = start; i < end; i++)
         {
-            if (list[i].Managed)
+            if (list[i].Running)
             {
                 managed += gaps[i];
             }
-            else
+            else if (list[i].External)
             {
                 external += gaps[i];
             }
@@ -150,7 +160,7 @@ internal static class CpuAttribution
         var externalScale = managed == 0 && external > 0 ? Math.Min(1, used / external) : 0;
         for (var i = start; i < end; i++)
         {
-            var scale = list[i].Managed ? managedScale : externalScale;
+            var scale = list[i].Running ? managedScale : list[i].External ? externalScale : 0;
             if (scale > 0)
             {
                 Add(cpu, list[i].Stack, gaps[i] * scale, Math.Min(1, scale));
@@ -158,9 +168,9 @@ internal static class CpuAttribution
         }
     }
 
-    private static void CountIfManaged(ThreadSample sample, double gap, Dictionary<int, StackTotals> cpu)
+    private static void CountIfRunning(ThreadSample sample, double gap, Dictionary<int, StackTotals> cpu)
     {
-        if (sample.Managed)
+        if (sample.Running)
         {
             Add(cpu, sample.Stack, gap);
         }

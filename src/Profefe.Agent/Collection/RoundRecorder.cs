@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Etlx;
 using Microsoft.Diagnostics.Tracing.EventPipe;
@@ -185,6 +186,11 @@ internal sealed class RoundRecorder
         var period = SamplePeriodNanos(duration);
         var cpuTotals = (_kinds & ProfileKinds.Cpu) != 0 ? new Dictionary<int, StackTotals>() : null;
         var wallTotals = (_kinds & ProfileKinds.Wall) != 0 ? new Dictionary<int, StackTotals>() : null;
+        if (cpuTotals is not null)
+        {
+            MarkBlocked(resolver);
+        }
+
         CpuAttribution.Attribute(_threadSamples, cpuReadings, _sessionStartUtc, period, cpuTotals, wallTotals);
         if (cpuTotals is not null)
         {
@@ -249,6 +255,27 @@ internal sealed class RoundRecorder
         }
 
         return profiles;
+    }
+
+    /// <summary>Marks the samples whose stack ends in a blocking call, so that they take no CPU time (wall keeps them).</summary>
+    private void MarkBlocked(StackResolver resolver)
+    {
+        var blocked = new Dictionary<int, bool>();
+        var samples = CollectionsMarshal.AsSpan(_threadSamples);
+        for (var i = 0; i < samples.Length; i++)
+        {
+            var stack = samples[i].Stack;
+            if (!blocked.TryGetValue(stack, out var isBlocked))
+            {
+                isBlocked = resolver.Resolve(stack) is { } frames && BlockingCalls.EndsInBlockingCall(frames);
+                blocked.Add(stack, isBlocked);
+            }
+
+            if (isBlocked)
+            {
+                samples[i] = samples[i] with { Blocked = true };
+            }
+        }
     }
 
     /// <summary>
