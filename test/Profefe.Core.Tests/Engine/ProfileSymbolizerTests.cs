@@ -54,6 +54,30 @@ public sealed class ProfileSymbolizerTests
     }
 
     [Fact]
+    public void Symbolize_SameProfileAgainWithSharedStrings_AddsNoSymbolAndGivesTheSameRow()
+    {
+        // The block cutter's way: one symbolizer per table, profiles decoded into pooled strings.
+        var options = new ProfileDecoderOptions { StringPool = new ProfileStringPool() };
+        var table = new SymbolTable();
+        var symbolizer = new ProfileSymbolizer(table);
+        var first = symbolizer.Symbolize(ProfileDecoder.Decode(TestData.Read("go/cpu_hash_02.pb.gz"), options), ProfileId.NewId(BaseTime), BaseTime);
+        var other = symbolizer.Symbolize(ProfileDecoder.Decode(TestData.Read("go/heap_01.pb.gz"), options), ProfileId.NewId(BaseTime), BaseTime);
+        table.MarkDurable();
+        var count = table.SymbolCount;
+
+        var again = symbolizer.Symbolize(ProfileDecoder.Decode(TestData.Read("go/cpu_hash_02.pb.gz"), options), first.Id, BaseTime);
+        var fresh = new ProfileSymbolizer(table).Symbolize(ProfileDecoder.Decode(TestData.Read("go/heap_01.pb.gz")), other.Id, BaseTime);
+
+        Assert.False(table.HasPending);
+        Assert.Equal(count, table.SymbolCount);
+        Assert.Equal(first.Stacks, again.Stacks);
+        Assert.Equal(first.LabelSets, again.LabelSets);
+        Assert.Equal(first.Header.Layout, again.Header.Layout);
+        Assert.Equal(other.Stacks, fresh.Stacks);
+        Assert.Equal(other.Header.Layout, fresh.Header.Layout);
+    }
+
+    [Fact]
     public void SymbolTable_DeltasRestoredInOrder_GiveTheSameIds()
     {
         var table = new SymbolTable();

@@ -15,7 +15,12 @@ public sealed class ProfileSymbolizer
     private readonly Dictionary<Mapping, int> _mappings = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Function, int> _functions = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Location, int> _locations = new(ReferenceEqualityComparer.Instance);
+
+    // A decoded profile holds one string instance per entry of its string table, and names repeat (a file's
+    // functions, a name that is also the system name): by instance is cheaper than hashing their text again.
+    private readonly Dictionary<string, int> _strings = new(ReferenceEqualityComparer.Instance);
     private readonly List<long> _key = [];
+    private long[] _locationKey = new long[12];
 
     public ProfileSymbolizer(SymbolTable table) => _table = table;
 
@@ -23,6 +28,8 @@ public sealed class ProfileSymbolizer
     public ProfileRow Symbolize(Profile profile, ProfileId id, DateTime createdAt)
     {
         ArgumentNullException.ThrowIfNull(profile);
+        _locations.EnsureCapacity(profile.Locations.Count);
+        _functions.EnsureCapacity(profile.Functions.Count);
         try
         {
             var header = Header(profile);
@@ -51,6 +58,7 @@ public sealed class ProfileSymbolizer
             _mappings.Clear();
             _functions.Clear();
             _locations.Clear();
+            _strings.Clear();
         }
     }
 
@@ -67,7 +75,7 @@ public sealed class ProfileSymbolizer
         _key.Add(profile.PeriodType is null ? 0 : 1);
         _key.Add(String(profile.PeriodType?.Type ?? ""));
         _key.Add(String(profile.PeriodType?.Unit ?? ""));
-        var layout = _table.Layouts.Intern(new SymbolKey([.. _key]));
+        var layout = _table.Layouts.Intern<ReadOnlySpan<long>>(CollectionsMarshal.AsSpan(_key));
         var comments = new int[profile.Comments.Count];
         for (var i = 0; i < comments.Length; i++)
         {
@@ -98,7 +106,13 @@ public sealed class ProfileSymbolizer
             return id;
         }
 
-        var key = new long[3 + (3 * location.Lines.Length)];
+        var length = 3 + (3 * location.Lines.Length);
+        if (_locationKey.Length < length)
+        {
+            _locationKey = new long[Math.Max(length, _locationKey.Length * 2)];
+        }
+
+        var key = _locationKey.AsSpan(0, length);
         key[0] = location.Mapping is null ? 0 : Mapping(location.Mapping) + 1;
         key[1] = (long)location.Address;
         key[2] = location.IsFolded ? 1 : 0;
@@ -110,7 +124,7 @@ public sealed class ProfileSymbolizer
             key[5 + (3 * i)] = line.Column;
         }
 
-        id = _table.Locations.Intern(new SymbolKey(key));
+        id = _table.Locations.Intern<ReadOnlySpan<long>>(key);
         _locations[location] = id;
         return id;
     }
@@ -119,7 +133,8 @@ public sealed class ProfileSymbolizer
     {
         if (!_functions.TryGetValue(function, out var id))
         {
-            id = _table.Functions.Intern(new SymbolKey([String(function.Name), String(function.SystemName), String(function.Filename), function.StartLine]));
+            ReadOnlySpan<long> key = [String(function.Name), String(function.SystemName), String(function.Filename), function.StartLine];
+            id = _table.Functions.Intern(key);
             _functions[function] = id;
         }
 
@@ -131,7 +146,8 @@ public sealed class ProfileSymbolizer
         if (!_mappings.TryGetValue(mapping, out var id))
         {
             var flags = (mapping.HasFunctions ? 1 : 0) | (mapping.HasFilenames ? 2 : 0) | (mapping.HasLineNumbers ? 4 : 0) | (mapping.HasInlineFrames ? 8 : 0);
-            id = _table.Mappings.Intern(new SymbolKey([(long)mapping.Start, (long)mapping.Limit, (long)mapping.Offset, String(mapping.File), String(mapping.BuildId), flags]));
+            ReadOnlySpan<long> key = [(long)mapping.Start, (long)mapping.Limit, (long)mapping.Offset, String(mapping.File), String(mapping.BuildId), flags];
+            id = _table.Mappings.Intern(key);
             _mappings[mapping] = id;
         }
 
@@ -177,8 +193,17 @@ public sealed class ProfileSymbolizer
             }
         }
 
-        return _table.LabelSets.Intern(new SymbolKey([.. _key]));
+        return _table.LabelSets.Intern<ReadOnlySpan<long>>(CollectionsMarshal.AsSpan(_key));
     }
 
-    private int String(string value) => _table.Strings.Intern(value);
+    private int String(string value)
+    {
+        ref var id = ref CollectionsMarshal.GetValueRefOrAddDefault(_strings, value, out var seen);
+        if (!seen)
+        {
+            id = _table.Strings.Intern(value);
+        }
+
+        return id;
+    }
 }
