@@ -78,6 +78,33 @@ public sealed class ProfileSymbolizerTests
     }
 
     [Fact]
+    public void Symbolize_IdsNotNumberedByPosition_GivesTheSameRowAsGoNumbering()
+    {
+        var table = new SymbolTable();
+        var symbolizer = new ProfileSymbolizer(table);
+        var numbered = symbolizer.Symbolize(ProfileDecoder.Decode(TestData.Read("go/cpu_hash_02.pb.gz")), ProfileId.NewId(BaseTime), BaseTime);
+        table.MarkDurable();
+        var count = table.SymbolCount;
+
+        // Ids another profiler might give: sparse and out of table order (the symbolizer then finds entries by instance).
+        var sparse = ProfileDecoder.Decode(TestData.Read("go/cpu_hash_02.pb.gz"));
+        foreach (var location in sparse.Locations)
+        {
+            location.Id = 1_000 - location.Id;
+        }
+
+        foreach (var function in sparse.Functions)
+        {
+            function.Id = (function.Id * 7) + 100;
+        }
+
+        var row = symbolizer.Symbolize(sparse, numbered.Id, BaseTime);
+
+        Assert.Equal(numbered.Stacks, row.Stacks);
+        Assert.Equal(count, table.SymbolCount);
+    }
+
+    [Fact]
     public void SymbolTable_DeltasRestoredInOrder_GiveTheSameIds()
     {
         var table = new SymbolTable();

@@ -13,8 +13,8 @@ public sealed class ProfileSymbolizer
 {
     private readonly SymbolTable _table;
     private readonly Dictionary<Mapping, int> _mappings = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<Function, int> _functions = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<Location, int> _locations = new(ReferenceEqualityComparer.Instance);
+    private readonly ProfileTableIds<Function> _functions = new();
+    private readonly ProfileTableIds<Location> _locations = new();
 
     // A decoded profile holds one string instance per entry of its string table, and names repeat (a file's
     // functions, a name that is also the system name): by instance is cheaper than hashing their text again.
@@ -28,8 +28,8 @@ public sealed class ProfileSymbolizer
     public ProfileRow Symbolize(Profile profile, ProfileId id, DateTime createdAt)
     {
         ArgumentNullException.ThrowIfNull(profile);
-        _locations.EnsureCapacity(profile.Locations.Count);
-        _functions.EnsureCapacity(profile.Functions.Count);
+        _locations.Start(profile.Locations);
+        _functions.Start(profile.Functions);
         try
         {
             var header = Header(profile);
@@ -101,7 +101,7 @@ public sealed class ProfileSymbolizer
 
     private int Location(Location location)
     {
-        if (_locations.TryGetValue(location, out var id))
+        if (_locations.TryGet(location, location.Id, out var id))
         {
             return id;
         }
@@ -125,17 +125,17 @@ public sealed class ProfileSymbolizer
         }
 
         id = _table.Locations.Intern<ReadOnlySpan<long>>(key);
-        _locations[location] = id;
+        _locations.Set(location, location.Id, id);
         return id;
     }
 
     private int Function(Function function)
     {
-        if (!_functions.TryGetValue(function, out var id))
+        if (!_functions.TryGet(function, function.Id, out var id))
         {
             ReadOnlySpan<long> key = [String(function.Name), String(function.SystemName), String(function.Filename), function.StartLine];
             id = _table.Functions.Intern(key);
-            _functions[function] = id;
+            _functions.Set(function, function.Id, id);
         }
 
         return id;
@@ -205,5 +205,62 @@ public sealed class ProfileSymbolizer
         }
 
         return id;
+    }
+
+    /// <summary>
+    /// The symbol ids of one profile's functions or locations. Go numbers them 1, 2, … in table order, so an
+    /// entry whose id - 1 is its own position is found by position, without hashing; any other is found by instance.
+    /// </summary>
+    private sealed class ProfileTableIds<T>
+        where T : class
+    {
+        private readonly Dictionary<T, int> _byInstance = new(ReferenceEqualityComparer.Instance);
+        private List<T> _entries = [];
+        private int[] _byPosition = [];
+
+        public void Start(List<T> entries)
+        {
+            _entries = entries;
+            if (_byPosition.Length < entries.Count)
+            {
+                _byPosition = new int[Math.Max(entries.Count, _byPosition.Length * 2)];
+            }
+
+            _byPosition.AsSpan(0, entries.Count).Fill(-1);
+        }
+
+        public bool TryGet(T entry, ulong id, out int symbol)
+        {
+            var position = PositionOf(entry, id);
+            if (position >= 0)
+            {
+                symbol = _byPosition[position];
+                return symbol >= 0;
+            }
+
+            return _byInstance.TryGetValue(entry, out symbol);
+        }
+
+        public void Set(T entry, ulong id, int symbol)
+        {
+            var position = PositionOf(entry, id);
+            if (position >= 0)
+            {
+                _byPosition[position] = symbol;
+            }
+            else
+            {
+                _byInstance[entry] = symbol;
+            }
+        }
+
+        public void Clear()
+        {
+            _byInstance.Clear();
+            _entries = [];
+        }
+
+        private int PositionOf(T entry, ulong id) =>
+            id - 1 < (ulong)_entries.Count && ReferenceEquals(_entries[(int)(id - 1)], entry) ? (int)(id - 1) : -1;
     }
 }
