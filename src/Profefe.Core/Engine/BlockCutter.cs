@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Profefe.Core.Engine.Blocks;
 using Profefe.Core.Engine.Symbols;
 using Profefe.Core.Profiles;
@@ -17,6 +18,13 @@ public sealed class BlockCutter
     private readonly IProfileEngineStore _store;
     private readonly IProfileLog _log;
     private readonly int _batch;
+
+    // One symbolizer per service's table, so its scratch space is sized once, not again for every profile.
+    private readonly ConditionalWeakTable<SymbolTable, ProfileSymbolizer> _symbolizers = [];
+
+    // Profiles of one program repeat their names: decoding them into shared strings allocates each name once.
+    // Bounded, so a collector of many programs does not keep every name it ever saw.
+    private readonly ProfileDecoderOptions _decoderOptions = new() { StringPool = new ProfileStringPool(maxCount: 1 << 16) };
 
     public BlockCutter(EngineCatalog catalog, IProfileEngineStore store, IProfileLog log, int batch)
     {
@@ -100,7 +108,7 @@ public sealed class BlockCutter
         Profile profile;
         try
         {
-            profile = ProfileDecoder.Decode(stored.Data.Span);
+            profile = ProfileDecoder.Decode(stored.Data.Span, _decoderOptions);
         }
         catch (ProfileFormatException)
         {
@@ -119,7 +127,7 @@ public sealed class BlockCutter
         {
             try
             {
-                return (series, new ProfileSymbolizer(table).Symbolize(profile, meta.ProfileId, meta.CreatedAt));
+                return (series, _symbolizers.GetValue(table, static t => new ProfileSymbolizer(t)).Symbolize(profile, meta.ProfileId, meta.CreatedAt));
             }
             catch (ProfileFormatException)
             {

@@ -54,6 +54,57 @@ public sealed class ProfileSymbolizerTests
     }
 
     [Fact]
+    public void Symbolize_SameProfileAgainWithSharedStrings_AddsNoSymbolAndGivesTheSameRow()
+    {
+        // The block cutter's way: one symbolizer per table, profiles decoded into pooled strings.
+        var options = new ProfileDecoderOptions { StringPool = new ProfileStringPool() };
+        var table = new SymbolTable();
+        var symbolizer = new ProfileSymbolizer(table);
+        var first = symbolizer.Symbolize(ProfileDecoder.Decode(TestData.Read("go/cpu_hash_02.pb.gz"), options), ProfileId.NewId(BaseTime), BaseTime);
+        var other = symbolizer.Symbolize(ProfileDecoder.Decode(TestData.Read("go/heap_01.pb.gz"), options), ProfileId.NewId(BaseTime), BaseTime);
+        table.MarkDurable();
+        var count = table.SymbolCount;
+
+        var again = symbolizer.Symbolize(ProfileDecoder.Decode(TestData.Read("go/cpu_hash_02.pb.gz"), options), first.Id, BaseTime);
+        var fresh = new ProfileSymbolizer(table).Symbolize(ProfileDecoder.Decode(TestData.Read("go/heap_01.pb.gz")), other.Id, BaseTime);
+
+        Assert.False(table.HasPending);
+        Assert.Equal(count, table.SymbolCount);
+        Assert.Equal(first.Stacks, again.Stacks);
+        Assert.Equal(first.LabelSets, again.LabelSets);
+        Assert.Equal(first.Header.Layout, again.Header.Layout);
+        Assert.Equal(other.Stacks, fresh.Stacks);
+        Assert.Equal(other.Header.Layout, fresh.Header.Layout);
+    }
+
+    [Fact]
+    public void Symbolize_IdsNotNumberedByPosition_GivesTheSameRowAsGoNumbering()
+    {
+        var table = new SymbolTable();
+        var symbolizer = new ProfileSymbolizer(table);
+        var numbered = symbolizer.Symbolize(ProfileDecoder.Decode(TestData.Read("go/cpu_hash_02.pb.gz")), ProfileId.NewId(BaseTime), BaseTime);
+        table.MarkDurable();
+        var count = table.SymbolCount;
+
+        // Ids another profiler might give: sparse and out of table order (the symbolizer then finds entries by instance).
+        var sparse = ProfileDecoder.Decode(TestData.Read("go/cpu_hash_02.pb.gz"));
+        foreach (var location in sparse.Locations)
+        {
+            location.Id = 1_000 - location.Id;
+        }
+
+        foreach (var function in sparse.Functions)
+        {
+            function.Id = (function.Id * 7) + 100;
+        }
+
+        var row = symbolizer.Symbolize(sparse, numbered.Id, BaseTime);
+
+        Assert.Equal(numbered.Stacks, row.Stacks);
+        Assert.Equal(count, table.SymbolCount);
+    }
+
+    [Fact]
     public void SymbolTable_DeltasRestoredInOrder_GiveTheSameIds()
     {
         var table = new SymbolTable();

@@ -38,6 +38,26 @@ public sealed class InternTable<T>
         return id;
     }
 
+    /// <summary>
+    /// Interns the value equal to <paramref name="alternate"/> (the table's comparer knows how to compare and
+    /// build it), building it only when the table does not have it yet.
+    /// </summary>
+    public int Intern<TAlternate>(TAlternate alternate)
+        where TAlternate : notnull, allows ref struct
+    {
+        var lookup = _ids.GetAlternateLookup<TAlternate>();
+        if (lookup.TryGetValue(alternate, out var id))
+        {
+            return id;
+        }
+
+        var value = ((IAlternateEqualityComparer<TAlternate, T>)_ids.Comparer).Create(alternate);
+        id = _values.Count;
+        _ids.Add(value, id);
+        _values.Add(value);
+        return id;
+    }
+
     /// <summary>Appends a value read back from disk; its id is its position, as when it was first interned.</summary>
     public void Restore(T value)
     {

@@ -13,9 +13,14 @@ public sealed class ProfileSymbolizer
 {
     private readonly SymbolTable _table;
     private readonly Dictionary<Mapping, int> _mappings = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<Function, int> _functions = new(ReferenceEqualityComparer.Instance);
-    private readonly Dictionary<Location, int> _locations = new(ReferenceEqualityComparer.Instance);
+    private readonly ProfileTableIds<Function> _functions = new();
+    private readonly ProfileTableIds<Location> _locations = new();
+
+    // A decoded profile holds one string instance per entry of its string table, and names repeat (a file's
+    // functions, a name that is also the system name): by instance is cheaper than hashing their text again.
+    private readonly Dictionary<string, int> _strings = new(ReferenceEqualityComparer.Instance);
     private readonly List<long> _key = [];
+    private long[] _locationKey = new long[12];
 
     public ProfileSymbolizer(SymbolTable table) => _table = table;
 
@@ -23,6 +28,8 @@ public sealed class ProfileSymbolizer
     public ProfileRow Symbolize(Profile profile, ProfileId id, DateTime createdAt)
     {
         ArgumentNullException.ThrowIfNull(profile);
+        _locations.Start(profile.Locations);
+        _functions.Start(profile.Functions);
         try
         {
             var header = Header(profile);
@@ -51,6 +58,7 @@ public sealed class ProfileSymbolizer
             _mappings.Clear();
             _functions.Clear();
             _locations.Clear();
+            _strings.Clear();
         }
     }
 
@@ -67,7 +75,7 @@ public sealed class ProfileSymbolizer
         _key.Add(profile.PeriodType is null ? 0 : 1);
         _key.Add(String(profile.PeriodType?.Type ?? ""));
         _key.Add(String(profile.PeriodType?.Unit ?? ""));
-        var layout = _table.Layouts.Intern(new SymbolKey([.. _key]));
+        var layout = _table.Layouts.Intern<ReadOnlySpan<long>>(CollectionsMarshal.AsSpan(_key));
         var comments = new int[profile.Comments.Count];
         for (var i = 0; i < comments.Length; i++)
         {
@@ -93,12 +101,18 @@ public sealed class ProfileSymbolizer
 
     private int Location(Location location)
     {
-        if (_locations.TryGetValue(location, out var id))
+        if (_locations.TryGet(location, location.Id, out var id))
         {
             return id;
         }
 
-        var key = new long[3 + (3 * location.Lines.Length)];
+        var length = 3 + (3 * location.Lines.Length);
+        if (_locationKey.Length < length)
+        {
+            _locationKey = new long[Math.Max(length, _locationKey.Length * 2)];
+        }
+
+        var key = _locationKey.AsSpan(0, length);
         key[0] = location.Mapping is null ? 0 : Mapping(location.Mapping) + 1;
         key[1] = (long)location.Address;
         key[2] = location.IsFolded ? 1 : 0;
@@ -110,17 +124,18 @@ public sealed class ProfileSymbolizer
             key[5 + (3 * i)] = line.Column;
         }
 
-        id = _table.Locations.Intern(new SymbolKey(key));
-        _locations[location] = id;
+        id = _table.Locations.Intern<ReadOnlySpan<long>>(key);
+        _locations.Set(location, location.Id, id);
         return id;
     }
 
     private int Function(Function function)
     {
-        if (!_functions.TryGetValue(function, out var id))
+        if (!_functions.TryGet(function, function.Id, out var id))
         {
-            id = _table.Functions.Intern(new SymbolKey([String(function.Name), String(function.SystemName), String(function.Filename), function.StartLine]));
-            _functions[function] = id;
+            ReadOnlySpan<long> key = [String(function.Name), String(function.SystemName), String(function.Filename), function.StartLine];
+            id = _table.Functions.Intern(key);
+            _functions.Set(function, function.Id, id);
         }
 
         return id;
@@ -131,7 +146,8 @@ public sealed class ProfileSymbolizer
         if (!_mappings.TryGetValue(mapping, out var id))
         {
             var flags = (mapping.HasFunctions ? 1 : 0) | (mapping.HasFilenames ? 2 : 0) | (mapping.HasLineNumbers ? 4 : 0) | (mapping.HasInlineFrames ? 8 : 0);
-            id = _table.Mappings.Intern(new SymbolKey([(long)mapping.Start, (long)mapping.Limit, (long)mapping.Offset, String(mapping.File), String(mapping.BuildId), flags]));
+            ReadOnlySpan<long> key = [(long)mapping.Start, (long)mapping.Limit, (long)mapping.Offset, String(mapping.File), String(mapping.BuildId), flags];
+            id = _table.Mappings.Intern(key);
             _mappings[mapping] = id;
         }
 
@@ -177,8 +193,74 @@ public sealed class ProfileSymbolizer
             }
         }
 
-        return _table.LabelSets.Intern(new SymbolKey([.. _key]));
+        return _table.LabelSets.Intern<ReadOnlySpan<long>>(CollectionsMarshal.AsSpan(_key));
     }
 
-    private int String(string value) => _table.Strings.Intern(value);
+    private int String(string value)
+    {
+        ref var id = ref CollectionsMarshal.GetValueRefOrAddDefault(_strings, value, out var seen);
+        if (!seen)
+        {
+            id = _table.Strings.Intern(value);
+        }
+
+        return id;
+    }
+
+    /// <summary>
+    /// The symbol ids of one profile's functions or locations. Go numbers them 1, 2, … in table order, so an
+    /// entry whose id - 1 is its own position is found by position, without hashing; any other is found by instance.
+    /// </summary>
+    private sealed class ProfileTableIds<T>
+        where T : class
+    {
+        private readonly Dictionary<T, int> _byInstance = new(ReferenceEqualityComparer.Instance);
+        private List<T> _entries = [];
+        private int[] _byPosition = [];
+
+        public void Start(List<T> entries)
+        {
+            _entries = entries;
+            if (_byPosition.Length < entries.Count)
+            {
+                _byPosition = new int[Math.Max(entries.Count, _byPosition.Length * 2)];
+            }
+
+            _byPosition.AsSpan(0, entries.Count).Fill(-1);
+        }
+
+        public bool TryGet(T entry, ulong id, out int symbol)
+        {
+            var position = PositionOf(entry, id);
+            if (position >= 0)
+            {
+                symbol = _byPosition[position];
+                return symbol >= 0;
+            }
+
+            return _byInstance.TryGetValue(entry, out symbol);
+        }
+
+        public void Set(T entry, ulong id, int symbol)
+        {
+            var position = PositionOf(entry, id);
+            if (position >= 0)
+            {
+                _byPosition[position] = symbol;
+            }
+            else
+            {
+                _byInstance[entry] = symbol;
+            }
+        }
+
+        public void Clear()
+        {
+            _byInstance.Clear();
+            _entries = [];
+        }
+
+        private int PositionOf(T entry, ulong id) =>
+            id - 1 < (ulong)_entries.Count && ReferenceEquals(_entries[(int)(id - 1)], entry) ? (int)(id - 1) : -1;
+    }
 }

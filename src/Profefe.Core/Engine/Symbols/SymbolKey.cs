@@ -12,13 +12,7 @@ public readonly struct SymbolKey : IEquatable<SymbolKey>
     public SymbolKey(long[] values)
     {
         _values = values;
-        var hash = new HashCode();
-        foreach (var value in values)
-        {
-            hash.Add(value);
-        }
-
-        _hash = hash.ToHashCode();
+        _hash = HashOf(values);
     }
 
     public ReadOnlySpan<long> Values => _values;
@@ -32,6 +26,41 @@ public readonly struct SymbolKey : IEquatable<SymbolKey>
     public static bool operator ==(SymbolKey left, SymbolKey right) => left.Equals(right);
 
     public static bool operator !=(SymbolKey left, SymbolKey right) => !left.Equals(right);
+
+    /// <summary>The hash of the key made of <paramref name="values"/>, without making it.</summary>
+    public static int HashOf(ReadOnlySpan<long> values)
+    {
+        var hash = new HashCode();
+        foreach (var value in values)
+        {
+            hash.Add(value);
+        }
+
+        return hash.ToHashCode();
+    }
+}
+
+/// <summary>
+/// Compares <see cref="SymbolKey"/>s, and looks one up by its values alone: the symbolizer then builds a key
+/// (an array) only for a symbol its table does not have yet, not for each of a push's thousand lookups.
+/// </summary>
+public sealed class SymbolKeyComparer : IEqualityComparer<SymbolKey>, IAlternateEqualityComparer<ReadOnlySpan<long>, SymbolKey>
+{
+    public static SymbolKeyComparer Instance { get; } = new();
+
+    private SymbolKeyComparer()
+    {
+    }
+
+    public bool Equals(SymbolKey x, SymbolKey y) => x.Equals(y);
+
+    public int GetHashCode(SymbolKey obj) => obj.GetHashCode();
+
+    public bool Equals(ReadOnlySpan<long> alternate, SymbolKey other) => alternate.SequenceEqual(other.Values);
+
+    public int GetHashCode(ReadOnlySpan<long> alternate) => SymbolKey.HashOf(alternate);
+
+    public SymbolKey Create(ReadOnlySpan<long> alternate) => new(alternate.ToArray());
 }
 
 /// <summary>A node of a service's stack tree: its caller's node (-1 at the root) and its location.</summary>

@@ -24,22 +24,22 @@ public sealed class SymbolTable
     public InternTable<string> Strings { get; } = new(StringComparer.Ordinal);
 
     /// <summary>[start, limit, offset, file, build id, flags].</summary>
-    public InternTable<SymbolKey> Mappings { get; } = new();
+    public InternTable<SymbolKey> Mappings { get; } = new(SymbolKeyComparer.Instance);
 
     /// <summary>[name, system name, file name, start line].</summary>
-    public InternTable<SymbolKey> Functions { get; } = new();
+    public InternTable<SymbolKey> Functions { get; } = new(SymbolKeyComparer.Instance);
 
     /// <summary>[mapping + 1 (0: none), address, folded, then (function + 1, line, column) per line].</summary>
-    public InternTable<SymbolKey> Locations { get; } = new();
+    public InternTable<SymbolKey> Locations { get; } = new(SymbolKeyComparer.Instance);
 
     /// <summary>Stack id n ≥ 1 is node n - 1; stack id 0 is the empty stack.</summary>
     public InternTable<StackNode> Stacks { get; } = new();
 
     /// <summary>[string label count, (key, value count, values…)…, numeric label count, (key, count, numbers…, has units, units…)…].</summary>
-    public InternTable<SymbolKey> LabelSets { get; } = new();
+    public InternTable<SymbolKey> LabelSets { get; } = new(SymbolKeyComparer.Instance);
 
     /// <summary>[sample type count, (type, unit)…, has period type, period type, period unit].</summary>
-    public InternTable<SymbolKey> Layouts { get; } = new();
+    public InternTable<SymbolKey> Layouts { get; } = new(SymbolKeyComparer.Instance);
 
     /// <summary>How many symbols of every kind there are: a cheap measure of the table's size.</summary>
     public int SymbolCount => Strings.Count + Mappings.Count + Functions.Count + Locations.Count + Stacks.Count + LabelSets.Count + Layouts.Count;
