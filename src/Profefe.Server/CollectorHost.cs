@@ -2,8 +2,10 @@ using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -57,16 +59,9 @@ public static class CollectorHost
         // The storage check logs why it failed (event 5005); the health service's own line would repeat it.
         builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None);
 
-        var collector = builder.Configuration.GetSection(CollectorOptions.SectionName).Get<CollectorOptions>() ?? new CollectorOptions();
         var listen = builder.Configuration.GetSection(CollectorListenOptions.SectionName).Get<CollectorListenOptions>() ?? new CollectorListenOptions();
         builder.WebHost.UseUrls(ToUrl(listen.Address));
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = collector.MaxBodyBytes;
-            kestrel.Limits.MaxConcurrentConnections = ConnectionLimit.Resolve(collector.MaxConnections);
-            kestrel.Limits.MaxConcurrentUpgradedConnections = 0;
-        });
+        ConfigureKestrelLimits(builder.Services);
         builder.Services.Configure<HostOptions>(static options => options.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
         builder.Services.AddProfefeCollector();
@@ -146,6 +141,29 @@ public static class CollectorHost
                 var addresses = string.Join(", ", app.Urls);
                 Log.Listening(logger, addresses, storage);
             }
+        });
+    }
+
+    /// <summary>Kestrel's limits from the validated options: read when the server starts, after they were checked.</summary>
+    private static void ConfigureKestrelLimits(IServiceCollection services)
+    {
+        services.AddOptions<ConnectionOptions>()
+            .BindConfiguration(ConnectionOptions.SectionName)
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConnectionOptions>, ConnectionOptionsValidator>());
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<CollectorOptions>, IOptions<ConnectionOptions>>(static (kestrel, collector, connection) =>
+        {
+            var limits = kestrel.Limits;
+            var connections = connection.Value;
+            kestrel.AddServerHeader = false;
+            limits.MaxRequestBodySize = collector.Value.MaxBodyBytes;
+            limits.MaxConcurrentConnections = ConnectionLimit.Resolve(collector.Value.MaxConnections);
+            limits.MaxConcurrentUpgradedConnections = connections.MaxUpgradedConnections;
+            limits.MinRequestBodyDataRate = connections.MinRequestBodyDataRate > 0
+                ? new MinDataRate(connections.MinRequestBodyDataRate, connections.MinRequestBodyDataRateGracePeriod)
+                : null;
+            limits.KeepAliveTimeout = connections.KeepAliveTimeout;
+            limits.RequestHeadersTimeout = connections.RequestHeadersTimeout;
         });
     }
 
