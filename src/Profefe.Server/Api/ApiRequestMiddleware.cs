@@ -65,6 +65,7 @@ internal sealed class ApiRequestMiddleware(RequestDelegate next, CollectorMetric
                     metrics.RecordRefusal(limit);
                 }
 
+                ApiReply.SetRetryAfter(context, e.RetryAfter);
                 await ApiReply.ErrorAsync(context, e.StatusCode, e.Message).ConfigureAwait(false);
                 break;
             case ProfileFormatException e:

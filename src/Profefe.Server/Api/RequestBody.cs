@@ -46,32 +46,37 @@ internal sealed class RequestBody : IDisposable
         var length = 0;
         try
         {
+            // Never more than the limit: the pool rounds up to a power of two, so a buffer of limit + 1 bytes (to
+            // see the byte too many) took twice the limit, 64 MiB per 32 MiB upload. One probe byte tells instead.
+            var capacity = Math.Min(buffer.Length, limit);
             while (true)
             {
-                if (length == buffer.Length)
+                if (length == capacity)
                 {
-                    if (length > limit)
+                    if (length >= limit)
                     {
-                        throw TooLarge(context);
+                        if (await request.Body.ReadAsync(new byte[1], context.RequestAborted).ConfigureAwait(false) > 0)
+                        {
+                            throw TooLarge(context);
+                        }
+
+                        break;
                     }
 
-                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, (long)limit + 1));
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)capacity * 2, limit));
                     buffer.AsSpan(0, length).CopyTo(larger);
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = larger;
+                    capacity = Math.Min(buffer.Length, limit);
                 }
 
-                var read = await request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted).ConfigureAwait(false);
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length, capacity - length), context.RequestAborted).ConfigureAwait(false);
                 if (read == 0)
                 {
                     break;
                 }
 
                 length += read;
-                if (length > limit)
-                {
-                    throw TooLarge(context);
-                }
             }
 
             return new RequestBody(buffer, length);
