@@ -144,20 +144,30 @@ public static class CollectorHost
         });
     }
 
-    /// <summary>Kestrel's limits from the validated options: read when the server starts, after they were checked.</summary>
+    /// <summary>
+    /// Kestrel's limits from <see cref="ConnectionOptions"/> and <see cref="CollectorOptions"/>. Kestrel reads its
+    /// options while the host is built, before ValidateOnStart refuses bad settings at start (as one line from
+    /// <c>profefe serve</c>), so settings that fail validation are left out here rather than thrown from the build.
+    /// </summary>
     private static void ConfigureKestrelLimits(IServiceCollection services)
     {
         services.AddOptions<ConnectionOptions>()
             .BindConfiguration(ConnectionOptions.SectionName)
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConnectionOptions>, ConnectionOptionsValidator>());
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<CollectorOptions>, IOptions<ConnectionOptions>>(static (kestrel, collector, connection) =>
+        services.AddOptions<KestrelServerOptions>().Configure<IConfiguration>(static (kestrel, configuration) =>
         {
+            var collector = configuration.GetSection(CollectorOptions.SectionName).Get<CollectorOptions>() ?? new CollectorOptions();
+            var connections = configuration.GetSection(ConnectionOptions.SectionName).Get<ConnectionOptions>() ?? new ConnectionOptions();
             var limits = kestrel.Limits;
-            var connections = connection.Value;
             kestrel.AddServerHeader = false;
-            limits.MaxRequestBodySize = collector.Value.MaxBodyBytes;
-            limits.MaxConcurrentConnections = ConnectionLimit.Resolve(collector.Value.MaxConnections);
+            limits.MaxRequestBodySize = collector.MaxBodyBytes;
+            limits.MaxConcurrentConnections = ConnectionLimit.Resolve(collector.MaxConnections);
+            if (new ConnectionOptionsValidator().Validate(null, connections).Failed)
+            {
+                return;
+            }
+
             limits.MaxConcurrentUpgradedConnections = connections.MaxUpgradedConnections;
             limits.MinRequestBodyDataRate = connections.MinRequestBodyDataRate > 0
                 ? new MinDataRate(connections.MinRequestBodyDataRate, connections.MinRequestBodyDataRateGracePeriod)
