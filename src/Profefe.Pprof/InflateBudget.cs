@@ -43,6 +43,20 @@ public sealed class InflateBudget
         }
     }
 
-    /// <summary>Gives back bytes taken with <see cref="TryReserve"/>.</summary>
+    /// <summary>Takes <paramref name="bytes"/> from the budget.</summary>
+    /// <exception cref="ProfileFormatException">
+    /// the budget has no room for them (<see cref="ProfileFormatException.ExceededLimit"/> "InflateBudget"): retry shortly.
+    /// </exception>
+    public void Reserve(long bytes)
+    {
+        if (!TryReserve(bytes))
+        {
+            throw new ProfileFormatException(
+                $"decompressing profile: the collector is already inflating {InFlight} bytes of other uploads, and {MaxBytes} at once is its limit; retry shortly",
+                nameof(ProfileDecoderOptions.InflateBudget));
+        }
+    }
+
+    /// <summary>Gives back bytes taken with <see cref="TryReserve"/> or <see cref="Reserve"/>.</summary>
     public void Release(long bytes) => Interlocked.Add(ref _inFlight, -bytes);
 }

@@ -108,21 +108,34 @@ internal static class GzipInflater
     public static void Return(byte[] buffer, InflateBudget? budget)
     {
         budget?.Release(buffer.Length);
-        ArrayPool<byte>.Shared.Return(buffer);
+        BufferPool.Return(buffer);
     }
 
     private static byte[] Rent(int minimumLength, InflateBudget? budget)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(minimumLength);
-        if (budget is not null && !budget.TryReserve(buffer.Length))
+        byte[] buffer;
+        try
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            buffer = BufferPool.Rent(minimumLength);
+        }
+        catch (OutOfMemoryException)
+        {
+            // A large array the heap has no room for now: like a full budget, the upload can be retried later.
             throw new ProfileFormatException(
-                $"decompressing profile: the collector is already inflating {budget.InFlight} bytes of other uploads, and {budget.MaxBytes} at once is its limit; retry shortly",
+                $"decompressing profile: no memory for a buffer of {minimumLength} bytes while other requests hold it; retry shortly",
                 nameof(ProfileDecoderOptions.InflateBudget));
         }
 
-        return buffer;
+        try
+        {
+            budget?.Reserve(buffer.Length);
+            return buffer;
+        }
+        catch (ProfileFormatException)
+        {
+            BufferPool.Return(buffer);
+            throw;
+        }
     }
 
     // GZipStream reports a bad trailer and bad compressed data alike; Go tells "invalid checksum" apart.

@@ -1,9 +1,9 @@
-using System.Buffers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Profefe.Core.Ingest;
+using Profefe.Pprof;
 
 namespace Profefe.Server.Api;
 
@@ -42,7 +42,7 @@ internal sealed class RequestBody : IDisposable
         var limit = (int)Math.Min(maxBytes, Array.MaxLength - 1);
         // The declared length is believed only up to InitialBytes: memory grows as bytes really arrive, so
         // clients that announce 32 MiB and trickle cannot reserve the limit each.
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Min(request.ContentLength ?? InitialBytes, InitialBytes), limit) + 1);
+        var buffer = BufferPool.Rent((int)Math.Min(Math.Min(request.ContentLength ?? InitialBytes, InitialBytes), limit) + 1);
         var length = 0;
         try
         {
@@ -63,9 +63,9 @@ internal sealed class RequestBody : IDisposable
                         break;
                     }
 
-                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)capacity * 2, limit));
+                    var larger = BufferPool.Rent((int)Math.Min((long)capacity * 2, limit));
                     buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    BufferPool.Return(buffer);
                     buffer = larger;
                     capacity = Math.Min(buffer.Length, limit);
                 }
@@ -83,7 +83,7 @@ internal sealed class RequestBody : IDisposable
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            BufferPool.Return(buffer);
             throw;
         }
     }
@@ -98,7 +98,7 @@ internal sealed class RequestBody : IDisposable
     {
         if (_buffer.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
+            BufferPool.Return(_buffer);
             _buffer = [];
         }
     }

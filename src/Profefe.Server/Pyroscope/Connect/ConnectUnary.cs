@@ -131,15 +131,13 @@ internal static class ConnectUnary
         try
         {
             var length = InflatedLength(data, maxBytes);
-            if (!budget.TryReserve(length))
+            try
             {
-                const string Budget = "Collector:MaxInflatedBytesInFlight";
-                throw new ProfileRequestException(429,
-                    $"too many requests: the collector is already inflating {budget.InFlight} bytes of other uploads, and {budget.MaxBytes} at once is its limit; retry shortly ({Budget})")
-                {
-                    Limit = Budget,
-                    RetryAfter = TimeSpan.FromSeconds(1),
-                };
+                budget.Reserve(length);
+            }
+            catch (ProfileFormatException e)
+            {
+                throw ProfileCollector.LimitRefusal(e)!;
             }
 
             try
