@@ -183,6 +183,7 @@ internal static class Attacks
     /// <summary>Raw sockets: uploads that trickle, connections that send nothing, requests whose headers never end.</summary>
     private static async Task<string> SlowAsync(Uri url, RequestTally tally, TimeSpan duration)
     {
+        var attack = Stopwatch.StartNew();
         var sockets = new List<TcpClient>();
         var refused = 0;
         for (var i = 0; i < 1_000; i++)
@@ -236,6 +237,13 @@ internal static class Attacks
 
             tally.Record(status == -1 ? 0 : status, clock.Elapsed);
         })));
+        // The idle connections are held for the attack's whole share, even when the collector cut the uploads early.
+        var left = duration - attack.Elapsed;
+        if (left > TimeSpan.Zero)
+        {
+            await Task.Delay(left);
+        }
+
         // Closed by the collector: readable with nothing to read (end of stream), or a 408 waiting to be read.
         var closedByCollector = sockets.Count(s => !s.Connected || s.Client.Poll(0, SelectMode.SelectRead));
         foreach (var socket in sockets)
