@@ -24,8 +24,8 @@ public class IngestBenchmarks
     [Benchmark]
     public int Inflate()
     {
-        var buffer = GzipInflater.Inflate(_gzip, 64L * 1024 * 1024, out var length);
-        System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        var buffer = GzipInflater.Inflate(_gzip, 64L * 1024 * 1024, null, out var length);
+        GzipInflater.Return(buffer, null);
         return length;
     }
 

@@ -113,10 +113,16 @@ internal static class Attacks
                     2 => SendAsync(http, HttpMethod.Post, "api/0/profiles?service=csrf&type=cpu", small, null, ("Origin", "http://evil.example")),
                     _ => SendAsync(http, HttpMethod.Get, "api/0/services", null, null, ("Host", "rebind.evil.example")),
                 })),
-            ("poisoning: heap profiles pushed as type=cpu beside merges of that service", (http, tally, duration) =>
-                LoopAsync(4, duration, tally, n => n % 2 == 0
-                    ? SendAsync(http, HttpMethod.Post, "api/0/profiles?service=flood&type=cpu", heap)
-                    : SendAsync(http, HttpMethod.Get, $"api/0/profiles/merge?service=flood&type=cpu&{Range}"))),
+            ("poisoning: heap profiles pushed as type=cpu, and cpu profiles with a mutated sample type name, beside merges of that service", (http, tally, duration) =>
+            {
+                var mutated = TestFiles.MutatedSampleType();
+                return LoopAsync(6, duration, tally, n => (n % 3) switch
+                {
+                    0 => SendAsync(http, HttpMethod.Post, "api/0/profiles?service=flood&type=cpu", heap),
+                    1 => SendAsync(http, HttpMethod.Post, "api/0/profiles?service=flood&type=cpu", mutated),
+                    _ => SendAsync(http, HttpMethod.Get, $"api/0/profiles/merge?service=flood&type=cpu&{Range}"),
+                });
+            }),
         ];
     }
 
@@ -177,6 +183,7 @@ internal static class Attacks
     /// <summary>Raw sockets: uploads that trickle, connections that send nothing, requests whose headers never end.</summary>
     private static async Task<string> SlowAsync(Uri url, RequestTally tally, TimeSpan duration)
     {
+        var attack = Stopwatch.StartNew();
         var sockets = new List<TcpClient>();
         var refused = 0;
         for (var i = 0; i < 1_000; i++)
@@ -230,13 +237,23 @@ internal static class Attacks
 
             tally.Record(status == -1 ? 0 : status, clock.Elapsed);
         })));
-        var stillOpen = sockets.Count(s => s.Connected && !(s.Client.Poll(0, SelectMode.SelectRead) && s.Client.Available == 0));
+        // The idle connections are held for the attack's whole share, even when the collector cut the uploads early.
+        var left = duration - attack.Elapsed;
+        if (left > TimeSpan.Zero)
+        {
+            await Task.Delay(left);
+        }
+
+        // Closed by the collector: readable with nothing to read (end of stream), or a 408 waiting to be read.
+        var closedByCollector = sockets.Count(s => !s.Connected || s.Client.Poll(0, SelectMode.SelectRead));
         foreach (var socket in sockets)
         {
             socket.Dispose();
         }
 
-        return $"{sockets.Count} idle/half-sent connections accepted ({refused} refused, {stillOpen} still open at the end); {closedEarly} of 47 slow uploads cut off by the collector (none: still trickling at the end)";
+        return $"{sockets.Count} idle/half-sent connections accepted ({refused} refused at connect, by design past Collector:MaxConnections); " +
+            $"{closedByCollector} of them closed by the collector before the attack ended (KeepAliveTimeout, RequestHeadersTimeout), {sockets.Count - closedByCollector} still open; " +
+            $"{closedEarly} of 47 slow uploads cut off by the collector (none: still trickling at the end)";
     }
 
     private static int ReadStatus(TcpClient socket)

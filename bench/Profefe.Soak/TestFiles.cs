@@ -10,6 +10,14 @@ internal static class TestFiles
     /// <summary>What the well-behaved clients push, round robin.</summary>
     public static List<byte[]> Good() => [Read("cpu_hash_01.pb.gz"), Read("cpu_hash_02.pb.gz"), Read("cpu_json_01.pb.gz"), Read("cpu_math_01.pb.gz")];
 
+    /// <summary>A CPU profile whose first sample type name has one letter changed, as the endpoint fuzzer once stored it.</summary>
+    public static byte[] MutatedSampleType()
+    {
+        var profile = ProfileDecoder.Decode(Read("cpu_hash_01.pb.gz"));
+        profile.SampleTypes[0] = profile.SampleTypes[0] with { Type = "sampleS" };
+        return ProfileEncoder.EncodeToArray(profile);
+    }
+
     /// <summary>A valid CPU profile with <paramref name="samples"/> samples, each <paramref name="depth"/> frames deep (0: as recorded).</summary>
     public static byte[] Bomb(int samples, int depth)
     {

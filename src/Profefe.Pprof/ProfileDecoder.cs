@@ -1,4 +1,3 @@
-using System.Buffers;
 using Profefe.Pprof.Legacy;
 using Profefe.Pprof.Proto;
 
@@ -24,6 +23,12 @@ public sealed record ProfileDecoderOptions
     /// <summary>Reject a profile with no samples, as profefe does.</summary>
     public bool RequireSamples { get; init; } = true;
 
+    /// <summary>
+    /// The inflated bytes every decoder sharing it may hold at once; past it a gzip body is refused with
+    /// <see cref="ProfileFormatException.ExceededLimit"/> "InflateBudget" (retry later). Null: no shared budget.
+    /// </summary>
+    public InflateBudget? InflateBudget { get; init; }
+
     /// <summary>Shares strings between the profiles decoded with these options (for example the inputs of a merge); null allocates every string.</summary>
     public ProfileStringPool? StringPool { get; init; }
 }
@@ -36,7 +41,11 @@ public sealed record ProfileDecoderOptions
 /// </param>
 /// <param name="SampleCount">How many samples the profile has.</param>
 /// <param name="SampleTypes">The type names of its sample types, in order ("samples", "cpu"; "alloc_objects", …).</param>
-public readonly record struct ProfileValidation(long TimeNanos, Profile? Normalized, int SampleCount, IReadOnlyList<string> SampleTypes);
+public readonly record struct ProfileValidation(long TimeNanos, Profile? Normalized, int SampleCount, IReadOnlyList<string> SampleTypes)
+{
+    /// <summary>Its sample and period types as <see cref="SampleLayout.Describe"/> writes them: profiles with equal layouts merge.</summary>
+    public string Layout { get; init; } = "";
+}
 
 /// <summary>
 /// Reads pprof data: gzip-compressed or raw profile.proto, and the legacy formats Go's profile.Parse accepts.
@@ -73,14 +82,14 @@ public static class ProfileDecoder
             return DecodeUncompressed(data, options, out idsRenumbered, out fromLegacyFormat);
         }
 
-        var buffer = GzipInflater.Inflate(data, options.MaxDecompressedBytes, out var length);
+        var buffer = GzipInflater.Inflate(data, options.MaxDecompressedBytes, options.InflateBudget, out var length);
         try
         {
             return DecodeUncompressed(buffer.AsSpan(0, length), options, out idsRenumbered, out fromLegacyFormat);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            GzipInflater.Return(buffer, options.InflateBudget);
         }
     }
 
@@ -99,7 +108,7 @@ public static class ProfileDecoder
             return ProfileProtoScanner.TryScan(data, options, out var raw) ? raw : FullValidation(data, options);
         }
 
-        var buffer = GzipInflater.Inflate(data, options.MaxDecompressedBytes, out var length);
+        var buffer = GzipInflater.Inflate(data, options.MaxDecompressedBytes, options.InflateBudget, out var length);
         try
         {
             var inflated = buffer.AsSpan(0, length);
@@ -107,7 +116,7 @@ public static class ProfileDecoder
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            GzipInflater.Return(buffer, options.InflateBudget);
         }
     }
 
@@ -133,7 +142,10 @@ public static class ProfileDecoder
             CheckStackDepth(sample.Locations.Length, options);
         }
 
-        return new ProfileValidation(profile.TimeNanos, idsRenumbered || fromLegacyFormat ? profile : null, profile.Samples.Count, sampleTypes);
+        return new ProfileValidation(profile.TimeNanos, idsRenumbered || fromLegacyFormat ? profile : null, profile.Samples.Count, sampleTypes)
+        {
+            Layout = SampleLayout.Describe(profile.SampleTypes, profile.PeriodType),
+        };
     }
 
     /// <exception cref="ProfileFormatException">with <see cref="ProfileFormatException.ExceededLimit"/> "MaxSamples".</exception>

@@ -2,8 +2,10 @@ using System.Globalization;
 using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -57,16 +59,9 @@ public static class CollectorHost
         // The storage check logs why it failed (event 5005); the health service's own line would repeat it.
         builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.None);
 
-        var collector = builder.Configuration.GetSection(CollectorOptions.SectionName).Get<CollectorOptions>() ?? new CollectorOptions();
         var listen = builder.Configuration.GetSection(CollectorListenOptions.SectionName).Get<CollectorListenOptions>() ?? new CollectorListenOptions();
         builder.WebHost.UseUrls(ToUrl(listen.Address));
-        builder.WebHost.ConfigureKestrel(kestrel =>
-        {
-            kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxRequestBodySize = collector.MaxBodyBytes;
-            kestrel.Limits.MaxConcurrentConnections = ConnectionLimit.Resolve(collector.MaxConnections);
-            kestrel.Limits.MaxConcurrentUpgradedConnections = 0;
-        });
+        ConfigureKestrelLimits(builder.Services);
         builder.Services.Configure<HostOptions>(static options => options.ShutdownTimeout = TimeSpan.FromSeconds(30));
 
         builder.Services.AddProfefeCollector();
@@ -146,6 +141,39 @@ public static class CollectorHost
                 var addresses = string.Join(", ", app.Urls);
                 Log.Listening(logger, addresses, storage);
             }
+        });
+    }
+
+    /// <summary>
+    /// Kestrel's limits from <see cref="ConnectionOptions"/> and <see cref="CollectorOptions"/>. Kestrel reads its
+    /// options while the host is built, before ValidateOnStart refuses bad settings at start (as one line from
+    /// <c>profefe serve</c>), so settings that fail validation are left out here rather than thrown from the build.
+    /// </summary>
+    private static void ConfigureKestrelLimits(IServiceCollection services)
+    {
+        services.AddOptions<ConnectionOptions>()
+            .BindConfiguration(ConnectionOptions.SectionName)
+            .ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ConnectionOptions>, ConnectionOptionsValidator>());
+        services.AddOptions<KestrelServerOptions>().Configure<IConfiguration>(static (kestrel, configuration) =>
+        {
+            var collector = configuration.GetSection(CollectorOptions.SectionName).Get<CollectorOptions>() ?? new CollectorOptions();
+            var connections = configuration.GetSection(ConnectionOptions.SectionName).Get<ConnectionOptions>() ?? new ConnectionOptions();
+            var limits = kestrel.Limits;
+            kestrel.AddServerHeader = false;
+            limits.MaxRequestBodySize = collector.MaxBodyBytes;
+            limits.MaxConcurrentConnections = ConnectionLimit.Resolve(collector.MaxConnections);
+            if (new ConnectionOptionsValidator().Validate(null, connections).Failed)
+            {
+                return;
+            }
+
+            limits.MaxConcurrentUpgradedConnections = connections.MaxUpgradedConnections;
+            limits.MinRequestBodyDataRate = connections.MinRequestBodyDataRate > 0
+                ? new MinDataRate(connections.MinRequestBodyDataRate, connections.MinRequestBodyDataRateGracePeriod)
+                : null;
+            limits.KeepAliveTimeout = connections.KeepAliveTimeout;
+            limits.RequestHeadersTimeout = connections.RequestHeadersTimeout;
         });
     }
 

@@ -200,6 +200,43 @@ public sealed class DecoderTests
     }
 
     [Fact]
+    public void Decode_ReturnsEveryByteToTheInflateBudget_WhenItFitsAndWhenTheLimitIsPassed()
+    {
+        var budget = new InflateBudget(1024 * 1024);
+        var options = new ProfileDecoderOptions { MaxDecompressedBytes = 128 * 1024, InflateBudget = budget };
+
+        var profile = ProfileDecoder.Decode(TestData.Read("go/cpu_hash_01.pb.gz"), options);
+        var inflatedAfterDecode = budget.InFlight;
+        Assert.Throws<ProfileFormatException>(() => ProfileDecoder.Decode(Gzip(new byte[1024 * 1024]), options));
+
+        Assert.NotEmpty(profile.Samples);
+        Assert.Equal(0, inflatedAfterDecode);
+        Assert.Equal(0, budget.InFlight);
+    }
+
+    [Fact]
+    public void Validate_ThrowsInflateBudgetExceeded_WhenOtherUploadsHoldTheBudget()
+    {
+        var budget = new InflateBudget(64 * 1024);
+        Assert.True(budget.TryReserve(62 * 1024));
+
+        var e = Assert.Throws<ProfileFormatException>(() =>
+            ProfileDecoder.Validate(TestData.Read("go/cpu_hash_01.pb.gz"), new ProfileDecoderOptions { InflateBudget = budget }));
+
+        Assert.Equal(nameof(ProfileDecoderOptions.InflateBudget), e.ExceededLimit);
+        Assert.StartsWith("decompressing profile: the collector is already inflating 63488 bytes of other uploads, and 65536 at once is its limit", e.Message, StringComparison.Ordinal);
+        Assert.Equal(62 * 1024, budget.InFlight);
+    }
+
+    [Fact]
+    public void Validate_GivesTheSampleLayoutThatMergesCompare()
+    {
+        var validation = ProfileDecoder.Validate(TestData.Read("go/cpu_hash_01.pb.gz"));
+
+        Assert.Equal("[samples/count cpu/nanoseconds] period cpu/nanoseconds", validation.Layout);
+    }
+
+    [Fact]
     public void Decode_ThrowsLimitExceeded_ForGzipBombPastDefaultLimit()
     {
         var bomb = Gzip(new byte[(64 * 1024 * 1024) + 1]);

@@ -23,6 +23,20 @@ public sealed class CollectorOptions : IValidatableObject
     public long MaxDecompressedBytes { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>
+    /// Inflated bytes all uploads may hold at once (gzip bodies being decompressed); a push that would pass it gets
+    /// 429 with Retry-After. 0 picks a quarter of the memory the runtime may use (in a 4 GiB container: 768 MiB),
+    /// but never less than twice <see cref="MaxDecompressedBytes"/>, so one upload at the limit always fits.
+    /// </summary>
+    [SettingRange("Collector:MaxInflatedBytesInFlight", 0, long.MaxValue)]
+    public long MaxInflatedBytesInFlight { get; set; }
+
+    /// <summary>The bytes <see cref="MaxInflatedBytesInFlight"/> allows, its default resolved.</summary>
+    public long ResolveInflateBudget() =>
+        MaxInflatedBytesInFlight > 0
+            ? MaxInflatedBytesInFlight
+            : Math.Max(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4, Math.Min(long.MaxValue / 2, MaxDecompressedBytes) * 2);
+
+    /// <summary>
     /// A profile with more samples than this is refused with 400. Pyroscope's default is 16,000, but real Go
     /// heap profiles in our corpus reach 62,117 samples; 13 million fit in a 96 KB gzip and cost gigabytes per view.
     /// </summary>

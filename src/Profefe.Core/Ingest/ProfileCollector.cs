@@ -23,16 +23,21 @@ public sealed class ProfileCollector
     private readonly ProfileDecoderOptions _decoderOptions;
     private readonly LabelValueTracker? _labelValues;
     private readonly StorageWriteStatus? _writeStatus;
+    private readonly SampleLayoutTracker? _sampleLayouts;
 
     /// <param name="labelValues">Keeps the distinct values per label key under the limit; null does not count them.</param>
     /// <param name="writeStatus">Told of every write's outcome, for the health check; null tells nobody.</param>
+    /// <param name="sampleLayouts">Holds each service's profiles of a type to one sample layout; null lets any in.</param>
+    /// <param name="inflateBudget">The inflated bytes all uploads may hold at once; null holds them to none.</param>
     public ProfileCollector(
         IProfileWriter writer,
         IOptions<CollectorOptions> options,
         TimeProvider timeProvider,
         ILogger<ProfileCollector> logger,
         LabelValueTracker? labelValues = null,
-        StorageWriteStatus? writeStatus = null)
+        StorageWriteStatus? writeStatus = null,
+        InflateBudget? inflateBudget = null,
+        SampleLayoutTracker? sampleLayouts = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _writer = writer;
@@ -41,11 +46,13 @@ public sealed class ProfileCollector
         _options = options.Value;
         _labelValues = labelValues;
         _writeStatus = writeStatus;
+        _sampleLayouts = sampleLayouts;
         _decoderOptions = new ProfileDecoderOptions
         {
             MaxDecompressedBytes = _options.MaxDecompressedBytes,
             MaxSamples = _options.MaxSamplesPerProfile,
             MaxStackDepth = _options.MaxStackDepth,
+            InflateBudget = inflateBudget,
         };
     }
 
@@ -98,6 +105,15 @@ public sealed class ProfileCollector
                     $"([{string.Join(' ', validation.SampleTypes)}]); push it with its own type or as type=other");
             }
 
+            if (_sampleLayouts is not null
+                && await _sampleLayouts.TryAddAsync(tenant, parameters.Service, parameters.Type, validation.Layout, _options.MaxDecompressedBytes, cancellationToken).ConfigureAwait(false) is { } known)
+            {
+                var type = ProfileTypeNames.ToWireName(parameters.Type);
+                throw ProfileRequestException.BadRequest(
+                    $"profile pushed as type={type} has sample types {validation.Layout}, but the {type} profiles of service {GoText.Quote(parameters.Service)} have {known}, " +
+                    "and only profiles with the same sample and period types merge; push it under another service or as type=other");
+            }
+
             if (validation.TimeNanos > 0)
             {
                 profileTime = DateTime.UnixEpoch.AddTicks(validation.TimeNanos / 100);
@@ -148,20 +164,38 @@ public sealed class ProfileCollector
             // formats) are stored re-encoded; anything else is kept exactly as it came.
             return ProfileDecoder.Validate(body, _decoderOptions);
         }
-        catch (ProfileFormatException e) when (e.ExceededLimit is { } limit)
-        {
-            var (status, key) = limit switch
-            {
-                nameof(ProfileDecoderOptions.MaxDecompressedBytes) => (413, "Collector:MaxDecompressedBytes"),
-                nameof(ProfileDecoderOptions.MaxSamples) => (400, "Collector:MaxSamplesPerProfile"),
-                _ => (400, "Collector:" + limit),
-            };
-            throw ProfileRequestException.OverLimit(status, key, $"profile over a limit: {e.Message} ({key})");
-        }
         catch (ProfileFormatException e)
         {
-            throw MalformedProfile(e);
+            throw LimitRefusal(e) ?? MalformedProfile(e);
         }
+    }
+
+    /// <summary>
+    /// The answer to data over one of the decoder's limits, naming the Collector key that set it: 413 for the
+    /// decompressed size, 429 with a Retry-After when the uploads in flight used up the inflate budget, else 400.
+    /// Null when <paramref name="e"/> is not about a limit.
+    /// </summary>
+    public static ProfileRequestException? LimitRefusal(ProfileFormatException e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        if (e.ExceededLimit is not { } limit)
+        {
+            return null;
+        }
+
+        if (limit == nameof(ProfileDecoderOptions.InflateBudget))
+        {
+            const string Budget = "Collector:MaxInflatedBytesInFlight";
+            return new ProfileRequestException(429, $"too many requests: {e.Message} ({Budget})") { Limit = Budget, RetryAfter = TimeSpan.FromSeconds(1) };
+        }
+
+        var (status, key) = limit switch
+        {
+            nameof(ProfileDecoderOptions.MaxDecompressedBytes) => (413, "Collector:MaxDecompressedBytes"),
+            nameof(ProfileDecoderOptions.MaxSamples) => (400, "Collector:MaxSamplesPerProfile"),
+            _ => (400, "Collector:" + limit),
+        };
+        return ProfileRequestException.OverLimit(status, key, $"profile over a limit: {e.Message} ({key})");
     }
 
     internal static ProfileRequestException MalformedProfile(ProfileFormatException e) =>

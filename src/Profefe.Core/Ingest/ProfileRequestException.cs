@@ -32,6 +32,9 @@ public sealed class ProfileRequestException : Exception
     /// <summary>The configuration key of the limit the request exceeded (e.g. "Collector:MaxSamplesPerProfile"), or null.</summary>
     public string? Limit { get; init; }
 
+    /// <summary>When the client may try again (the Retry-After header), for refusals that pass with time; else null.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
     /// <summary>A request over a configured limit: counted by limit in the metrics.</summary>
     public static ProfileRequestException OverLimit(int statusCode, string limit, string message) =>
         new(statusCode, message) { Limit = limit };

@@ -16,9 +16,15 @@ internal static class GzipInflater
 
     public static bool IsGzip(ReadOnlySpan<byte> data) => data.Length >= 2 && data[0] == 0x1f && data[1] == 0x8b;
 
-    /// <summary>Inflates <paramref name="data"/>; the caller returns the array to <see cref="ArrayPool{T}.Shared"/>.</summary>
-    /// <exception cref="ProfileFormatException">the body is not complete, valid gzip or inflates past the limit.</exception>
-    public static unsafe byte[] Inflate(ReadOnlySpan<byte> data, long maxBytes, out int length)
+    /// <summary>
+    /// Inflates <paramref name="data"/> into a pooled buffer that grows as bytes come out, each size taken from
+    /// <paramref name="budget"/> (when there is one) before it is rented; give it back with <see cref="Return"/>.
+    /// </summary>
+    /// <exception cref="ProfileFormatException">
+    /// the body is not complete, valid gzip or inflates past the limit; or the budget has no room left
+    /// (<see cref="ProfileFormatException.ExceededLimit"/> "InflateBudget").
+    /// </exception>
+    public static unsafe byte[] Inflate(ReadOnlySpan<byte> data, long maxBytes, InflateBudget? budget, out int length)
     {
         // The gzip header is 10 bytes; the method byte must say deflate (8). Checked here because .NET's
         // GZipStream reports both a bad header and bad data with the same exception.
@@ -34,11 +40,11 @@ internal static class GzipInflater
 
         var limit = Math.Clamp(maxBytes, 0, Array.MaxLength - 1L);
         var hint = data.Length >= 18 ? BinaryPrimitives.ReadUInt32LittleEndian(data[^4..]) : 0u;
-        var most = Math.Min(limit + 1, (data.Length * MaxDeflateRatio) + 4096);
+        var most = Math.Min(limit, (data.Length * MaxDeflateRatio) + 4096);
         // The trailer's size is the sender's word: trusting it fully would let a small body reserve the whole
         // limit, so the buffer starts at most 16 times the input and grows as bytes really come out.
         var initial = Math.Clamp((long)hint + 1, Math.Min(4096, most), Math.Min(most, Math.Max(4096, data.Length * 16L)));
-        var buffer = ArrayPool<byte>.Shared.Rent((int)initial);
+        var buffer = Rent((int)initial, budget);
         var total = 0;
         try
         {
@@ -46,32 +52,39 @@ internal static class GzipInflater
             {
                 using var input = new UnmanagedMemoryStream(pointer, data.Length);
                 using var gzip = new GZipStream(input, CompressionMode.Decompress);
+
+                // Never more than the limit: the pool rounds sizes up to a power of two, and a buffer of limit + 1
+                // bytes (to see the one byte too many) took twice the limit. One probe byte tells instead.
+                var capacity = (int)Math.Min(buffer.Length, limit);
                 while (true)
                 {
-                    if (total == buffer.Length)
+                    if (total == capacity)
                     {
-                        if (total > limit)
+                        if (total >= limit)
                         {
-                            throw TooLarge(maxBytes);
+                            Span<byte> probe = stackalloc byte[1];
+                            if (gzip.Read(probe) > 0)
+                            {
+                                throw TooLarge(maxBytes);
+                            }
+
+                            break;
                         }
 
-                        var next = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, limit + 1));
+                        var next = Rent((int)Math.Min((long)capacity * 2, limit), budget);
                         buffer.AsSpan(0, total).CopyTo(next);
-                        ArrayPool<byte>.Shared.Return(buffer);
+                        Return(buffer, budget);
                         buffer = next;
+                        capacity = (int)Math.Min(buffer.Length, limit);
                     }
 
-                    var read = gzip.Read(buffer, total, (int)Math.Min(buffer.Length, limit + 1) - total);
+                    var read = gzip.Read(buffer, total, capacity - total);
                     if (read == 0)
                     {
                         break;
                     }
 
                     total += read;
-                    if (total > limit)
-                    {
-                        throw TooLarge(maxBytes);
-                    }
                 }
             }
 
@@ -81,12 +94,46 @@ internal static class GzipInflater
         }
         catch (InvalidDataException)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            Return(buffer, budget);
             throw Error(BodyInflates(data, limit) ? "gzip: invalid checksum" : "flate: corrupt input");
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            Return(buffer, budget);
+            throw;
+        }
+    }
+
+    /// <summary>Gives a buffer from <see cref="Inflate"/> back to the pool and its bytes back to the budget.</summary>
+    public static void Return(byte[] buffer, InflateBudget? budget)
+    {
+        budget?.Release(buffer.Length);
+        BufferPool.Return(buffer);
+    }
+
+    private static byte[] Rent(int minimumLength, InflateBudget? budget)
+    {
+        byte[] buffer;
+        try
+        {
+            buffer = BufferPool.Rent(minimumLength);
+        }
+        catch (OutOfMemoryException)
+        {
+            // A large array the heap has no room for now: like a full budget, the upload can be retried later.
+            throw new ProfileFormatException(
+                $"decompressing profile: no memory for a buffer of {minimumLength} bytes while other requests hold it; retry shortly",
+                nameof(ProfileDecoderOptions.InflateBudget));
+        }
+
+        try
+        {
+            budget?.Reserve(buffer.Length);
+            return buffer;
+        }
+        catch (ProfileFormatException)
+        {
+            BufferPool.Return(buffer);
             throw;
         }
     }

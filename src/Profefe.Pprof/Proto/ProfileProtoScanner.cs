@@ -37,7 +37,8 @@ internal static class ProfileProtoScanner
                 return false;
             }
 
-            validation = new ProfileValidation(scan.TimeNanos, null, scan.SampleCount, SampleTypeNames(data, scan.SampleTypeIndices));
+            var (names, layout) = SampleTypes(data, scan.SampleTypeIndices, scan.PeriodTypeIndices);
+            validation = new ProfileValidation(scan.TimeNanos, null, scan.SampleCount, names) { Layout = layout };
             return true;
         }
         catch (ProtoWireException)
@@ -47,10 +48,11 @@ internal static class ProfileProtoScanner
     }
 
     // A second walk over the top level only: the string table may come before or after the sample types.
-    private static string[] SampleTypeNames(ReadOnlySpan<byte> data, List<ulong> indices)
+    private static (string[] Names, string Layout) SampleTypes(ReadOnlySpan<byte> data, List<(ulong Type, ulong Unit)> indices, (ulong Type, ulong Unit)? period)
     {
-        var names = new string[indices.Count];
-        Array.Fill(names, "");
+        var count = indices.Count + (period is null ? 0 : 1);
+        var strings = new string[count * 2];
+        Array.Fill(strings, "");
         var reader = new ProtoReader(data);
         ulong index = 0;
         while (!reader.End)
@@ -63,18 +65,33 @@ internal static class ProfileProtoScanner
             }
 
             var text = reader.ReadBytes();
-            for (var i = 0; i < indices.Count; i++)
+            for (var i = 0; i < count; i++)
             {
-                if (indices[i] == index)
+                var (type, unit) = i < indices.Count ? indices[i] : period!.Value;
+                if (type == index)
                 {
-                    names[i] = System.Text.Encoding.UTF8.GetString(text);
+                    strings[2 * i] = System.Text.Encoding.UTF8.GetString(text);
+                }
+
+                if (unit == index)
+                {
+                    strings[(2 * i) + 1] = System.Text.Encoding.UTF8.GetString(text);
                 }
             }
 
             index++;
         }
 
-        return names;
+        var names = new string[indices.Count];
+        var sampleTypes = new SampleType[indices.Count];
+        for (var i = 0; i < names.Length; i++)
+        {
+            names[i] = strings[2 * i];
+            sampleTypes[i] = new SampleType(strings[2 * i], strings[(2 * i) + 1]);
+        }
+
+        var periodType = period is null ? null : new SampleType(strings[^2], strings[^1]);
+        return (names, SampleLayout.Describe(sampleTypes, periodType));
     }
 
     private struct Scan(ProfileDecoderOptions options)
@@ -105,8 +122,11 @@ internal static class ProfileProtoScanner
 
         public readonly int SampleCount => _sampleCount;
 
-        /// <summary>The string index of each sample type's type name, in order.</summary>
-        public List<ulong> SampleTypeIndices { get; } = [];
+        /// <summary>The string indices of each sample type's type name and unit, in order.</summary>
+        public List<(ulong Type, ulong Unit)> SampleTypeIndices { get; } = [];
+
+        /// <summary>The string indices of the period type's name and unit, when the profile has one.</summary>
+        public (ulong Type, ulong Unit)? PeriodTypeIndices { get; private set; }
 
         public void Run(ReadOnlySpan<byte> data)
         {
@@ -174,7 +194,7 @@ internal static class ProfileProtoScanner
                         break;
                     case 11:
                         ProtoReader.ExpectWireType(wireType, WireType.LengthDelimited);
-                        ValueType(reader.ReadBytes());
+                        PeriodTypeIndices = ValueType(reader.ReadBytes());
                         break;
                     case 13:
                         if (wireType == WireType.LengthDelimited)
@@ -233,9 +253,10 @@ internal static class ProfileProtoScanner
         }
 
         /// <returns>The string index of the type name.</returns>
-        private ulong ValueType(ReadOnlySpan<byte> data)
+        private (ulong Type, ulong Unit) ValueType(ReadOnlySpan<byte> data)
         {
             ulong type = 0;
+            ulong unit = 0;
             var reader = new ProtoReader(data);
             while (!reader.End)
             {
@@ -248,6 +269,10 @@ internal static class ProfileProtoScanner
                     {
                         type = index;
                     }
+                    else
+                    {
+                        unit = index;
+                    }
                 }
                 else
                 {
@@ -255,7 +280,7 @@ internal static class ProfileProtoScanner
                 }
             }
 
-            return type;
+            return (type, unit);
         }
 
         private void Sample(ReadOnlySpan<byte> data)

@@ -24,6 +24,15 @@ internal static class ApiReply
         return WriteAsync(context, statusCode, writer);
     }
 
+    /// <summary>Sets Retry-After (whole seconds, at least 1) when the refusal passes with time.</summary>
+    public static void SetRetryAfter(HttpContext context, TimeSpan? retryAfter)
+    {
+        if (retryAfter is { } wait)
+        {
+            context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+    }
+
     private static Task WriteAsync(HttpContext context, int statusCode, GoJsonWriter writer)
     {
         var response = context.Response;

@@ -1,11 +1,14 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Profefe.Core.Ingest;
 using Profefe.Core.Storage;
 using Profefe.Core.Text;
 using Profefe.Pprof;
+using Profefe.Server.Limits;
 
 namespace Profefe.Server.Api;
 
@@ -65,6 +68,7 @@ internal sealed class ApiRequestMiddleware(RequestDelegate next, CollectorMetric
                     metrics.RecordRefusal(limit);
                 }
 
+                ApiReply.SetRetryAfter(context, e.RetryAfter);
                 await ApiReply.ErrorAsync(context, e.StatusCode, e.Message).ConfigureAwait(false);
                 break;
             case ProfileFormatException e:
@@ -73,6 +77,14 @@ internal sealed class ApiRequestMiddleware(RequestDelegate next, CollectorMetric
             case BadHttpRequestException { StatusCode: StatusCodes.Status413PayloadTooLarge }:
                 metrics.RecordRefusal("Collector:MaxBodyBytes");
                 await ApiReply.ErrorAsync(context, StatusCodes.Status413PayloadTooLarge, RequestBody.TooLargeMessage(context)).ConfigureAwait(false);
+                break;
+            case BadHttpRequestException { StatusCode: StatusCodes.Status408RequestTimeout }:
+                // Kestrel cut a body that arrived too slowly (Collector:MinRequestBodyDataRate).
+                const string Rate = "Collector:MinRequestBodyDataRate";
+                metrics.RecordRefusal(Rate);
+                var minimum = context.RequestServices.GetRequiredService<IOptions<ConnectionOptions>>().Value.MinRequestBodyDataRate;
+                await ApiReply.ErrorAsync(context, StatusCodes.Status408RequestTimeout,
+                    $"request timeout: the body arrived slower than {minimum} bytes per second ({Rate})").ConfigureAwait(false);
                 break;
             case BadHttpRequestException e:
                 await ApiReply.ErrorAsync(context, e.StatusCode, "bad request: " + e.Message).ConfigureAwait(false);

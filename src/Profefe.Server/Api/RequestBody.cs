@@ -1,9 +1,9 @@
-using System.Buffers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Profefe.Core.Ingest;
+using Profefe.Pprof;
 
 namespace Profefe.Server.Api;
 
@@ -42,43 +42,48 @@ internal sealed class RequestBody : IDisposable
         var limit = (int)Math.Min(maxBytes, Array.MaxLength - 1);
         // The declared length is believed only up to InitialBytes: memory grows as bytes really arrive, so
         // clients that announce 32 MiB and trickle cannot reserve the limit each.
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Min(request.ContentLength ?? InitialBytes, InitialBytes), limit) + 1);
+        var buffer = BufferPool.Rent((int)Math.Min(Math.Min(request.ContentLength ?? InitialBytes, InitialBytes), limit) + 1);
         var length = 0;
         try
         {
+            // Never more than the limit: the pool rounds up to a power of two, so a buffer of limit + 1 bytes (to
+            // see the byte too many) took twice the limit, 64 MiB per 32 MiB upload. One probe byte tells instead.
+            var capacity = Math.Min(buffer.Length, limit);
             while (true)
             {
-                if (length == buffer.Length)
+                if (length == capacity)
                 {
-                    if (length > limit)
+                    if (length >= limit)
                     {
-                        throw TooLarge(context);
+                        if (await request.Body.ReadAsync(new byte[1], context.RequestAborted).ConfigureAwait(false) > 0)
+                        {
+                            throw TooLarge(context);
+                        }
+
+                        break;
                     }
 
-                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, (long)limit + 1));
+                    var larger = BufferPool.Rent((int)Math.Min((long)capacity * 2, limit));
                     buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
+                    BufferPool.Return(buffer);
                     buffer = larger;
+                    capacity = Math.Min(buffer.Length, limit);
                 }
 
-                var read = await request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted).ConfigureAwait(false);
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length, capacity - length), context.RequestAborted).ConfigureAwait(false);
                 if (read == 0)
                 {
                     break;
                 }
 
                 length += read;
-                if (length > limit)
-                {
-                    throw TooLarge(context);
-                }
             }
 
             return new RequestBody(buffer, length);
         }
         catch
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            BufferPool.Return(buffer);
             throw;
         }
     }
@@ -93,7 +98,7 @@ internal sealed class RequestBody : IDisposable
     {
         if (_buffer.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
+            BufferPool.Return(_buffer);
             _buffer = [];
         }
     }

@@ -177,6 +177,87 @@ public sealed class CollectorLimitsTests
         Assert.Equal(1, (await MetricsAsync(collector)).Find("profefe_rejected_connections_total"));
     }
 
+    [Fact]
+    public async Task Post_Answers429WithRetryAfterAndCountsIt_WhenUploadsInflatingAtOnceWouldPassTheBudget()
+    {
+        await using var collector = await TestCollector.StartAsync(Settings(("Collector:MaxInflatedBytesInFlight", "1000")));
+
+        using var refused = await PushAsync(collector, "svc1", "cpu", TestData.Read("profefe/collector_cpu_1.prof"));
+
+        Assert.Equal(429, (int)refused.StatusCode);
+        Assert.Equal("1", refused.Headers.RetryAfter?.ToString());
+        Assert.Contains("(Collector:MaxInflatedBytesInFlight)", await refused.Content.ReadAsStringAsync(Cancel), StringComparison.Ordinal);
+        Assert.Equal(1, (await MetricsAsync(collector)).Find("profefe_limit_refusals_total", ("limit", "Collector:MaxInflatedBytesInFlight")));
+    }
+
+    [Fact]
+    public async Task Post_IsCutWith408NamingTheRate_WhenTheBodyTricklesBelowMinRequestBodyDataRate()
+    {
+        await using var collector = await TestCollector.StartAsync(Settings(
+            ("Collector:MinRequestBodyDataRate", "100000"), ("Collector:MinRequestBodyDataRateGracePeriod", "00:00:02")));
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, collector.BaseAddress.Port, Cancel);
+        var stream = client.GetStream();
+        await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(
+            "POST /api/0/profiles?service=slow&type=cpu HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000000\r\n\r\n"), Cancel);
+
+        var answer = await TrickleUntilAnsweredAsync(stream, TimeSpan.FromSeconds(15));
+
+        Assert.StartsWith("HTTP/1.1 408", answer, StringComparison.Ordinal);
+        Assert.Contains("(Collector:MinRequestBodyDataRate)", answer, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Connection_IsClosed_WhenItStaysIdleLongerThanKeepAliveTimeout()
+    {
+        await using var collector = await TestCollector.StartAsync(Settings(("Collector:KeepAliveTimeout", "00:00:01")));
+        using var idle = new TcpClient();
+        await idle.ConnectAsync(IPAddress.Loopback, collector.BaseAddress.Port, Cancel);
+
+        var read = await ReadOrResetAsync(idle.GetStream());
+
+        Assert.Equal(0, read);
+    }
+
+    [Fact]
+    public async Task Start_FailsValidationNamingTheKey_WhenTheGracePeriodIsNotLongerThanKestrelsHeartbeat()
+    {
+        await using var app = CollectorHost.Build(new Dictionary<string, string?>
+        {
+            ["Collector:Address"] = "127.0.0.1:0",
+            ["Storage:Local:DataDirectory"] = Path.Combine(Path.GetTempPath(), "profefe-never-created-" + Guid.NewGuid().ToString("N")),
+            ["Collector:MinRequestBodyDataRateGracePeriod"] = "00:00:01",
+        });
+
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => app.StartAsync(Cancel));
+
+        Assert.Contains("Collector:MinRequestBodyDataRateGracePeriod is 00:00:01; it must be longer than 1 s and at most a day", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Sends 100 bytes every 200 ms until the collector answers or closes; returns what it answered.</summary>
+    private static async Task<string> TrickleUntilAnsweredAsync(NetworkStream stream, TimeSpan within)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var answer = new byte[4096];
+        var pending = stream.ReadAsync(answer, Cancel).AsTask();
+        while (clock.Elapsed < within && !pending.IsCompleted)
+        {
+            try
+            {
+                await stream.WriteAsync(new byte[100], Cancel);
+            }
+            catch (IOException)
+            {
+                break;
+            }
+
+            await Task.WhenAny(pending, Task.Delay(200, Cancel));
+        }
+
+        var read = await pending.WaitAsync(TimeSpan.FromSeconds(5), Cancel);
+        return System.Text.Encoding.ASCII.GetString(answer, 0, read);
+    }
+
     private static async Task<int> ReadOrResetAsync(NetworkStream stream)
     {
         try

@@ -9,6 +9,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Profefe.Core.Ingest;
 using Profefe.Core.Storage;
+using Profefe.Pprof;
 using Profefe.Server.Api;
 
 namespace Profefe.Server.Pyroscope.Connect;
@@ -60,6 +61,12 @@ internal static class ConnectUnary
         }
         catch (ProfileRequestException e)
         {
+            if (e.Limit is { } limit)
+            {
+                context.RequestServices.GetRequiredService<CollectorMetrics>().RecordRefusal(limit);
+            }
+
+            ApiReply.SetRetryAfter(context, e.RetryAfter);
             await WriteErrorAsync(context, ConnectCode.FromHttpStatus(e.StatusCode), e.Message).ConfigureAwait(false);
         }
         catch (StorageUnavailableException e)
@@ -81,16 +88,31 @@ internal static class ConnectUnary
         var encoding = context.Request.Headers.ContentEncoding.ToString();
         if (encoding is "gzip")
         {
-            data = Inflate(data, options.MaxDecompressedBytes);
+            var budget = context.RequestServices.GetRequiredService<InflateBudget>();
+            var inflated = Inflate(data, options.MaxDecompressedBytes, budget);
+            try
+            {
+                return Parse(inflated, parser, isJson);
+            }
+            finally
+            {
+                budget.Release(inflated.Length);
+            }
         }
         else if (encoding is not ("" or "identity"))
         {
             throw new ConnectException(ConnectCode.Unimplemented, $"unsupported Content-Encoding \"{encoding}\": send gzip or identity");
         }
 
+        return Parse(data.Span, parser, isJson);
+    }
+
+    private static TRequest Parse<TRequest>(ReadOnlySpan<byte> data, MessageParser<TRequest> parser, bool isJson)
+        where TRequest : IMessage<TRequest>, new()
+    {
         try
         {
-            return isJson ? Parser.Parse<TRequest>(System.Text.Encoding.UTF8.GetString(data.Span)) : parser.ParseFrom(data.Span);
+            return isJson ? Parser.Parse<TRequest>(System.Text.Encoding.UTF8.GetString(data)) : parser.ParseFrom(data);
         }
         catch (Exception e) when (e is InvalidProtocolBufferException or InvalidJsonException or FormatException)
         {
@@ -102,16 +124,34 @@ internal static class ConnectUnary
     /// Inflates in two passes: the first only counts, so a bomb past the limit costs no memory and one within it
     /// gets one array of its exact size (a growing MemoryStream held up to 3× the size; eight concurrent bombs made
     /// the soak's 4 GiB collector throw OutOfMemoryException). The second pass costs CPU only for honest bodies.
+    /// The array's bytes are taken from <paramref name="budget"/>; the caller gives them back once the message is parsed.
     /// </summary>
-    private static ReadOnlyMemory<byte> Inflate(ReadOnlyMemory<byte> data, long maxBytes)
+    private static byte[] Inflate(ReadOnlyMemory<byte> data, long maxBytes, InflateBudget budget)
     {
         try
         {
             var length = InflatedLength(data, maxBytes);
-            var inflated = new byte[length];
-            using var gzip = new GZipStream(new ReadOnlyMemoryStream(data), CompressionMode.Decompress);
-            gzip.ReadExactly(inflated);
-            return inflated;
+            try
+            {
+                budget.Reserve(length);
+            }
+            catch (ProfileFormatException e)
+            {
+                throw ProfileCollector.LimitRefusal(e)!;
+            }
+
+            try
+            {
+                var inflated = new byte[length];
+                using var gzip = new GZipStream(new ReadOnlyMemoryStream(data), CompressionMode.Decompress);
+                gzip.ReadExactly(inflated);
+                return inflated;
+            }
+            catch
+            {
+                budget.Release(length);
+                throw;
+            }
         }
         catch (InvalidDataException e)
         {

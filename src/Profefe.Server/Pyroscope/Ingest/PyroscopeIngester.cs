@@ -14,7 +14,7 @@ namespace Profefe.Server.Pyroscope.Ingest;
 /// is parsed and checked before the first profile is stored: a refused request stores nothing. A Push sample with an
 /// ID, and an /ingest with an Idempotency-Key, is stored once however often it is retried (<see cref="IdempotentPushes"/>).
 /// </summary>
-internal sealed class PyroscopeIngester(ProfileCollector collector, IdempotentPushes idempotentPushes, IOptions<CollectorOptions> options)
+internal sealed class PyroscopeIngester(ProfileCollector collector, IdempotentPushes idempotentPushes, IOptions<CollectorOptions> options, InflateBudget inflateBudget)
 {
     /// <summary>What a Push sample's ID is called in messages, and its own namespace of idempotency keys.</summary>
     public const string SampleIdName = "Push sample ID";
@@ -23,6 +23,7 @@ internal sealed class PyroscopeIngester(ProfileCollector collector, IdempotentPu
     {
         MaxDecompressedBytes = options.Value.MaxDecompressedBytes,
         RequireSamples = false,
+        InflateBudget = inflateBudget,
     };
 
     /// <summary>
@@ -322,7 +323,7 @@ internal sealed class PyroscopeIngester(ProfileCollector collector, IdempotentPu
         }
         catch (ProfileFormatException e)
         {
-            throw new ProfileRequestException(status, $"{where}malformed pprof profile: {e.Message}", e);
+            throw ProfileCollector.LimitRefusal(e) ?? new ProfileRequestException(status, $"{where}malformed pprof profile: {e.Message}", e);
         }
     }
 
