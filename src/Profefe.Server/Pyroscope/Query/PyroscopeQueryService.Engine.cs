@@ -87,44 +87,20 @@ internal sealed partial class PyroscopeQueryService
             part.Series.Add(selected.Source);
         }
 
-        Profile? result = null;
-        ProfileMerger? combined = null;
-        foreach (var (service, series, sampleIndex) in parts.Values)
+        return await CombinePartsAsync(parts.Values, static part => part.SampleIndex, MergePartAsync, callSite).ConfigureAwait(false);
+
+        async Task<Profile?> MergePartAsync((string Service, List<EngineSeries> Series, int SampleIndex) part)
         {
-            EngineMerge? merge;
             try
             {
-                merge = await engine!.Querier.MergeAsync(tenant.Key, service, series, from, to, EdgeRowBound, cancellationToken).ConfigureAwait(false);
+                var merge = await engine!.Querier.MergeAsync(tenant.Key, part.Service, part.Series, from, to, EdgeRowBound, cancellationToken).ConfigureAwait(false);
+                return merge?.Profile;
             }
             catch (ProfileFormatException e)
             {
-                throw new ConnectException(ConnectCode.Internal, $"failed to merge profiles of service \"{service}\": {e.Message}");
-            }
-
-            if (merge is null)
-            {
-                continue;
-            }
-
-            var profile = merge.Profile;
-            Reduce(profile, sampleIndex, callSite);
-            if (result is null)
-            {
-                result = profile;
-            }
-            else
-            {
-                if (combined is null)
-                {
-                    combined = new ProfileMerger();
-                    combined.Add(result);
-                }
-
-                combined.Add(profile);
+                throw new ConnectException(ConnectCode.Internal, $"failed to merge profiles of service \"{part.Service}\": {e.Message}");
             }
         }
-
-        return combined?.ToProfile() ?? result;
     }
 
     private async Task AddEngineTotalsAsync(
