@@ -14,8 +14,8 @@ namespace Profefe.Server.Pyroscope.Query;
 /// </summary>
 internal sealed partial class PyroscopeQueryService
 {
-    // Steps are counted per boundary millisecond (see AddEngineTotalsAsync); past this many boundaries the range is
-    // read as per-profile totals in one query instead.
+    // Steps are counted per boundary millisecond (see AddEngineTotalsAsync), all boundaries in one read; past this
+    // many boundaries the range is read as per-profile totals in one query instead.
     private const int MaxBoundaryReads = 2_000;
 
     // Edge rows are at most two partial hours per series, read from compact blocks rather than raw profiles; the
@@ -157,14 +157,17 @@ internal sealed partial class PyroscopeQueryService
             }
         }
 
-        for (var j = 0L; j < windows; j++)
+        var boundaries = new long[windows];
+        for (var j = 0; j < boundaries.Length; j++)
         {
-            var boundary = from.Ticks + (j * stepTicks);
-            foreach (var entry in await engine!.Querier.EntriesAsync(sources, boundary, boundary + TimeSpan.TicksPerMillisecond - 1, cancellationToken).ConfigureAwait(false))
-            {
-                Add(entry.Series, startMs + ((j + 1) * stepMs), entry.Totals, entry.Totals.Length, 0, 1, -1);
-                Add(entry.Series, startMs + (j * stepMs), entry.Totals, entry.Totals.Length, 0, 1, 1);
-            }
+            boundaries[j] = from.Ticks + (j * stepTicks);
+        }
+
+        foreach (var entry in await engine!.Querier.EntriesInWindowsAsync(sources, boundaries, TimeSpan.TicksPerMillisecond, cancellationToken).ConfigureAwait(false))
+        {
+            var j = (entry.CreatedAt - from.Ticks) / stepTicks;
+            Add(entry.Series, startMs + ((j + 1) * stepMs), entry.Totals, entry.Totals.Length, 0, 1, -1);
+            Add(entry.Series, startMs + (j * stepMs), entry.Totals, entry.Totals.Length, 0, 1, 1);
         }
     }
 }
