@@ -244,29 +244,16 @@ public sealed partial class LocalProfileStorage
                 command.Parameters.AddWithValue("$service", serviceId.Value);
             }
 
-            var byKey = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+            var labels = new LabelValuesBuilder();
             using (var reader = command.ExecuteReader())
             {
                 while (reader.Read())
                 {
-                    var key = reader.GetString(0);
-                    if (!byKey.TryGetValue(key, out var values))
-                    {
-                        values = new SortedSet<string>(StringComparer.Ordinal);
-                        byKey.Add(key, values);
-                    }
-
-                    values.Add(reader.GetString(1));
+                    labels.Add(reader.GetString(0), reader.GetString(1));
                 }
             }
 
-            var result = new List<LabelValues>(byKey.Count);
-            foreach (var (key, values) in byKey)
-            {
-                result.Add(new LabelValues(key, [.. values]));
-            }
-
-            return Task.FromResult<IReadOnlyList<LabelValues>>(result);
+            return Task.FromResult<IReadOnlyList<LabelValues>>(labels.ToList());
         }
         catch (Exception exception)
         {

@@ -347,29 +347,16 @@ public sealed class PostgresProfileStorage
             await using var command = service is null
                 ? Command(_dataSource, "SELECT DISTINCT key, value FROM label_values WHERE tenant = $1 AND profile_count > 0", tenant.Key)
                 : Command(_dataSource, "SELECT key, value FROM label_values WHERE tenant = $2 AND service = $1 AND profile_count > 0", service, tenant.Key);
-            var byKey = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+            var labels = new LabelValuesBuilder();
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    var key = reader.GetString(0);
-                    if (!byKey.TryGetValue(key, out var values))
-                    {
-                        values = new SortedSet<string>(StringComparer.Ordinal);
-                        byKey.Add(key, values);
-                    }
-
-                    values.Add(reader.GetString(1));
+                    labels.Add(reader.GetString(0), reader.GetString(1));
                 }
             }
 
-            var result = new List<LabelValues>(byKey.Count);
-            foreach (var (key, values) in byKey)
-            {
-                result.Add(new LabelValues(key, [.. values]));
-            }
-
-            return result;
+            return labels.ToList();
         }
         catch (Exception exception)
         {

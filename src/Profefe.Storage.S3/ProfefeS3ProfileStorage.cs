@@ -266,7 +266,7 @@ public sealed class ProfefeS3ProfileStorage
     /// </summary>
     public async Task<IReadOnlyList<LabelValues>> ListLabelsAsync(TenantId tenant, string? service, CancellationToken cancellationToken)
     {
-        var byKey = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+        var labels = new LabelValuesBuilder();
         if (service is { Length: 0 } || !tenant.IsDefault)
         {
             return [];
@@ -282,23 +282,11 @@ public sealed class ProfefeS3ProfileStorage
 
             foreach (var label in parsed.Meta.Labels)
             {
-                if (!byKey.TryGetValue(label.Key, out var values))
-                {
-                    values = new SortedSet<string>(StringComparer.Ordinal);
-                    byKey.Add(label.Key, values);
-                }
-
-                values.Add(label.Value);
+                labels.Add(label.Key, label.Value);
             }
         }
 
-        var result = new List<LabelValues>(byKey.Count);
-        foreach (var (key, values) in byKey)
-        {
-            result.Add(new LabelValues(key, [.. values]));
-        }
-
-        return result;
+        return labels.ToList();
     }
 
     /// <summary>
