@@ -54,15 +54,9 @@ internal sealed partial class PyroscopeQueryService
                 continue;
             }
 
-            var name = labels.Find(static l => l.Key == SeriesLabels.MetricName).Value;
-            for (var i = 0; i < layout.SampleTypes.Count; i++)
+            foreach (var (i, typeId, all) in MatchingSampleTypes(labels, layout.SampleTypes, layout.PeriodType, selectors))
             {
-                var typeId = ProfileTypeId.Of(name, layout.SampleTypes[i], layout.PeriodType);
-                var all = SeriesLabels.WithProfileType(labels, typeId.Id, typeId.SampleType, typeId.SampleUnit, typeId.PeriodType, typeId.PeriodUnit);
-                if (AnyMatches(selectors, all, ignoreProfileType: false))
-                {
-                    found.Add(new EngineSelected(new Series(all, typeId), source, i, layout));
-                }
+                found.Add(new EngineSelected(new Series(all, typeId), source, i, layout));
             }
         }
 

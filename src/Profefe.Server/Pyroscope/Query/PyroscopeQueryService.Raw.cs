@@ -60,16 +60,8 @@ internal sealed partial class PyroscopeQueryService
                 continue;
             }
 
-            var name = labels.Find(static l => l.Key == SeriesLabels.MetricName).Value;
-            for (var i = 0; i < shape.SampleTypes.Count; i++)
+            foreach (var (i, typeId, all) in MatchingSampleTypes(labels, shape.SampleTypes, shape.PeriodType, selectors))
             {
-                var typeId = ProfileTypeId.Of(name, shape.SampleTypes[i], shape.PeriodType);
-                var all = SeriesLabels.WithProfileType(labels, typeId.Id, typeId.SampleType, typeId.SampleUnit, typeId.PeriodType, typeId.PeriodUnit);
-                if (!AnyMatches(selectors, all, ignoreProfileType: false))
-                {
-                    continue;
-                }
-
                 var key = Key(all);
                 if (!series.TryGetValue(key, out var entry))
                 {
