@@ -13,11 +13,12 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d /tmp/profefe-ingest-ceiling-XXXXXX)
 SERVER_PID=
+. "$ROOT/bench/lib.sh"
 
 log() { printf '[ingest-ceiling %s] %s\n' "$(date -u +%T)" "$*" >&2; }
 cleanup() {
   local rc=$?
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  stop_pid "$SERVER_PID"
   rm -rf "$WORK"
   exit $rc
 }
@@ -27,14 +28,10 @@ log "building"
 dotnet build -c Release "$ROOT/bench/Profefe.IngestCeiling" -v quiet -nologo >/dev/null
 dotnet build -c Release "$ROOT/bench/Profefe.LoadDriver" -v quiet -nologo >/dev/null
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 log "starting the discarding collector on 127.0.0.1:$PORT (log: $WORK/server.log)"
 dotnet run -c Release --no-build --project "$ROOT/bench/Profefe.IngestCeiling" -- "127.0.0.1:$PORT" >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 1 120); do
-  if curl -sf "http://127.0.0.1:$PORT/api/0/version" >/dev/null 2>&1; then break; fi
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
-  sleep 0.5
-done
+wait_for_http "http://127.0.0.1:$PORT/api/0/version" "$SERVER_PID" "$WORK/server.log"
 
 dotnet run -c Release --no-build --project "$ROOT/bench/Profefe.LoadDriver" -- --url "http://127.0.0.1:$PORT" --ingest-only "$@"

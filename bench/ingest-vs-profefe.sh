@@ -17,10 +17,12 @@ ROUNDS=${2:-2}
 shift $(( $# >= 2 ? 2 : 1 ))
 WORK=$(mktemp -d /tmp/profefe-vs-XXXXXX)
 PROFEFE_PID=
+. "$ROOT/bench/lib.sh"
 
 log() { printf '[ingest-vs-profefe %s] %s\n' "$(date -u +%T)" "$*" >&2; }
 stop_profefe() {
-  if [ -n "$PROFEFE_PID" ]; then kill "$PROFEFE_PID" 2>/dev/null || true; wait "$PROFEFE_PID" 2>/dev/null || true; PROFEFE_PID=; fi
+  stop_pid "$PROFEFE_PID"
+  PROFEFE_PID=
 }
 cleanup() {
   local rc=$?
@@ -41,7 +43,6 @@ fi
 log "building the load driver and this collector"
 dotnet build -c Release "$ROOT/bench/Profefe.LoadDriver" -v quiet -nologo >/dev/null
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 driver() { dotnet run -c Release --no-build --project "$ROOT/bench/Profefe.LoadDriver" -- --ingest-only "$@"; }
 
 for round in $(seq 1 "$ROUNDS"); do
@@ -50,11 +51,7 @@ for round in $(seq 1 "$ROUNDS"); do
   log "round $round: profefe on 127.0.0.1:$port (Badger in $WORK/badger), load $(cut -d' ' -f1-3 /proc/loadavg)"
   "$PROFEFE_BIN" -addr "127.0.0.1:$port" -badger.dir "$WORK/badger" -log.level warn >"$WORK/profefe.log" 2>&1 &
   PROFEFE_PID=$!
-  for _ in $(seq 1 120); do
-    if curl -sf "http://127.0.0.1:$port/api/0/version" >/dev/null 2>&1; then break; fi
-    kill -0 "$PROFEFE_PID" 2>/dev/null || { cat "$WORK/profefe.log" >&2; exit 1; }
-    sleep 0.5
-  done
+  wait_for_http "http://127.0.0.1:$port/api/0/version" "$PROFEFE_PID" "$WORK/profefe.log"
   driver --url "http://127.0.0.1:$port" --data-dir "$WORK/badger" "$@" | tee "$WORK/profefe-$round.txt"
   stop_profefe
 

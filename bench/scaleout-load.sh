@@ -29,15 +29,15 @@ PG_STARTED=
 CEPH_STARTED=
 COLLECTOR_PID=
 
+. "$ROOT/bench/lib.sh"
 log() { printf '[scaleout-load %s] %s\n' "$(date -u +%T)" "$*" >&2; }
 random_hex() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 as_postgres() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 psql_q() { as_postgres "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -Atqc "$1"; }
 
 cleanup() {
   local rc=$?
-  if [ -n "$COLLECTOR_PID" ]; then log "stopping the collector"; kill "$COLLECTOR_PID" 2>/dev/null || true; wait "$COLLECTOR_PID" 2>/dev/null || true; fi
+  if [ -n "$COLLECTOR_PID" ]; then log "stopping the collector"; stop_pid "$COLLECTOR_PID"; fi
   if [ -n "$CEPH_STARTED" ]; then log "stopping Ceph"; "$CEPH_SCRIPT" stop "$CEPH_DIR" || true; fi
   if [ -n "$PG_STARTED" ]; then log "stopping PostgreSQL"; as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null || true; fi
   rm -rf "$WORK"
@@ -86,11 +86,7 @@ mkdir -p "$WORK/data"
 log "starting $DLL on 127.0.0.1:$COLLECTOR_PORT (log: collector.log in $WORK, kept only while running)"
 dotnet "$DLL" serve --addr "127.0.0.1:$COLLECTOR_PORT" --data-dir "$WORK/data" --retention 0 > "$WORK/collector.log" 2>&1 &
 COLLECTOR_PID=$!
-for _ in $(seq 600); do
-  [ "$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$COLLECTOR_PORT/health" || true)" = 200 ] && break
-  kill -0 "$COLLECTOR_PID" 2>/dev/null || { tail -20 "$WORK/collector.log" >&2; echo "the collector exited" >&2; exit 1; }
-  sleep 0.1
-done
+wait_for_http "http://127.0.0.1:$COLLECTOR_PORT/health" "$COLLECTOR_PID" "$WORK/collector.log"
 
 log "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 log "running the load driver (Storage:Type=$STORAGE_TYPE): --url http://127.0.0.1:$COLLECTOR_PORT/ $*"

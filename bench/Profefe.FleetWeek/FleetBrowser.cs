@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Playwright;
+using Profefe.Testing.Browsers;
 
 namespace Profefe.FleetWeek;
 
@@ -14,8 +15,6 @@ internal sealed record DrawnPage(string Name, string Url, double ColdMs, double 
 /// </summary>
 internal static class FleetBrowser
 {
-    public const string ChromiumPath = "/usr/bin/chromium";
-
     // The explore page marks the timeline box when its chart is in the DOM; the profile page sets profefeRendered
     // when the flame graph's canvas has been painted.
     private const string SeriesDrawn = "() => document.querySelector('section[aria-label=Timeline]')?.hasAttribute('data-drawn-ms') && document.querySelectorAll('svg.series path.series-line').length > 0";
@@ -30,12 +29,7 @@ internal static class FleetBrowser
         var range = $"service={service}&type=cpu&from={from}&to={to}";
 
         using var playwright = await Playwright.CreateAsync().ConfigureAwait(false);
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumPath,
-            Headless = true,
-            Args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        }).ConfigureAwait(false);
+        await using var browser = await SystemChromium.LaunchAsync(playwright).ConfigureAwait(false);
 
         return
         [

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using Profefe.Client;
 using Profefe.LoadDriver;
+using Profefe.Testing.Browsers;
 
 namespace Profefe.FleetWeek;
 
@@ -85,7 +86,7 @@ internal static class FleetWeekRun
             figures.PyroscopeSeries = await Timed(queries.TimePyroscopeSeriesAsync($"Pyroscope SelectSeries, {days}, step 1 h, group_by pod", 0, plan.Minutes, SeriesStepSeconds, options.Runs)).ConfigureAwait(false);
             if (options.Browser)
             {
-                Step($"drawing the UI in {FleetBrowser.ChromiumPath}");
+                Step($"drawing the UI in {SystemChromium.ExecutablePath}");
                 figures.Pages = await FleetBrowser.MeasureAsync(collector.Url, Service, plan, options.Runs, Step).ConfigureAwait(false);
             }
 

@@ -4,12 +4,11 @@ using System.Text.Json;
 using Microsoft.Playwright;
 using Profefe.Server.Tests;
 using Profefe.Testing;
+using Profefe.Testing.Browsers;
 
 // How fast the 1 MB CPU profile (big_cpu_01) shows on a collector that was just started, measured in the browser
 // from navigation to the flame graph drawn; then a reload and a zoom click on the last, warmed-up collector.
 // Usage: dotnet run -c Release --project bench/Profefe.UiFirstView [-- --runs N]
-const string Chromium = "/usr/bin/chromium";
-
 // The page's own timings (ms since navigation started) and the collector's Server-Timing for the profile view.
 const string RenderFigures = @"() => {
     const canvas = document.querySelector('canvas.flame');
@@ -45,24 +44,15 @@ const string ZoomFigures = @"async () => {
 }";
 
 var runs = args is ["--runs", var n] ? int.Parse(n, CultureInfo.InvariantCulture) : 3;
-if (!File.Exists(Chromium))
+if (SystemChromium.UnavailableReason is { } unavailable)
 {
-    Console.Error.WriteLine($"{Chromium} is not installed (apt-get install chromium)");
+    Console.Error.WriteLine(unavailable);
     return 1;
 }
 
 var profile = await File.ReadAllBytesAsync(Path.Combine(AppContext.BaseDirectory, "testdata", "big_cpu_01.pb.gz"));
 using var playwright = await Playwright.CreateAsync();
-await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-{
-    ExecutablePath = Chromium,
-    Headless = true,
-    Args =
-    [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    ],
-});
+await using var browser = await SystemChromium.LaunchAsync(playwright);
 
 var consoleErrors = new List<string>();
 var firstViews = new List<double>();

@@ -18,6 +18,9 @@ public static class StorageServiceCollectionExtensions
         ("s3", static services => services.AddProfefeS3Storage()),
     ];
 
+    // The key the "s3+postgres" index finds its blob store by.
+    private const string S3PostgresBlobStoreKey = "s3+postgres";
+
     private static readonly Type[] SeamTypes =
         [typeof(IProfileWriter), typeof(IProfileReader), typeof(IProfileRetention), typeof(IProfileStorageStatistics)];
 
@@ -74,6 +77,15 @@ public static class StorageServiceCollectionExtensions
 
         return services;
     }
+
+    /// <summary>
+    /// "S3 + PostgreSQL" for any number of stateless collectors: profile bytes in object storage (section
+    /// "Storage:S3", <see cref="Profefe.Storage.S3.S3ProfileBlobStore"/>), the index in PostgreSQL (section
+    /// "Storage:Postgres", <see cref="Profefe.Storage.Postgres.PostgresProfileStorage"/>, which writes the bytes
+    /// before the index row, so a crash leaves at worst an object nothing points at, which retention deletes).
+    /// </summary>
+    public static IServiceCollection AddProfefeS3PostgresStorage(this IServiceCollection services) =>
+        services.AddProfefeS3BlobStore(S3PostgresBlobStoreKey).AddProfefePostgresStorage(S3PostgresBlobStoreKey);
 
     /// <summary>"local", " local , postgres " → ["local", "postgres"]; rejects empty entries and repeats.</summary>
     internal static List<string> ParseTypes(string? configured)

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Text;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -23,6 +22,9 @@ public sealed partial class LocalProfileStorage
 
     // Held for the store's lifetime so a second collector cannot open the same directory.
     private const string LockFileName = "profefe.lock";
+
+    // SQLite's planner keeps the order of CROSS JOINs, which is what makes the rarest label drive the find.
+    private static readonly ProfileFindSql FindSql = new("$", ["service_id"], ["id", "type", "created_at", "labels"], "seq");
 
     private readonly LocalStorageOptions _options;
     private readonly ILogger _logger;
@@ -242,29 +244,16 @@ public sealed partial class LocalProfileStorage
                 command.Parameters.AddWithValue("$service", serviceId.Value);
             }
 
-            var byKey = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+            var labels = new LabelValuesBuilder();
             using (var reader = command.ExecuteReader())
             {
                 while (reader.Read())
                 {
-                    var key = reader.GetString(0);
-                    if (!byKey.TryGetValue(key, out var values))
-                    {
-                        values = new SortedSet<string>(StringComparer.Ordinal);
-                        byKey.Add(key, values);
-                    }
-
-                    values.Add(reader.GetString(1));
+                    labels.Add(reader.GetString(0), reader.GetString(1));
                 }
             }
 
-            var result = new List<LabelValues>(byKey.Count);
-            foreach (var (key, values) in byKey)
-            {
-                result.Add(new LabelValues(key, [.. values]));
-            }
-
-            return Task.FromResult<IReadOnlyList<LabelValues>>(result);
+            return Task.FromResult<IReadOnlyList<LabelValues>>(labels.ToList());
         }
         catch (Exception exception)
         {
@@ -499,7 +488,7 @@ public sealed partial class LocalProfileStorage
             }
         }
 
-        if (query.Limit > 0)
+        if (ProfileFindSql.NewestFirst(query))
         {
             metas.Reverse();
         }
@@ -552,7 +541,7 @@ public sealed partial class LocalProfileStorage
         }
 
         var command = connection.CreateCommand();
-        command.Parameters.AddWithValue("$service", serviceId.Value);
+        command.Parameters.AddWithValue("$service_id", serviceId.Value);
         command.Parameters.AddWithValue("$from", from);
         command.Parameters.AddWithValue("$to", to);
         if (query.Type is { } type)
@@ -560,56 +549,18 @@ public sealed partial class LocalProfileStorage
             command.Parameters.AddWithValue("$type", (long)type);
         }
 
-        // Newest first when only the most recent are wanted, so the scan stops after Limit rows.
-        var direction = query.Limit > 0 ? "DESC" : "ASC";
-        var sql = new StringBuilder();
-        if (labels is null)
+        for (var i = 0; labels is not null && i < labels.Count; i++)
         {
-            sql.Append("SELECT id, type, created_at, labels FROM profiles WHERE service_id = $service");
-            if (query.Type is not null)
-            {
-                sql.Append(" AND type = $type");
-            }
-
-            sql.Append(" AND created_at BETWEEN $from AND $to ORDER BY created_at ").Append(direction).Append(", id ").Append(direction);
-        }
-        else
-        {
-            // The rarest label drives a range scan of (service, key, value, created_at, id); every further
-            // label is a point lookup on the same key, so no unrelated profile is read.
-            sql.Append("SELECT p.id, p.type, p.created_at, p.labels FROM profile_labels l0");
-            for (var i = 1; i < labels.Count; i++)
-            {
-                sql.Append(" CROSS JOIN profile_labels l").Append(i);
-            }
-
-            sql.Append(" CROSS JOIN profiles p WHERE l0.service_id = $service AND l0.key = $k0 AND l0.value = $v0 AND l0.created_at BETWEEN $from AND $to");
-            if (query.Type is not null)
-            {
-                sql.Append(" AND l0.type = $type");
-            }
-
-            command.Parameters.AddWithValue("$k0", labels[0].Key);
-            command.Parameters.AddWithValue("$v0", labels[0].Value);
-            for (var i = 1; i < labels.Count; i++)
-            {
-                sql.Append(" AND l").Append(i).Append(".service_id = $service AND l").Append(i).Append(".key = $k").Append(i)
-                    .Append(" AND l").Append(i).Append(".value = $v").Append(i)
-                    .Append(" AND l").Append(i).Append(".created_at = l0.created_at AND l").Append(i).Append(".id = l0.id");
-                command.Parameters.AddWithValue("$k" + i, labels[i].Key);
-                command.Parameters.AddWithValue("$v" + i, labels[i].Value);
-            }
-
-            sql.Append(" AND p.seq = l0.seq ORDER BY l0.created_at ").Append(direction).Append(", l0.id ").Append(direction);
+            command.Parameters.AddWithValue("$k" + i, labels[i].Key);
+            command.Parameters.AddWithValue("$v" + i, labels[i].Value);
         }
 
         if (query.Limit > 0)
         {
-            sql.Append(" LIMIT $limit");
             command.Parameters.AddWithValue("$limit", query.Limit);
         }
 
-        command.CommandText = sql.ToString();
+        command.CommandText = FindSql.Build(query, labels);
         return command;
     }
 

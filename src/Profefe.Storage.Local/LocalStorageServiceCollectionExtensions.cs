@@ -2,7 +2,6 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Profefe.Core.Engine;
-using Profefe.Core.Storage;
 using Profefe.Storage.Local;
 using Profefe.Storage.Local.Engine;
 
@@ -24,10 +23,7 @@ public static class LocalStorageServiceCollectionExtensions
         services.TryAddSingleton(static provider => new LocalProfileStorage(
             provider.GetRequiredService<IOptions<LocalStorageOptions>>().Value,
             provider.GetService<ILogger<LocalProfileStorage>>()));
-        services.TryAddSingleton<IProfileWriter>(static provider => provider.GetRequiredService<LocalProfileStorage>());
-        services.TryAddSingleton<IProfileReader>(static provider => provider.GetRequiredService<LocalProfileStorage>());
-        services.TryAddSingleton<IProfileRetention>(static provider => provider.GetRequiredService<LocalProfileStorage>());
-        services.TryAddSingleton<IProfileStorageStatistics>(static provider => provider.GetRequiredService<LocalProfileStorage>());
+        services.AddProfileStorageSeam<LocalProfileStorage>();
         services.TryAddSingleton<IProfileLog>(static provider => provider.GetRequiredService<LocalProfileStorage>());
         services.TryAddSingleton<IProfileEngineStore>(static provider => new LocalEngineStore(provider.GetRequiredService<LocalProfileStorage>().DataDirectory));
         return services;

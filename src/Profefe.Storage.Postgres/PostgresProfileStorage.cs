@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -25,6 +24,8 @@ public sealed class PostgresProfileStorage
     : IProfileWriter, IProfileReader, IProfileRetention, IProfileStorageStatistics, IProfileStorageReadiness, IAsyncDisposable, IDisposable
 {
     private const int MaxAttempts = 3;
+
+    private static readonly ProfileFindSql FindSql = new("@", ["tenant", "service"], ["id", "type", "created_at", "label_keys", "label_values"], "id");
 
     private readonly PostgresStorageOptions _options;
     private readonly ILogger _logger;
@@ -245,7 +246,7 @@ public sealed class PostgresProfileStorage
                 }
             }
 
-            if (query.Limit > 0)
+            if (ProfileFindSql.NewestFirst(query))
             {
                 metas.Reverse();
             }
@@ -346,29 +347,16 @@ public sealed class PostgresProfileStorage
             await using var command = service is null
                 ? Command(_dataSource, "SELECT DISTINCT key, value FROM label_values WHERE tenant = $1 AND profile_count > 0", tenant.Key)
                 : Command(_dataSource, "SELECT key, value FROM label_values WHERE tenant = $2 AND service = $1 AND profile_count > 0", service, tenant.Key);
-            var byKey = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+            var labels = new LabelValuesBuilder();
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    var key = reader.GetString(0);
-                    if (!byKey.TryGetValue(key, out var values))
-                    {
-                        values = new SortedSet<string>(StringComparer.Ordinal);
-                        byKey.Add(key, values);
-                    }
-
-                    values.Add(reader.GetString(1));
+                    labels.Add(reader.GetString(0), reader.GetString(1));
                 }
             }
 
-            var result = new List<LabelValues>(byKey.Count);
-            foreach (var (key, values) in byKey)
-            {
-                result.Add(new LabelValues(key, [.. values]));
-            }
-
-            return result;
+            return labels.ToList();
         }
         catch (Exception exception)
         {
@@ -644,53 +632,18 @@ public sealed class PostgresProfileStorage
         command.Parameters.Add(new NpgsqlParameter<long>("to", to));
         command.Parameters.Add(new NpgsqlParameter<short>("type", (short)(query.Type ?? ProfileType.Unknown)));
 
-        // Newest first when only the most recent are wanted, so the scan stops after Limit rows.
-        var direction = query.Limit > 0 ? "DESC" : "ASC";
-        var sql = new StringBuilder();
-        if (labels is null)
+        for (var i = 0; labels is not null && i < labels.Count; i++)
         {
-            sql.Append("SELECT id, type, created_at, label_keys, label_values FROM profiles WHERE tenant = @tenant AND service = @service");
-            if (query.Type is not null)
-            {
-                sql.Append(" AND type = @type");
-            }
-
-            sql.Append(" AND created_at BETWEEN @from AND @to ORDER BY created_at ").Append(direction).Append(", id ").Append(direction);
-        }
-        else
-        {
-            // The rarest label drives a range scan of (tenant, service, key, value, created_at, id); every further label
-            // is a point lookup on the same primary key, so no unrelated profile is read.
-            sql.Append("SELECT p.id, p.type, p.created_at, p.label_keys, p.label_values FROM profile_labels l0");
-            for (var i = 1; i < labels.Count; i++)
-            {
-                sql.Append(" JOIN profile_labels l").Append(i).Append(" ON l").Append(i).Append(".tenant = @tenant AND l").Append(i).Append(".service = @service AND l").Append(i)
-                    .Append(".key = @k").Append(i).Append(" AND l").Append(i).Append(".value = @v").Append(i)
-                    .Append(" AND l").Append(i).Append(".created_at = l0.created_at AND l").Append(i).Append(".id = l0.id");
-            }
-
-            sql.Append(" JOIN profiles p ON p.id = l0.id WHERE l0.tenant = @tenant AND l0.service = @service AND l0.key = @k0 AND l0.value = @v0 AND l0.created_at BETWEEN @from AND @to");
-            if (query.Type is not null)
-            {
-                sql.Append(" AND l0.type = @type");
-            }
-
-            for (var i = 0; i < labels.Count; i++)
-            {
-                command.Parameters.Add(new NpgsqlParameter<string>("k" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), labels[i].Key));
-                command.Parameters.Add(new NpgsqlParameter<string>("v" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), labels[i].Value));
-            }
-
-            sql.Append(" ORDER BY l0.created_at ").Append(direction).Append(", l0.id ").Append(direction);
+            command.Parameters.Add(new NpgsqlParameter<string>("k" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), labels[i].Key));
+            command.Parameters.Add(new NpgsqlParameter<string>("v" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), labels[i].Value));
         }
 
         if (query.Limit > 0)
         {
-            sql.Append(" LIMIT @limit");
             command.Parameters.Add(new NpgsqlParameter<int>("limit", query.Limit));
         }
 
-        command.CommandText = sql.ToString();
+        command.CommandText = FindSql.Build(query, labels);
         return command;
     }
 

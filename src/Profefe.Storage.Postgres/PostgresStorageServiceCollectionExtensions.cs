@@ -9,23 +9,21 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class PostgresStorageServiceCollectionExtensions
 {
     /// <summary>
-    /// PostgreSQL alone (section "Storage:Postgres"): index and profile bytes in one database, shared by any
-    /// number of collectors, as the writer, reader, retention and statistics of the storage seam.
+    /// PostgreSQL (section "Storage:Postgres"), shared by any number of collectors, as the writer, reader, retention
+    /// and statistics of the storage seam: index and profile bytes in one database, or with
+    /// <paramref name="blobStoreKey"/> the index only, the bytes in the <see cref="IProfileBlobStore"/> of that key.
     /// </summary>
-    public static IServiceCollection AddProfefePostgresStorage(this IServiceCollection services)
+    public static IServiceCollection AddProfefePostgresStorage(this IServiceCollection services, object? blobStoreKey = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions<PostgresStorageOptions>()
             .BindConfiguration(PostgresStorageOptions.SectionName)
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgresStorageOptions>, PostgresStorageOptionsValidator>());
-        services.TryAddSingleton(static provider => new PostgresProfileStorage(
+        services.TryAddSingleton(provider => new PostgresProfileStorage(
             provider.GetRequiredService<IOptions<PostgresStorageOptions>>().Value,
-            provider.GetService<ILogger<PostgresProfileStorage>>()));
-        services.TryAddSingleton<IProfileWriter>(static provider => provider.GetRequiredService<PostgresProfileStorage>());
-        services.TryAddSingleton<IProfileReader>(static provider => provider.GetRequiredService<PostgresProfileStorage>());
-        services.TryAddSingleton<IProfileRetention>(static provider => provider.GetRequiredService<PostgresProfileStorage>());
-        services.TryAddSingleton<IProfileStorageStatistics>(static provider => provider.GetRequiredService<PostgresProfileStorage>());
-        return services;
+            provider.GetService<ILogger<PostgresProfileStorage>>(),
+            blobStoreKey is null ? null : provider.GetRequiredKeyedService<IProfileBlobStore>(blobStoreKey)));
+        return services.AddProfileStorageSeam<PostgresProfileStorage>();
     }
 }

@@ -5,7 +5,6 @@ using System.Runtime.InteropServices;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Profefe.Core.Ingest;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
@@ -57,9 +56,9 @@ public sealed class ProfefeS3ProfileStorage
 
     private static readonly TimeSpan StatisticsMaxAge = TimeSpan.FromMinutes(1);
 
+    private readonly S3Bucket _bucket;
     private readonly S3StorageOptions _options;
     private readonly IAmazonS3 _client;
-    private readonly bool _ownsClient;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
     private readonly string _root;
@@ -68,23 +67,11 @@ public sealed class ProfefeS3ProfileStorage
     private volatile CachedStatistics? _statistics;
 
     public ProfefeS3ProfileStorage(S3StorageOptions options, ILogger<ProfefeS3ProfileStorage>? logger = null, TimeProvider? timeProvider = null)
-        : this(options, S3ClientFactory.Create(options), ownsClient: true, logger, timeProvider)
     {
-    }
-
-    internal ProfefeS3ProfileStorage(S3StorageOptions options, IAmazonS3 client, bool ownsClient, ILogger? logger, TimeProvider? timeProvider)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(client);
-        if (new S3StorageOptionsValidator().Validate(null, options) is { Failed: true } invalid)
-        {
-            throw new ArgumentException(invalid.FailureMessage, nameof(options));
-        }
-
-        _options = options;
-        _client = client;
-        _ownsClient = ownsClient;
-        _logger = logger ?? NullLogger.Instance;
+        _bucket = new S3Bucket(options, logger, Log.LayoutUnavailable);
+        _options = _bucket.Options;
+        _client = _bucket.Client;
+        _logger = _bucket.Logger;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _root = options.Prefix + ProfefeS3KeyCodec.SchemaPrefix;
     }
@@ -279,7 +266,7 @@ public sealed class ProfefeS3ProfileStorage
     /// </summary>
     public async Task<IReadOnlyList<LabelValues>> ListLabelsAsync(TenantId tenant, string? service, CancellationToken cancellationToken)
     {
-        var byKey = new SortedDictionary<string, SortedSet<string>>(StringComparer.Ordinal);
+        var labels = new LabelValuesBuilder();
         if (service is { Length: 0 } || !tenant.IsDefault)
         {
             return [];
@@ -295,23 +282,11 @@ public sealed class ProfefeS3ProfileStorage
 
             foreach (var label in parsed.Meta.Labels)
             {
-                if (!byKey.TryGetValue(label.Key, out var values))
-                {
-                    values = new SortedSet<string>(StringComparer.Ordinal);
-                    byKey.Add(label.Key, values);
-                }
-
-                values.Add(label.Value);
+                labels.Add(label.Key, label.Value);
             }
         }
 
-        var result = new List<LabelValues>(byKey.Count);
-        foreach (var (key, values) in byKey)
-        {
-            result.Add(new LabelValues(key, [.. values]));
-        }
-
-        return result;
+        return labels.ToList();
     }
 
     /// <summary>
@@ -400,16 +375,12 @@ public sealed class ProfefeS3ProfileStorage
         }
     }
 
-    public Task CheckReadyAsync(CancellationToken cancellationToken) =>
-        S3BucketProbe.CheckReadyAsync(_client, _options, (exception, deadline) => Unavailable(exception, deadline, cancellationToken), cancellationToken);
+    public Task CheckReadyAsync(CancellationToken cancellationToken) => _bucket.CheckReadyAsync(cancellationToken);
 
     public void Dispose()
     {
         _statisticsLock.Dispose();
-        if (_ownsClient)
-        {
-            _client.Dispose();
-        }
+        _bucket.Dispose();
     }
 
     /// <summary>
@@ -615,18 +586,7 @@ public sealed class ProfefeS3ProfileStorage
         }
     }
 
-    private async Task<ListObjectsV2Response> ListPageAsync(ListObjectsV2Request request, CancellationToken cancellationToken)
-    {
-        using var deadline = Deadline(cancellationToken);
-        try
-        {
-            return await _client.ListObjectsV2Async(request, deadline.Token).ConfigureAwait(false);
-        }
-        catch (Exception exception) when (Unavailable(exception, deadline, cancellationToken) is { } unavailable)
-        {
-            throw unavailable;
-        }
-    }
+    private Task<ListObjectsV2Response> ListPageAsync(ListObjectsV2Request request, CancellationToken cancellationToken) => _bucket.ListPageAsync(request, cancellationToken);
 
     private bool TryParse(string key, out ProfefeS3Key parsed)
     {
@@ -667,18 +627,10 @@ public sealed class ProfefeS3ProfileStorage
         return string.Join(',', parts);
     }
 
-    private S3RequestDeadline Deadline(CancellationToken cancellationToken) => new(_options.EffectiveOperationTimeout, cancellationToken);
+    private S3RequestDeadline Deadline(CancellationToken cancellationToken) => _bucket.Deadline(cancellationToken);
 
-    private StorageUnavailableException? Unavailable(Exception exception, S3RequestDeadline deadline, CancellationToken cancellationToken)
-    {
-        var unavailable = S3Errors.ToUnavailable(exception, _options.Bucket, cancellationToken, deadline);
-        if (unavailable is not null && !ReferenceEquals(unavailable, exception))
-        {
-            Log.LayoutUnavailable(_logger, unavailable.Message, exception);
-        }
-
-        return unavailable;
-    }
+    private StorageUnavailableException? Unavailable(Exception exception, S3RequestDeadline deadline, CancellationToken cancellationToken) =>
+        _bucket.Unavailable(exception, cancellationToken, deadline);
 
     private sealed record CachedStatistics(ProfileStorageStatistics Value, DateTimeOffset At);
 }

@@ -4,7 +4,6 @@ using System.Runtime.InteropServices;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 using Profefe.Core.Tenancy;
@@ -24,29 +23,18 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
     private const int MaxKeysPerRequest = 1000;
     private const string TenantsFolder = "~tenants/";
 
+    private readonly S3Bucket _bucket;
     private readonly S3StorageOptions _options;
     private readonly IAmazonS3 _client;
-    private readonly bool _ownsClient;
     private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
 
     public S3ProfileBlobStore(S3StorageOptions options, ILogger<S3ProfileBlobStore>? logger = null, TimeProvider? timeProvider = null)
-        : this(options, S3ClientFactory.Create(options), ownsClient: true, logger, timeProvider)
     {
-    }
-
-    internal S3ProfileBlobStore(S3StorageOptions options, IAmazonS3 client, bool ownsClient, ILogger? logger, TimeProvider? timeProvider)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        if (new S3StorageOptionsValidator().Validate(null, options) is { Failed: true } invalid)
-        {
-            throw new ArgumentException(invalid.FailureMessage, nameof(options));
-        }
-
-        _options = options;
-        _client = client;
-        _ownsClient = ownsClient;
-        _logger = logger ?? NullLogger.Instance;
+        _bucket = new S3Bucket(options, logger, Log.Unavailable);
+        _options = _bucket.Options;
+        _client = _bucket.Client;
+        _logger = _bucket.Logger;
         _timeProvider = timeProvider ?? TimeProvider.System;
     }
 
@@ -231,43 +219,17 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
         }
     }
 
-    public Task CheckReadyAsync(CancellationToken cancellationToken) =>
-        S3BucketProbe.CheckReadyAsync(_client, _options, (exception, deadline) => Unavailable(exception, cancellationToken, deadline), cancellationToken);
+    public Task CheckReadyAsync(CancellationToken cancellationToken) => _bucket.CheckReadyAsync(cancellationToken);
 
-    public void Dispose()
-    {
-        if (_ownsClient)
-        {
-            _client.Dispose();
-        }
-    }
+    public void Dispose() => _bucket.Dispose();
 
     private static ArraySegment<byte> AsSegment(ReadOnlyMemory<byte> data) =>
         MemoryMarshal.TryGetArray(data, out var segment) && segment.Array is not null ? segment : new ArraySegment<byte>(data.ToArray());
 
-    private S3RequestDeadline Deadline(CancellationToken cancellationToken) => new(_options.EffectiveOperationTimeout, cancellationToken);
+    private S3RequestDeadline Deadline(CancellationToken cancellationToken) => _bucket.Deadline(cancellationToken);
 
-    private async Task<ListObjectsV2Response> ListPageAsync(ListObjectsV2Request request, CancellationToken cancellationToken)
-    {
-        using var deadline = Deadline(cancellationToken);
-        try
-        {
-            return await _client.ListObjectsV2Async(request, deadline.Token).ConfigureAwait(false);
-        }
-        catch (Exception exception) when (Unavailable(exception, cancellationToken, deadline) is { } unavailable)
-        {
-            throw unavailable;
-        }
-    }
+    private Task<ListObjectsV2Response> ListPageAsync(ListObjectsV2Request request, CancellationToken cancellationToken) => _bucket.ListPageAsync(request, cancellationToken);
 
-    private StorageUnavailableException? Unavailable(Exception exception, CancellationToken cancellationToken, S3RequestDeadline? deadline = null)
-    {
-        var unavailable = S3Errors.ToUnavailable(exception, _options.Bucket, cancellationToken, deadline);
-        if (unavailable is not null && !ReferenceEquals(unavailable, exception))
-        {
-            Log.Unavailable(_logger, unavailable.Message, exception);
-        }
-
-        return unavailable;
-    }
+    private StorageUnavailableException? Unavailable(Exception exception, CancellationToken cancellationToken, S3RequestDeadline? deadline = null) =>
+        _bucket.Unavailable(exception, cancellationToken, deadline);
 }

@@ -33,10 +33,8 @@ public sealed class ScaleOutOutageTests(PostgresServerFixture fixture, CephRgwSe
         var postgres = victim == "postgres" ? await StartOwnPostgresAsync() : fixture.Require();
         try
         {
-            await using var schema = new StoragePostgresSchema(postgres);
-            var settings = ScaleOutStores.WithShortBounds(storageType == "s3+postgres"
-                ? ScaleOutStores.S3Postgres(ceph.Require(), await ScaleOutStores.CreateBucketAsync(ceph.Require()), schema)
-                : schema.Settings(storageType));
+            await using var schema = new PostgresTestSchema(postgres);
+            var settings = ScaleOutStores.WithShortBounds(await ScaleOutStores.ForAsync(storageType, schema, ceph.Require));
             if (victim == "postgres")
             {
                 await RunOutageAsync(settings, victim, postgres.KillAsync, postgres.RestartAsync);
@@ -68,10 +66,8 @@ public sealed class ScaleOutOutageTests(PostgresServerFixture fixture, CephRgwSe
         var postgres = victim == "postgres" ? await StartOwnPostgresAsync() : fixture.Require();
         try
         {
-            await using var schema = new StoragePostgresSchema(postgres);
-            var settings = ScaleOutStores.WithShortBounds(storageType == "s3+postgres"
-                ? ScaleOutStores.S3Postgres(ceph.Require(), await ScaleOutStores.CreateBucketAsync(ceph.Require()), schema)
-                : schema.Settings(storageType));
+            await using var schema = new PostgresTestSchema(postgres);
+            var settings = ScaleOutStores.WithShortBounds(await ScaleOutStores.ForAsync(storageType, schema, ceph.Require));
             var frozen = new FrozenProcesses(victim == "postgres" ? PostgresProcesses(postgres) : RgwProcess(ceph.Require()));
             try
             {

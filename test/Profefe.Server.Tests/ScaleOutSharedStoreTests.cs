@@ -22,10 +22,8 @@ public sealed class ScaleOutSharedStoreTests(PostgresServerFixture fixture, Ceph
     [InlineData("s3+postgres")]
     public async Task TwoCollectorProcesses_SharingOneStore_BothServeEveryAcknowledgedProfile(string storageType)
     {
-        await using var schema = new StoragePostgresSchema(fixture.Require());
-        var settings = storageType == "s3+postgres"
-            ? ScaleOutStores.S3Postgres(ceph.Require(), await ScaleOutStores.CreateBucketAsync(ceph.Require()), schema)
-            : schema.Settings(storageType);
+        await using var schema = new PostgresTestSchema(fixture.Require());
+        var settings = await ScaleOutStores.ForAsync(storageType, schema, ceph.Require);
         var workingDirectory = Directory.CreateTempSubdirectory("profefe-scaleout-").FullName;
         try
         {

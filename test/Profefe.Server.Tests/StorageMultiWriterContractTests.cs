@@ -46,12 +46,12 @@ public sealed class StorageMultiWriterLocalContractTests : ProfileStorageContrac
 [Collection(StoragePostgresTests.Name)]
 public sealed class StorageMultiWriterPostgresContractTests(PostgresServerFixture fixture) : ProfileStorageContractTests
 {
-    private StoragePostgresSchema? _schema;
+    private PostgresTestSchema? _schema;
     private string? _directory;
 
     protected override async Task<ProfileStorageUnderTest> OpenAsync()
     {
-        _schema = new StoragePostgresSchema(fixture.Require());
+        _schema = new PostgresTestSchema(fixture.Require());
         _directory = Directory.CreateTempSubdirectory("profefe-multi-").FullName;
         var postgres = new PostgresProfileStorage(_schema.Options(retentionBatch: 100));
         await postgres.InitializeAsync(TestContext.Current.CancellationToken);

@@ -1,5 +1,3 @@
-using Npgsql;
-using Profefe.Storage.Postgres;
 using Profefe.Testing.Servers;
 
 namespace Profefe.Server.Tests;
@@ -11,40 +9,20 @@ public sealed class StoragePostgresTests : ICollectionFixture<PostgresServerFixt
     public const string Name = "PostgreSQL";
 }
 
-/// <summary>A fresh schema on a test server for one test; dropped with everything in it afterwards.</summary>
-internal sealed class StoragePostgresSchema(PostgresServer server) : IAsyncDisposable
-{
-    public string Name { get; } = "t_" + Guid.NewGuid().ToString("N");
-
-    public PostgresStorageOptions Options(int retentionBatch = 500) => new()
-    {
-        ConnectionString = server.ConnectionString(),
-        Schema = Name,
-        RetentionBatchProfiles = retentionBatch,
-    };
-
-    /// <summary>The configuration keys that point a collector at this schema.</summary>
-    public Dictionary<string, string?> Settings(string storageType = "postgres") => new(StringComparer.OrdinalIgnoreCase)
-    {
-        ["Storage:Type"] = storageType,
-        ["Storage:Postgres:ConnectionString"] = server.ConnectionString(),
-        ["Storage:Postgres:Schema"] = Name,
-    };
-
-    public async ValueTask DisposeAsync()
-    {
-        await using var connection = new NpgsqlConnection(server.ConnectionString() + ";Pooling=false");
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"DROP SCHEMA IF EXISTS \"{Name}\" CASCADE", connection);
-        await command.ExecuteNonQueryAsync();
-    }
-}
-
 /// <summary>Configuration for the scale-out tests' backends.</summary>
 internal static class ScaleOutStores
 {
+    /// <summary>
+    /// The settings of <paramref name="storageType"/> ("postgres" or "s3+postgres") on <paramref name="schema"/>, for
+    /// s3+postgres in a new bucket of <paramref name="rgw"/> (asked for only then).
+    /// </summary>
+    public static async Task<Dictionary<string, string?>> ForAsync(string storageType, PostgresTestSchema schema, Func<CephRgwServer> rgw) =>
+        storageType == "s3+postgres"
+            ? S3Postgres(rgw(), await CreateBucketAsync(rgw()), schema)
+            : schema.Settings(storageType);
+
     /// <summary>S3 + PostgreSQL on <paramref name="rgw"/>'s <paramref name="bucket"/> and <paramref name="schema"/>, with short bounds.</summary>
-    public static Dictionary<string, string?> S3Postgres(CephRgwServer rgw, string bucket, StoragePostgresSchema schema)
+    public static Dictionary<string, string?> S3Postgres(CephRgwServer rgw, string bucket, PostgresTestSchema schema)
     {
         var settings = schema.Settings("s3+postgres");
         settings["Storage:S3:ServiceUrl"] = rgw.ServiceUrl;

@@ -84,7 +84,7 @@ public sealed class StorageSelectionTests(PostgresServerFixture fixture)
     [Fact]
     public async Task SeveralTypes_WriteToEveryOne_AndReadFromTheFirst()
     {
-        await using var schema = new StoragePostgresSchema(fixture.Require());
+        await using var schema = new PostgresTestSchema(fixture.Require());
         await using var collector = await TestCollector.StartAsync(schema.Settings("postgres,local"));
         var multi = Assert.IsType<MultiProfileStorage>(collector.Services.GetRequiredService<IProfileWriter>());
         Assert.Same(multi, collector.Services.GetRequiredService<IProfileReader>());

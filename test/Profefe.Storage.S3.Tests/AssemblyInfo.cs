@@ -1,4 +1,3 @@
 using Profefe.Testing.Servers;
 
 [assembly: AssemblyFixture(typeof(CephRgwServerFixture))]
-[assembly: AssemblyFixture(typeof(PostgresServerFixture))]

@@ -36,7 +36,7 @@ public sealed class ProfefeS3ProfileStorageContractTests(CephRgwServerFixture rg
 
     protected override async Task<ProfileStorageUnderTest> OpenAsync()
     {
-        var options = await ProfefeS3TestBucket.CreateAsync(rgw.Require());
+        var options = await CephTestBucket.CreateForProfefeLayoutAsync(rgw.Require());
         return UnderTest(new ProfefeS3ProfileStorage(options), options);
     }
 

@@ -18,7 +18,7 @@ public sealed class ProfefeS3ProfileStorageTests(CephRgwServerFixture rgw)
     [Fact]
     public async Task DeleteProfilesStoredBefore_KeyProfefeWrote_GoesByLastModified()
     {
-        var options = await ProfefeS3TestBucket.CreateAsync(rgw.Require());
+        var options = await CephTestBucket.CreateForProfefeLayoutAsync(rgw.Require());
         using var storage = new ProfefeS3ProfileStorage(options);
         // profefe's key: the xid is created_at (long ago), but the object arrived just now.
         var id = ProfileId.NewId(BaseTime.AddDays(-30));
@@ -35,7 +35,7 @@ public sealed class ProfefeS3ProfileStorageTests(CephRgwServerFixture rgw)
     [Fact]
     public async Task DeleteProfilesStoredBefore_ObjectsNotInTheLayout_AreLeftAlone()
     {
-        var options = await ProfefeS3TestBucket.CreateAsync(rgw.Require());
+        var options = await CephTestBucket.CreateForProfefeLayoutAsync(rgw.Require());
         using var storage = new ProfefeS3ProfileStorage(options);
         await PutAsync(options, "P0.svc/1/not-an-id", [1]);
         await PutAsync(options, "other/thing", [2]);
@@ -50,7 +50,7 @@ public sealed class ProfefeS3ProfileStorageTests(CephRgwServerFixture rgw)
     [Fact]
     public async Task WriteProfile_WithPrefix_KeysAreProfefesUnderThePrefix()
     {
-        var options = await ProfefeS3TestBucket.CreateAsync(rgw.Require());
+        var options = await CephTestBucket.CreateForProfefeLayoutAsync(rgw.Require());
         options.Prefix = "team-a/";
         using var storage = new ProfefeS3ProfileStorage(options);
         var meta = new ProfileMeta(ProfileId.NewId(BaseTime), ProfileType.Mutex, "svc", [new Label("k", "v")], BaseTime);
@@ -73,7 +73,7 @@ public sealed class ProfefeS3ProfileStorageTests(CephRgwServerFixture rgw)
     [Fact]
     public async Task WriteProfile_ControlCharactersInServiceAndLabels_RoundTrip()
     {
-        var options = await ProfefeS3TestBucket.CreateAsync(rgw.Require());
+        var options = await CephTestBucket.CreateForProfefeLayoutAsync(rgw.Require());
         using var storage = new ProfefeS3ProfileStorage(options);
         var meta = new ProfileMeta(ProfileId.NewId(BaseTime), ProfileType.Cpu, "a\u0001b\tc", [new Label("k\n", "v\u0002")], BaseTime);
 
@@ -88,7 +88,7 @@ public sealed class ProfefeS3ProfileStorageTests(CephRgwServerFixture rgw)
     [Fact]
     public async Task GetStatistics_CountsProfilesAndTheirBytes()
     {
-        var options = await ProfefeS3TestBucket.CreateAsync(rgw.Require());
+        var options = await CephTestBucket.CreateForProfefeLayoutAsync(rgw.Require());
         using var storage = new ProfefeS3ProfileStorage(options);
         await storage.WriteProfileAsync(new ProfileMeta(ProfileId.NewId(BaseTime), ProfileType.Cpu, "a", [], BaseTime), new byte[100], Token);
         await storage.WriteProfileAsync(new ProfileMeta(ProfileId.NewId(BaseTime), ProfileType.Heap, "b/c", [], BaseTime), new byte[50], Token);
@@ -102,7 +102,7 @@ public sealed class ProfefeS3ProfileStorageTests(CephRgwServerFixture rgw)
     [Fact]
     public async Task EveryOperation_BucketMissing_ThrowsUnavailableNamingS3()
     {
-        var options = await ProfefeS3TestBucket.CreateAsync(rgw.Require());
+        var options = await CephTestBucket.CreateForProfefeLayoutAsync(rgw.Require());
         options.Bucket = "no-such-bucket-" + Guid.NewGuid().ToString("N")[..8];
         using var storage = new ProfefeS3ProfileStorage(options);
         var meta = new ProfileMeta(ProfileId.NewId(BaseTime), ProfileType.Cpu, "svc", [], BaseTime);
@@ -134,7 +134,7 @@ public sealed class ProfefeS3ProfileStorageTests(CephRgwServerFixture rgw)
     [Fact]
     public async Task FindProfiles_ServerUnreachable_ThrowsUnavailableNamingS3()
     {
-        var options = await ProfefeS3TestBucket.CreateAsync(rgw.Require());
+        var options = await CephTestBucket.CreateForProfefeLayoutAsync(rgw.Require());
         options.ServiceUrl = $"http://127.0.0.1:{FreePort.Next()}";
         options.MaxErrorRetry = 0;
         using var storage = new ProfefeS3ProfileStorage(options);

@@ -30,6 +30,13 @@ public interface IProfileEngineStore
     /// <summary>Per-profile entries of <paramref name="series"/> created in [from, to] (ticks), ascending by time then id.</summary>
     Task<IReadOnlyList<EngineProfileEntry>> FindProfilesAsync(IReadOnlyList<int> series, long from, long to, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Per-profile entries of <paramref name="series"/> created in any of the windows [start, start + width - 1]
+    /// (ticks), one window per entry of <paramref name="starts"/> (ascending, not overlapping), in one read;
+    /// ascending by time then id.
+    /// </summary>
+    Task<IReadOnlyList<EngineProfileEntry>> FindProfilesInWindowsAsync(IReadOnlyList<int> series, IReadOnlyList<long> starts, long width, CancellationToken cancellationToken);
+
     /// <summary>The entry of one profile, or null.</summary>
     Task<EngineProfileEntry?> GetProfileAsync(ProfileId id, CancellationToken cancellationToken);
 

@@ -11,8 +11,7 @@ internal static class CollectorEndpoints
     {
         endpoints.MapProfileEndpoints();
         endpoints.MapTimeSeriesEndpoints();
-        endpoints.MapServiceEndpoints();
-        endpoints.MapLabelEndpoints();
+        endpoints.MapCatalogEndpoints();
         endpoints.MapVersionEndpoints();
         endpoints.MapMetricsEndpoints();
         endpoints.MapHealthEndpoints();

@@ -1,15 +1,11 @@
 using Microsoft.Playwright;
+using Profefe.Testing.Browsers;
 
 namespace Profefe.Server.Tests.Ui;
 
-/// <summary>
-/// Debian's Chromium driven by Playwright's bundled driver. Playwright's own browser download is never used:
-/// the tests run against the system browser, which CI installs with apt.
-/// </summary>
+/// <summary>One system Chromium (<see cref="SystemChromium"/>) shared by the browser tests.</summary>
 public sealed class ChromiumFixture : IAsyncLifetime
 {
-    public const string ExecutablePath = "/usr/bin/chromium";
-
     private IPlaywright? _playwright;
 
     public IBrowser? Browser { get; private set; }
@@ -18,25 +14,15 @@ public sealed class ChromiumFixture : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        if (!File.Exists(ExecutablePath))
+        UnavailableReason = SystemChromium.UnavailableReason;
+        if (UnavailableReason is not null)
         {
-            UnavailableReason = $"{ExecutablePath} is not installed (apt-get install chromium)";
             return;
         }
 
         _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ExecutablePath,
-            Headless = true,
-            Args =
-            [
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            ],
-        });
+        Browser = await SystemChromium.LaunchAsync(_playwright);
     }
-
     public async ValueTask DisposeAsync()
     {
         if (Browser is not null)

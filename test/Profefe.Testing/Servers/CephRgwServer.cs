@@ -7,7 +7,7 @@ namespace Profefe.Testing.Servers;
 /// bootstrapped by test/Profefe.Testing/Servers/ceph/ceph-rgw.sh into a temporary directory, on free ports of
 /// 127.0.0.1. The objects live in the OSD's memory; everything is stopped and deleted on dispose.
 /// </summary>
-public sealed class CephRgwServer : IAsyncDisposable
+public sealed class CephRgwServer : ExternalServer
 {
     /// <summary>The region to sign with; radosgw accepts any, the SDK needs one.</summary>
     public const string Region = "us-east-1";
@@ -16,15 +16,14 @@ public sealed class CephRgwServer : IAsyncDisposable
 
     private readonly string _directory;
     private int _bucketCounter;
-    private int _stopped;
 
     private CephRgwServer(string directory, int port, string accessKey, string secretKey)
+        : base(directory)
     {
         _directory = directory;
         Port = port;
         AccessKey = accessKey;
         SecretKey = secretKey;
-        AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
     }
 
     public int Port { get; }
@@ -91,17 +90,7 @@ public sealed class CephRgwServer : IAsyncDisposable
     /// <summary>Starts radosgw again on the same port after <see cref="KillRgwAsync"/>; returns once it serves S3.</summary>
     public Task RestartRgwAsync() => RunCheckedAsync("start-rgw", []);
 
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _stopped, 1) != 0)
-        {
-            return;
-        }
-
-        AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
-        await RunScriptAsync("stop", _directory, []);
-        TryDelete(_directory);
-    }
+    protected override async Task StopAsync() => await RunScriptAsync("stop", _directory, []);
 
     private static async Task<(int ExitCode, string Output)> RunScriptAsync(string command, string directory, IEnumerable<string> arguments) =>
         await ExternalProcess.RunAsync("bash", [ScriptPath, command, directory, .. arguments], CommandTimeout);
@@ -126,19 +115,4 @@ public sealed class CephRgwServer : IAsyncDisposable
             }
         });
     }
-
-    private static void TryDelete(string directory)
-    {
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            // A leftover temporary directory is harmless; the test result matters more.
-        }
-    }
-
-    // A test host killed by the runner's timeout never disposes its fixtures: do not leave daemons behind.
-    private void OnProcessExit(object? sender, EventArgs e) => DisposeAsync().AsTask().GetAwaiter().GetResult();
 }

@@ -6,7 +6,7 @@ namespace Profefe.Testing.Servers;
 /// A throwaway PostgreSQL server from the Debian packages: initdb into a temporary directory, listening on
 /// 127.0.0.1 on a free port with trust authentication; stopped and deleted on dispose.
 /// </summary>
-public sealed class PostgresServer : IAsyncDisposable
+public sealed class PostgresServer : ExternalServer
 {
     private const string OsUser = "postgres";
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(90);
@@ -14,15 +14,14 @@ public sealed class PostgresServer : IAsyncDisposable
     private readonly string _binDirectory;
     private readonly string _directory;
     private readonly string _serverOptions;
-    private int _stopped;
 
     private PostgresServer(string binDirectory, string directory, int port, string serverOptions)
+        : base(directory)
     {
         _serverOptions = serverOptions;
         _binDirectory = binDirectory;
         _directory = directory;
         Port = port;
-        AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
     }
 
     public int Port { get; }
@@ -120,17 +119,7 @@ public sealed class PostgresServer : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _stopped, 1) != 0)
-        {
-            return;
-        }
-
-        AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
-        await KillAsync();
-        TryDelete(_directory);
-    }
+    protected override Task StopAsync() => KillAsync();
 
     private static string ReadLog(string directory)
     {
@@ -144,19 +133,4 @@ public sealed class PostgresServer : IAsyncDisposable
             return "";
         }
     }
-
-    private static void TryDelete(string directory)
-    {
-        try
-        {
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            // A leftover temporary directory is harmless; the test result matters more.
-        }
-    }
-
-    // A test host killed by the runner's timeout never disposes its fixtures: do not leave a server behind.
-    private void OnProcessExit(object? sender, EventArgs e) => DisposeAsync().AsTask().GetAwaiter().GetResult();
 }

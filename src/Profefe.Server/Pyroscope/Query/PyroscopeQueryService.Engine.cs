@@ -14,8 +14,8 @@ namespace Profefe.Server.Pyroscope.Query;
 /// </summary>
 internal sealed partial class PyroscopeQueryService
 {
-    // Steps are counted per boundary millisecond (see AddEngineTotalsAsync); past this many boundaries the range is
-    // read as per-profile totals in one query instead.
+    // Steps are counted per boundary millisecond (see AddEngineTotalsAsync), all boundaries in one read; past this
+    // many boundaries the range is read as per-profile totals in one query instead.
     private const int MaxBoundaryReads = 2_000;
 
     // Edge rows are at most two partial hours per series, read from compact blocks rather than raw profiles; the
@@ -54,15 +54,9 @@ internal sealed partial class PyroscopeQueryService
                 continue;
             }
 
-            var name = labels.Find(static l => l.Key == SeriesLabels.MetricName).Value;
-            for (var i = 0; i < layout.SampleTypes.Count; i++)
+            foreach (var (i, typeId, all) in MatchingSampleTypes(labels, layout.SampleTypes, layout.PeriodType, selectors))
             {
-                var typeId = ProfileTypeId.Of(name, layout.SampleTypes[i], layout.PeriodType);
-                var all = SeriesLabels.WithProfileType(labels, typeId.Id, typeId.SampleType, typeId.SampleUnit, typeId.PeriodType, typeId.PeriodUnit);
-                if (AnyMatches(selectors, all, ignoreProfileType: false))
-                {
-                    found.Add(new EngineSelected(new Series(all, typeId), source, i, layout));
-                }
+                found.Add(new EngineSelected(new Series(all, typeId), source, i, layout));
             }
         }
 
@@ -87,44 +81,20 @@ internal sealed partial class PyroscopeQueryService
             part.Series.Add(selected.Source);
         }
 
-        Profile? result = null;
-        ProfileMerger? combined = null;
-        foreach (var (service, series, sampleIndex) in parts.Values)
+        return await CombinePartsAsync(parts.Values, static part => part.SampleIndex, MergePartAsync, callSite).ConfigureAwait(false);
+
+        async Task<Profile?> MergePartAsync((string Service, List<EngineSeries> Series, int SampleIndex) part)
         {
-            EngineMerge? merge;
             try
             {
-                merge = await engine!.Querier.MergeAsync(tenant.Key, service, series, from, to, EdgeRowBound, cancellationToken).ConfigureAwait(false);
+                var merge = await engine!.Querier.MergeAsync(tenant.Key, part.Service, part.Series, from, to, EdgeRowBound, cancellationToken).ConfigureAwait(false);
+                return merge?.Profile;
             }
             catch (ProfileFormatException e)
             {
-                throw new ConnectException(ConnectCode.Internal, $"failed to merge profiles of service \"{service}\": {e.Message}");
-            }
-
-            if (merge is null)
-            {
-                continue;
-            }
-
-            var profile = merge.Profile;
-            Reduce(profile, sampleIndex, callSite);
-            if (result is null)
-            {
-                result = profile;
-            }
-            else
-            {
-                if (combined is null)
-                {
-                    combined = new ProfileMerger();
-                    combined.Add(result);
-                }
-
-                combined.Add(profile);
+                throw new ConnectException(ConnectCode.Internal, $"failed to merge profiles of service \"{part.Service}\": {e.Message}");
             }
         }
-
-        return combined?.ToProfile() ?? result;
     }
 
     private async Task AddEngineTotalsAsync(
@@ -181,14 +151,17 @@ internal sealed partial class PyroscopeQueryService
             }
         }
 
-        for (var j = 0L; j < windows; j++)
+        var boundaries = new long[windows];
+        for (var j = 0; j < boundaries.Length; j++)
         {
-            var boundary = from.Ticks + (j * stepTicks);
-            foreach (var entry in await engine!.Querier.EntriesAsync(sources, boundary, boundary + TimeSpan.TicksPerMillisecond - 1, cancellationToken).ConfigureAwait(false))
-            {
-                Add(entry.Series, startMs + ((j + 1) * stepMs), entry.Totals, entry.Totals.Length, 0, 1, -1);
-                Add(entry.Series, startMs + (j * stepMs), entry.Totals, entry.Totals.Length, 0, 1, 1);
-            }
+            boundaries[j] = from.Ticks + (j * stepTicks);
+        }
+
+        foreach (var entry in await engine!.Querier.EntriesInWindowsAsync(sources, boundaries, TimeSpan.TicksPerMillisecond, cancellationToken).ConfigureAwait(false))
+        {
+            var j = (entry.CreatedAt - from.Ticks) / stepTicks;
+            Add(entry.Series, startMs + ((j + 1) * stepMs), entry.Totals, entry.Totals.Length, 0, 1, -1);
+            Add(entry.Series, startMs + (j * stepMs), entry.Totals, entry.Totals.Length, 0, 1, 1);
         }
     }
 }

@@ -60,16 +60,8 @@ internal sealed partial class PyroscopeQueryService
                 continue;
             }
 
-            var name = labels.Find(static l => l.Key == SeriesLabels.MetricName).Value;
-            for (var i = 0; i < shape.SampleTypes.Count; i++)
+            foreach (var (i, typeId, all) in MatchingSampleTypes(labels, shape.SampleTypes, shape.PeriodType, selectors))
             {
-                var typeId = ProfileTypeId.Of(name, shape.SampleTypes[i], shape.PeriodType);
-                var all = SeriesLabels.WithProfileType(labels, typeId.Id, typeId.SampleType, typeId.SampleUnit, typeId.PeriodType, typeId.PeriodUnit);
-                if (!AnyMatches(selectors, all, ignoreProfileType: false))
-                {
-                    continue;
-                }
-
                 var key = Key(all);
                 if (!series.TryGetValue(key, out var entry))
                 {
@@ -122,29 +114,11 @@ internal sealed partial class PyroscopeQueryService
             layout.Ids.Add(profile.Meta.ProfileId);
         }
 
-        Profile? result = null;
-        ProfileMerger? combined = null;
-        foreach (var (ids, sampleIndex) in layouts.Values)
-        {
-            var merged = await querier.MergeProfilesAsync(tenant, ids, cancellationToken).ConfigureAwait(false);
-            Reduce(merged, sampleIndex, callSite);
-            if (result is null)
-            {
-                result = merged;
-            }
-            else
-            {
-                if (combined is null)
-                {
-                    combined = new ProfileMerger();
-                    combined.Add(result);
-                }
-
-                combined.Add(merged);
-            }
-        }
-
-        return combined?.ToProfile() ?? result;
+        return await CombinePartsAsync(
+            layouts.Values,
+            static layout => layout.SampleIndex,
+            async layout => await querier.MergeProfilesAsync(tenant, layout.Ids, cancellationToken).ConfigureAwait(false),
+            callSite).ConfigureAwait(false);
     }
 
     private async Task AddRawTotalsAsync(TenantId tenant, StepTotals totals, ProfileTypeId type, LabelSelector selector, DateTime from, DateTime to, long startMs, long stepMs, CancellationToken cancellationToken)

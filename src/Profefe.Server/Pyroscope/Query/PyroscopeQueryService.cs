@@ -116,6 +116,61 @@ internal sealed partial class PyroscopeQueryService(IProfileReader reader, Profi
         new([.. selector.Matchers, new LabelMatcher(SeriesLabels.ProfileTypeName, "=", type.Id, null)]);
 
     /// <summary>Keeps one sample type, and only the stacks under the call site; drops samples left at zero.</summary>
+    /// <summary>
+    /// The series a stored series (<paramref name="labels"/>) stands for, one per sample type of its layout, that
+    /// match <paramref name="selectors"/>: the sample type's index, its profile type and the labels with the type's.
+    /// </summary>
+    private static IEnumerable<(int SampleIndex, ProfileTypeId Type, List<Label> Labels)> MatchingSampleTypes(
+        List<Label> labels, IReadOnlyList<SampleType> sampleTypes, SampleType? periodType, IReadOnlyList<LabelSelector> selectors)
+    {
+        var name = labels.Find(static l => l.Key == SeriesLabels.MetricName).Value;
+        for (var i = 0; i < sampleTypes.Count; i++)
+        {
+            var typeId = ProfileTypeId.Of(name, sampleTypes[i], periodType);
+            var all = SeriesLabels.WithProfileType(labels, typeId.Id, typeId.SampleType, typeId.SampleUnit, typeId.PeriodType, typeId.PeriodUnit);
+            if (AnyMatches(selectors, all, ignoreProfileType: false))
+            {
+                yield return (i, typeId, all);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Merges each part (profiles of one layout) on its own, reduces it to its sample type and the call site, and
+    /// combines the reduced parts; null when no part has a profile.
+    /// </summary>
+    private static async Task<Profile?> CombinePartsAsync<TPart>(
+        IEnumerable<TPart> parts, Func<TPart, int> sampleIndexOf, Func<TPart, Task<Profile?>> merge, IReadOnlyList<string>? callSite)
+    {
+        Profile? result = null;
+        ProfileMerger? combined = null;
+        foreach (var part in parts)
+        {
+            if (await merge(part).ConfigureAwait(false) is not { } profile)
+            {
+                continue;
+            }
+
+            Reduce(profile, sampleIndexOf(part), callSite);
+            if (result is null)
+            {
+                result = profile;
+            }
+            else
+            {
+                if (combined is null)
+                {
+                    combined = new ProfileMerger();
+                    combined.Add(result);
+                }
+
+                combined.Add(profile);
+            }
+        }
+
+        return combined?.ToProfile() ?? result;
+    }
+
     private static void Reduce(Profile profile, int sampleIndex, IReadOnlyList<string>? callSite)
     {
         var sampleType = profile.SampleTypes[sampleIndex];

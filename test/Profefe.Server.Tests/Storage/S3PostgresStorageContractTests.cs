@@ -1,10 +1,12 @@
+using Profefe.Storage.Postgres;
 using Profefe.Testing.Servers;
 using Profefe.Testing.Storage;
 
-namespace Profefe.Storage.S3.Tests;
+namespace Profefe.Server.Tests.Storage;
 
 /// <summary>The storage contract on "S3 + PostgreSQL": real Ceph RGW for the bytes, real PostgreSQL for the index.</summary>
-public sealed class S3PostgresProfileStorageContractTests(PostgresServerFixture postgres, CephRgwServerFixture rgw) : ProfileStorageContractTests
+[Collection(S3PostgresTests.Name)]
+public sealed class S3PostgresStorageContractTests(PostgresServerFixture postgres, CephRgwServerFixture rgw) : ProfileStorageContractTests
 {
     protected override async Task<ProfileStorageUnderTest> OpenAsync()
     {
@@ -17,16 +19,16 @@ public sealed class S3PostgresProfileStorageContractTests(PostgresServerFixture 
 
     protected override async Task<ProfileStorageUnderTest> ReopenAsync(ProfileStorageUnderTest storage)
     {
-        var previous = (S3PostgresProfileStorage)storage.Writer;
+        var previous = (PostgresProfileStorage)storage.Writer;
         var store = ((StoreOwner)storage.Owner!).Store;
         await previous.DisposeAsync();
         return UnderTest(store.Open(retentionBatch: 100), null);
     }
 
-    private static ProfileStorageUnderTest UnderTest(S3PostgresProfileStorage storage, S3PostgresTestStore? store) =>
+    private static ProfileStorageUnderTest UnderTest(PostgresProfileStorage storage, S3PostgresTestStore? store) =>
         new(storage, storage, storage, new StoreOwner(storage, store));
 
-    private sealed class StoreOwner(S3PostgresProfileStorage storage, S3PostgresTestStore? store) : IAsyncDisposable
+    private sealed class StoreOwner(PostgresProfileStorage storage, S3PostgresTestStore? store) : IAsyncDisposable
     {
         public S3PostgresTestStore Store => store ?? throw new InvalidOperationException("only the first store owns the schema");
 

@@ -6,12 +6,15 @@ using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 using Profefe.Core.Tenancy;
 using Profefe.Storage.Postgres;
+using Profefe.Storage.S3;
 using Profefe.Testing;
 using Profefe.Testing.Servers;
 
-namespace Profefe.Storage.S3.Tests;
+namespace Profefe.Server.Tests.Storage;
 
-public sealed class S3PostgresProfileStorageTests(PostgresServerFixture postgres, CephRgwServerFixture rgw)
+/// <summary>"S3 + PostgreSQL" as the server composes it: the PostgreSQL index keeping the bytes in an S3 bucket.</summary>
+[Collection(S3PostgresTests.Name)]
+public sealed class S3PostgresStorageTests(PostgresServerFixture postgres, CephRgwServerFixture rgw)
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
@@ -25,7 +28,7 @@ public sealed class S3PostgresProfileStorageTests(PostgresServerFixture postgres
 
         await storage.WriteProfileAsync(meta, data, Token);
 
-        Assert.Equal(data, await storage.Blobs.GetAsync(Key(meta), Token));
+        Assert.Equal(data, await store.Blobs.GetAsync(Key(meta), Token));
         Assert.Equal(1, await store.CountRowsAsync("profiles"));
         Assert.Equal(0, await store.CountRowsAsync("profile_data"));
         Assert.Equal(data, Assert.Single(await ListAsync(storage, meta.ProfileId)).Data.ToArray());
@@ -50,16 +53,17 @@ public sealed class S3PostgresProfileStorageTests(PostgresServerFixture postgres
     [Fact]
     public async Task WriteProfile_PostgresUnreachable_Answers503NamingPostgresAndPutsNoObject()
     {
-        var s3 = await CephTestBucket.CreateAsync(rgw.Require());
-        await using var storage = new S3PostgresProfileStorage(
+        using var blobs = new S3ProfileBlobStore(await CephTestBucket.CreateAsync(rgw.Require()));
+        await using var storage = new PostgresProfileStorage(
             new PostgresStorageOptions { ConnectionString = $"Host=127.0.0.1;Port={FreePort.Next()};Database=postgres;Username=postgres", ConnectTimeout = TimeSpan.FromSeconds(2) },
-            s3);
+            null,
+            blobs);
         var meta = Meta(DateTime.UtcNow);
 
         var exception = await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.WriteProfileAsync(meta, RandomBytes(100), Token));
 
         Assert.Equal("postgres", exception.Dependency);
-        Assert.Null(await storage.Blobs.GetAsync(Key(meta), Token));
+        Assert.Null(await blobs.GetAsync(Key(meta), Token));
         Assert.Equal("postgres", (await Assert.ThrowsAsync<StorageUnavailableException>(() => storage.CheckReadyAsync(Token))).Dependency);
     }
 
@@ -124,8 +128,8 @@ public sealed class S3PostgresProfileStorageTests(PostgresServerFixture postgres
 
         Assert.Equal(7, await storage.DeleteProfilesStoredBeforeAsync(now.AddHours(-1), Token));
 
-        Assert.All(await storage.Blobs.GetManyAsync([.. old.Select(Key)], Token), Assert.Null);
-        Assert.NotNull(await storage.Blobs.GetAsync(Key(recent), Token));
+        Assert.All(await store.Blobs.GetManyAsync([.. old.Select(Key)], Token), Assert.Null);
+        Assert.NotNull(await store.Blobs.GetAsync(Key(recent), Token));
     }
 
     [Fact]
@@ -135,7 +139,7 @@ public sealed class S3PostgresProfileStorageTests(PostgresServerFixture postgres
         await using var storage = store.Open();
         // A crash between the put and the index insert: bytes that no index row points at.
         var orphan = new ProfileKey(TenantId.Default, ProfileId.NewId(DateTime.UtcNow));
-        await storage.Blobs.PutAsync(orphan, RandomBytes(10), Token);
+        await store.Blobs.PutAsync(orphan, RandomBytes(10), Token);
         // Objects are stamped by the server with the time of the write, i.e. now, so only a cutoff a little ahead
         // makes both objects "written before" it. The kept profile arrived within the cutoff's second but after it
         // (its id says so): the listing does consider its object, and the index row must save it.
@@ -147,8 +151,8 @@ public sealed class S3PostgresProfileStorageTests(PostgresServerFixture postgres
 
         Assert.Equal(0, await storage.DeleteProfilesStoredBeforeAsync(cutoff, Token));
 
-        Assert.Null(await storage.Blobs.GetAsync(orphan, Token));
-        Assert.NotNull(await storage.Blobs.GetAsync(Key(kept), Token));
+        Assert.Null(await store.Blobs.GetAsync(orphan, Token));
+        Assert.NotNull(await store.Blobs.GetAsync(Key(kept), Token));
         Assert.Single(await ListAsync(storage, kept.ProfileId));
     }
 
@@ -158,12 +162,12 @@ public sealed class S3PostgresProfileStorageTests(PostgresServerFixture postgres
         await using var store = await S3PostgresTestStore.CreateAsync(postgres.Require(), rgw.Require());
         await using var storage = store.Open();
         var orphan = new ProfileKey(TenantId.Default, ProfileId.NewId(DateTime.UtcNow));
-        await storage.Blobs.PutAsync(orphan, RandomBytes(10), Token);
+        await store.Blobs.PutAsync(orphan, RandomBytes(10), Token);
 
         await storage.DeleteProfilesStoredBeforeAsync(DateTime.UtcNow.AddMinutes(-1), Token);
 
         // It may be a write whose index row is still on its way.
-        Assert.NotNull(await storage.Blobs.GetAsync(orphan, Token));
+        Assert.NotNull(await store.Blobs.GetAsync(orphan, Token));
     }
 
     [Fact]
@@ -240,14 +244,14 @@ public sealed class S3PostgresProfileStorageTests(PostgresServerFixture postgres
         Assert.Equal(TimeSpan.FromSeconds(9), options.Timeout);
         Assert.Equal(3, options.MaxConcurrentRequests);
         var writer = host.Services.GetRequiredService<IProfileWriter>();
-        var storage = Assert.IsType<S3PostgresProfileStorage>(writer);
+        var blobs = Assert.IsType<S3ProfileBlobStore>(Assert.IsType<PostgresProfileStorage>(writer).BlobStore);
         Assert.Same(writer, host.Services.GetRequiredService<IProfileReader>());
         Assert.Same(writer, host.Services.GetRequiredService<IProfileRetention>());
         Assert.Same(writer, host.Services.GetRequiredService<IProfileStorageStatistics>());
         var meta = Meta(DateTime.UtcNow);
         await writer.WriteProfileAsync(meta, RandomBytes(10), Token);
-        Assert.Equal("p/" + meta.ProfileId, storage.Blobs.KeyOf(Key(meta)));
-        Assert.NotNull(await storage.Blobs.GetAsync(Key(meta), Token));
+        Assert.Equal("p/" + meta.ProfileId, blobs.KeyOf(Key(meta)));
+        Assert.NotNull(await blobs.GetAsync(Key(meta), Token));
     }
 
     [Fact]
@@ -265,7 +269,7 @@ public sealed class S3PostgresProfileStorageTests(PostgresServerFixture postgres
         Assert.Contains("Bucket", exception.Message, StringComparison.Ordinal);
     }
 
-    private static async Task<List<StoredProfile>> ListAsync(S3PostgresProfileStorage storage, params ProfileId[] ids)
+    private static async Task<List<StoredProfile>> ListAsync(PostgresProfileStorage storage, params ProfileId[] ids)
     {
         var result = new List<StoredProfile>();
         await foreach (var profile in storage.ListProfilesAsync(TenantId.Default, ids, Token))

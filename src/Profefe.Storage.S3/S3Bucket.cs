@@ -1,0 +1,64 @@
+using Amazon.S3;
+using Amazon.S3.Model;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Profefe.Core.Storage;
+
+namespace Profefe.Storage.S3;
+
+/// <summary>
+/// What every S3 store does the same way with its bucket: the validated options and the SDK client it owns, the
+/// deadline of one request, failures mapped to a 503 naming object storage (and logged with the store's event),
+/// the paged listing and the readiness check.
+/// </summary>
+internal sealed class S3Bucket : IDisposable
+{
+    private readonly Action<ILogger, string, Exception> _logUnavailable;
+
+    public S3Bucket(S3StorageOptions options, ILogger? logger, Action<ILogger, string, Exception> logUnavailable)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Options = options;
+        Client = S3ClientFactory.Create(options);
+        Logger = logger ?? NullLogger.Instance;
+        _logUnavailable = logUnavailable;
+    }
+
+    public S3StorageOptions Options { get; }
+
+    public IAmazonS3 Client { get; }
+
+    public ILogger Logger { get; }
+
+    public S3RequestDeadline Deadline(CancellationToken cancellationToken) => new(Options.EffectiveOperationTimeout, cancellationToken);
+
+    /// <summary>The 503 <paramref name="exception"/> means, logged once; null when it is not an outage (the caller rethrows it).</summary>
+    public StorageUnavailableException? Unavailable(Exception exception, CancellationToken cancellationToken, S3RequestDeadline? deadline = null)
+    {
+        var unavailable = S3Errors.ToUnavailable(exception, Options.Bucket, cancellationToken, deadline);
+        if (unavailable is not null && !ReferenceEquals(unavailable, exception))
+        {
+            _logUnavailable(Logger, unavailable.Message, exception);
+        }
+
+        return unavailable;
+    }
+
+    public async Task<ListObjectsV2Response> ListPageAsync(ListObjectsV2Request request, CancellationToken cancellationToken)
+    {
+        using var deadline = Deadline(cancellationToken);
+        try
+        {
+            return await Client.ListObjectsV2Async(request, deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (Unavailable(exception, cancellationToken, deadline) is { } unavailable)
+        {
+            throw unavailable;
+        }
+    }
+
+    public Task CheckReadyAsync(CancellationToken cancellationToken) =>
+        S3BucketProbe.CheckReadyAsync(Client, Options, (exception, deadline) => Unavailable(exception, cancellationToken, deadline), cancellationToken);
+
+    public void Dispose() => Client.Dispose();
+}
