@@ -9,6 +9,10 @@
 # PROFEFE_SOURCE_OR_BINARY is a profefe binary, or a checkout of github.com/profefe/profefe (its vendor/
 # directory makes it build offline with Go 1.19), built into a temp directory: the build stays out of this
 # repo. Needs the .NET SDK, python3 (free ports), curl and, for a checkout, go.
+#
+# BASELINES=1 adds two runs to every round, to show where a ratio's limit lies: this collector with the engine off
+# (Engine:Enabled=false, the durable store alone) and bench/Profefe.IngestCeiling (the request path with a writer
+# that keeps nothing: what HTTP, inflate and validation cost before any storage).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -27,6 +31,7 @@ stop_profefe() {
 cleanup() {
   local rc=$?
   stop_profefe
+  stop_pid "${CEILING_PID:-}"
   rm -rf "$WORK"
   exit $rc
 }
@@ -42,6 +47,11 @@ fi
 
 log "building the load driver and this collector"
 dotnet build -c Release "$ROOT/bench/Profefe.LoadDriver" -v quiet -nologo >/dev/null
+BASELINES=${BASELINES:-0}
+CEILING_PID=
+if [ "$BASELINES" = 1 ]; then
+  dotnet build -c Release "$ROOT/bench/Profefe.IngestCeiling" -v quiet -nologo >/dev/null
+fi
 
 driver() { dotnet run -c Release --no-build --project "$ROOT/bench/Profefe.LoadDriver" -- --ingest-only "$@"; }
 
@@ -57,6 +67,19 @@ for round in $(seq 1 "$ROUNDS"); do
 
   log "round $round: this collector (embedded store, engine on), load $(cut -d' ' -f1-3 /proc/loadavg)"
   driver "$@" | tee "$WORK/ours-$round.txt"
+
+  if [ "$BASELINES" = 1 ]; then
+    log "round $round: this collector, engine off, load $(cut -d' ' -f1-3 /proc/loadavg)"
+    PROFEFE_Engine__Enabled=false driver "$@" | tee "$WORK/noengine-$round.txt"
+    port=$(free_port)
+    log "round $round: ingest ceiling (a writer that keeps nothing) on 127.0.0.1:$port, load $(cut -d' ' -f1-3 /proc/loadavg)"
+    dotnet run -c Release --no-build --project "$ROOT/bench/Profefe.IngestCeiling" -- "127.0.0.1:$port" >"$WORK/ceiling.log" 2>&1 &
+    CEILING_PID=$!
+    wait_for_http "http://127.0.0.1:$port/api/0/version" "$CEILING_PID" "$WORK/ceiling.log"
+    driver --url "http://127.0.0.1:$port" "$@" | tee "$WORK/ceiling-$round.txt"
+    stop_pid "$CEILING_PID"
+    CEILING_PID=
+  fi
 done
 
 log "summary (profiles/s and p99 of each ingest step; the ratio is this collector over profefe in the same round)"
@@ -67,7 +90,12 @@ def steps(path):
     # "- ingest of 10,000: 10,000 in 3.10 s = 3,226/s, p50 1.90 ms, p99 5.27 ms, max ..."
     pattern = re.compile(r'^- ingest of ([\d,]+): .*= ([\d,]+)/s, p50 [\d.,]+ ms, p99 ([\d.,]+) ms')
     return [(m[1], float(m[2].replace(',', '')), m[3]) for m in map(pattern.match, open(path)) if m]
+import os
 for r in range(1, rounds + 1):
     for (name, theirs, tp99), (_, ours, op99) in zip(steps(f'{work}/profefe-{r}.txt'), steps(f'{work}/ours-{r}.txt')):
         print(f'round {r} | ingest of {name} | profefe {theirs:,.0f}/s p99 {tp99} ms | ours {ours:,.0f}/s p99 {op99} ms | {ours / theirs:.2f}x')
+    for variant, label in (('noengine', 'ours, engine off'), ('ceiling', 'ingest ceiling')):
+        if os.path.exists(f'{work}/{variant}-{r}.txt'):
+            for (name, theirs, _), (_, rate, p99) in zip(steps(f'{work}/profefe-{r}.txt'), steps(f'{work}/{variant}-{r}.txt')):
+                print(f'round {r} | ingest of {name} | {label} {rate:,.0f}/s p99 {p99} ms | {rate / theirs:.2f}x profefe')
 EOF
