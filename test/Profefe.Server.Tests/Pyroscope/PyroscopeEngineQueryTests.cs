@@ -112,7 +112,7 @@ public sealed class PyroscopeEngineQueryTests
     {
         var expected = await raw.CallAsync(Querier + method, request, parser);
         var actual = await engine.CallAsync(Querier + method, request, parser);
-        Assert.True(expected.Equals(actual), $"{method} {JsonFormatter.Default.Format(request)}:\nraw:    {Shorten(expected)}\nengine: {Shorten(actual)}");
+        Assert.True(expected.Equals(actual), $"{method} {JsonFormatter.Default.Format(request)}:\n{FirstDifference(expected, actual)}");
     }
 
     // A merged profile's tables may be numbered differently; its samples, spelled out, may not differ.
@@ -123,10 +123,19 @@ public sealed class PyroscopeEngineQueryTests
         Assert.Equal(StoredProfiles.Stacks(ProfileDecoder.Decode(expected.ToByteArray()), 0), StoredProfiles.Stacks(ProfileDecoder.Decode(actual.ToByteArray()), 0));
     }
 
-    private static string Shorten(IMessage message)
+    // Replies are long; where they first part is what a failure needs to show.
+    private static string FirstDifference(IMessage expected, IMessage actual)
     {
-        var text = JsonFormatter.Default.Format(message);
-        return text.Length > 600 ? text[..600] + "…" : text;
+        var a = JsonFormatter.Default.Format(expected);
+        var b = JsonFormatter.Default.Format(actual);
+        var at = 0;
+        while (at < a.Length && at < b.Length && a[at] == b[at])
+        {
+            at++;
+        }
+
+        var from = Math.Max(0, at - 200);
+        return $"first difference at character {at} of {a.Length} (raw) / {b.Length} (engine):\nraw:    …{a[from..Math.Min(a.Length, at + 300)]}\nengine: …{b[from..Math.Min(b.Length, at + 300)]}";
     }
 
     private static long Ms(DateTime time) => (time - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMillisecond;
