@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using Profefe.Agent.TestApp;
 
 namespace Profefe.AgentOverhead;
 
@@ -117,25 +117,11 @@ internal sealed partial class WorkerPool : IDisposable
         ulong sink = 0;
         while (!_stop)
         {
-            sink += Unit(20_000);
+            sink += Hot.Spin(20_000);
             Interlocked.Increment(ref _counts[index * 16]);
         }
 
         GC.KeepAlive(sink);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static ulong Unit(int iterations)
-    {
-        var x = 88172645463325252UL;
-        for (var i = 0; i < iterations; i++)
-        {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-        }
-
-        return x;
     }
 
     /// <summary>The workers' summed /proc/self/task/TID/schedstat: nanoseconds on a CPU and waiting for one.</summary>

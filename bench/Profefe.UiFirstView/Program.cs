@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Playwright;
-using Profefe.Server.Tests;
 using Profefe.Testing;
 using Profefe.Testing.Browsers;
+using Profefe.Testing.Servers;
 
 // How fast the 1 MB CPU profile (big_cpu_01) shows on a collector that was just started, measured in the browser
 // from navigation to the flame graph drawn; then a reload and a zoom click on the last, warmed-up collector.

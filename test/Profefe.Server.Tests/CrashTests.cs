@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using Profefe.Pprof;
 using Profefe.Testing;
+using Profefe.Testing.Servers;
 
 namespace Profefe.Server.Tests;
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Profefe.Pprof;
 using Profefe.Testing;
 using Profefe.Testing.Engine;
+using Profefe.Testing.Servers;
 
 namespace Profefe.Server.Tests;
 
@@ -22,7 +23,7 @@ public sealed class EngineCrashTests
 
     private static readonly DateTime BaseTime = new(2026, 3, 1, 0, 0, 0, DateTimeKind.Utc);
 
-    private static readonly Dictionary<string, string> Settings = new()
+    private static readonly Dictionary<string, string?> Settings = new()
     {
         ["Engine:CutBatch"] = "7",
         ["Engine:CutInterval"] = "00:00:00.050",

@@ -148,7 +148,7 @@ public sealed class ScaleOutOutageTests(PostgresServerFixture fixture, CephRgwSe
         var workingDirectory = Directory.CreateTempSubdirectory("profefe-outage-").FullName;
         try
         {
-            using var collector = await ScaleOutCollectorProcess.StartAsync(settings, workingDirectory, Token);
+            using var collector = await ServeProcess.StartListeningAsync(settings, workingDirectory, Token);
             await WaitForAsync(() => HealthAsync(collector.Client), static h => h.Status == HttpStatusCode.OK, "health ready before the outage");
 
             var acknowledged = new ConcurrentDictionary<string, Upload>(StringComparer.Ordinal);

@@ -27,9 +27,9 @@ public sealed class ScaleOutSharedStoreTests(PostgresServerFixture fixture, Ceph
         var workingDirectory = Directory.CreateTempSubdirectory("profefe-scaleout-").FullName;
         try
         {
-            using var first = await ScaleOutCollectorProcess.StartAsync(settings, workingDirectory, Token);
-            using var second = await ScaleOutCollectorProcess.StartAsync(settings, workingDirectory, Token);
-            ScaleOutCollectorProcess[] collectors = [first, second];
+            using var first = await ServeProcess.StartListeningAsync(settings, workingDirectory, Token);
+            using var second = await ServeProcess.StartListeningAsync(settings, workingDirectory, Token);
+            ServeProcess[] collectors = [first, second];
             var acknowledged = new ConcurrentDictionary<string, Upload>(StringComparer.Ordinal);
 
             await Task.WhenAll(Enumerable.Range(0, Writers).Select(writer => Task.Run(async () =>

@@ -17,26 +17,12 @@ public sealed class PostgresProfileStorageContractTests(PostgresServerFixture fi
     protected override async Task<ProfileStorageUnderTest> ReopenAsync(ProfileStorageUnderTest storage)
     {
         var previous = (PostgresProfileStorage)storage.Writer;
-        var options = ((StoreOwner)storage.Owner!).Schema.Options(retentionBatch: 100);
+        var options = ((ReopenableStoreOwner<PostgresTestSchema>)storage.Owner!).Place.Options(retentionBatch: 100);
         await previous.DisposeAsync();
         var reopened = new PostgresProfileStorage(options);
         return UnderTest(reopened, null);
     }
 
     private static ProfileStorageUnderTest UnderTest(PostgresProfileStorage storage, PostgresTestSchema? schema) =>
-        new(storage, storage, storage, new StoreOwner(storage, schema));
-
-    private sealed class StoreOwner(PostgresProfileStorage storage, PostgresTestSchema? schema) : IAsyncDisposable
-    {
-        public PostgresTestSchema Schema => schema ?? throw new InvalidOperationException("only the first store owns the schema");
-
-        public async ValueTask DisposeAsync()
-        {
-            await storage.DisposeAsync();
-            if (schema is not null)
-            {
-                await schema.DisposeAsync();
-            }
-        }
-    }
+        new(storage, storage, storage, new ReopenableStoreOwner<PostgresTestSchema>(storage, schema));
 }

@@ -20,25 +20,11 @@ public sealed class S3PostgresStorageContractTests(PostgresServerFixture postgre
     protected override async Task<ProfileStorageUnderTest> ReopenAsync(ProfileStorageUnderTest storage)
     {
         var previous = (PostgresProfileStorage)storage.Writer;
-        var store = ((StoreOwner)storage.Owner!).Store;
+        var store = ((ReopenableStoreOwner<S3PostgresTestStore>)storage.Owner!).Place;
         await previous.DisposeAsync();
         return UnderTest(store.Open(retentionBatch: 100), null);
     }
 
     private static ProfileStorageUnderTest UnderTest(PostgresProfileStorage storage, S3PostgresTestStore? store) =>
-        new(storage, storage, storage, new StoreOwner(storage, store));
-
-    private sealed class StoreOwner(PostgresProfileStorage storage, S3PostgresTestStore? store) : IAsyncDisposable
-    {
-        public S3PostgresTestStore Store => store ?? throw new InvalidOperationException("only the first store owns the schema");
-
-        public async ValueTask DisposeAsync()
-        {
-            await storage.DisposeAsync();
-            if (store is not null)
-            {
-                await store.DisposeAsync();
-            }
-        }
-    }
+        new(storage, storage, storage, new ReopenableStoreOwner<S3PostgresTestStore>(storage, store));
 }

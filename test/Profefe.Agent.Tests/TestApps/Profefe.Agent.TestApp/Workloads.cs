@@ -33,23 +33,6 @@ internal sealed class CpuWorkload : Workload
     ];
 }
 
-internal static class Hot
-{
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    public static ulong Spin(int iterations)
-    {
-        var x = 88172645463325252UL;
-        for (var i = 0; i < iterations; i++)
-        {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-        }
-
-        return x;
-    }
-}
-
 internal static class Warm
 {
     [MethodImpl(MethodImplOptions.NoInlining)]
