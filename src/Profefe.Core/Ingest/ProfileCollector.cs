@@ -106,6 +106,7 @@ public sealed class ProfileCollector
             }
 
             if (_sampleLayouts is not null
+                && parameters.OneLayoutPerService
                 && await _sampleLayouts.TryAddAsync(tenant, parameters.Service, parameters.Type, validation.Layout, _options.MaxDecompressedBytes, cancellationToken).ConfigureAwait(false) is { } known)
             {
                 var type = ProfileTypeNames.ToWireName(parameters.Type);

@@ -6,7 +6,13 @@ using Profefe.Core.Text;
 namespace Profefe.Core.Ingest;
 
 /// <summary>What a POST /api/0/profiles asks to store.</summary>
-public sealed record CollectParameters(string Service, ProfileType Type, IReadOnlyList<Label> Labels, DateTime? CreatedAt);
+/// <param name="OneLayoutPerService">
+/// Whether the service's profiles of this type must share one sample layout: profefe's merges mix every profile of a
+/// service and type, so one odd layout would fail them all. Pyroscope's ingest and push pass false: Pyroscope names a
+/// series by its sample types (profile type ids) and its queries select by them, so two layouts of one service are two
+/// series there, not a conflict (a folded upload is cpu/nanoseconds, a pprof one samples/count and cpu/nanoseconds).
+/// </param>
+public sealed record CollectParameters(string Service, ProfileType Type, IReadOnlyList<Label> Labels, DateTime? CreatedAt, bool OneLayoutPerService = true);
 
 /// <summary>
 /// Reads the query parameters of profefe's API v0, checking them in profefe's order and failing with

@@ -124,7 +124,7 @@ internal sealed class PyroscopeIngester(ProfileCollector collector, IdempotentPu
             }
 
             var (storedService, type, storedLabels) = SeriesLabels.ToStored(name, service, labels);
-            var parameters = new CollectParameters(storedService, type, storedLabels, null);
+            var parameters = new CollectParameters(storedService, type, storedLabels, null, OneLayoutPerService: false);
             for (var i = 0; i < series.Samples.Count; i++)
             {
                 var sample = series.Samples[i];
@@ -269,7 +269,7 @@ internal sealed class PyroscopeIngester(ProfileCollector collector, IdempotentPu
         }
 
         var (storedService, type, storedLabels) = SeriesLabels.ToStored(metric, service, labels);
-        return new PreparedProfile(new CollectParameters(storedService, type, storedLabels, parameters.From), data);
+        return new PreparedProfile(new CollectParameters(storedService, type, storedLabels, parameters.From, OneLayoutPerService: false), data);
     }
 
     /// <summary>Pyroscope's name for an uploaded pprof profile, from its (renamed) sample types.</summary>
