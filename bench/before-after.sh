@@ -3,24 +3,27 @@
 # behaviour-preserving series of commits leaves the contract replay, the load driver's figures and the full
 # suite as they were).
 #
-#   bench/before-after.sh [BEFORE_REF] [AFTER_REF] [rounds] [--suite]
+#   bench/before-after.sh [BEFORE_REF] [AFTER_REF] [rounds] [--suite] [-- LOAD_DRIVER_OPTIONS...]
 #
 # Defaults: BEFORE_REF 1e766b0 (main before the code-review commits), AFTER_REF HEAD, 2 rounds. Each ref is
 # cloned (shared objects, no copy of history) into a temp directory and built there, so the work tree is not
 # touched. Then, for each ref: the contract replay test (each commit's own copy of it); the load driver (the one
-# of AFTER_REF, so both collectors meet the same client) against each ref's collector, rounds alternating
-# before/after so that both see the same machine; with --suite, each ref's ./test.sh (its closing line and wall
-# time). Needs the .NET SDK, git and python3.
+# of this checkout, so both collectors meet the same client) against each ref's collector, rounds alternating
+# before/after in ABBA order (before, after, after, before, ...) so that both see the same machine; with
+# --suite, each ref's ./test.sh (its closing line and wall time). Needs the .NET SDK, git and python3.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SUITE=0
 POSITIONAL=()
-for arg in "$@"; do
-  case "$arg" in
+DRIVER_ARGS=()
+while [ $# -gt 0 ]; do
+  case "$1" in
     --suite) SUITE=1 ;;
-    *) POSITIONAL+=("$arg") ;;
+    --) shift; DRIVER_ARGS=("$@"); break ;;
+    *) POSITIONAL+=("$1") ;;
   esac
+  shift
 done
 BEFORE=${POSITIONAL[0]:-1e766b0}
 AFTER=${POSITIONAL[1]:-HEAD}
@@ -63,13 +66,17 @@ for side in before after; do
 done
 
 log "load driver, $ROUNDS rounds alternating"
-dotnet build -c Release "${DIR[after]}/bench/Profefe.LoadDriver" -v quiet -nologo >"$WORK/driver-build.log" 2>&1 \
+# The driver of this checkout, so that any two refs meet the same client with the same report rows.
+PROFEFE_ARTIFACTS="$WORK/driver" dotnet build -c Release "$ROOT/bench/Profefe.LoadDriver" -v quiet -nologo >"$WORK/driver-build.log" 2>&1 \
   || { tail -20 "$WORK/driver-build.log"; exit 1; }
+DRIVER="$WORK/driver/bin/Profefe.LoadDriver/release/Profefe.LoadDriver.dll"
 for round in $(seq 1 "$ROUNDS"); do
-  for side in before after; do
+  # ABBA: whichever side runs second in a round meets the first one's disk writeback, so the order alternates.
+  sides="before after"; [ $((round % 2)) = 0 ] && sides="after before"
+  for side in $sides; do
     log "round $round: $side (load $(cut -d' ' -f1-3 /proc/loadavg))"
-    dotnet run -c Release --no-build --project "${DIR[after]}/bench/Profefe.LoadDriver" -- \
-      --collector-dll "${DLL[$side]}" >"$WORK/load-$side-$round.md" 2>"$WORK/load-$side-$round.err" \
+    dotnet "$DRIVER" \
+      --collector-dll "${DLL[$side]}" "${DRIVER_ARGS[@]}" >"$WORK/load-$side-$round.md" 2>"$WORK/load-$side-$round.err" \
       || { cat "$WORK/load-$side-$round.err"; exit 1; }
   done
 done
