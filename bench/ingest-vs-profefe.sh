@@ -62,7 +62,7 @@ for round in $(seq 1 "$ROUNDS"); do
   "$PROFEFE_BIN" -addr "127.0.0.1:$port" -badger.dir "$WORK/badger" -log.level warn >"$WORK/profefe.log" 2>&1 &
   PROFEFE_PID=$!
   wait_for_http "http://127.0.0.1:$port/api/0/version" "$PROFEFE_PID" "$WORK/profefe.log"
-  driver --url "http://127.0.0.1:$port" --data-dir "$WORK/badger" "$@" | tee "$WORK/profefe-$round.txt"
+  driver --url "http://127.0.0.1:$port" --data-dir "$WORK/badger" --server-pid "$PROFEFE_PID" "$@" | tee "$WORK/profefe-$round.txt"
   stop_profefe
 
   log "round $round: this collector (embedded store, engine on), load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -94,6 +94,13 @@ import os
 for r in range(1, rounds + 1):
     for (name, theirs, tp99), (_, ours, op99) in zip(steps(f'{work}/profefe-{r}.txt'), steps(f'{work}/ours-{r}.txt')):
         print(f'round {r} | ingest of {name} | profefe {theirs:,.0f}/s p99 {tp99} ms | ours {ours:,.0f}/s p99 {op99} ms | {ours / theirs:.2f}x')
+    # "after the last push: busy 3.0 s more using 4.10 CPU s; CPU per profile: 0.500 ms while pushing, 0.600 ms with that"
+    settle = re.compile(r'^- after the last push: busy ([\d.]+) s more .*CPU per profile: ([\d.]+) ms while pushing, ([\d.]+) ms with that')
+    for variant, label in (('profefe', 'profefe'), ('ours', 'ours'), ('noengine', 'ours, engine off')):
+        path = f'{work}/{variant}-{r}.txt'
+        for m in (settle.match(line) for line in open(path)) if os.path.exists(path) else []:
+            if m:
+                print(f'round {r} | CPU per profile | {label} {m[2]} ms while pushing, {m[3]} ms with the {m[1]} s it stayed busy after the last push')
     for variant, label in (('noengine', 'ours, engine off'), ('ceiling', 'ingest ceiling')):
         if os.path.exists(f'{work}/{variant}-{r}.txt'):
             for (name, theirs, _), (_, rate, p99) in zip(steps(f'{work}/profefe-{r}.txt'), steps(f'{work}/{variant}-{r}.txt')):
