@@ -10,6 +10,8 @@ internal sealed record LoadOptions
           --quick               small smoke run (1,000 / 5,000 stored profiles, 2 find runs)
           --url URL             measure an already running collector (no RSS; bytes on disk only with --data-dir)
           --data-dir PATH       with --url: the collector's data directory
+          --server-pid PID      with --url: the collector's process, to report its CPU (and, with --ingest-only,
+                                the work it does after the last push until it idles)
           --collector-dll PATH  profefe.dll to start (default: the one built next to this driver)
           --profile PATH        profile to push (default: test/testdata/go/cpu_hash_02.pb.gz)
           --clients N           concurrent ingest clients (default 8)
@@ -24,6 +26,8 @@ internal sealed record LoadOptions
     public Uri? Url { get; init; }
 
     public string? DataDirectory { get; init; }
+
+    public int? ServerPid { get; init; }
 
     public string? CollectorDll { get; init; }
 
@@ -63,6 +67,7 @@ internal sealed record LoadOptions
                 "--quick" => options with { Quick = true, SmallStore = 1_000, LargeStore = 5_000, FindRuns = 2, MergeRuns = 1, WarmupRequests = 200 },
                 "--url" => options with { Url = new Uri(Value(args, ref i), UriKind.Absolute) },
                 "--data-dir" => options with { DataDirectory = Value(args, ref i) },
+                "--server-pid" => options with { ServerPid = Count(args, ref i, 1) },
                 "--collector-dll" => options with { CollectorDll = Value(args, ref i) },
                 "--profile" => options with { ProfilePath = Value(args, ref i) },
                 "--clients" => options with { Clients = Count(args, ref i, 1) },

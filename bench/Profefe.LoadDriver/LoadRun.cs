@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 
@@ -223,15 +224,36 @@ internal static class LoadRun
     /// <summary>The two ingest steps against a target that stores nothing, with the collector's CPU when it was started here.</summary>
     private static async Task<string> IngestOnlyAsync(LoadOptions options, CollectorWorkload workload, CollectorProcess? collector, List<string> notes)
     {
-        Func<TimeSpan>? serverCpu = collector is null ? null : collector.CpuTime;
+        using var external = options.ServerPid is { } pid ? Process.GetProcessById(pid) : null;
+        Func<TimeSpan>? serverCpu = collector is not null ? collector.CpuTime : external is null ? null : () =>
+        {
+            external.Refresh();
+            return external.TotalProcessorTime;
+        };
         var report = new StringBuilder();
         report.AppendLine("ingest only (no finds or merges):");
+        var pushed = 0;
+        var ingestCpu = TimeSpan.Zero;
         foreach (var (first, count) in new[] { (0, options.SmallStore), (options.SmallStore, options.LargeStore - options.SmallStore) })
         {
             Step($"ingest: {count:N0} pushes, {options.Clients} clients");
             var result = await workload.IngestAsync(workload.Service, first, count, options.Clients, serverCpu, options.LargeIngestBudget).ConfigureAwait(false);
             Step(Describe(result));
             report.Append("- ingest of ").Append(count.ToString("N0", CultureInfo.InvariantCulture)).Append(": ").AppendLine(Describe(result));
+            pushed += result.Requests;
+            ingestCpu += result.ServerCpu;
+        }
+
+        if (serverCpu is not null)
+        {
+            // Work a collector leaves for later (this one's engine cutting a burst, Badger compacting) is part of
+            // what a push costs: follow the collector until it idles and count its CPU.
+            Step("following the collector until it idles");
+            var (busy, cpu) = await SettleAsync(serverCpu).ConfigureAwait(false);
+            var line = $"after the last push: busy {busy.TotalSeconds:0.0} s more using {cpu.TotalSeconds:0.00} CPU s; "
+                + $"CPU per profile: {ingestCpu.TotalMilliseconds / pushed:0.000} ms while pushing, {(ingestCpu + cpu).TotalMilliseconds / pushed:0.000} ms with that";
+            Step(line);
+            report.Append("- ").AppendLine(line);
         }
 
         notes.Add($"load average after: {LoadAverage()}");
@@ -241,6 +263,40 @@ internal static class LoadRun
         }
 
         return report.ToString();
+    }
+
+    /// <summary>
+    /// Waits until the collector has used under 5% of a core for three seconds in a row (at most two minutes);
+    /// returns how long it was busy before that and the CPU it used then.
+    /// </summary>
+    private static async Task<(TimeSpan Busy, TimeSpan Cpu)> SettleAsync(Func<TimeSpan> serverCpu)
+    {
+        var window = TimeSpan.FromSeconds(1);
+        var started = Stopwatch.StartNew();
+        var startCpu = serverCpu();
+        var busyUntil = TimeSpan.Zero;
+        var cpuUntil = TimeSpan.Zero;
+        var quiet = 0;
+        var last = startCpu;
+        while (quiet < 3 && started.Elapsed < TimeSpan.FromMinutes(2))
+        {
+            await Task.Delay(window).ConfigureAwait(false);
+            var now = serverCpu();
+            if ((now - last).TotalSeconds < 0.05 * window.TotalSeconds)
+            {
+                quiet++;
+            }
+            else
+            {
+                quiet = 0;
+                busyUntil = started.Elapsed;
+                cpuUntil = now - startCpu;
+            }
+
+            last = now;
+        }
+
+        return (busyUntil, cpuUntil);
     }
 
     private static string Describe(IngestResult ingest)

@@ -1,3 +1,4 @@
+using Microsoft.Win32.SafeHandles;
 using Profefe.Core.Engine;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
@@ -8,53 +9,58 @@ namespace Profefe.Storage.Local;
 // number the engine has passed is never handed out again while rows above it exist.
 public sealed partial class LocalProfileStorage : IProfileLog
 {
+    // One query for the whole batch, not one per profile: the cutter reads thousands at a time, and a burst's
+    // profiles share a few label sets and segment handles.
     public Task<IReadOnlyList<LoggedProfile>> ReadAfterAsync(long position, int max, CancellationToken cancellationToken)
     {
-        var positions = new List<long>();
-        var ids = new List<ProfileId>();
+        var logged = new List<LoggedProfile>();
+        var handles = new Dictionary<long, SafeFileHandle>();
+        var labels = new Dictionary<byte[], IReadOnlyList<Label>>(LabelBlobComparer.Instance);
+        var lastPosition = 0L;
+        ProfileId lastId = default;
         var connection = RentReader();
         try
         {
             using var command = connection.CreateCommand();
-            command.CommandText = "SELECT seq, id FROM profiles WHERE seq > $after ORDER BY seq LIMIT $max";
+            command.CommandText = "SELECT p.seq, p.id, " + StoredColumns + " WHERE p.seq > $after ORDER BY p.seq LIMIT $max";
             command.Parameters.AddWithValue("$after", position);
             command.Parameters.AddWithValue("$max", max);
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
-                positions.Add(reader.GetInt64(0));
-                ids.Add(ProfileId.FromBytes((byte[])reader.GetValue(1)));
+                cancellationToken.ThrowIfCancellationRequested();
+                lastPosition = reader.GetInt64(0);
+                lastId = ProfileId.FromBytes((byte[])reader.GetValue(1));
+
+                // A profile whose segment retention deleted meanwhile is gone for the engine too.
+                if (ReadStored(reader, 2, lastId, handles, labels) is { } stored)
+                {
+                    logged.Add(new LoggedProfile(lastPosition, stored));
+                }
             }
         }
-        catch (Exception exception)
+        catch (InvalidDataException exception)
+        {
+            throw new StorageUnavailableException(SqliteErrors.Dependency, $"local store: {exception.Message}", exception);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
         {
             throw SqliteErrors.ToStorageException(exception);
         }
         finally
         {
+            foreach (var handle in handles.Values)
+            {
+                handle.Dispose();
+            }
+
             ReturnReader(connection);
         }
 
-        var byId = new Dictionary<ProfileId, StoredProfile>(ids.Count);
-        foreach (var stored in ReadProfiles(null, ids, cancellationToken))
-        {
-            byId[stored.Meta.ProfileId] = stored;
-        }
-
-        // A row retention deleted between the two reads is gone for the engine too.
-        var logged = new List<LoggedProfile>(ids.Count);
-        for (var i = 0; i < ids.Count; i++)
-        {
-            if (byId.TryGetValue(ids[i], out var stored))
-            {
-                logged.Add(new LoggedProfile(positions[i], stored));
-            }
-        }
-
-        if (logged.Count == 0 && positions.Count > 0)
+        if (logged.Count == 0 && lastPosition > 0)
         {
             // Keep the cursor moving past rows that vanished.
-            logged.Add(new LoggedProfile(positions[^1], new StoredProfile(new ProfileMeta(ids[^1], ProfileType.Unknown, "", [], DateTime.UnixEpoch), ReadOnlyMemory<byte>.Empty)));
+            logged.Add(new LoggedProfile(lastPosition, new StoredProfile(new ProfileMeta(lastId, ProfileType.Unknown, "", [], DateTime.UnixEpoch), ReadOnlyMemory<byte>.Empty)));
         }
 
         return Task.FromResult<IReadOnlyList<LoggedProfile>>(logged);

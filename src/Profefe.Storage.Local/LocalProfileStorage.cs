@@ -386,12 +386,7 @@ public sealed partial class LocalProfileStorage
         try
         {
             // Rows written before schema version 2 have no segment; their bytes are in profile_data.
-            command.CommandText = """
-                SELECT p.type, p.created_at, p.labels, s.name, p.segment, p.record_offset, p.record_length, d.data, s.tenant
-                FROM profiles p JOIN services s ON s.service_id = p.service_id
-                LEFT JOIN profile_data d ON p.segment IS NULL AND d.seq = p.seq
-                WHERE p.id = $id
-                """ + (tenant is null ? "" : " AND s.tenant = $tenant");
+            command.CommandText = "SELECT " + StoredColumns + " WHERE p.id = $id" + (tenant is null ? "" : " AND s.tenant = $tenant");
             var parameter = command.Parameters.Add("$id", SqliteType.Blob);
             if (tenant is { } only)
             {
@@ -431,20 +426,7 @@ public sealed partial class LocalProfileStorage
                 return null;
             }
 
-            var meta = new ProfileMeta(
-                id,
-                (ProfileType)reader.GetInt64(0),
-                reader.GetString(3),
-                LabelCodec.Decode((byte[])reader.GetValue(2)),
-                FromTicks(reader.GetInt64(1)),
-                TenantId.FromKey(reader.GetString(8)));
-            if (reader.IsDBNull(4))
-            {
-                return new StoredProfile(meta, (byte[])reader.GetValue(7));
-            }
-
-            var record = ProfileSegmentLog.Read(handles, _segments.Directory, reader.GetInt64(4), reader.GetInt64(5), reader.GetInt32(6));
-            return record is null ? null : new StoredProfile(meta, ProfileSegmentRecord.Data(record, id));
+            return ReadStored(reader, 0, id, handles, null);
         }
         catch (InvalidDataException exception)
         {
@@ -454,6 +436,48 @@ public sealed partial class LocalProfileStorage
         {
             throw SqliteErrors.ToStorageException(exception);
         }
+    }
+
+    // Rows written before schema version 2 have no segment; their bytes are in profile_data.
+    private const string StoredColumns = """
+        p.type, p.created_at, p.labels, s.name, p.segment, p.record_offset, p.record_length, d.data, s.tenant
+        FROM profiles p JOIN services s ON s.service_id = p.service_id
+        LEFT JOIN profile_data d ON p.segment IS NULL AND d.seq = p.seq
+        """;
+
+    /// <summary>
+    /// The profile whose <see cref="StoredColumns"/> start at column <paramref name="first"/>; null when retention
+    /// deleted its segment since the row was read. <paramref name="labels"/>, when given, shares decoded label sets.
+    /// </summary>
+    private StoredProfile? ReadStored(
+        SqliteDataReader reader, int first, ProfileId id, Dictionary<long, SafeFileHandle> handles, Dictionary<byte[], IReadOnlyList<Label>>? labels)
+    {
+        var blob = (byte[])reader.GetValue(first + 2);
+        IReadOnlyList<Label> decoded;
+        if (labels is null)
+        {
+            decoded = LabelCodec.Decode(blob);
+        }
+        else if (!labels.TryGetValue(blob, out decoded!))
+        {
+            decoded = LabelCodec.Decode(blob);
+            labels[blob] = decoded;
+        }
+
+        var meta = new ProfileMeta(
+            id,
+            (ProfileType)reader.GetInt64(first),
+            reader.GetString(first + 3),
+            decoded,
+            FromTicks(reader.GetInt64(first + 1)),
+            TenantId.FromKey(reader.GetString(first + 8)));
+        if (reader.IsDBNull(first + 4))
+        {
+            return new StoredProfile(meta, (byte[])reader.GetValue(first + 7));
+        }
+
+        var record = ProfileSegmentLog.Read(handles, _segments.Directory, reader.GetInt64(first + 4), reader.GetInt64(first + 5), reader.GetInt32(first + 6));
+        return record is null ? null : new StoredProfile(meta, ProfileSegmentRecord.Data(record, id));
     }
 
     private List<ProfileMeta> Find(SqliteConnection connection, TenantId tenant, ProfileQuery query)

@@ -27,6 +27,9 @@ public sealed class EngineCrashTests
     {
         ["Engine:CutBatch"] = "7",
         ["Engine:CutInterval"] = "00:00:00.050",
+
+        // Cut while the writers push, not after: the kills must land in cuts.
+        ["Engine:MaxCutDelay"] = "00:00:00",
     };
 
     [Fact]

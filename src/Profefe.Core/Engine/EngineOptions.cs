@@ -28,6 +28,18 @@ public sealed class EngineOptions
 
     [Range(0, 10_000_000)]
     public int MaxCatchUpBacklog { get; set; } = 20_000;
+
+    /// <summary>
+    /// While ingest is busy (see <see cref="BusyIngestRate"/>), the cutter leaves new profiles in the write log up to
+    /// this long, so that pushes have the CPU; then it catches up. A query that needs the engine ends the wait.
+    /// Zero cuts as soon as profiles arrive.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan MaxCutDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Pushes a second (the write log's growth) from which ingest counts as busy for <see cref="MaxCutDelay"/>.</summary>
+    [Range(1, 1_000_000)]
+    public int BusyIngestRate { get; set; } = 200;
 }
 
 /// <summary>Checks <see cref="EngineOptions"/>' ranges at start-up, naming the setting that is out of range.</summary>

@@ -6,8 +6,9 @@ using Profefe.Core.Engine.Query;
 namespace Profefe.Core.Engine;
 
 /// <summary>
-/// Runs the engine in the background: loads its catalog, then cuts the write log as profiles arrive and compacts
-/// when idle. Queries call <see cref="CatchUpAsync"/> first so that they see every profile stored before them.
+/// Runs the engine in the background: loads its catalog, then cuts the write log as profiles arrive (paced by a
+/// <see cref="CutPacer"/>, which leaves a burst of pushes the CPU) and compacts when idle. Queries call
+/// <see cref="CatchUpAsync"/> first so that they see every profile stored before them.
 /// </summary>
 public sealed partial class ProfileEngine : BackgroundService
 {
@@ -19,6 +20,7 @@ public sealed partial class ProfileEngine : BackgroundService
     private readonly BlockCutter _cutter;
     private readonly BlockCompactor _compactor;
     private readonly EngineRetention _retention;
+    private readonly CutPacer _pacer;
     private readonly SemaphoreSlim _wake = new(0);
 
     // Cuts, compactions and retention take turns: a cut that read profiles before retention deleted them must
@@ -27,7 +29,7 @@ public sealed partial class ProfileEngine : BackgroundService
     private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public ProfileEngine(IProfileEngineStore store, IProfileLog log, IOptions<EngineOptions> options, ILogger<ProfileEngine> logger)
+    public ProfileEngine(IProfileEngineStore store, IProfileLog log, IOptions<EngineOptions> options, ILogger<ProfileEngine> logger, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
@@ -38,6 +40,7 @@ public sealed partial class ProfileEngine : BackgroundService
         _compactor = new BlockCompactor(store);
         Querier = new EngineQuerier(_catalog, store);
         _retention = new EngineRetention(_catalog, store);
+        _pacer = new CutPacer(_options, timeProvider ?? TimeProvider.System);
     }
 
     public EngineQuerier Querier { get; }
@@ -69,6 +72,7 @@ public sealed partial class ProfileEngine : BackgroundService
         timeout.CancelAfter(_options.CatchUpTimeout);
         try
         {
+            _pacer.RequestCatchUp();
             await _loaded.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
             while (_catalog.Cursor < head)
             {
@@ -135,10 +139,24 @@ public sealed partial class ProfileEngine : BackgroundService
 
         while (!stoppingToken.IsCancellationRequested)
         {
+            try
+            {
+                if (_pacer.ShouldDefer(await _log.HeadAsync(stoppingToken).ConfigureAwait(false), _catalog.Cursor))
+                {
+                    await _wake.WaitAsync(_options.CutInterval, stoppingToken).ConfigureAwait(false);
+                    continue;
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Without the log's head the pacer cannot tell a burst: cut, which reads the log and logs why it fails.
+            }
+
             await _turn.WaitAsync(stoppingToken).ConfigureAwait(false);
             try
             {
                 var cut = await _cutter.CutAsync(stoppingToken).ConfigureAwait(false);
+                _pacer.Cut(cut, _options.CutBatch);
                 Signal();
                 if (cut > 0 || await _compactor.CompactAsync(64, stoppingToken).ConfigureAwait(false) > 0)
                 {
