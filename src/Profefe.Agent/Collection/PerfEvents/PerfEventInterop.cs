@@ -26,6 +26,7 @@ internal static unsafe partial class PerfEventInterop
     public const int AttrSize = 112;
 
     private const ulong FlagFdCloexec = 8;
+    private const ulong IoctlPeriod = 0x40082404; // PERF_EVENT_IOC_PERIOD: _IOW('$', 4, __u64)
     private const int ProtRead = 1;
     private const int ProtWrite = 2;
     private const int MapShared = 1;
@@ -96,6 +97,9 @@ internal static unsafe partial class PerfEventInterop
         return address == (void*)-1 ? null : (byte*)address;
     }
 
+    /// <summary>Sets the event's sampling period from its next sample on.</summary>
+    public static void SetPeriod(int fd, ulong periodNanos) => _ = ioctl(fd, IoctlPeriod, &periodNanos);
+
     public static void Unmap(byte* address, nuint length) => _ = munmap(address, length);
 
     public static void Close(int fd) => _ = close(fd);
@@ -112,4 +116,7 @@ internal static unsafe partial class PerfEventInterop
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial int close(int fd);
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int ioctl(int fd, ulong request, ulong* argument);
 }

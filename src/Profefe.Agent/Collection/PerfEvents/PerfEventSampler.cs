@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 namespace Profefe.Agent.Collection.PerfEvents;
 
 /// <summary>What a <see cref="PerfEventSampler"/> caught: distinct user-space stacks (instruction addresses, leaf first) and how
-/// many samples each got; one sample stands for <see cref="PeriodNanos"/> of CPU time.</summary>
+/// many samples each got; one sample stands for <see cref="PeriodNanos"/> of CPU time on average.</summary>
 internal sealed record PerfCpuStacks(IReadOnlyList<ulong[]> Stacks, IReadOnlyList<long> Counts, long PeriodNanos, long Samples, long Lost, int Threads);
 
 /// <summary>Opens a sampling event on one thread: the fd, or -1 and the errno (a seam for perf_event_open).</summary>
@@ -217,6 +217,10 @@ internal sealed unsafe class PerfEventSampler : IDisposable
         foreach (var ring in _rings.Values)
         {
             Drain(ring);
+
+            // A fixed period locks onto a loop whose iteration takes about as long (or a multiple) and samples the
+            // same point of it every time; a period drawn anew around the mean every read breaks the lock.
+            PerfEventInterop.SetPeriod(ring.Fd, (ulong)Random.Shared.NextInt64(PeriodNanos / 2, PeriodNanos * 3 / 2));
         }
     }
 
@@ -321,6 +325,8 @@ internal sealed unsafe class PerfEventSampler : IDisposable
     /// <summary>One thread's event: its fd and mapped pages (the metadata page, then the data ring).</summary>
     private sealed class Ring(int fd, byte* address, nuint length, int dataSize)
     {
+        public int Fd { get; } = fd;
+
         public byte* Address { get; } = address;
 
         public int DataSize { get; } = dataSize;
@@ -328,7 +334,7 @@ internal sealed unsafe class PerfEventSampler : IDisposable
         public void Close()
         {
             PerfEventInterop.Unmap(Address, length);
-            PerfEventInterop.Close(fd);
+            PerfEventInterop.Close(Fd);
         }
     }
 
