@@ -139,7 +139,19 @@ internal static class EventPipeRound
             return null;
         }
 
-        var sampler = PerfEventSampler.TryStart(settings.ProcessId, out var failure, perfEvents.Open);
+        PerfEventSampler? sampler;
+        string? failure;
+        try
+        {
+            sampler = PerfEventSampler.TryStart(settings.ProcessId, out failure, perfEvents.Open);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or IOException or UnauthorizedAccessException)
+        {
+            // A libc without the calls (or a /proc that hides the process) is one more place without perf events.
+            sampler = null;
+            failure = e.Message;
+        }
+
         if (sampler is null)
         {
             perfEvents.Enabled = false;

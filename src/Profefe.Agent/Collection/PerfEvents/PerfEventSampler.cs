@@ -54,6 +54,7 @@ internal sealed unsafe class PerfEventSampler : IDisposable
     private long _lost;
     private int _threads;
     private bool _stopped;
+    private Exception? _readFailure;
 
     private PerfEventSampler(string taskDirectory, PerfEventOpener open)
     {
@@ -109,9 +110,20 @@ internal sealed unsafe class PerfEventSampler : IDisposable
                 _reader.Join();
             }
 
-            DrainAll();
-            CloseAll();
             _stopped = true;
+            try
+            {
+                if (_readFailure is not null)
+                {
+                    throw new InvalidOperationException("reading the perf event rings failed: " + _readFailure.Message, _readFailure);
+                }
+
+                DrainAll();
+            }
+            finally
+            {
+                CloseAll();
+            }
         }
 
         return new PerfCpuStacks(_stacks, _counts, PeriodNanos, _samples, _lost, _threads);
@@ -129,13 +141,22 @@ internal sealed unsafe class PerfEventSampler : IDisposable
     {
         var reads = 0;
         var readsPerScan = (int)(ThreadScanInterval / ReadInterval);
-        while (!_stopping.Wait(ReadInterval))
+        try
         {
-            DrainAll();
-            if (++reads % readsPerScan == 0)
+            while (!_stopping.Wait(ReadInterval))
             {
-                ScanThreads();
+                DrainAll();
+                if (++reads % readsPerScan == 0)
+                {
+                    ScanThreads();
+                }
             }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // An exception on this thread would end the host process: stop reading instead; Stop reads what is left
+            // on the round's thread, where a failure ends only the round.
+            _readFailure = e;
         }
     }
 
