@@ -10,8 +10,6 @@ namespace Profefe.Agent.Tests;
 [Collection(EventPipeTests.Name)]
 public sealed class PerfEventSamplerTests
 {
-    private const string Hot = "Profefe.Agent.TestApp.Hot.Spin";
-    private const string Warm = "Profefe.Agent.TestApp.Warm.Spin";
     private const int EaccesErrno = 13;
     private static readonly TimeSpan Duration = TimeSpan.FromSeconds(4);
 

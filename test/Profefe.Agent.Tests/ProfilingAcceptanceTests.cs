@@ -12,8 +12,6 @@ namespace Profefe.Agent.Tests;
 [Collection(EventPipeTests.Name)]
 public sealed class ProfilingAcceptanceTests
 {
-    private const string Hot = "Profefe.Agent.TestApp.Hot.Spin";
-    private const string Warm = "Profefe.Agent.TestApp.Warm.Spin";
     private static readonly TimeSpan Duration = TimeSpan.FromSeconds(3);
 
     [Fact]
