@@ -20,4 +20,5 @@ public static class AgentEventIds
     public const int UploadRejected = 7014;
     public const int UploadsAbandoned = 7015;
     public const int EncodeFailed = 7016;
+    public const int PerfEventsRead = 7017;
 }

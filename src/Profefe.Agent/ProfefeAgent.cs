@@ -9,8 +9,8 @@ using Profefe.Pprof;
 namespace Profefe.Agent;
 
 /// <summary>
-/// Continuously profiles a .NET process (the current one, or another over its diagnostics socket) with EventPipe and
-/// pushes the profiles to a profefe collector.
+/// Continuously profiles a .NET process (the current one, or another over its diagnostics socket) with EventPipe, and
+/// Linux perf events for cpu where allowed, and pushes the profiles to a profefe collector.
 /// </summary>
 /// <remarks>
 /// Every <see cref="ProfefeAgentOptions.Tick"/> (plus a random <see cref="ProfefeAgentOptions.Jitter"/>) the agent

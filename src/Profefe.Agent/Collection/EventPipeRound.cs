@@ -127,6 +127,10 @@ internal static class EventPipeRound
         var duration = DateTimeOffset.UtcNow - started;
         var cpuReadings = cpuTimes?.Stop();
         var perfStacks = perf?.Stop();
+        if (perfStacks is not null)
+        {
+            Log.PerfEventsRead(logger, perfStacks.Samples, perfStacks.Threads, perfStacks.Lost);
+        }
         var resolver = new StackResolver(source.TraceLog, settings.ProcessId, settings.InProcess, methods);
         var profiles = recorder.Build(resolver, start, duration, cpuReadings, perfStacks);
         return new RoundResult(profiles, start, duration, recorder.ThreadSamples + (perfStacks?.Samples ?? 0), recorder.AllocationEvents, recorder.AllocationEventsSkipped, recorder.Contentions);
