@@ -18,8 +18,14 @@ internal enum Mode
     /// <summary>The agent's providers, every event parsed (TraceEvent's EventPipeEventSource) and counted; nothing symbolized.</summary>
     Parse,
 
-    /// <summary>The agent itself: parsing with TraceLog, the rundown that names methods, profiles built and uploaded.</summary>
+    /// <summary>The perf-event CPU sampler alone (Linux): every thread's CPU clock at 100 Hz, stacks read and counted, nothing named.</summary>
+    Perf,
+
+    /// <summary>The agent itself at defaults (cpu from perf events where available): sessions, rundown, profiles built and uploaded.</summary>
     Agent,
+
+    /// <summary>The agent with perf events off: cpu from EventPipe's sample profiler, as before perf events.</summary>
+    AgentEventPipe,
 }
 
 internal sealed record BenchOptions(TimeSpan Phase, int Threads, int Repeat, Uri Collector, IReadOnlyList<Mode> Modes, TimeSpan Duration, TimeSpan Tick)

@@ -5,11 +5,12 @@ using Profefe.AgentOverhead;
 // Overhead of the in-process agent on a CPU-bound app (issue 5, acceptance 4; issue 18): throughput of worker threads
 // that spin on arithmetic, in phases that alternate what runs beside them (--modes, in that order, every repetition):
 // nothing, a bare sample-profiler session (the runtime's floor), the agent's providers unparsed, parsed without
-// symbolizing, and the agent itself, each on the agent's schedule (--duration of profiling every --tick; the agent's
+// symbolizing, the perf-event CPU sampler alone, the agent itself (cpu from perf events where available) and the agent
+// with perf events off (cpu from EventPipe's sampler), each on the agent's schedule (--duration of profiling every --tick; the agent's
 // defaults unless given). Losses are against the average of the `none` phases, whole phase and inside the windows.
 // Not a test: run it on an otherwise idle machine, or alternate enough repetitions to read ratios.
 //   dotnet run -c Release --project bench/Profefe.AgentOverhead -- [--phase 60s] [--threads N] [--repeat 1]
-//     [--modes none,sampler,providers,parse,agent] [--duration 10s] [--tick 60s] [--collector URL]
+//     [--modes none,sampler,providers,parse,perf,agent,agenteventpipe] [--duration 10s] [--tick 60s] [--collector URL]
 var options = BenchOptions.Parse(args);
 Console.WriteLine($"agent overhead: {options.Threads} worker threads on {Environment.ProcessorCount} cores, phases of {options.Phase.TotalSeconds:0} s, "
     + $"{options.Duration.TotalSeconds:0.#} s of profiling every {options.Tick.TotalSeconds:0.#} s, modes {string.Join(',', options.Modes)}, {options.Repeat} repetition(s)");
@@ -78,8 +79,15 @@ async Task<PhaseResult> MeasureAsync(Mode mode)
     {
         case Mode.None:
             return workers.Measure(options.Phase, null);
-        case Mode.Agent:
-            var agentOptions = new ProfefeAgentOptions { CollectorAddress = options.Collector, Service = "agent-overhead", CpuDuration = options.Duration, Tick = options.Tick };
+        case Mode.Agent or Mode.AgentEventPipe:
+            var agentOptions = new ProfefeAgentOptions
+            {
+                CollectorAddress = options.Collector,
+                Service = "agent-overhead",
+                CpuDuration = options.Duration,
+                Tick = options.Tick,
+                PerfEvents = mode == Mode.Agent,
+            };
             var agent = ProfefeAgent.Start(agentOptions, rounds);
             var measured = workers.Measure(options.Phase, rounds);
             await agent.DisposeAsync();

@@ -3,11 +3,12 @@ using Microsoft.Diagnostics.NETCore.Client;
 using Microsoft.Diagnostics.Tracing;
 using Profefe.Agent;
 using Profefe.Agent.Collection;
+using Profefe.Agent.Collection.PerfEvents;
 
 namespace Profefe.AgentOverhead;
 
 /// <summary>
-/// Opens EventPipe sessions on this process on the agent's schedule (<see cref="BenchOptions.Duration"/> every
+/// Opens EventPipe sessions (or the perf-event sampler) on this process on the agent's schedule (<see cref="BenchOptions.Duration"/> every
 /// <see cref="BenchOptions.Tick"/>) without the agent's work on the events, to show what each layer costs.
 /// </summary>
 internal sealed class SessionWindows : IDisposable
@@ -57,6 +58,15 @@ internal sealed class SessionWindows : IDisposable
 
     private void OneWindow()
     {
+        if (_mode == Mode.Perf)
+        {
+            using var sampler = PerfEventSampler.TryStart(Environment.ProcessId, out var failure)
+                ?? throw new InvalidOperationException("perf events are not available: " + failure);
+            _stopping.Token.WaitHandle.WaitOne(_duration);
+            Events += sampler.Stop().Samples;
+            return;
+        }
+
         IReadOnlyList<EventPipeProvider> providers = _mode == Mode.Sampler
             ? [new EventPipeProvider("Microsoft-DotNETCore-SampleProfiler", EventLevel.Informational)]
             : EventPipeRound.ProvidersFor(new ProfefeAgentOptions().Profiles);

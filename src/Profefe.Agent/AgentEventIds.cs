@@ -12,6 +12,7 @@ public static class AgentEventIds
     public const int SessionStopFailed = 7006;
     public const int SessionStreamEnded = 7007;
     public const int RoundAbandoned = 7008;
+    public const int PerfEventsUnavailable = 7009;
     public const int ProfileUploaded = 7010;
     public const int UploadRetrying = 7011;
     public const int UploadGaveUp = 7012;
@@ -19,4 +20,5 @@ public static class AgentEventIds
     public const int UploadRejected = 7014;
     public const int UploadsAbandoned = 7015;
     public const int EncodeFailed = 7016;
+    public const int PerfEventsRead = 7017;
 }

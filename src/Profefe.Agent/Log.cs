@@ -31,6 +31,12 @@ internal static partial class Log
     [LoggerMessage(EventId = AgentEventIds.RoundAbandoned, Level = LogLevel.Warning, Message = "The profiling round did not end within {Timeout} of stopping; leaving it behind")]
     public static partial void RoundAbandoned(ILogger logger, TimeSpan timeout);
 
+    [LoggerMessage(EventId = AgentEventIds.PerfEventsUnavailable, Level = LogLevel.Information, Message = "Perf events are not available ({Reason}): the cpu profile comes from EventPipe's sample profiler, which costs the application more")]
+    public static partial void PerfEventsUnavailable(ILogger logger, string reason);
+
+    [LoggerMessage(EventId = AgentEventIds.PerfEventsRead, Level = LogLevel.Debug, Message = "Perf events: {Samples} cpu samples from {Threads} threads, {Lost} lost to full rings")]
+    public static partial void PerfEventsRead(ILogger logger, long samples, int threads, long lost);
+
     [LoggerMessage(EventId = AgentEventIds.ProfileUploaded, Level = LogLevel.Debug, Message = "Pushed {Type} profile {ProfileId} ({Bytes} bytes)")]
     public static partial void ProfileUploaded(ILogger logger, string type, string profileId, int bytes);
 

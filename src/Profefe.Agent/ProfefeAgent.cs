@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Profefe.Agent.Collection;
+using Profefe.Agent.Collection.PerfEvents;
 using Profefe.Agent.Upload;
 using Profefe.Client;
 using Profefe.Pprof;
@@ -8,8 +9,8 @@ using Profefe.Pprof;
 namespace Profefe.Agent;
 
 /// <summary>
-/// Continuously profiles a .NET process (the current one, or another over its diagnostics socket) with EventPipe and
-/// pushes the profiles to a profefe collector.
+/// Continuously profiles a .NET process (the current one, or another over its diagnostics socket) with EventPipe, and
+/// Linux perf events for cpu where allowed, and pushes the profiles to a profefe collector.
 /// </summary>
 /// <remarks>
 /// Every <see cref="ProfefeAgentOptions.Tick"/> (plus a random <see cref="ProfefeAgentOptions.Jitter"/>) the agent
@@ -30,13 +31,15 @@ public sealed class ProfefeAgent : IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _rounds;
     private readonly Task _uploads;
+    private readonly PerfEventsSwitch? _perfEvents;
     private int _stopState;
     private long _completedRounds;
     private Task? _stopTask;
 
-    private ProfefeAgent(ProfefeAgentOptions options, ILoggerFactory loggerFactory, ProfileUploader? uploader, TimeProvider time, RoundRunner? runRound, HttpClient? httpClient)
+    private ProfefeAgent(ProfefeAgentOptions options, ILoggerFactory loggerFactory, ProfileUploader? uploader, TimeProvider time, RoundRunner? runRound, HttpClient? httpClient, PerfEventOpener? perfEventOpener)
     {
         _settings = AgentSettings.From(options);
+        _perfEvents = options.PerfEvents ? new PerfEventsSwitch(perfEventOpener) : null;
         _runRound = runRound ?? EventPipeRound.Run;
         _logger = loggerFactory.CreateLogger("Profefe.Agent");
         _time = time;
@@ -88,7 +91,7 @@ public sealed class ProfefeAgent : IAsyncDisposable
         StartWith(options, loggerFactory, uploader: null, time: null);
 
     internal static ProfefeAgent StartWith(
-        ProfefeAgentOptions options, ILoggerFactory? loggerFactory, ProfileUploader? uploader, TimeProvider? time, RoundRunner? runRound = null, HttpClient? httpClient = null)
+        ProfefeAgentOptions options, ILoggerFactory? loggerFactory, ProfileUploader? uploader, TimeProvider? time, RoundRunner? runRound = null, HttpClient? httpClient = null, PerfEventOpener? perfEventOpener = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (new ProfefeAgentOptionsValidator().Validate(null, options) is { Failed: true } invalid)
@@ -96,7 +99,7 @@ public sealed class ProfefeAgent : IAsyncDisposable
             throw new ArgumentException("invalid profefe agent options: " + invalid.FailureMessage, nameof(options));
         }
 
-        return new ProfefeAgent(options, loggerFactory ?? NullLoggerFactory.Instance, uploader, time ?? TimeProvider.System, runRound, httpClient);
+        return new ProfefeAgent(options, loggerFactory ?? NullLoggerFactory.Instance, uploader, time ?? TimeProvider.System, runRound, httpClient, perfEventOpener);
     }
 
     /// <summary>
@@ -188,7 +191,7 @@ public sealed class ProfefeAgent : IAsyncDisposable
 
     private async Task RunOneRoundAsync(CancellationToken stopping)
     {
-        var settings = new RoundSettings(_settings.ProcessId, _settings.InProcess, _settings.Kinds, _settings.Duration, _settings.MaxAllocationEventsPerSecond);
+        var settings = new RoundSettings(_settings.ProcessId, _settings.InProcess, _settings.Kinds, _settings.Duration, _settings.MaxAllocationEventsPerSecond, _perfEvents);
         Log.RoundStarted(_logger);
         RoundResult result;
         try

@@ -23,8 +23,8 @@ public sealed class ProfefeAgentOptions : IValidatableObject
     public TimeSpan Tick { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>
-    /// How long each round profiles. Default 10 seconds. The runtime samples every thread about once a millisecond
-    /// while a round runs, so the overhead is bounded by <see cref="CpuDuration"/> / <see cref="Tick"/>.
+    /// How long each round profiles. Default 10 seconds. The overhead is bounded by <see cref="CpuDuration"/> /
+    /// <see cref="Tick"/> times what a round costs while it runs.
     /// </summary>
     public TimeSpan CpuDuration { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -36,6 +36,14 @@ public sealed class ProfefeAgentOptions : IValidatableObject
 
     /// <summary>Which profiles to collect. Default <c>cpu</c>, <c>heap</c> and <c>mutex</c>.</summary>
     public ProfileKinds Profiles { get; set; } = ProfileKinds.Cpu | ProfileKinds.Heap | ProfileKinds.Mutex;
+
+    /// <summary>
+    /// Take the <c>cpu</c> profile from Linux perf events (each thread's CPU clock, 100 samples per second of its CPU
+    /// time, user-space stacks) rather than EventPipe's sample profiler, which suspends every thread a thousand times a
+    /// second. Where perf events cannot be opened (not Linux, <c>perf_event_paranoid</c> 3, seccomp, no permission on
+    /// the target) the agent logs it once and uses EventPipe. Default true.
+    /// </summary>
+    public bool PerfEvents { get; set; } = true;
 
     /// <summary>
     /// How many encoded profiles wait for upload at most; when full, the oldest is dropped. Default 16.

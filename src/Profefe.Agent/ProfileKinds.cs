@@ -8,7 +8,8 @@ public enum ProfileKinds
     None = 0,
 
     /// <summary>
-    /// <c>cpu</c>: stack samples of threads running managed code (<c>samples/count</c>, <c>cpu/nanoseconds</c>).
+    /// <c>cpu</c>: stack samples of threads on a CPU (<c>samples/count</c>, <c>cpu/nanoseconds</c>), from Linux perf events
+    /// (<see cref="ProfefeAgentOptions.PerfEvents"/>) or else EventPipe's sample profiler.
     /// </summary>
     Cpu = 1,
 

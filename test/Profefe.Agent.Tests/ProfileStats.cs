@@ -8,6 +8,12 @@ internal static class ProfileStats
 {
     public const string AppModule = "Profefe.Agent.TestApp";
 
+    /// <summary>The test app's hot loop (70 % of the cpu workload, about half of the sleep workload's wall time).</summary>
+    public const string Hot = "Profefe.Agent.TestApp.Hot.Spin";
+
+    /// <summary>The cpu workload's other loop (30 %).</summary>
+    public const string Warm = "Profefe.Agent.TestApp.Warm.Spin";
+
     public static int ValueIndex(Profile profile, string type)
     {
         var index = profile.SampleTypes.FindIndex(t => t.Type == type);

@@ -12,8 +12,6 @@ namespace Profefe.Agent.Tests;
 [Collection(EventPipeTests.Name)]
 public sealed class ProfilingAcceptanceTests
 {
-    private const string Hot = "Profefe.Agent.TestApp.Hot.Spin";
-    private const string Warm = "Profefe.Agent.TestApp.Warm.Spin";
     private static readonly TimeSpan Duration = TimeSpan.FromSeconds(3);
 
     [Fact]
@@ -23,7 +21,7 @@ public sealed class ProfilingAcceptanceTests
         using var app = await TestApp.StartAsync("cpu", "120");
         using var sidecar = TestApp.Start(
             "profefe.dll", "agent", "--pid", app.ProcessId.ToString(CultureInfo.InvariantCulture), "--collector", collector.BaseAddress.AbsoluteUri,
-            "--service", "sidecar-cpu", "--label", "env=test", "--duration", "3s", "--tick", "10m", "--profiles", "cpu,wall");
+            "--service", "sidecar-cpu", "--label", "env=test", "--duration", "6s", "--tick", "10m", "--profiles", "cpu,wall");
 
         var cpu = Assert.Single(await collector.WaitForProfilesAsync("sidecar-cpu", "cpu"));
         Assert.Contains(new("env", "test"), cpu.Labels ?? []);
@@ -45,7 +43,7 @@ public sealed class ProfilingAcceptanceTests
     public async Task Cpu_InTheCollectorAttributesHotAndWarmShares_WhenTheAppProfilesItself()
     {
         await using var collector = await TestCollector.StartAsync();
-        using var app = await TestApp.StartAsync("cpu", "1", "--agent", collector.BaseAddress.AbsoluteUri, "--duration", "3");
+        using var app = await TestApp.StartAsync("cpu", "1", "--agent", collector.BaseAddress.AbsoluteUri, "--duration", "6");
         var (exitCode, output, error) = await app.WaitForExitAsync(TimeSpan.FromMinutes(2));
         Assert.True(exitCode == 0, $"test app failed ({exitCode}): {output} {error}");
 
@@ -191,8 +189,9 @@ public sealed class ProfilingAcceptanceTests
         var hot = Sum(cpu, samples, s => Frames(s).Contains(Hot)) / total;
         var warm = Sum(cpu, samples, s => Frames(s).Contains(Warm)) / total;
         TestContext.Current.TestOutputHelper?.WriteLine($"Hot.Spin {hot:P1}, Warm.Spin {warm:P1} of {total} samples of the app's work");
-        // Under a loaded CI machine the app gets less CPU and so fewer samples; 300 still puts a share within ±3 %.
-        Assert.True(total >= 300, $"too few samples of the app's work: {total}");
+        // The app computes on one thread, which perf events sample 100 times a second of its CPU time: at most 600 in
+        // 6 s, fewer on a loaded machine; 150 still puts a share within ±3.7 % (one standard error).
+        Assert.True(total >= 150, $"too few samples of the app's work: {total}");
         Assert.True(Math.Abs(hot - 0.7) <= 0.1 && Math.Abs(warm - 0.3) <= 0.1, $"Hot.Spin {hot:P1}, Warm.Spin {warm:P1} of {total} samples; expected 70 % and 30 %");
 
         // The GC poll the loops stop at is folded into them: the loops are the leaves.

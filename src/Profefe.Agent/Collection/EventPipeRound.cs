@@ -2,11 +2,25 @@ using System.Diagnostics.Tracing;
 using Microsoft.Diagnostics.NETCore.Client;
 using Microsoft.Diagnostics.Tracing.Etlx;
 using Microsoft.Extensions.Logging;
+using Profefe.Agent.Collection.PerfEvents;
 
 namespace Profefe.Agent.Collection;
 
 /// <summary>What one round asks for.</summary>
-internal sealed record RoundSettings(int ProcessId, bool InProcess, ProfileKinds Kinds, TimeSpan Duration, int MaxAllocationEventsPerSecond);
+/// <param name="PerfEvents">Where the cpu profile may come from perf events; null: always from EventPipe's sample profiler.</param>
+internal sealed record RoundSettings(int ProcessId, bool InProcess, ProfileKinds Kinds, TimeSpan Duration, int MaxAllocationEventsPerSecond, PerfEventsSwitch? PerfEvents = null);
+
+/// <summary>
+/// Whether an agent's rounds take their cpu samples from perf events. The first round that cannot open them logs why
+/// and turns them off for the agent's life: the next rounds use EventPipe's sample profiler without trying again.
+/// </summary>
+/// <param name="Open">Opens a thread's event; null for perf_event_open itself.</param>
+internal sealed class PerfEventsSwitch(PerfEventOpener? Open = null)
+{
+    public PerfEventOpener? Open { get; } = Open;
+
+    public bool Enabled { get; set; } = true;
+}
 
 /// <summary>What one round produced.</summary>
 internal sealed record RoundResult(IReadOnlyList<CollectedProfile> Profiles, DateTimeOffset Start, TimeSpan Duration, long ThreadSamples, long AllocationEvents, long AllocationEventsSkipped, long Contentions);
@@ -30,7 +44,8 @@ internal static class EventPipeRound
     private const int BufferSizeMegabytes = 256;
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
 
-    public static IReadOnlyList<EventPipeProvider> ProvidersFor(ProfileKinds kinds)
+    /// <summary>The session's providers; <paramref name="cpuFromPerfEvents"/> leaves the sample profiler out unless wall needs it.</summary>
+    public static IReadOnlyList<EventPipeProvider> ProvidersFor(ProfileKinds kinds, bool cpuFromPerfEvents = false)
     {
         // Loader and JIT at Verbose name the methods compiled while the session runs; without them such frames stay unnamed.
         var keywords = LoaderKeyword | JitKeyword;
@@ -45,7 +60,7 @@ internal static class EventPipeRound
         }
 
         var providers = new List<EventPipeProvider> { new(RuntimeProvider, EventLevel.Verbose, keywords) };
-        if ((kinds & (ProfileKinds.Cpu | ProfileKinds.Wall)) != 0)
+        if ((kinds & (cpuFromPerfEvents ? ProfileKinds.Wall : ProfileKinds.Cpu | ProfileKinds.Wall)) != 0)
         {
             providers.Add(new EventPipeProvider(SampleProfilerProvider, EventLevel.Informational));
         }
@@ -57,9 +72,13 @@ internal static class EventPipeRound
     public static RoundResult Run(RoundSettings settings, ILogger logger, CancellationToken cancellationToken)
     {
         var client = new DiagnosticsClient(settings.ProcessId);
-        var recorder = new RoundRecorder(settings.Kinds, settings.MaxAllocationEventsPerSecond, settings.InProcess);
+        using var perf = StartPerfEvents(settings, logger);
+        var recorder = new RoundRecorder(settings.Kinds, settings.MaxAllocationEventsPerSecond, settings.InProcess, cpuFromPerfEvents: perf is not null);
         var start = DateTimeOffset.UtcNow;
-        using var session = client.StartEventPipeSession(ProvidersFor(settings.Kinds), requestRundown: false, BufferSizeMegabytes);
+
+        // With perf events the methods are named by the rundown at the session's end, which takes the place of the
+        // one TraceLog would run at its start: one rundown a round either way.
+        using var session = client.StartEventPipeSession(ProvidersFor(settings.Kinds, perf is not null), requestRundown: perf is not null, BufferSizeMegabytes);
         var stopped = 0;
         void StopSession()
         {
@@ -77,9 +96,12 @@ internal static class EventPipeRound
             }
         }
 
-        using var source = TraceLog.CreateFromEventPipeSession(session, TraceLog.EventPipeRundownConfiguration.Enable(client));
+        using var source = TraceLog.CreateFromEventPipeSession(
+            session, perf is null ? TraceLog.EventPipeRundownConfiguration.Enable(client) : TraceLog.EventPipeRundownConfiguration.None());
         recorder.Subscribe(source);
-        using var cpuTimes = (settings.Kinds & ProfileKinds.Cpu) != 0 ? ThreadCpuTimes.TryStart(settings.ProcessId) : null;
+        var methods = perf is null ? null : new MethodMap();
+        methods?.Subscribe(source);
+        using var cpuTimes = (settings.Kinds & ProfileKinds.Cpu) != 0 && perf is null ? ThreadCpuTimes.TryStart(settings.ProcessId) : null;
         var started = DateTimeOffset.UtcNow;
         // Stopping makes the runtime flush the session into the stream: it must never run on this thread, the
         // only reader, or a full socket would block the flush and the stop forever.
@@ -104,8 +126,42 @@ internal static class EventPipeRound
 
         var duration = DateTimeOffset.UtcNow - started;
         var cpuReadings = cpuTimes?.Stop();
-        var resolver = new StackResolver(source.TraceLog, settings.ProcessId, settings.InProcess);
-        var profiles = recorder.Build(resolver, start, duration, cpuReadings);
-        return new RoundResult(profiles, start, duration, recorder.ThreadSamples, recorder.AllocationEvents, recorder.AllocationEventsSkipped, recorder.Contentions);
+        var perfStacks = perf?.Stop();
+        if (perfStacks is not null)
+        {
+            Log.PerfEventsRead(logger, perfStacks.Samples, perfStacks.Threads, perfStacks.Lost);
+        }
+        var resolver = new StackResolver(source.TraceLog, settings.ProcessId, settings.InProcess, methods);
+        var profiles = recorder.Build(resolver, start, duration, cpuReadings, perfStacks);
+        return new RoundResult(profiles, start, duration, recorder.ThreadSamples + (perfStacks?.Samples ?? 0), recorder.AllocationEvents, recorder.AllocationEventsSkipped, recorder.Contentions);
+    }
+
+    private static PerfEventSampler? StartPerfEvents(RoundSettings settings, ILogger logger)
+    {
+        if (settings.PerfEvents is not { Enabled: true } perfEvents || (settings.Kinds & ProfileKinds.Cpu) == 0)
+        {
+            return null;
+        }
+
+        PerfEventSampler? sampler;
+        string? failure;
+        try
+        {
+            sampler = PerfEventSampler.TryStart(settings.ProcessId, out failure, perfEvents.Open);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or IOException or UnauthorizedAccessException)
+        {
+            // A libc without the calls (or a /proc that hides the process) is one more place without perf events.
+            sampler = null;
+            failure = e.Message;
+        }
+
+        if (sampler is null)
+        {
+            perfEvents.Enabled = false;
+            Log.PerfEventsUnavailable(logger, failure ?? "unknown");
+        }
+
+        return sampler;
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.Diagnostics.Tracing;
 using Microsoft.Diagnostics.Tracing.Etlx;
 using Microsoft.Diagnostics.Tracing.EventPipe;
 using Microsoft.Diagnostics.Tracing.Parsers.Clr;
+using Profefe.Agent.Collection.PerfEvents;
 using Profefe.Pprof;
 
 namespace Profefe.Agent.Collection;
@@ -32,11 +33,14 @@ internal sealed class RoundRecorder
     private int _allocationStride = 1;
 
     private readonly bool _inProcess;
+    private readonly ProfileKinds _sampledKinds;
     private DateTime _sessionStartUtc;
 
-    public RoundRecorder(ProfileKinds kinds, int maxAllocationEventsPerSecond, bool inProcess)
+    /// <param name="cpuFromPerfEvents">The cpu profile comes from perf events: thread samples serve wall only.</param>
+    public RoundRecorder(ProfileKinds kinds, int maxAllocationEventsPerSecond, bool inProcess, bool cpuFromPerfEvents = false)
     {
         _kinds = kinds;
+        _sampledKinds = kinds & (cpuFromPerfEvents ? ProfileKinds.Wall : ProfileKinds.Cpu | ProfileKinds.Wall);
         _inProcess = inProcess;
         _maxAllocationEventsPerSecond = maxAllocationEventsPerSecond;
     }
@@ -51,7 +55,7 @@ internal sealed class RoundRecorder
 
     public void Subscribe(TraceLogEventSource source)
     {
-        if ((_kinds & (ProfileKinds.Cpu | ProfileKinds.Wall)) != 0)
+        if (_sampledKinds != 0)
         {
             var sampleProfiler = new SampleProfilerTraceEventParser(source);
             sampleProfiler.ThreadSample += OnThreadSample;
@@ -180,11 +184,17 @@ internal sealed class RoundRecorder
 
     /// <summary>Builds the round's profiles; kinds without samples are left out.</summary>
     /// <param name="cpuReadings">The threads' measured CPU time during the round; null where it could not be read.</param>
-    public IReadOnlyList<CollectedProfile> Build(StackResolver resolver, DateTimeOffset start, TimeSpan duration, IReadOnlyList<ThreadCpuReading>? cpuReadings)
+    /// <param name="perfStacks">The round's perf-event samples, which make the cpu profile when given.</param>
+    public IReadOnlyList<CollectedProfile> Build(StackResolver resolver, DateTimeOffset start, TimeSpan duration, IReadOnlyList<ThreadCpuReading>? cpuReadings, PerfCpuStacks? perfStacks = null)
     {
         var profiles = new List<CollectedProfile>();
         var period = SamplePeriodNanos(duration);
-        var cpuTotals = (_kinds & ProfileKinds.Cpu) != 0 ? new Dictionary<int, StackTotals>() : null;
+        if (perfStacks is not null && (_kinds & ProfileKinds.Cpu) != 0)
+        {
+            AddIfNotEmpty(profiles, PerfCpuProfile(resolver, perfStacks, start, duration), ProfileKinds.Cpu);
+        }
+
+        var cpuTotals = (_sampledKinds & ProfileKinds.Cpu) != 0 ? new Dictionary<int, StackTotals>() : null;
         var wallTotals = (_kinds & ProfileKinds.Wall) != 0 ? new Dictionary<int, StackTotals>() : null;
         if (cpuTotals is not null)
         {
@@ -197,9 +207,7 @@ internal sealed class RoundRecorder
             var cpu = new ProfileBuilder([new("samples", "count"), new("cpu", "nanoseconds")], new("cpu", "nanoseconds"), period, start, duration);
             foreach (var (stack, totals) in cpuTotals)
             {
-                // In-process, the session's own socket wakes thread-pool workers hundreds of times a second and they
-                // spin before sleeping again: the agent's cost, which it cannot tell from the app's idle spinning.
-                if (totals.Nanos >= 0.5 && resolver.Resolve(stack) is { Length: > 0 } frames && !(_inProcess && StackResolver.IsThreadPoolIdleSpin(frames)))
+                if (totals.Nanos >= 0.5 && resolver.Resolve(stack) is { Length: > 0 } frames && !IsAgentsIdleSpin(frames))
                 {
                     cpu.Add(frames, null, [(long)Math.Round(totals.Count), (long)Math.Round(totals.Nanos)]);
                 }
@@ -256,6 +264,26 @@ internal sealed class RoundRecorder
 
         return profiles;
     }
+
+    /// <summary>The cpu profile from perf events: every sample is a period of a thread's time on a CPU.</summary>
+    private ProfileBuilder PerfCpuProfile(StackResolver resolver, PerfCpuStacks perfStacks, DateTimeOffset start, TimeSpan duration)
+    {
+        var cpu = new ProfileBuilder([new("samples", "count"), new("cpu", "nanoseconds")], new("cpu", "nanoseconds"), perfStacks.PeriodNanos, start, duration);
+        for (var i = 0; i < perfStacks.Stacks.Count; i++)
+        {
+            if (resolver.Resolve(perfStacks.Stacks[i]) is { Length: > 0 } frames && !IsAgentsIdleSpin(frames))
+            {
+                var count = perfStacks.Counts[i];
+                cpu.Add(frames, null, [count, count * perfStacks.PeriodNanos]);
+            }
+        }
+
+        return cpu;
+    }
+
+    // In-process, the session's own socket wakes thread-pool workers hundreds of times a second and they spin before
+    // sleeping again: the agent's cost, which it cannot tell from the app's idle spinning.
+    private bool IsAgentsIdleSpin(ResolvedFrame[] frames) => _inProcess && StackResolver.IsThreadPoolIdleSpin(frames);
 
     /// <summary>Marks the samples whose stack ends in a blocking call, so that they take no CPU time (wall keeps them).</summary>
     private void MarkBlocked(StackResolver resolver)

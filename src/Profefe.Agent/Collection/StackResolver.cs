@@ -25,13 +25,16 @@ internal sealed class StackResolver
     private readonly int _processId;
     private readonly Dictionary<int, ResolvedFrame[]?> _stacks = [];
     private readonly Dictionary<int, ResolvedFrame> _frames = [];
+    private readonly Dictionary<ulong, ResolvedFrame> _addressFrames = [];
+    private readonly MethodMap? _methods;
     private readonly List<ResolvedFrame> _scratch = [];
     private NativeModuleMap? _nativeModules;
     private bool _nativeModulesLoaded;
 
-    public StackResolver(TraceLog log, int processId, bool excludeAgent)
+    public StackResolver(TraceLog log, int processId, bool excludeAgent, MethodMap? methods = null)
     {
         _log = log;
+        _methods = methods;
         _processId = processId;
         _excludeAgent = excludeAgent;
     }
@@ -64,6 +67,35 @@ internal sealed class StackResolver
             _scratch.Add(frame);
         }
 
+        var result = agent ? null : TakeScratch();
+        _stacks.Add(callStackIndex, result);
+        return result;
+    }
+
+    /// <summary>
+    /// The frames of a stack of raw instruction addresses (leaf first), as perf events caught it, named by the round's
+    /// <see cref="MethodMap"/> and the process's native modules; null for the agent's own stacks.
+    /// </summary>
+    public ResolvedFrame[]? Resolve(ReadOnlySpan<ulong> addresses)
+    {
+        _scratch.Clear();
+        for (var i = 0; i < addresses.Length; i++)
+        {
+            // Above the leaf each address is where a call returns to, which may already be the next method's first byte.
+            var frame = FrameAt(i == 0 ? addresses[i] : addresses[i] - 1);
+            if (_excludeAgent && IsAgentModule(frame.Module))
+            {
+                return null;
+            }
+
+            _scratch.Add(frame);
+        }
+
+        return TakeScratch();
+    }
+
+    private ResolvedFrame[] TakeScratch()
+    {
         // Samples land on safe points: a loop's GC poll shows up as the leaf although its caller does the work.
         var skip = 0;
         while (skip < _scratch.Count - 1 && IsSafePointFrame(_scratch[skip].FunctionName))
@@ -71,14 +103,8 @@ internal sealed class StackResolver
             skip++;
         }
 
-        ResolvedFrame[]? result = null;
-        if (!agent)
-        {
-            result = new ResolvedFrame[_scratch.Count - skip];
-            _scratch.CopyTo(skip, result, 0, result.Length);
-        }
-
-        _stacks.Add(callStackIndex, result);
+        var result = new ResolvedFrame[_scratch.Count - skip];
+        _scratch.CopyTo(skip, result, 0, result.Length);
         return result;
     }
 
@@ -127,13 +153,7 @@ internal sealed class StackResolver
         var name = method == MethodIndex.Invalid ? "" : TrimSignature(addresses.Methods.FullMethodName(method));
         if (name.Length == 0)
         {
-            // Precompiled stubs and native code: the runtime names neither, but the process's maps know the file.
-            if (module.Length == 0)
-            {
-                module = NativeModules()?.FindModule(address) ?? "";
-            }
-
-            name = module.Length == 0 ? "[unknown]" : "[" + module + "]";
+            (name, module) = NameUnnamed(address, module);
         }
 
         frame = new ResolvedFrame(key, name, module, address);
@@ -141,7 +161,38 @@ internal sealed class StackResolver
         return frame;
     }
 
-    private static string ModuleName(string name) =>
+    private ResolvedFrame FrameAt(ulong address)
+    {
+        if (!_addressFrames.TryGetValue(address, out var frame))
+        {
+            var (name, module) = NameUnnamed(address, "");
+
+            // Negative keys keep these apart from TraceLog's code address indexes.
+            frame = new ResolvedFrame(-1 - _addressFrames.Count, name, module, address);
+            _addressFrames.Add(address, frame);
+        }
+
+        return frame;
+    }
+
+    /// <summary>Names code the trace's stacks did not: a method the round's <see cref="MethodMap"/> knows, else the native file.</summary>
+    private (string Name, string Module) NameUnnamed(ulong address, string module)
+    {
+        if (_methods?.Find(address) is { } method)
+        {
+            return (method.Name, module.Length == 0 ? method.Module : module);
+        }
+
+        // Precompiled stubs and native code: the runtime names neither, but the process's maps know the file.
+        if (module.Length == 0)
+        {
+            module = NativeModules()?.FindModule(address) ?? "";
+        }
+
+        return (module.Length == 0 ? "[unknown]" : "[" + module + "]", module);
+    }
+
+    internal static string ModuleName(string name) =>
         name.EndsWith(".dll", StringComparison.OrdinalIgnoreCase) ? name[..^4] : name;
 
     private NativeModuleMap? NativeModules()
