@@ -1,0 +1,28 @@
+namespace Profefe.Core.Engine;
+
+/// <summary>
+/// An engine store several collectors share. One at a time holds its lease and may change the engine's data
+/// (cut, compact, apply retention); the store checks the lease's fencing token inside every transaction that
+/// changes anything, so a collector that lost its lease (paused past its expiry, cut off) can never commit. The
+/// others only read, bringing their catalog up to date with <see cref="ReadChangesAsync"/>.
+/// </summary>
+public interface ISharedEngineStore : IProfileEngineStore
+{
+    /// <summary>
+    /// Takes the lease when nobody holds it or its holder let it expire, or renews it for <paramref name="duration"/>;
+    /// true while this store holds it.
+    /// </summary>
+    Task<bool> TryHoldLeaseAsync(TimeSpan duration, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The series and symbol deltas committed since this store's last load, read or commit, in commit order, and
+    /// the cursor as of them: what a catalog loaded before needs to see everything committed now.
+    /// </summary>
+    Task<EngineSnapshot> ReadChangesAsync(CancellationToken cancellationToken);
+
+    /// <summary>Deletes block objects no index row points at (a crash between their PUT and the commit); returns how many.</summary>
+    Task<int> DeleteOrphansAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>The store refused a change because another collector holds (or took over) the engine's lease.</summary>
+public sealed class EngineLeaseLostException(string message) : Exception(message);
