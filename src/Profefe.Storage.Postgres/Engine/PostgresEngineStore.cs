@@ -573,11 +573,16 @@ public sealed class PostgresEngineStore : ISharedEngineStore
             return tenant;
         }
 
-        // Committed by another collector after this store last read its changes.
+        // Committed by another collector after this store last read its changes, or not committed yet (a cut
+        // reading the rollups of a series it is adding): then no row has its id, whatever the tenant.
         using var command = Command(DataSource, "SELECT tenant FROM engine_series WHERE series_id = $1", series);
-        tenant = command.ExecuteScalar() as string ?? throw new InvalidOperationException($"no engine series {series}");
-        _tenants[series] = tenant;
-        return tenant;
+        if (command.ExecuteScalar() is not string committed)
+        {
+            return "";
+        }
+
+        _tenants[series] = committed;
+        return committed;
     }
 
     private string[] TenantsOf(IReadOnlyList<int> series)
