@@ -395,7 +395,7 @@ public sealed class PostgresEngineStore : ISharedEngineStore
         await foreach (var page in _objects.ListWrittenBeforeAsync(before, cancellationToken).ConfigureAwait(false))
         {
             var indexed = new HashSet<string>(StringComparer.Ordinal);
-            await ReadAsync(Command(DataSource, "SELECT object_key FROM engine_blocks WHERE object_key = ANY($1)", page.ToArray()),
+            await ReadAsync(Command(DataSource, "SELECT object_key FROM engine_blocks WHERE object_key = ANY($1)", (object)page.ToArray()),
                 reader => indexed.Add(reader.GetString(0)), cancellationToken).ConfigureAwait(false);
             var orphans = page.Where(key => !indexed.Contains(key)).ToList();
             if (orphans.Count > 0)
