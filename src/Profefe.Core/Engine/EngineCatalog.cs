@@ -47,7 +47,12 @@ public sealed class EngineCatalog
 
             foreach (var (tenant, service, delta) in snapshot.SymbolDeltas)
             {
-                SymbolsOf(tenant, service).Restore(delta);
+                // Queries may be reading the table: on shared storage a reader loads deltas while it answers.
+                var table = SymbolsOf(tenant, service);
+                lock (table.Sync)
+                {
+                    table.Restore(delta);
+                }
             }
 
             _cursor = Math.Max(_cursor, snapshot.Cursor);

@@ -4,7 +4,7 @@ namespace Profefe.Core.Engine;
 /// An engine store several collectors share. One at a time holds its lease and may change the engine's data
 /// (cut, compact, apply retention); the store checks the lease's fencing token inside every transaction that
 /// changes anything, so a collector that lost its lease (paused past its expiry, cut off) can never commit. The
-/// others only read, bringing their catalog up to date with <see cref="ReadChangesAsync"/>.
+/// others only read, bringing their catalog up to date with <see cref="RefreshAsync"/>.
 /// </summary>
 public interface ISharedEngineStore : IProfileEngineStore
 {
@@ -15,10 +15,12 @@ public interface ISharedEngineStore : IProfileEngineStore
     Task<bool> TryHoldLeaseAsync(TimeSpan duration, CancellationToken cancellationToken);
 
     /// <summary>
-    /// The series and symbol deltas committed since this store's last load, read or commit, in commit order, and
-    /// the cursor as of them: what a catalog loaded before needs to see everything committed now.
+    /// Loads into <paramref name="catalog"/> the series and symbol deltas committed since this store's last load,
+    /// refresh or commit, and the cursor as of them. The store keeps the catalog: while this collector does not hold
+    /// the lease, reading a rollup or block that a later commit wrote refreshes it again first, so a query never
+    /// meets a symbol its catalog lacks.
     /// </summary>
-    Task<EngineSnapshot> ReadChangesAsync(CancellationToken cancellationToken);
+    Task RefreshAsync(EngineCatalog catalog, CancellationToken cancellationToken);
 
     /// <summary>Deletes block objects no index row points at (a crash between their PUT and the commit); returns how many.</summary>
     Task<int> DeleteOrphansAsync(CancellationToken cancellationToken);

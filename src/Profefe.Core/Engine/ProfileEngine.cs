@@ -225,7 +225,7 @@ public sealed partial class ProfileEngine : BackgroundService
             }
         }
 
-        _catalog.Load(await _shared.ReadChangesAsync(cancellationToken).ConfigureAwait(false));
+        await _shared.RefreshAsync(_catalog, cancellationToken).ConfigureAwait(false);
         return leading;
     }
 

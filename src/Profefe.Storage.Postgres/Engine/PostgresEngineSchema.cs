@@ -14,6 +14,8 @@ namespace Profefe.Storage.Postgres.Engine;
 /// engine_series / engine_symbols: the catalog; symbol deltas apply in seq order, which is commit order because
 /// only the lease holder inserts them, one transaction at a time.
 /// engine_blocks: one row per block, its bytes in object storage (object_key) or here (data).
+/// symbols_upto (blocks, rollups): the newest symbol seq when the row was written; a reader whose catalog has
+/// less loads the rest before using the row.
 /// profiles.log_xid: the transaction that stored each profile (the write log's position). Rows stored before the
 /// column existed get 1 (a constant default rewrites no table); every later insert gets its transaction's id.
 /// </remarks>
@@ -35,14 +37,14 @@ internal static class PostgresEngineSchema
         CREATE UNIQUE INDEX IF NOT EXISTS engine_symbols_by_seq ON engine_symbols(seq);
         CREATE TABLE IF NOT EXISTS engine_blocks(
             tenant text NOT NULL, series_id integer NOT NULL, bucket bigint NOT NULL, block_id bigint GENERATED ALWAYS AS IDENTITY,
-            count integer NOT NULL, min_time bigint NOT NULL, max_time bigint NOT NULL, size bigint NOT NULL, object_key text, data bytea,
+            count integer NOT NULL, min_time bigint NOT NULL, max_time bigint NOT NULL, size bigint NOT NULL, object_key text, data bytea, symbols_upto bigint NOT NULL,
             PRIMARY KEY(tenant, series_id, bucket, block_id));
         CREATE UNIQUE INDEX IF NOT EXISTS engine_blocks_by_id ON engine_blocks(block_id);
         CREATE UNIQUE INDEX IF NOT EXISTS engine_blocks_by_object ON engine_blocks(object_key);
         ALTER TABLE engine_blocks ALTER COLUMN data SET STORAGE EXTERNAL;
         CREATE TABLE IF NOT EXISTS engine_rollups(
             tenant text NOT NULL, series_id integer NOT NULL, span bigint NOT NULL, bucket bigint NOT NULL,
-            count integer NOT NULL, last_key bigint NOT NULL, totals bytea NOT NULL, data bytea NOT NULL,
+            count integer NOT NULL, last_key bigint NOT NULL, totals bytea NOT NULL, data bytea NOT NULL, symbols_upto bigint NOT NULL,
             PRIMARY KEY(tenant, series_id, span, bucket));
         CREATE TABLE IF NOT EXISTS engine_entries(
             tenant text NOT NULL, series_id integer NOT NULL, created_at bigint NOT NULL, id bytea NOT NULL,

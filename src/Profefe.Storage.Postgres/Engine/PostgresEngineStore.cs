@@ -15,11 +15,14 @@ namespace Profefe.Storage.Postgres.Engine;
 /// under a row lock, so only the lease holder's changes ever commit; objects a failed or lost commit leaves
 /// behind are deleted by <see cref="DeleteOrphansAsync"/>, replaced ones right after their replacement commits.
 /// </summary>
-public sealed class PostgresEngineStore : ISharedEngineStore
+public sealed class PostgresEngineStore : ISharedEngineStore, IDisposable
 {
     private const string LeaseName = "engine";
     private const int MaxConcurrentObjects = 8;
     private const int MaxBlockReadAttempts = 3;
+
+    // The newest symbol seq as the writing transaction sees it, its own deltas included.
+    private const string SymbolsUpto = "(SELECT coalesce(max(seq), 0) FROM engine_symbols)";
 
     private readonly PostgresProfileStorage _storage;
     private readonly IEngineBlockObjects? _objects;
@@ -34,6 +37,10 @@ public sealed class PostgresEngineStore : ISharedEngineStore
     // The newest series id and symbol seq this store loaded or committed: where the next read of changes starts.
     private int _knownSeries;
     private long _knownSymbols;
+
+    // The catalog RefreshAsync keeps up to date; one refresh at a time, so no delta is ever restored twice.
+    private EngineCatalog? _catalog;
+    private readonly SemaphoreSlim _refreshing = new(1, 1);
 
     /// <param name="objects">Where blocks go; null keeps them in PostgreSQL.</param>
     /// <param name="orphanMinAge">How old an unindexed object must be before it counts as an orphan, not a commit in flight.</param>
@@ -50,8 +57,12 @@ public sealed class PostgresEngineStore : ISharedEngineStore
 
     public Task<EngineSnapshot> LoadAsync(CancellationToken cancellationToken) => ReadSinceAsync(0, 0, cancellationToken);
 
-    public Task<EngineSnapshot> ReadChangesAsync(CancellationToken cancellationToken) =>
-        ReadSinceAsync(Volatile.Read(ref _knownSeries), Interlocked.Read(ref _knownSymbols), cancellationToken);
+    public async Task RefreshAsync(EngineCatalog catalog, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        _catalog = catalog;
+        await RefreshAsync(catalog, 0, cancellationToken).ConfigureAwait(false);
+    }
 
     public async Task<bool> TryHoldLeaseAsync(TimeSpan duration, CancellationToken cancellationToken)
     {
@@ -162,13 +173,19 @@ public sealed class PostgresEngineStore : ISharedEngineStore
     {
         ArgumentNullException.ThrowIfNull(series);
         var rollups = new List<StoredRollup>();
+        var neededSymbols = 0L;
         await ReadAsync(Command(DataSource, $"""
-            SELECT r.series_id, r.bucket, r.count, r.last_key, r.totals, {(withData ? "r.data" : "''::bytea")}
+            SELECT r.series_id, r.bucket, r.count, r.last_key, r.totals, {(withData ? "r.data" : "''::bytea")}, r.symbols_upto
             FROM engine_rollups r JOIN unnest($1::text[], $2::integer[]) AS s(tenant, series_id) ON r.tenant = s.tenant AND r.series_id = s.series_id
             WHERE r.span = $3 AND r.bucket BETWEEN $4 AND $5 ORDER BY r.bucket, r.series_id
             """, TenantsOf(series), series.ToArray(), span, fromBucket, toBucket),
-            reader => rollups.Add(new StoredRollup(reader.GetInt32(0), span, reader.GetInt64(1), reader.GetInt32(2), EngineRowCodec.ReadTotals(reader.GetFieldValue<byte[]>(4)), reader.GetInt64(3), reader.GetFieldValue<byte[]>(5))),
+            reader =>
+            {
+                rollups.Add(new StoredRollup(reader.GetInt32(0), span, reader.GetInt64(1), reader.GetInt32(2), EngineRowCodec.ReadTotals(reader.GetFieldValue<byte[]>(4)), reader.GetInt64(3), reader.GetFieldValue<byte[]>(5)));
+                neededSymbols = Math.Max(neededSymbols, reader.GetInt64(6));
+            },
             cancellationToken).ConfigureAwait(false);
+        await CatchUpSymbolsAsync(neededSymbols, cancellationToken).ConfigureAwait(false);
         return rollups;
     }
 
@@ -203,10 +220,16 @@ public sealed class PostgresEngineStore : ISharedEngineStore
         for (var attempt = 1; ; attempt++)
         {
             var rows = new List<(long Id, int Count, string? Key, byte[]? Data)>();
-            await ReadAsync(Command(DataSource, "SELECT block_id, count, object_key, data FROM engine_blocks WHERE tenant = $1 AND series_id = $2 AND bucket = $3 ORDER BY block_id",
+            var neededSymbols = 0L;
+            await ReadAsync(Command(DataSource, "SELECT block_id, count, object_key, data, symbols_upto FROM engine_blocks WHERE tenant = $1 AND series_id = $2 AND bucket = $3 ORDER BY block_id",
                 TenantOf(series), series, bucket),
-                reader => rows.Add((reader.GetInt64(0), reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetFieldValue<byte[]>(3))),
+                reader =>
+                {
+                    rows.Add((reader.GetInt64(0), reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.IsDBNull(3) ? null : reader.GetFieldValue<byte[]>(3)));
+                    neededSymbols = Math.Max(neededSymbols, reader.GetInt64(4));
+                },
                 cancellationToken).ConfigureAwait(false);
+            await CatchUpSymbolsAsync(neededSymbols, cancellationToken).ConfigureAwait(false);
 
             var data = new byte[]?[rows.Count];
             await Parallel.ForAsync(0, rows.Count, new ParallelOptions { MaxDegreeOfParallelism = MaxConcurrentObjects, CancellationToken = cancellationToken }, async (i, ct) =>
@@ -408,6 +431,37 @@ public sealed class PostgresEngineStore : ISharedEngineStore
         return deleted;
     }
 
+    /// <summary>
+    /// Loads what was committed since into <paramref name="catalog"/>, unless it already has every symbol up to
+    /// <paramref name="neededSymbols"/> (0: always).
+    /// </summary>
+    private async Task RefreshAsync(EngineCatalog catalog, long neededSymbols, CancellationToken cancellationToken)
+    {
+        await _refreshing.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (neededSymbols == 0 || neededSymbols > Interlocked.Read(ref _knownSymbols))
+            {
+                catalog.Load(await ReadSinceAsync(Volatile.Read(ref _knownSeries), Interlocked.Read(ref _knownSymbols), cancellationToken).ConfigureAwait(false));
+            }
+        }
+        finally
+        {
+            _refreshing.Release();
+        }
+    }
+
+    /// <summary>
+    /// Rows written with symbols this collector's catalog lacks (the lease holder committed after the last refresh):
+    /// load them before a query uses the rows. The holder itself never needs to, and must not while it cuts.
+    /// </summary>
+    private Task CatchUpSymbolsAsync(long neededSymbols, CancellationToken cancellationToken) =>
+        _catalog is { } catalog && Interlocked.Read(ref _token) == 0 && neededSymbols > Interlocked.Read(ref _knownSymbols)
+            ? RefreshAsync(catalog, neededSymbols, cancellationToken)
+            : Task.CompletedTask;
+
+    public void Dispose() => _refreshing.Dispose();
+
     private IEngineBlockObjects Objects => _objects ?? throw new InvalidOperationException("a block without bytes in PostgreSQL needs object storage");
 
     private async Task<EngineSnapshot> ReadSinceAsync(int afterSeries, long afterSymbols, CancellationToken cancellationToken)
@@ -556,14 +610,14 @@ public sealed class PostgresEngineStore : ISharedEngineStore
     }
 
     private NpgsqlBatchCommand InsertBlock(NewBlock block, string? key) =>
-        Command("INSERT INTO engine_blocks(tenant, series_id, bucket, count, min_time, max_time, size, object_key, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        Command($"INSERT INTO engine_blocks(tenant, series_id, bucket, count, min_time, max_time, size, object_key, data, symbols_upto) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, {SymbolsUpto})",
             TenantOf(block.Series), block.Series, block.Bucket, block.Count, block.MinTime, block.MaxTime, (long)block.Data.Length,
             key ?? (object)DBNull.Value, key is null ? block.Data : DBNull.Value);
 
     private NpgsqlBatchCommand UpsertRollup(StoredRollup rollup) =>
-        Command("""
-            INSERT INTO engine_rollups(tenant, series_id, span, bucket, count, last_key, totals, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-            ON CONFLICT (tenant, series_id, span, bucket) DO UPDATE SET count = excluded.count, last_key = excluded.last_key, totals = excluded.totals, data = excluded.data
+        Command($"""
+            INSERT INTO engine_rollups(tenant, series_id, span, bucket, count, last_key, totals, data, symbols_upto) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, {SymbolsUpto})
+            ON CONFLICT (tenant, series_id, span, bucket) DO UPDATE SET count = excluded.count, last_key = excluded.last_key, totals = excluded.totals, data = excluded.data, symbols_upto = excluded.symbols_upto
             """, TenantOf(rollup.Series), rollup.Series, rollup.Span, rollup.Bucket, rollup.Count, rollup.LastKey, EngineRowCodec.WriteTotals(rollup.Totals), rollup.Data);
 
     private string TenantOf(int series)

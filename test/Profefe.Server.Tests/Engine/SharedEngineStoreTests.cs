@@ -6,6 +6,7 @@ using Profefe.Core.Engine.Blocks;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 using Profefe.Testing;
+using Profefe.Testing.Engine;
 using Profefe.Testing.Servers;
 
 namespace Profefe.Server.Tests.Engine;
@@ -89,6 +90,38 @@ public sealed class SharedEngineStoreTests(PostgresServerFixture postgres, CephR
     }
 
     [Fact]
+    public async Task Merge_ReaderCatalogBehindTheHoldersNewSymbols_LoadsThemBeforeAnswering()
+    {
+        await using var place = await SharedEnginePlace.CreateAsync(postgres.Require(), ceph.Require());
+        using var holder = place.NewStore();
+        using var reader = place.NewStore();
+        var holderCatalog = new EngineCatalog();
+        holderCatalog.Load(await holder.LoadAsync(Token));
+        Assert.True(await holder.TryHoldLeaseAsync(TimeSpan.FromMinutes(5), Token));
+        var cutter = new BlockCutter(holderCatalog, holder, place.Storage, batch: 100);
+        var hour = new DateTime(2026, 3, 1, 10, 0, 0, DateTimeKind.Utc);
+        await PushAsync(place, "go/cpu_json_01.pb.gz", hour.AddMinutes(5));
+        await cutter.CutAsync(Token);
+
+        var readerCatalog = new EngineCatalog();
+        readerCatalog.Load(await reader.LoadAsync(Token));
+        await reader.RefreshAsync(readerCatalog, Token);
+        Assert.False(await reader.TryHoldLeaseAsync(TimeSpan.FromMinutes(5), Token));
+
+        // Another program's profile in the same hour: its rollup now needs symbols the reader has not loaded.
+        await PushAsync(place, "go/cpu_regexp_02.pb.gz", hour.AddMinutes(20));
+        await cutter.CutAsync(Token);
+        var query = new ProfileQuery("api", ProfileType.Cpu, [], hour, hour.AddHours(1).AddTicks(-1));
+
+        var expected = await new Profefe.Core.Engine.Query.EngineQuerier(holderCatalog, holder).MergeAsync("", query, 0, Token);
+        var actual = await new Profefe.Core.Engine.Query.EngineQuerier(readerCatalog, reader).MergeAsync("", query, 0, Token);
+
+        Assert.Equal(2, expected!.Profiles);
+        Assert.Equal(2, actual!.Profiles);
+        StackValues.AssertSame(StackValues.Of(expected.Profile), StackValues.Of(actual.Profile));
+    }
+
+    [Fact]
     public async Task TwoEngines_RacingToCutAndCompactWithStalls_NeverBothCommitARange()
     {
         await using var place = await SharedEnginePlace.CreateAsync(postgres.Require(), ceph.Require());
@@ -162,6 +195,9 @@ public sealed class SharedEngineStoreTests(PostgresServerFixture postgres, CephR
         Assert.Equal(await place.Schema.CountRowsAsync("engine_blocks"), (await place.ListObjectsAsync()).Count);
     }
 
+    private static Task PushAsync(SharedEnginePlace place, string file, DateTime createdAt) =>
+        place.Storage.WriteProfileAsync(new ProfileMeta(ProfileId.NewId(createdAt), ProfileType.Cpu, "api", [], createdAt), TestData.Read(file), Token);
+
     private static EngineCommit OneBlockCommit() => new(
         Cursor: 5,
         NewSeries: [new EngineSeries(1, "", "api", ProfileType.Cpu, [])],
@@ -215,7 +251,7 @@ public sealed class SharedEngineStoreTests(PostgresServerFixture postgres, CephR
 
         public Task<bool> TryHoldLeaseAsync(TimeSpan duration, CancellationToken cancellationToken) => inner.TryHoldLeaseAsync(duration, cancellationToken);
 
-        public Task<EngineSnapshot> ReadChangesAsync(CancellationToken cancellationToken) => inner.ReadChangesAsync(cancellationToken);
+        public Task RefreshAsync(EngineCatalog catalog, CancellationToken cancellationToken) => inner.RefreshAsync(catalog, cancellationToken);
 
         public Task<int> DeleteOrphansAsync(CancellationToken cancellationToken) => inner.DeleteOrphansAsync(cancellationToken);
 
