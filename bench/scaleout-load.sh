@@ -7,6 +7,8 @@
 #
 #   bench/scaleout-load.sh [load driver options]      e.g. --quick, or --large 50000 --budget 300
 #   STORAGE_TYPE=postgres bench/scaleout-load.sh ...  the same against PostgreSQL alone (no Ceph started)
+#   DRIVER=fleetweek bench/scaleout-load.sh --days 1  the profile engine's fleet-week run (bench/Profefe.FleetWeek, which
+#                                                     starts its own collector, given these backends) instead of the driver
 #
 # The driver's "bytes on disk" only sees the collector's local data directory, which these backends leave empty;
 # this script prints what PostgreSQL and the bucket hold instead. Needs: postgresql, ceph-mon ceph-osd radosgw
@@ -78,21 +80,27 @@ if [ "$STORAGE_TYPE" = s3+postgres ]; then
   export PROFEFE_Storage__S3__ForcePathStyle=true
 fi
 
-log "building the collector"
-dotnet build "$ROOT/src/Profefe.Cli" -c Release -nologo -clp:ErrorsOnly >&2
-DLL=$(dotnet msbuild "$ROOT/src/Profefe.Cli" -nologo -getProperty:TargetPath -p:Configuration=Release)
-COLLECTOR_PORT=$(free_port)
-mkdir -p "$WORK/data"
-log "starting $DLL on 127.0.0.1:$COLLECTOR_PORT (log: collector.log in $WORK, kept only while running)"
-dotnet "$DLL" serve --addr "127.0.0.1:$COLLECTOR_PORT" --data-dir "$WORK/data" --retention 0 > "$WORK/collector.log" 2>&1 &
-COLLECTOR_PID=$!
-wait_for_http "http://127.0.0.1:$COLLECTOR_PORT/health" "$COLLECTOR_PID" "$WORK/collector.log"
+if [ "${DRIVER:-}" = fleetweek ]; then
+  log "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  log "running the fleet week (Storage:Type=$STORAGE_TYPE): $*"
+  dotnet run -c Release --project "$ROOT/bench/Profefe.FleetWeek" -- "$@"
+else
+  log "building the collector"
+  dotnet build "$ROOT/src/Profefe.Cli" -c Release -nologo -clp:ErrorsOnly >&2
+  DLL=$(dotnet msbuild "$ROOT/src/Profefe.Cli" -nologo -getProperty:TargetPath -p:Configuration=Release)
+  COLLECTOR_PORT=$(free_port)
+  mkdir -p "$WORK/data"
+  log "starting $DLL on 127.0.0.1:$COLLECTOR_PORT (log: collector.log in $WORK, kept only while running)"
+  dotnet "$DLL" serve --addr "127.0.0.1:$COLLECTOR_PORT" --data-dir "$WORK/data" --retention 0 > "$WORK/collector.log" 2>&1 &
+  COLLECTOR_PID=$!
+  wait_for_http "http://127.0.0.1:$COLLECTOR_PORT/health" "$COLLECTOR_PID" "$WORK/collector.log"
 
-log "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-log "running the load driver (Storage:Type=$STORAGE_TYPE): --url http://127.0.0.1:$COLLECTOR_PORT/ $*"
-NICE=()
-[ "$(id -u)" != 0 ] || NICE=(nice -n -10)
-"${NICE[@]}" dotnet run -c Release --project "$ROOT/bench/Profefe.LoadDriver" -- --url "http://127.0.0.1:$COLLECTOR_PORT/" "$@"
+  log "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  log "running the load driver (Storage:Type=$STORAGE_TYPE): --url http://127.0.0.1:$COLLECTOR_PORT/ $*"
+  NICE=()
+  [ "$(id -u)" != 0 ] || NICE=(nice -n -10)
+  "${NICE[@]}" dotnet run -c Release --project "$ROOT/bench/Profefe.LoadDriver" -- --url "http://127.0.0.1:$COLLECTOR_PORT/" "$@"
+fi
 
 log "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 PROFILES=$(psql_q "SELECT count(*) FROM $SCHEMA.profiles")

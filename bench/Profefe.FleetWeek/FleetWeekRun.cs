@@ -38,7 +38,8 @@ internal static class FleetWeekRun
         var plan = new FleetPlan(corpus, options.Days, options.Pods);
         var collectorDll = CollectorLocator.Find(options.CollectorDll);
         var scratch = Directory.CreateTempSubdirectory("profefe-fleetweek-");
-        var dataDirectory = Path.Combine(scratch.FullName, "data");
+        // Created here: a collector on shared storage (Storage:Type=s3+postgres) never writes to it.
+        var dataDirectory = Directory.CreateDirectory(Path.Combine(scratch.FullName, "data")).FullName;
         var logPath = Path.Combine(scratch.FullName, "collector.log");
         var figures = new Figures { LoadBefore = LoadAverage() };
         var notes = new List<string>

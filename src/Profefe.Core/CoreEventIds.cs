@@ -14,4 +14,6 @@ public static class CoreEventIds
     public const int MultiRetentionFailed = 1911;
     public const int EngineLoadFailed = 1950;
     public const int EngineCutFailed = 1951;
+    public const int EngineLeaseTaken = 1952;
+    public const int EngineLeaseLost = 1953;
 }

@@ -45,10 +45,19 @@ public static class StorageServiceCollectionExtensions
         if (names.Count == 1)
         {
             Find(names[0]).Add(services);
-            if (names[0] == "local")
+            switch (names[0])
             {
-                // The engine cuts its blocks from the embedded store's write log; shared storage has no log yet.
-                services.AddProfefeEngine();
+                case "local":
+                    // The engine cuts its blocks from the embedded store's write log.
+                    services.AddProfefeEngine();
+                    break;
+                case "s3+postgres":
+                    // Blocks as objects beside the profiles, the rest shared in PostgreSQL.
+                    services.AddProfefeS3EngineBlockObjects(S3PostgresBlobStoreKey).AddProfefePostgresEngine(S3PostgresBlobStoreKey);
+                    break;
+                case "postgres":
+                    services.AddProfefePostgresEngine();
+                    break;
             }
 
             return services;

@@ -20,7 +20,7 @@ namespace Profefe.Storage.Postgres;
 /// in between leaves an object nothing points at, never an index row pointing at nothing; retention deletes such
 /// orphans. Rows that do have bytes in profile_data (written before the blob store was configured) still read.
 /// </remarks>
-public sealed class PostgresProfileStorage
+public sealed partial class PostgresProfileStorage
     : IProfileWriter, IProfileReader, IProfileRetention, IProfileStorageStatistics, IProfileStorageReadiness, IAsyncDisposable, IDisposable
 {
     private const int MaxAttempts = 3;
@@ -730,7 +730,7 @@ public sealed class PostgresProfileStorage
         return labels;
     }
 
-    private static NpgsqlBatchCommand Command(string sql, params object[] parameters)
+    internal static NpgsqlBatchCommand Command(string sql, params object[] parameters)
     {
         var command = new NpgsqlBatchCommand(sql);
         foreach (var parameter in parameters)
@@ -741,7 +741,7 @@ public sealed class PostgresProfileStorage
         return command;
     }
 
-    private static NpgsqlCommand Command(NpgsqlDataSource dataSource, string sql, params object[] parameters)
+    internal static NpgsqlCommand Command(NpgsqlDataSource dataSource, string sql, params object[] parameters)
     {
         var command = dataSource.CreateCommand(sql);
         foreach (var parameter in parameters)
@@ -752,7 +752,7 @@ public sealed class PostgresProfileStorage
         return command;
     }
 
-    private static NpgsqlCommand Command(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, params object[] parameters)
+    internal static NpgsqlCommand Command(NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, params object[] parameters)
     {
         var command = new NpgsqlCommand(sql, connection, transaction);
         foreach (var parameter in parameters)

@@ -1,8 +1,10 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Profefe.Core.Engine;
 using Profefe.Core.Storage;
 using Profefe.Storage.Postgres;
+using Profefe.Storage.Postgres.Engine;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -25,5 +27,23 @@ public static class PostgresStorageServiceCollectionExtensions
             provider.GetService<ILogger<PostgresProfileStorage>>(),
             blobStoreKey is null ? null : provider.GetRequiredKeyedService<IProfileBlobStore>(blobStoreKey)));
         return services.AddProfileStorageSeam<PostgresProfileStorage>();
+    }
+
+    /// <summary>
+    /// The profile engine (section "Engine") on the PostgreSQL store added before: the index as its write log, its
+    /// data in a <see cref="PostgresEngineStore"/> that every collector on the database shares (one at a time
+    /// cuts, the others read), blocks in the <see cref="IEngineBlockObjects"/> of <paramref name="blockObjectsKey"/>
+    /// or, without one, in PostgreSQL.
+    /// </summary>
+    public static IServiceCollection AddProfefePostgresEngine(this IServiceCollection services, object? blockObjectsKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddSingleton<IProfileLog>(static provider => provider.GetRequiredService<PostgresProfileStorage>());
+        services.TryAddSingleton<IProfileEngineStore>(provider => new PostgresEngineStore(
+            provider.GetRequiredService<PostgresProfileStorage>(),
+            blockObjectsKey is null ? null : provider.GetRequiredKeyedService<IEngineBlockObjects>(blockObjectsKey),
+            provider.GetRequiredService<IOptions<EngineOptions>>().Value.OrphanMinAge,
+            provider.GetService<TimeProvider>()));
+        return services.AddProfefeEngine();
     }
 }

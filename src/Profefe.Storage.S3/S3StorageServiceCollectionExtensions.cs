@@ -39,6 +39,19 @@ public static class S3StorageServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>
+    /// The profile engine's blocks in the same bucket (section "Storage:S3"), as the <see cref="Profefe.Core.Engine.IEngineBlockObjects"/>
+    /// keyed <paramref name="serviceKey"/>, for a shared engine store to keep its blocks in.
+    /// </summary>
+    public static IServiceCollection AddProfefeS3EngineBlockObjects(this IServiceCollection services, object serviceKey)
+    {
+        AddS3Options(services);
+        services.TryAddKeyedSingleton<Profefe.Core.Engine.IEngineBlockObjects>(serviceKey, static (provider, _) => new S3EngineBlockObjects(
+            provider.GetRequiredService<IOptions<S3StorageOptions>>().Value,
+            provider.GetService<ILogger<S3EngineBlockObjects>>()));
+        return services;
+    }
+
     private static void AddS3Options(IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);

@@ -5,7 +5,8 @@ namespace Profefe.Core.Engine;
 
 /// <summary>
 /// What the engine holds in memory: the series, each service's symbol table and the cursor into the write
-/// log, as of the last commit. Loaded once from the store; the cutter is its only writer.
+/// log, as of the last commit. Loaded from the store, then (on shared storage) brought up to date with what
+/// other collectors committed; the cutter is its only other writer.
 /// </summary>
 public sealed class EngineCatalog
 {
@@ -29,6 +30,7 @@ public sealed class EngineCatalog
 
     public static long DayOf(long ticks) => ticks - (ticks % DayTicks);
 
+    /// <summary>Adds what <paramref name="snapshot"/> holds: all of a store's state, or what was committed since the last load.</summary>
     public void Load(EngineSnapshot snapshot)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
@@ -36,15 +38,24 @@ public sealed class EngineCatalog
         {
             foreach (var series in snapshot.Series)
             {
-                AddSeries(series);
+                // A commit whose acknowledgement was lost comes back in the next read of changes: known already.
+                if (series.Id > _series.Count)
+                {
+                    AddSeries(series);
+                }
             }
 
             foreach (var (tenant, service, delta) in snapshot.SymbolDeltas)
             {
-                SymbolsOf(tenant, service).Restore(delta);
+                // Queries may be reading the table: on shared storage a reader loads deltas while it answers.
+                var table = SymbolsOf(tenant, service);
+                lock (table.Sync)
+                {
+                    table.Restore(delta);
+                }
             }
 
-            _cursor = snapshot.Cursor;
+            _cursor = Math.Max(_cursor, snapshot.Cursor);
             Loaded = true;
         }
     }

@@ -30,7 +30,7 @@ public sealed class EngineOptions
     public int MaxCatchUpBacklog { get; set; } = 20_000;
 
     /// <summary>
-    /// While ingest is busy (see <see cref="BusyIngestRate"/>), the cutter leaves new profiles in the write log up to
+    /// While ingest is busy (see <see cref="BusyIngestRate"/>), the embedded store's cutter leaves new profiles in the write log up to
     /// this long, so that pushes have the CPU; then it catches up. A query that needs the engine ends the wait.
     /// Zero cuts as soon as profiles arrive.
     /// </summary>
@@ -40,6 +40,20 @@ public sealed class EngineOptions
     /// <summary>Pushes a second (the write log's growth) from which ingest counts as busy for <see cref="MaxCutDelay"/>.</summary>
     [Range(1, 1_000_000)]
     public int BusyIngestRate { get; set; } = 200;
+
+    /// <summary>
+    /// On shared storage, how long one collector's hold on the engine lasts without renewal (it renews every
+    /// <see cref="CutInterval"/>): after a holder dies, another takes over cutting within this long.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// On shared storage, how old a block object no index row points at must be before it is deleted as an orphan
+    /// (left by a crash between its PUT and its commit): longer than any commit takes, so one in flight keeps its objects.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00")]
+    public TimeSpan OrphanMinAge { get; set; } = TimeSpan.FromMinutes(10);
 }
 
 /// <summary>Checks <see cref="EngineOptions"/>' ranges at start-up, naming the setting that is out of range.</summary>

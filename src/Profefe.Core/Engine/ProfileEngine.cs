@@ -6,14 +6,18 @@ using Profefe.Core.Engine.Query;
 namespace Profefe.Core.Engine;
 
 /// <summary>
-/// Runs the engine in the background: loads its catalog, then cuts the write log as profiles arrive (paced by a
-/// <see cref="CutPacer"/>, which leaves a burst of pushes the CPU) and compacts when idle. Queries call
-/// <see cref="CatchUpAsync"/> first so that they see every profile stored before them.
+/// Runs the engine in the background: loads its catalog, then cuts the write log as profiles arrive (on a store of
+/// its own paced by a <see cref="CutPacer"/>, which leaves a burst of pushes the CPU) and compacts when idle. Queries
+/// call <see cref="CatchUpAsync"/> first so that they see every profile stored before them.
+/// On a <see cref="ISharedEngineStore"/> only the collector holding the lease cuts, compacts and applies
+/// retention; the others read, loading what it committed on every pass (each <see cref="EngineOptions.CutInterval"/>,
+/// and at once when a query waits in <see cref="CatchUpAsync"/>), so a query sees every commit made before it.
 /// </summary>
 public sealed partial class ProfileEngine : BackgroundService
 {
     private readonly EngineCatalog _catalog = new();
     private readonly IProfileEngineStore _store;
+    private readonly ISharedEngineStore? _shared;
     private readonly IProfileLog _log;
     private readonly EngineOptions _options;
     private readonly ILogger<ProfileEngine> _logger;
@@ -29,10 +33,15 @@ public sealed partial class ProfileEngine : BackgroundService
     private readonly TaskCompletionSource _loaded = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile TaskCompletionSource _progress = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    // Whether this collector held the shared store's lease at its last renewal; always so on a store of its own.
+    private volatile bool _leading;
+
     public ProfileEngine(IProfileEngineStore store, IProfileLog log, IOptions<EngineOptions> options, ILogger<ProfileEngine> logger, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
+        _shared = store as ISharedEngineStore;
+        _leading = _shared is null;
         _log = log;
         _options = options.Value;
         _logger = logger;
@@ -50,6 +59,9 @@ public sealed partial class ProfileEngine : BackgroundService
     public EngineCatalog Catalog => _catalog;
 
     public IProfileEngineStore Store => _store;
+
+    /// <summary>Whether this collector cuts, compacts and applies retention (false while another holds the shared store's lease).</summary>
+    public bool IsLeading => _leading;
 
     /// <summary>
     /// Waits until the engine has every profile the log held when called; false when that would take longer than
@@ -106,7 +118,20 @@ public sealed partial class ProfileEngine : BackgroundService
         await _turn.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            return await _retention.DeleteStoredBeforeAsync(cutoff, cancellationToken).ConfigureAwait(false);
+            if (_shared is null)
+            {
+                return await _retention.DeleteStoredBeforeAsync(cutoff, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (!await LeadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // The lease holder applies retention for everyone.
+                return 0;
+            }
+
+            var deleted = await _retention.DeleteStoredBeforeAsync(cutoff, cancellationToken).ConfigureAwait(false);
+            await _shared.DeleteOrphansAsync(cancellationToken).ConfigureAwait(false);
+            return deleted;
         }
         finally
         {
@@ -141,7 +166,8 @@ public sealed partial class ProfileEngine : BackgroundService
         {
             try
             {
-                if (_pacer.ShouldDefer(await _log.HeadAsync(stoppingToken).ConfigureAwait(false), _catalog.Cursor))
+                // Only on a store of its own: a lease holder that paused would lose its lease to a reader.
+                if (_shared is null && _pacer.ShouldDefer(await _log.HeadAsync(stoppingToken).ConfigureAwait(false), _catalog.Cursor))
                 {
                     await _wake.WaitAsync(_options.CutInterval, stoppingToken).ConfigureAwait(false);
                     continue;
@@ -153,14 +179,20 @@ public sealed partial class ProfileEngine : BackgroundService
             }
 
             await _turn.WaitAsync(stoppingToken).ConfigureAwait(false);
+            var busy = false;
             try
             {
-                var cut = await _cutter.CutAsync(stoppingToken).ConfigureAwait(false);
-                _pacer.Cut(cut, _options.CutBatch);
-                Signal();
-                if (cut > 0 || await _compactor.CompactAsync(64, stoppingToken).ConfigureAwait(false) > 0)
+                if (await LeadAsync(stoppingToken).ConfigureAwait(false))
                 {
-                    continue;
+                    var cut = await _cutter.CutAsync(stoppingToken).ConfigureAwait(false);
+                    _pacer.Cut(cut, _options.CutBatch);
+                    Signal();
+                    busy = cut > 0 || await _compactor.CompactAsync(64, stoppingToken).ConfigureAwait(false) > 0;
+                }
+                else
+                {
+                    // A reader: its catalog now holds what the lease holder committed.
+                    Signal();
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -173,7 +205,10 @@ public sealed partial class ProfileEngine : BackgroundService
                 _turn.Release();
             }
 
-            await _wake.WaitAsync(_options.CutInterval, stoppingToken).ConfigureAwait(false);
+            if (!busy)
+            {
+                await _wake.WaitAsync(_options.CutInterval, stoppingToken).ConfigureAwait(false);
+            }
         }
     }
 
@@ -182,6 +217,35 @@ public sealed partial class ProfileEngine : BackgroundService
         _wake.Dispose();
         _turn.Dispose();
         base.Dispose();
+    }
+
+    /// <summary>
+    /// On shared storage: renews (or takes) the lease, then loads what others committed, so a new holder's catalog
+    /// has every commit before its first; true when this collector may change the engine's data.
+    /// </summary>
+    private async Task<bool> LeadAsync(CancellationToken cancellationToken)
+    {
+        if (_shared is null)
+        {
+            return true;
+        }
+
+        var leading = await _shared.TryHoldLeaseAsync(_options.LeaseDuration, cancellationToken).ConfigureAwait(false);
+        if (leading != _leading)
+        {
+            _leading = leading;
+            if (leading)
+            {
+                LogLeaseTaken(_logger);
+            }
+            else
+            {
+                LogLeaseLost(_logger);
+            }
+        }
+
+        await _shared.RefreshAsync(_catalog, cancellationToken).ConfigureAwait(false);
+        return leading;
     }
 
     private void Signal()
@@ -196,4 +260,10 @@ public sealed partial class ProfileEngine : BackgroundService
 
     [LoggerMessage(EventId = CoreEventIds.EngineCutFailed, Level = LogLevel.Error, Message = "Cutting engine blocks failed; the write log is read again from the last commit")]
     private static partial void LogCutFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = CoreEventIds.EngineLeaseTaken, Level = LogLevel.Information, Message = "This collector now cuts, compacts and applies retention for the shared profile engine")]
+    private static partial void LogLeaseTaken(ILogger logger);
+
+    [LoggerMessage(EventId = CoreEventIds.EngineLeaseLost, Level = LogLevel.Warning, Message = "Another collector holds the shared profile engine's lease; this one only reads")]
+    private static partial void LogLeaseLost(ILogger logger);
 }

@@ -58,7 +58,7 @@ public sealed class LocalEngineStore : IProfileEngineStore, IDisposable
         {
             while (reader.Read())
             {
-                series.Add(new EngineSeries(reader.GetInt32(0), reader.GetString(1), reader.GetString(2), (ProfileType)reader.GetInt32(3), ReadLabels((byte[])reader.GetValue(4))));
+                series.Add(new EngineSeries(reader.GetInt32(0), reader.GetString(1), reader.GetString(2), (ProfileType)reader.GetInt32(3), EngineRowCodec.ReadLabels((byte[])reader.GetValue(4))));
             }
         }
 
@@ -88,7 +88,7 @@ public sealed class LocalEngineStore : IProfileEngineStore, IDisposable
                 command.Parameters.AddWithValue("$tenant", series.Tenant);
                 command.Parameters.AddWithValue("$service", series.Service);
                 command.Parameters.AddWithValue("$type", (int)series.Type);
-                command.Parameters.AddWithValue("$labels", WriteLabels(series.Labels));
+                command.Parameters.AddWithValue("$labels", EngineRowCodec.WriteLabels(series.Labels));
                 command.ExecuteNonQuery();
             }
 
@@ -124,7 +124,7 @@ public sealed class LocalEngineStore : IProfileEngineStore, IDisposable
                     series.Value = entry.Series;
                     created.Value = entry.CreatedAt;
                     stored.Value = entry.StoredAt;
-                    totals.Value = WriteTotals(entry.Totals);
+                    totals.Value = EngineRowCodec.WriteTotals(entry.Totals);
                     command.ExecuteNonQuery();
                 }
             }
@@ -156,7 +156,7 @@ public sealed class LocalEngineStore : IProfileEngineStore, IDisposable
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            rollups.Add(new StoredRollup(reader.GetInt32(0), span, reader.GetInt64(1), reader.GetInt32(2), ReadTotals((byte[])reader.GetValue(4)), reader.GetInt64(3), (byte[])reader.GetValue(5)));
+            rollups.Add(new StoredRollup(reader.GetInt32(0), span, reader.GetInt64(1), reader.GetInt32(2), EngineRowCodec.ReadTotals((byte[])reader.GetValue(4)), reader.GetInt64(3), (byte[])reader.GetValue(5)));
         }
 
         return Task.FromResult<IReadOnlyList<StoredRollup>>(rollups);
@@ -391,7 +391,7 @@ public sealed class LocalEngineStore : IProfileEngineStore, IDisposable
         command.Parameters.AddWithValue("$bucket", rollup.Bucket);
         command.Parameters.AddWithValue("$count", rollup.Count);
         command.Parameters.AddWithValue("$last", rollup.LastKey);
-        command.Parameters.AddWithValue("$totals", WriteTotals(rollup.Totals));
+        command.Parameters.AddWithValue("$totals", EngineRowCodec.WriteTotals(rollup.Totals));
         command.Parameters.AddWithValue("$data", rollup.Data);
         command.ExecuteNonQuery();
     }
@@ -412,7 +412,7 @@ public sealed class LocalEngineStore : IProfileEngineStore, IDisposable
     }
 
     private static EngineProfileEntry ReadEntry(SqliteDataReader reader) =>
-        new(ProfileId.FromBytes((byte[])reader.GetValue(0)), reader.GetInt32(1), reader.GetInt64(2), reader.GetInt64(3), ReadTotals((byte[])reader.GetValue(4)));
+        new(ProfileId.FromBytes((byte[])reader.GetValue(0)), reader.GetInt32(1), reader.GetInt64(2), reader.GetInt64(3), EngineRowCodec.ReadTotals((byte[])reader.GetValue(4)));
 
     private SqliteConnection OpenReader()
     {
@@ -433,54 +433,5 @@ public sealed class LocalEngineStore : IProfileEngineStore, IDisposable
     {
         using var command = Command(connection, sql);
         command.ExecuteNonQuery();
-    }
-
-    private static byte[] WriteTotals(long[] totals)
-    {
-        var writer = new ColumnWriter(32);
-        writer.WriteUInt((ulong)totals.Length);
-        foreach (var total in totals)
-        {
-            writer.WriteInt(total);
-        }
-
-        return writer.ToArray();
-    }
-
-    private static long[] ReadTotals(byte[] data)
-    {
-        var reader = new ColumnReader(data);
-        var totals = new long[reader.ReadCount()];
-        for (var i = 0; i < totals.Length; i++)
-        {
-            totals[i] = reader.ReadInt();
-        }
-
-        return totals;
-    }
-
-    private static byte[] WriteLabels(IReadOnlyList<Label> labels)
-    {
-        var writer = new ColumnWriter(64);
-        writer.WriteUInt((ulong)labels.Count);
-        foreach (var label in labels)
-        {
-            writer.WriteString(label.Key);
-            writer.WriteString(label.Value);
-        }
-
-        return writer.ToArray();
-    }
-
-    private static Label[] ReadLabels(byte[] data)
-    {
-        var reader = new ColumnReader(data);
-        var labels = new Label[reader.ReadCount()];
-        for (var i = 0; i < labels.Length; i++)
-        {
-            labels[i] = new Label(reader.ReadString(), reader.ReadString());
-        }
-
-        return labels;
     }
 }

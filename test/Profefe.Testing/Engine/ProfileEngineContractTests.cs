@@ -1,17 +1,31 @@
 using Profefe.Core.Engine;
+using Profefe.Core.Engine.Blocks;
 using Profefe.Core.Engine.Query;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 using Profefe.Core.Tenancy;
 using Profefe.Pprof;
-using Profefe.Storage.Local.Engine;
-using Profefe.Testing;
-using Profefe.Testing.Engine;
 
-namespace Profefe.Storage.Local.Tests.Engine;
+namespace Profefe.Testing.Engine;
 
-/// <summary>The engine's answers against merging the raw profiles, over the embedded store.</summary>
-public sealed class LocalEngineCorrectnessTests
+/// <summary>
+/// A raw store opened for one engine contract test, with the engine's write log and store over it. For a shared
+/// store, <paramref name="Store"/> holds the lease. <paramref name="Owner"/> closes and deletes it all afterwards.
+/// </summary>
+public sealed record EngineUnderTest(
+    IProfileWriter Writer,
+    IProfileReader Reader,
+    IProfileRetention Retention,
+    IProfileLog Log,
+    IProfileEngineStore Store,
+    IAsyncDisposable Owner);
+
+/// <summary>
+/// What every engine store must do, written once: the engine's answers against merging the raw profiles, and the
+/// store's own facts (another store on the same data loads what was committed; a range replaced once stays
+/// replaced). One subclass per backend opens it.
+/// </summary>
+public abstract class ProfileEngineContractTests
 {
     private static readonly DateTime BaseTime = new(2026, 3, 1, 9, 17, 0, DateTimeKind.Utc);
 
@@ -21,10 +35,16 @@ public sealed class LocalEngineCorrectnessTests
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
+    /// <summary>A fresh, empty store (skipped, or failed under CI=true, when its server cannot start).</summary>
+    protected abstract Task<EngineUnderTest> OpenAsync();
+
+    /// <summary>A second engine store on <paramref name="engine"/>'s data: another collector, or this one restarted.</summary>
+    protected abstract IProfileEngineStore OpenAnotherStore(EngineUnderTest engine);
+
     [Fact]
     public async Task Merge_RandomRangesLabelsAndTypes_EqualsTheRawMerge()
     {
-        await using var fixture = await EngineFixture.CreateAsync();
+        await using var fixture = await CreateFixtureAsync();
         var random = new Random(1234);
         for (var i = 0; i < 40; i++)
         {
@@ -59,7 +79,7 @@ public sealed class LocalEngineCorrectnessTests
     [Fact]
     public async Task Merge_OverSeveralDays_EqualsTheRawMergeWithDayRollups()
     {
-        await using var fixture = await EngineFixture.CreateAsync(minutes: 4 * 1440, step: 97);
+        await using var fixture = await CreateFixtureAsync(minutes: 4 * 1440, step: 97);
         var random = new Random(5);
         var day = new DateTime(2026, 3, 2, 0, 0, 0, DateTimeKind.Utc);
         var ranges = new List<(DateTime, DateTime)> { (day, day.AddDays(2).AddTicks(-1)), (day.AddHours(-5), day.AddDays(1).AddHours(3)), (BaseTime, BaseTime.AddDays(4)) };
@@ -82,7 +102,7 @@ public sealed class LocalEngineCorrectnessTests
 
         // Retention through a day keeps its day rollup equal to what is left.
         var cutoff = day.AddHours(13);
-        await fixture.Storage.DeleteProfilesStoredBeforeAsync(cutoff, Token);
+        await fixture.Engine.Retention.DeleteProfilesStoredBeforeAsync(cutoff, Token);
         await new EngineRetention(fixture.Catalog, fixture.EngineStore).DeleteStoredBeforeAsync(cutoff, Token);
         var whole = new ProfileQuery("api", ProfileType.Cpu, [], day, day.AddDays(2).AddTicks(-1));
         var left = await fixture.RawMergeAsync(whole);
@@ -94,7 +114,7 @@ public sealed class LocalEngineCorrectnessTests
     [Fact]
     public async Task Merge_WholeHours_ReadsRollupsNotRows()
     {
-        await using var fixture = await EngineFixture.CreateAsync();
+        await using var fixture = await CreateFixtureAsync();
         var from = new DateTime(2026, 3, 1, 10, 0, 0, DateTimeKind.Utc);
         var query = new ProfileQuery("api", ProfileType.Cpu, [], from, from.AddHours(6).AddTicks(-1));
 
@@ -109,7 +129,7 @@ public sealed class LocalEngineCorrectnessTests
     [Fact]
     public async Task TimeSeries_GroupedByPod_SumsTheProfilesTotals()
     {
-        await using var fixture = await EngineFixture.CreateAsync();
+        await using var fixture = await CreateFixtureAsync();
         var random = new Random(99);
         foreach (var step in (TimeSpan[])[TimeSpan.FromHours(1), TimeSpan.FromMinutes(25), TimeSpan.FromHours(3)])
         {
@@ -117,7 +137,7 @@ public sealed class LocalEngineCorrectnessTests
             var to = from.AddHours(random.Next(2, 12));
             var series = await fixture.Querier.SeriesAsync("", "api", ProfileType.Cpu, [], from, to, step, "pod", Token);
 
-            var metas = await fixture.Storage.FindProfilesAsync(TenantId.Default, new ProfileQuery("api", ProfileType.Cpu, [], from, to), Token);
+            var metas = await fixture.Engine.Reader.FindProfilesAsync(TenantId.Default, new ProfileQuery("api", ProfileType.Cpu, [], from, to), Token);
             var expected = new Dictionary<(string, long), long>();
             foreach (var meta in metas)
             {
@@ -146,13 +166,13 @@ public sealed class LocalEngineCorrectnessTests
     [Fact]
     public async Task Get_RawBytesGone_RebuildsTheProfileSampleBySample()
     {
-        await using var fixture = await EngineFixture.CreateAsync();
-        var metas = await fixture.Storage.FindProfilesAsync(TenantId.Default, new ProfileQuery("api", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
+        await using var fixture = await CreateFixtureAsync();
+        var metas = await fixture.Engine.Reader.FindProfilesAsync(TenantId.Default, new ProfileQuery("api", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
         var meta = metas[17];
         var original = await fixture.DecodeAsync(meta.ProfileId);
 
-        await fixture.Storage.DeleteProfilesStoredBeforeAsync(DateTime.MaxValue, Token);
-        Assert.Empty(await fixture.Storage.FindProfilesAsync(TenantId.Default, new ProfileQuery("api", null, [], DateTime.MinValue, DateTime.MaxValue), Token));
+        await fixture.Engine.Retention.DeleteProfilesStoredBeforeAsync(DateTime.MaxValue, Token);
+        Assert.Empty(await fixture.Engine.Reader.FindProfilesAsync(TenantId.Default, new ProfileQuery("api", null, [], DateTime.MinValue, DateTime.MaxValue), Token));
         var rebuilt = await fixture.Querier.GetAsync("", meta.ProfileId, Token);
 
         Assert.NotNull(rebuilt);
@@ -166,11 +186,11 @@ public sealed class LocalEngineCorrectnessTests
     [Fact]
     public async Task Retention_SameCutoffAsRaw_LeavesMergesEqualToTheRawMerge()
     {
-        await using var fixture = await EngineFixture.CreateAsync();
+        await using var fixture = await CreateFixtureAsync();
         var cutoff = BaseTime.AddHours(5).AddMinutes(13);
-        var before = (await fixture.Storage.FindProfilesAsync(TenantId.Default, new ProfileQuery("api", null, [], DateTime.MinValue, DateTime.MaxValue), Token)).Count;
+        var before = (await fixture.Engine.Reader.FindProfilesAsync(TenantId.Default, new ProfileQuery("api", null, [], DateTime.MinValue, DateTime.MaxValue), Token)).Count;
 
-        var deletedRaw = await fixture.Storage.DeleteProfilesStoredBeforeAsync(cutoff, Token);
+        var deletedRaw = await fixture.Engine.Retention.DeleteProfilesStoredBeforeAsync(cutoff, Token);
         var deletedEngine = await new EngineRetention(fixture.Catalog, fixture.EngineStore).DeleteStoredBeforeAsync(cutoff, Token);
 
         Assert.Equal(deletedRaw, deletedEngine);
@@ -188,42 +208,86 @@ public sealed class LocalEngineCorrectnessTests
         }
     }
 
+    [Fact]
+    public async Task Load_AnotherStoreOnTheSameData_AnswersAsTheOneThatCommitted()
+    {
+        await using var fixture = await CreateFixtureAsync();
+        var store = OpenAnotherStore(fixture.Engine);
+        try
+        {
+            var catalog = new EngineCatalog();
+            catalog.Load(await store.LoadAsync(Token));
+            var query = new ProfileQuery("api", ProfileType.Cpu, [new Label("pod", "p2")], BaseTime.AddMinutes(40), BaseTime.AddHours(7));
+
+            var expected = await fixture.Querier.MergeAsync("", query, int.MaxValue, Token);
+            var actual = await new EngineQuerier(catalog, store).MergeAsync("", query, int.MaxValue, Token);
+
+            Assert.Equal(fixture.Catalog.Cursor, catalog.Cursor);
+            Assert.Equal(fixture.Catalog.SeriesOf("").Count, catalog.SeriesOf("").Count);
+            Assert.NotNull(expected);
+            Assert.NotNull(actual);
+            Assert.Equal(expected.Profiles, actual.Profiles);
+            StackValues.AssertSame(StackValues.Of(expected.Profile), StackValues.Of(actual.Profile));
+        }
+        finally
+        {
+            (store as IDisposable)?.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task ReplaceBlocks_SameBlocksTwice_KeepsTheFirstReplacementOnly()
+    {
+        await using var fixture = await CreateFixtureAsync();
+        var fragmented = await fixture.EngineStore.ListFragmentedBucketsAsync(100, Token);
+        Assert.NotEmpty(fragmented);
+        var (series, bucket) = fragmented[0];
+        var blocks = await fixture.EngineStore.ReadBlocksAsync(series, bucket, Token);
+        var rows = blocks.SelectMany(static b => ProfileBlockCodec.Decode(b.Data)).ToList();
+        rows.Sort(BlockCutter.CompareByTime);
+        var merged = new NewBlock(series, bucket, rows.Count, rows[0].CreatedAt.Ticks, rows[^1].CreatedAt.Ticks, ProfileBlockCodec.Encode(rows));
+        var ids = blocks.Select(static b => b.Id).ToList();
+
+        await fixture.EngineStore.ReplaceBlocksAsync(ids, merged, Token);
+        await fixture.EngineStore.ReplaceBlocksAsync(ids, merged, Token);
+
+        var after = await fixture.EngineStore.ReadBlocksAsync(series, bucket, Token);
+        Assert.Single(after);
+        Assert.Equal(rows.Count, after[0].Count);
+        Assert.Equal(rows.Select(static r => r.Id), ProfileBlockCodec.Decode(after[0].Data).Select(static r => r.Id));
+    }
+
+    private async Task<EngineFixture> CreateFixtureAsync(int minutes = 660, int step = 7) =>
+        await EngineFixture.CreateAsync(await OpenAsync(), minutes, step);
+
     /// <summary>
     /// A store with 3 pods' CPU profiles every 7 minutes and heap profiles every 20 over ~11 hours, cut into the
     /// engine in small batches with compactions between, and a few late profiles stored after their hour was cut.
     /// </summary>
-    private sealed class EngineFixture : IAsyncDisposable
+    protected sealed class EngineFixture : IAsyncDisposable
     {
-        private readonly LocalStoreDirectory _directory;
-        private readonly LocalEngineStore _engineStore;
-
-        private EngineFixture(LocalStoreDirectory directory, LocalProfileStorage storage, LocalEngineStore engineStore, EngineCatalog catalog)
+        private EngineFixture(EngineUnderTest engine, EngineCatalog catalog)
         {
-            _directory = directory;
-            Storage = storage;
-            _engineStore = engineStore;
+            Engine = engine;
             Catalog = catalog;
-            Querier = new EngineQuerier(catalog, engineStore);
+            Querier = new EngineQuerier(catalog, engine.Store);
         }
 
-        public LocalProfileStorage Storage { get; }
+        public EngineUnderTest Engine { get; }
 
         public EngineCatalog Catalog { get; }
 
-        public LocalEngineStore EngineStore => _engineStore;
+        public IProfileEngineStore EngineStore => Engine.Store;
 
         public EngineQuerier Querier { get; }
 
-        public static async Task<EngineFixture> CreateAsync(int minutes = 660, int step = 7)
+        public static async Task<EngineFixture> CreateAsync(EngineUnderTest engine, int minutes, int step)
         {
-            var directory = new LocalStoreDirectory();
-            var storage = new LocalProfileStorage(directory.Options());
-            var engineStore = new LocalEngineStore(storage.DataDirectory);
             var catalog = new EngineCatalog();
-            catalog.Load(await engineStore.LoadAsync(Token));
-            var fixture = new EngineFixture(directory, storage, engineStore, catalog);
-            var cutter = new BlockCutter(catalog, engineStore, storage, batch: 25);
-            var compactor = new BlockCompactor(engineStore);
+            catalog.Load(await engine.Store.LoadAsync(Token));
+            var fixture = new EngineFixture(engine, catalog);
+            var cutter = new BlockCutter(catalog, engine.Store, engine.Log, batch: 25);
+            var compactor = new BlockCompactor(engine.Store);
             var n = 0;
             for (var minute = 0; minute < minutes; minute += step)
             {
@@ -259,12 +323,12 @@ public sealed class LocalEngineCorrectnessTests
         public async Task PushAsync(ProfileType type, string file, int pod, DateTime createdAt)
         {
             var meta = new ProfileMeta(ProfileId.NewId(createdAt), type, "api", [new Label("pod", "p" + pod), new Label("zone", "z" + (pod % 2))], createdAt);
-            await Storage.WriteProfileAsync(meta, TestData.Read(file), Token);
+            await Engine.Writer.WriteProfileAsync(meta, TestData.Read(file), Token);
         }
 
         public async Task<Profile> DecodeAsync(ProfileId id)
         {
-            await foreach (var stored in Storage.ListProfilesAsync(TenantId.Default, [id], Token))
+            await foreach (var stored in Engine.Reader.ListProfilesAsync(TenantId.Default, [id], Token))
             {
                 return ProfileDecoder.Decode(stored.Data.Span);
             }
@@ -274,7 +338,7 @@ public sealed class LocalEngineCorrectnessTests
 
         public async Task<(Profile Profile, int Count)?> RawMergeAsync(ProfileQuery query)
         {
-            var metas = await Storage.FindProfilesAsync(TenantId.Default, query, Token);
+            var metas = await Engine.Reader.FindProfilesAsync(TenantId.Default, query, Token);
             if (metas.Count == 0)
             {
                 return null;
@@ -289,12 +353,6 @@ public sealed class LocalEngineCorrectnessTests
             return (ProfileMerger.Merge(profiles), metas.Count);
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            _engineStore.Dispose();
-            await Storage.DisposeAsync();
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            await _directory.DisposeAsync();
-        }
+        public ValueTask DisposeAsync() => Engine.Owner.DisposeAsync();
     }
 }
