@@ -1,3 +1,5 @@
+using System.Net;
+using System.Runtime.InteropServices;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Microsoft.Extensions.Logging;
@@ -42,6 +44,63 @@ internal sealed class S3Bucket : IDisposable
         }
 
         return unavailable;
+    }
+
+    /// <summary>Stores <paramref name="data"/> at <paramref name="key"/>; returns once it is durable.</summary>
+    public async Task PutObjectAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        var bytes = MemoryMarshal.TryGetArray(data, out var segment) && segment.Array is not null ? segment : new ArraySegment<byte>(data.ToArray());
+
+        // One PUT, never a multipart upload: a profile is at most Collector:MaxDecompressedBytes (64 MiB by
+        // default) and a segment at most Storage:Segments:MaxBytes, far under S3's 5 GiB single-PUT limit, and a
+        // multipart upload costs three requests and leaves parts behind when it fails halfway; the SDK retries a
+        // failed PUT whole.
+        using var deadline = Deadline(cancellationToken);
+        try
+        {
+            using var body = new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false);
+            await Client.PutObjectAsync(new PutObjectRequest
+            {
+                BucketName = Options.Bucket,
+                Key = key,
+                InputStream = body,
+                AutoCloseStream = false,
+                ContentType = "application/octet-stream",
+            }, deadline.Token).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (Unavailable(exception, cancellationToken, deadline) is { } unavailable)
+        {
+            throw unavailable;
+        }
+    }
+
+    /// <summary>The object at <paramref name="key"/> (only <paramref name="range"/> of it when given), or null when there is none.</summary>
+    public async Task<byte[]?> GetObjectAsync(string key, ByteRange? range, CancellationToken cancellationToken)
+    {
+        using var deadline = Deadline(cancellationToken);
+        try
+        {
+            using var response = await Client.GetObjectAsync(new GetObjectRequest { BucketName = Options.Bucket, Key = key, ByteRange = range }, deadline.Token).ConfigureAwait(false);
+            var length = response.ContentLength;
+            if (length >= 0 && length <= Array.MaxLength)
+            {
+                var data = new byte[length];
+                await response.ResponseStream.ReadExactlyAsync(data, deadline.Token).ConfigureAwait(false);
+                return data;
+            }
+
+            using var buffer = new MemoryStream();
+            await response.ResponseStream.CopyToAsync(buffer, deadline.Token).ConfigureAwait(false);
+            return buffer.ToArray();
+        }
+        catch (AmazonS3Exception exception) when (exception.StatusCode == HttpStatusCode.NotFound && exception.ErrorCode is "NoSuchKey" or null or "")
+        {
+            return null;
+        }
+        catch (Exception exception) when (Unavailable(exception, cancellationToken, deadline) is { } unavailable)
+        {
+            throw unavailable;
+        }
     }
 
     public async Task<ListObjectsV2Response> ListPageAsync(ListObjectsV2Request request, CancellationToken cancellationToken)

@@ -1,6 +1,4 @@
-using System.Net;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Microsoft.Extensions.Logging;
@@ -49,60 +47,11 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
 
     private string PrefixOf(TenantId tenant) => tenant.IsDefault ? _options.Prefix : _options.Prefix + TenantsFolder + tenant.Key + "/";
 
-    public async Task PutAsync(ProfileKey key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
-    {
-        var name = KeyOf(key);
-        var bytes = AsSegment(data);
+    public Task PutAsync(ProfileKey key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        _bucket.PutObjectAsync(KeyOf(key), data, cancellationToken);
 
-        // One PUT, never a multipart upload: a profile is at most Collector:MaxDecompressedBytes (64 MiB by
-        // default), far under S3's 5 GiB single-PUT limit, and a multipart upload of it costs three requests
-        // and leaves parts behind when it fails halfway; the SDK retries a failed PUT whole.
-        using var deadline = Deadline(cancellationToken);
-        try
-        {
-            using var body = new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false);
-            await _client.PutObjectAsync(new PutObjectRequest
-            {
-                BucketName = _options.Bucket,
-                Key = name,
-                InputStream = body,
-                AutoCloseStream = false,
-                ContentType = "application/octet-stream",
-            }, deadline.Token).ConfigureAwait(false);
-        }
-        catch (Exception exception) when (Unavailable(exception, cancellationToken, deadline) is { } unavailable)
-        {
-            throw unavailable;
-        }
-    }
-
-    public async Task<byte[]?> GetAsync(ProfileKey key, CancellationToken cancellationToken)
-    {
-        using var deadline = Deadline(cancellationToken);
-        try
-        {
-            using var response = await _client.GetObjectAsync(_options.Bucket, KeyOf(key), deadline.Token).ConfigureAwait(false);
-            var length = response.ContentLength;
-            if (length >= 0 && length <= Array.MaxLength)
-            {
-                var data = new byte[length];
-                await response.ResponseStream.ReadExactlyAsync(data, deadline.Token).ConfigureAwait(false);
-                return data;
-            }
-
-            using var buffer = new MemoryStream();
-            await response.ResponseStream.CopyToAsync(buffer, deadline.Token).ConfigureAwait(false);
-            return buffer.ToArray();
-        }
-        catch (AmazonS3Exception exception) when (exception.StatusCode == HttpStatusCode.NotFound && exception.ErrorCode is "NoSuchKey" or null or "")
-        {
-            return null;
-        }
-        catch (Exception exception) when (Unavailable(exception, cancellationToken, deadline) is { } unavailable)
-        {
-            throw unavailable;
-        }
-    }
+    public Task<byte[]?> GetAsync(ProfileKey key, CancellationToken cancellationToken) =>
+        _bucket.GetObjectAsync(KeyOf(key), null, cancellationToken);
 
     public async Task<byte[]?[]> GetManyAsync(IReadOnlyList<ProfileKey> keys, CancellationToken cancellationToken)
     {
@@ -222,11 +171,6 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
     public Task CheckReadyAsync(CancellationToken cancellationToken) => _bucket.CheckReadyAsync(cancellationToken);
 
     public void Dispose() => _bucket.Dispose();
-
-    private static ArraySegment<byte> AsSegment(ReadOnlyMemory<byte> data) =>
-        MemoryMarshal.TryGetArray(data, out var segment) && segment.Array is not null ? segment : new ArraySegment<byte>(data.ToArray());
-
-    private S3RequestDeadline Deadline(CancellationToken cancellationToken) => _bucket.Deadline(cancellationToken);
 
     private Task<ListObjectsV2Response> ListPageAsync(ListObjectsV2Request request, CancellationToken cancellationToken) => _bucket.ListPageAsync(request, cancellationToken);
 

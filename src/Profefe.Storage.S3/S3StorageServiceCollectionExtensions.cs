@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Profefe.Core.Storage;
+using Profefe.Core.Storage.Segments;
 using Profefe.Storage.S3;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -36,6 +37,20 @@ public static class S3StorageServiceCollectionExtensions
             provider.GetService<ILogger<S3ProfileBlobStore>>(),
             provider.GetRequiredService<TimeProvider>()));
         services.TryAddKeyedSingleton<IProfileBlobStore>(serviceKey, static (provider, _) => provider.GetRequiredService<S3ProfileBlobStore>());
+        return services;
+    }
+
+    /// <summary>
+    /// Segment objects in object storage (section "Storage:S3"): one <see cref="S3SegmentObjectStore"/> as the
+    /// <see cref="ISegmentObjectStore"/> keyed <paramref name="serviceKey"/>, for a batching index store.
+    /// </summary>
+    public static IServiceCollection AddProfefeS3SegmentStore(this IServiceCollection services, object serviceKey)
+    {
+        AddS3Options(services);
+        services.TryAddSingleton(static provider => new S3SegmentObjectStore(
+            provider.GetRequiredService<IOptions<S3StorageOptions>>().Value,
+            provider.GetService<ILogger<S3SegmentObjectStore>>()));
+        services.TryAddKeyedSingleton<ISegmentObjectStore>(serviceKey, static (provider, _) => provider.GetRequiredService<S3SegmentObjectStore>());
         return services;
     }
 
