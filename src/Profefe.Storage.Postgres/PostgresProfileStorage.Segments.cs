@@ -62,8 +62,9 @@ public sealed partial class PostgresProfileStorage
                 }
 
                 // Past half the grace interval the sweep may soon take the object for an orphan: committing now
-                // could acknowledge profiles whose bytes are about to be deleted, so give up instead.
-                if (Stopwatch.GetElapsedTime(started) > _segments.OrphanGrace / 2)
+                // could acknowledge profiles whose bytes are about to be deleted, so give up instead. (A zero
+                // grace, for tests, sweeps only what they left idle.)
+                if (_segments.OrphanGrace > TimeSpan.Zero && Stopwatch.GetElapsedTime(started) > _segments.OrphanGrace / 2)
                 {
                     throw new StorageUnavailableException("postgres", $"PostgreSQL took longer than half of Storage:S3:OrphanMinAge ({_segments.OrphanGrace}) to index segment {id}", null);
                 }
