@@ -34,9 +34,12 @@ public sealed partial class PostgresProfileStorage
     private async Task FlushSegmentAsync(SegmentShard shard, IReadOnlyList<PendingWrite> writes, CancellationToken cancellationToken)
     {
         var profiles = new (ProfileId, ReadOnlyMemory<byte>)[writes.Count];
+        // The segment's time is its last arrival: once retention's cutoff passes it, every profile of it is gone.
+        var lastStored = long.MinValue;
         for (var i = 0; i < writes.Count; i++)
         {
             profiles[i] = (writes[i].Meta.ProfileId, writes[i].Data);
+            lastStored = Math.Max(lastStored, ToTicks(writes[i].Meta.StoredAt));
         }
 
         var (segment, offsets) = SegmentBuilder.Build(profiles);
@@ -57,7 +60,7 @@ public sealed partial class PostgresProfileStorage
                     AddCounterUpdates(batch, writes);
                     batch.BatchCommands.Add(Command(
                         "INSERT INTO segments(id, tenant, created_at, size, profile_count) VALUES ($1, $2, $3, $4, $5)",
-                        id.Value.ToBytes(), shard.Tenant.Key, ToTicks(id.Timestamp), (long)segment.Length, writes.Count));
+                        id.Value.ToBytes(), shard.Tenant.Key, lastStored, (long)segment.Length, writes.Count));
                     await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
 
@@ -254,8 +257,8 @@ public sealed partial class PostgresProfileStorage
         var empty = new List<SegmentId>();
         try
         {
-            // Created before the cutoff: every profile of such a segment arrived before it, so retention deleted
-            // them all; segments straddling the cutoff are found by the next pass.
+            // created_at is the segment's last arrival: before the cutoff, retention deleted every profile of it;
+            // segments straddling the cutoff are found by a later pass.
             await using var command = Command(_dataSource,
                 "DELETE FROM segments s WHERE s.created_at < $1 AND NOT EXISTS (SELECT 1 FROM profiles p WHERE p.segment_id = s.id) RETURNING s.id",
                 ToTicks(cutoff));
