@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
-using Profefe.Core.Storage.Segments;
 using Profefe.Storage.S3;
 using Profefe.Testing;
 using Profefe.Testing.Servers;
