@@ -289,20 +289,9 @@ public sealed partial class PostgresProfileStorage
                 wanted[i] = candidates[i].Value.ToBytes();
             }
 
-            var indexed = new HashSet<SegmentId>();
-            try
-            {
-                await using var command = Command(_dataSource, "SELECT id FROM segments WHERE id = ANY($1)", (object)wanted);
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    indexed.Add(new SegmentId(ProfileId.FromBytes(reader.GetFieldValue<byte[]>(0))));
-                }
-            }
-            catch (Exception exception)
-            {
-                throw Unavailable(exception);
-            }
+            var indexed = await SelectIndexedAsync(
+                "SELECT id FROM segments WHERE id = ANY($1)", wanted, static reader => new SegmentId(ProfileId.FromBytes(reader.GetFieldValue<byte[]>(0))), cancellationToken)
+                .ConfigureAwait(false);
 
             var orphans = candidates.Where(c => !indexed.Contains(c)).ToList();
             if (orphans.Count > 0)

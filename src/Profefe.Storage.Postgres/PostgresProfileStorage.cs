@@ -451,20 +451,9 @@ public sealed partial class PostgresProfileStorage
                 wanted[i] = candidates[i].Id.ToBytes();
             }
 
-            var indexed = new HashSet<ProfileKey>();
-            try
-            {
-                await using var command = Command(_dataSource, "SELECT id, tenant FROM profiles WHERE id = ANY($1)", (object)wanted);
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    indexed.Add(new ProfileKey(TenantId.FromKey(reader.GetString(1)), ProfileId.FromBytes(reader.GetFieldValue<byte[]>(0))));
-                }
-            }
-            catch (Exception exception)
-            {
-                throw Unavailable(exception);
-            }
+            var indexed = await SelectIndexedAsync(
+                "SELECT id, tenant FROM profiles WHERE id = ANY($1)", wanted,
+                static reader => new ProfileKey(TenantId.FromKey(reader.GetString(1)), ProfileId.FromBytes(reader.GetFieldValue<byte[]>(0))), cancellationToken).ConfigureAwait(false);
 
             var orphans = new List<ProfileKey>();
             foreach (var key in candidates)
@@ -481,6 +470,27 @@ public sealed partial class PostgresProfileStorage
                 Log.OrphansDeleted(_logger, orphans.Count, cutoff);
             }
         }
+    }
+
+    /// <summary>What <paramref name="sql"/> finds of <paramref name="ids"/> (its $1): the orphan sweeps' "which of these does the index know".</summary>
+    private async Task<HashSet<T>> SelectIndexedAsync<T>(string sql, byte[][] ids, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
+    {
+        var indexed = new HashSet<T>();
+        try
+        {
+            await using var command = Command(_dataSource, sql, (object)ids);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                indexed.Add(read(reader));
+            }
+        }
+        catch (Exception exception)
+        {
+            throw Unavailable(exception);
+        }
+
+        return indexed;
     }
 
     private async Task<List<ProfileKey>> DeleteBatchAsync(long cutoffTicks, CancellationToken cancellationToken)

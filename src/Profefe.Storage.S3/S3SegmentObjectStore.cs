@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Amazon.S3.Model;
 using Microsoft.Extensions.Logging;
 using Profefe.Core.Storage.Segments;
@@ -13,7 +12,6 @@ namespace Profefe.Storage.S3;
 /// </summary>
 public sealed class S3SegmentObjectStore : ISegmentObjectStore, IDisposable
 {
-    private const int MaxKeysPerRequest = 1000;
     private const string SegmentsFolder = "~segments/";
 
     private readonly S3Bucket _bucket;
@@ -46,74 +44,16 @@ public sealed class S3SegmentObjectStore : ISegmentObjectStore, IDisposable
         return found;
     }
 
-    public async Task DeleteAsync(IReadOnlyList<SegmentId> ids, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(ids);
-        for (var start = 0; start < ids.Count; start += MaxKeysPerRequest)
+    public Task DeleteAsync(IReadOnlyList<SegmentId> ids, CancellationToken cancellationToken) =>
+        _bucket.DeleteObjectsAsync(ids, KeyOf, cancellationToken);
+
+    public IAsyncEnumerable<IReadOnlyList<SegmentId>> ListAsync(SegmentId? after, DateTime before, CancellationToken cancellationToken) =>
+        _bucket.ListMadeBeforeAsync(_bucket.Options.Prefix + SegmentsFolder, after is { } start ? KeyOf(start) : null, before.ToUniversalTime(), static (ReadOnlySpan<char> name, out SegmentId id, out DateTime made) =>
         {
-            var names = new List<string>(Math.Min(MaxKeysPerRequest, ids.Count - start));
-            for (var i = start; i < ids.Count && i < start + MaxKeysPerRequest; i++)
-            {
-                names.Add(KeyOf(ids[i]));
-            }
-
-            var errors = await S3ObjectDeleter.DeleteAsync(_bucket.Client, _bucket.Options, names, (e, deadline) => _bucket.Unavailable(e, cancellationToken, deadline), _bucket.Logger, cancellationToken)
-                .ConfigureAwait(false);
-            if (errors.Count > 0)
-            {
-                throw S3ObjectDeleter.PartialFailure(_bucket.Options.Bucket, errors);
-            }
-        }
-    }
-
-    public async IAsyncEnumerable<IReadOnlyList<SegmentId>> ListAsync(SegmentId? after, DateTime before, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var youngest = before.ToUniversalTime();
-        var prefix = _bucket.Options.Prefix + SegmentsFolder;
-        var request = new ListObjectsV2Request
-        {
-            BucketName = _bucket.Options.Bucket,
-            Prefix = prefix,
-            MaxKeys = MaxKeysPerRequest,
-            StartAfter = after is { } start ? KeyOf(start) : null,
-        };
-        while (true)
-        {
-            var response = await _bucket.ListPageAsync(request, cancellationToken).ConfigureAwait(false);
-            var page = new List<SegmentId>();
-            var done = false;
-            foreach (var item in response.S3Objects ?? [])
-            {
-                if (!SegmentId.TryParse(item.Key.AsSpan(prefix.Length), out var id))
-                {
-                    continue;
-                }
-
-                if (id.Timestamp >= youngest)
-                {
-                    done = true;
-                    break;
-                }
-
-                if (item.LastModified is { } modified && modified.ToUniversalTime() < youngest)
-                {
-                    page.Add(id);
-                }
-            }
-
-            if (page.Count > 0)
-            {
-                yield return page;
-            }
-
-            if (done || response.IsTruncated != true || string.IsNullOrEmpty(response.NextContinuationToken))
-            {
-                yield break;
-            }
-
-            request.ContinuationToken = response.NextContinuationToken;
-        }
-    }
+            var parsed = SegmentId.TryParse(name, out id);
+            made = id.Timestamp;
+            return parsed;
+        }, cancellationToken);
 
     public void Dispose() => _bucket.Dispose();
 }
