@@ -147,14 +147,15 @@ public sealed partial class PostgresProfileStorage
     {
         ArgumentNullException.ThrowIfNull(meta);
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
-        var id = meta.ProfileId.ToBytes();
-        var (keys, values) = SplitLabels(meta.Labels);
-        var (distinctKeys, distinctValues) = DistinctLabels(meta.Labels);
         if (_groupCommit is not null)
         {
             await WriteToSegmentAsync(meta, data, cancellationToken).ConfigureAwait(false);
             return;
         }
+
+        var id = meta.ProfileId.ToBytes();
+        var (keys, values) = SplitLabels(meta.Labels);
+        var (distinctKeys, distinctValues) = DistinctLabels(meta.Labels);
 
         if (_blobStore is not null)
         {
