@@ -66,6 +66,9 @@ as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 
 PG_STARTED=1
 
 export PROFEFE_Storage__Type="$STORAGE_TYPE"
+# A batched push holds its upload slot until its batch is durable (window + flush), so hundreds of clients need
+# hundreds of slots; the embedded store run (EMBEDDED=1) inherits the same limit.
+export PROFEFE_Collector__MaxConcurrentUploads="${MAX_UPLOADS:-1024}"
 export PROFEFE_Storage__Postgres__ConnectionString="Host=127.0.0.1;Port=$PG_PORT;Database=postgres;Username=postgres;Maximum Pool Size=64"
 export PROFEFE_Storage__Postgres__Schema="$SCHEMA"
 
