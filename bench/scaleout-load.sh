@@ -131,6 +131,7 @@ if [ "${EMBEDDED:-0}" = 1 ]; then
   echo
   log "load average before the embedded store: $(cut -d' ' -f1-3 /proc/loadavg)"
   log "running the load driver against the embedded store (its own collector): $*"
-  "${NICE[@]}" dotnet run -c Release --project "$ROOT/bench/Profefe.LoadDriver" -- "$@"
+  # The driver's collector inherits this environment: it must not take the shared store's settings.
+  PROFEFE_Storage__Type=local "${NICE[@]}" dotnet run -c Release --project "$ROOT/bench/Profefe.LoadDriver" -- "$@"
   log "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi
