@@ -38,7 +38,7 @@ public static class PostgresStorageServiceCollectionExtensions
             blobStoreKey is null ? null : provider.GetRequiredKeyedService<IProfileBlobStore>(blobStoreKey),
             segmentStoreKey is null ? null : provider.GetRequiredKeyedService<ISegmentObjectStore>(segmentStoreKey),
             segmentStoreKey is null ? null : provider.GetRequiredService<IOptions<GroupCommitOptions>>().Value,
-            provider.GetRequiredService<TimeProvider>()));
+            provider.GetService<TimeProvider>()));
         return services.AddProfileStorageSeam<PostgresProfileStorage>();
     }
 }
