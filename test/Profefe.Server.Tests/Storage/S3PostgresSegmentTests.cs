@@ -145,24 +145,9 @@ public sealed class S3PostgresSegmentTests(PostgresServerFixture postgres, CephR
         return ids;
     }
 
-    private static async Task<List<StoredProfile>> ListAsync(PostgresProfileStorage storage, params ProfileId[] ids)
-    {
-        var result = new List<StoredProfile>();
-        await foreach (var profile in storage.ListProfilesAsync(TenantId.Default, ids, Token))
-        {
-            result.Add(profile);
-        }
+    private static Task<List<StoredProfile>> ListAsync(PostgresProfileStorage storage, params ProfileId[] ids) => S3PostgresStorageTests.ListAsync(storage, ids);
 
-        return result;
-    }
+    private static ProfileMeta Meta(DateTime createdAt, params (string Key, string Value)[] labels) => S3PostgresStorageTests.Meta(createdAt, labels);
 
-    private static ProfileMeta Meta(DateTime createdAt, params (string Key, string Value)[] labels) =>
-        new(ProfileId.NewId(createdAt), ProfileType.Cpu, "svc", [.. labels.Select(l => new Label(l.Key, l.Value))], createdAt);
-
-    private static byte[] RandomBytes(int length)
-    {
-        var data = new byte[length];
-        Random.Shared.NextBytes(data);
-        return data;
-    }
+    private static byte[] RandomBytes(int length) => S3PostgresStorageTests.RandomBytes(length);
 }

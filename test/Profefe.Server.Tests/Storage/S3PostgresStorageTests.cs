@@ -277,7 +277,7 @@ public sealed class S3PostgresStorageTests(PostgresServerFixture postgres, CephR
         Assert.Contains("Bucket", exception.Message, StringComparison.Ordinal);
     }
 
-    private static async Task<List<StoredProfile>> ListAsync(PostgresProfileStorage storage, params ProfileId[] ids)
+    internal static async Task<List<StoredProfile>> ListAsync(PostgresProfileStorage storage, params ProfileId[] ids)
     {
         var result = new List<StoredProfile>();
         await foreach (var profile in storage.ListProfilesAsync(TenantId.Default, ids, Token))
@@ -288,10 +288,10 @@ public sealed class S3PostgresStorageTests(PostgresServerFixture postgres, CephR
         return result;
     }
 
-    private static ProfileMeta Meta(DateTime createdAt, params (string Key, string Value)[] labels) =>
+    internal static ProfileMeta Meta(DateTime createdAt, params (string Key, string Value)[] labels) =>
         new(ProfileId.NewId(createdAt), ProfileType.Cpu, "svc", [.. labels.Select(l => new Label(l.Key, l.Value))], createdAt);
 
-    private static byte[] RandomBytes(int length)
+    internal static byte[] RandomBytes(int length)
     {
         var data = new byte[length];
         Random.Shared.NextBytes(data);
