@@ -9,6 +9,15 @@
 #   STORAGE_TYPE=postgres bench/scaleout-load.sh ...  the same against PostgreSQL alone (no Ceph started)
 #   DRIVER=fleetweek bench/scaleout-load.sh --days 1  the profile engine's fleet-week run (bench/Profefe.FleetWeek, which
 #                                                     starts its own collector, given these backends) instead of the driver
+#   EMBEDDED=1 bench/scaleout-load.sh --quick --clients 256
+#                                                     then the same driver options against the embedded store
+#                                                     (a collector of the driver's own), for figures of one hour
+#
+# s3+postgres batches writes into segment objects (Storage:Segments:Window, default 250 ms): a closed-loop client
+# waits a window per push, so N clients give at most about N / window pushes per second. Drive it with hundreds of
+# clients (a fleet is thousands of agents pushing once a minute). SEGMENT_WINDOW=00:00:00.100 changes the window.
+# The bucket's object count after the run divided by the profiles stored is the PUTs per 1,000 profiles (the
+# collector runs with --retention 0, so nothing is deleted; a failed PUT stores nothing and is not counted).
 #
 # The driver's "bytes on disk" only sees the collector's local data directory, which these backends leave empty;
 # this script prints what PostgreSQL and the bucket hold instead. Needs: postgresql, ceph-mon ceph-osd radosgw
@@ -59,6 +68,9 @@ as_postgres "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 
 PG_STARTED=1
 
 export PROFEFE_Storage__Type="$STORAGE_TYPE"
+# A batched push holds its upload slot until its batch is durable (window + flush), so hundreds of clients need
+# hundreds of slots; the embedded store run (EMBEDDED=1) inherits the same limit.
+export PROFEFE_Collector__MaxConcurrentUploads="${MAX_UPLOADS:-1024}"
 export PROFEFE_Storage__Postgres__ConnectionString="Host=127.0.0.1;Port=$PG_PORT;Database=postgres;Username=postgres;Maximum Pool Size=64"
 export PROFEFE_Storage__Postgres__Schema="$SCHEMA"
 
@@ -78,6 +90,7 @@ if [ "$STORAGE_TYPE" = s3+postgres ]; then
   export PROFEFE_Storage__S3__AccessKey="$ACCESS_KEY"
   export PROFEFE_Storage__S3__SecretKey="$SECRET_KEY"
   export PROFEFE_Storage__S3__ForcePathStyle=true
+  [ -z "${SEGMENT_WINDOW:-}" ] || export PROFEFE_Storage__Segments__Window="$SEGMENT_WINDOW"
 fi
 
 if [ "${DRIVER:-}" = fleetweek ]; then
@@ -114,4 +127,19 @@ if [ -n "$CEPH_STARTED" ]; then
   S3_ALLOCATED=$(printf '%s' "$STATS" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(u.get("size_actual", 0) for u in d.get("usage", {}).values()))' 2>/dev/null || echo "?")
   S3_OBJECTS=$(printf '%s' "$STATS" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(sum(u.get("num_objects", 0) for u in d.get("usage", {}).values()))' 2>/dev/null || echo "?")
   echo "bucket $BUCKET: $S3_OBJECTS objects, $S3_BYTES bytes ($S3_ALLOCATED allocated in 4 KiB units)"
+  SEGMENTS=$(psql_q "SELECT count(*) FROM $SCHEMA.segments")
+  if [ "$S3_OBJECTS" != "?" ] && [ "$PROFILES" -gt 0 ]; then
+    echo "object PUTs per 1,000 profiles: $(python3 -c "print(round($S3_OBJECTS * 1000 / $PROFILES, 2))") ($SEGMENTS segments indexed, $((PROFILES / (SEGMENTS > 0 ? SEGMENTS : 1))) profiles per segment)"
+  fi
+fi
+
+if [ "${EMBEDDED:-0}" = 1 ]; then
+  stop_pid "$COLLECTOR_PID"
+  COLLECTOR_PID=
+  echo
+  log "load average before the embedded store: $(cut -d' ' -f1-3 /proc/loadavg)"
+  log "running the load driver against the embedded store (its own collector): $*"
+  # The driver's collector inherits this environment: it must not take the shared store's settings.
+  PROFEFE_Storage__Type=local "${NICE[@]}" dotnet run -c Release --project "$ROOT/bench/Profefe.LoadDriver" -- "$@"
+  log "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi

@@ -89,12 +89,17 @@ public static class StorageServiceCollectionExtensions
 
     /// <summary>
     /// "S3 + PostgreSQL" for any number of stateless collectors: profile bytes in object storage (section
-    /// "Storage:S3", <see cref="Profefe.Storage.S3.S3ProfileBlobStore"/>), the index in PostgreSQL (section
-    /// "Storage:Postgres", <see cref="Profefe.Storage.Postgres.PostgresProfileStorage"/>, which writes the bytes
-    /// before the index row, so a crash leaves at worst an object nothing points at, which retention deletes).
+    /// "Storage:S3"), the index in PostgreSQL (section "Storage:Postgres",
+    /// <see cref="Profefe.Storage.Postgres.PostgresProfileStorage"/>). Writes gather per tenant and shard for
+    /// Storage:Segments:Window into one segment object (<see cref="Profefe.Storage.S3.S3SegmentObjectStore"/>),
+    /// PUT before its index rows are committed, so a crash leaves at worst an object nothing points at, which the
+    /// orphan sweep deletes. Profiles written one object each (<see cref="Profefe.Storage.S3.S3ProfileBlobStore"/>)
+    /// before segments still read.
     /// </summary>
     public static IServiceCollection AddProfefeS3PostgresStorage(this IServiceCollection services) =>
-        services.AddProfefeS3BlobStore(S3PostgresBlobStoreKey).AddProfefePostgresStorage(S3PostgresBlobStoreKey);
+        services.AddProfefeS3BlobStore(S3PostgresBlobStoreKey)
+            .AddProfefeS3SegmentStore(S3PostgresBlobStoreKey)
+            .AddProfefePostgresStorage(S3PostgresBlobStoreKey, S3PostgresBlobStoreKey);
 
     /// <summary>"local", " local , postgres " → ["local", "postgres"]; rejects empty entries and repeats.</summary>
     internal static List<string> ParseTypes(string? configured)

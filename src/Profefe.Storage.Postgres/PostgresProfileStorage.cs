@@ -4,6 +4,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Storage.Segments;
 using Profefe.Core.Tenancy;
 
 namespace Profefe.Storage.Postgres;
@@ -31,11 +32,25 @@ public sealed partial class PostgresProfileStorage
     private readonly ILogger _logger;
     private readonly NpgsqlDataSource _dataSource;
     private readonly IProfileBlobStore? _blobStore;
+    private readonly ISegmentObjectStore? _segments;
+    private readonly GroupCommitOptions? _groupCommitOptions;
+    private readonly GroupCommit<SegmentShard, PendingWrite>? _groupCommit;
+    private readonly TimeProvider _timeProvider;
     private readonly SemaphoreSlim _schemaLock = new(1, 1);
     private volatile bool _schemaReady;
 
     /// <param name="blobStore">Where the profile bytes go; null keeps them in PostgreSQL. Not disposed with the store.</param>
-    public PostgresProfileStorage(PostgresStorageOptions options, ILogger<PostgresProfileStorage>? logger = null, IProfileBlobStore? blobStore = null)
+    /// <param name="segments">
+    /// With <paramref name="groupCommit"/>: writes are batched into segment objects there instead (rows written one
+    /// object per profile still read from <paramref name="blobStore"/>). Not disposed with the store.
+    /// </param>
+    public PostgresProfileStorage(
+        PostgresStorageOptions options,
+        ILogger<PostgresProfileStorage>? logger = null,
+        IProfileBlobStore? blobStore = null,
+        ISegmentObjectStore? segments = null,
+        GroupCommitOptions? groupCommit = null,
+        TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (new PostgresStorageOptionsValidator().Validate(null, options) is { Failed: true } invalid)
@@ -58,6 +73,13 @@ public sealed partial class PostgresProfileStorage
 
         _dataSource = NpgsqlDataSource.Create(builder);
         _blobStore = blobStore;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        if (segments is not null)
+        {
+            _segments = segments;
+            _groupCommitOptions = groupCommit ?? new GroupCommitOptions();
+            _groupCommit = new GroupCommit<SegmentShard, PendingWrite>(_groupCommitOptions, FlushSegmentAsync, static w => w.Data.Length, _timeProvider);
+        }
     }
 
     public string Schema => _options.Schema;
@@ -125,9 +147,16 @@ public sealed partial class PostgresProfileStorage
     {
         ArgumentNullException.ThrowIfNull(meta);
         await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        if (_groupCommit is not null)
+        {
+            await WriteToSegmentAsync(meta, data, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         var id = meta.ProfileId.ToBytes();
         var (keys, values) = SplitLabels(meta.Labels);
         var (distinctKeys, distinctValues) = DistinctLabels(meta.Labels);
+
         if (_blobStore is not null)
         {
             // Bytes first: the index row below may only ever point at durable bytes.
@@ -211,6 +240,11 @@ public sealed partial class PostgresProfileStorage
                 if (_blobStore is not null)
                 {
                     await DeleteOrphansAsync(cutoff, cancellationToken).ConfigureAwait(false);
+                }
+
+                if (_segments is not null)
+                {
+                    await DeleteEmptyAndOrphanSegmentsAsync(cutoff, cancellationToken).ConfigureAwait(false);
                 }
 
                 return total;
@@ -385,17 +419,19 @@ public sealed partial class PostgresProfileStorage
         }
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
+        if (_groupCommit is not null)
+        {
+            // Writes gathering now are flushed and answered, not dropped.
+            await _groupCommit.DisposeAsync().ConfigureAwait(false);
+        }
+
         _schemaLock.Dispose();
-        return _dataSource.DisposeAsync();
+        await _dataSource.DisposeAsync().ConfigureAwait(false);
     }
 
-    public void Dispose()
-    {
-        _schemaLock.Dispose();
-        _dataSource.Dispose();
-    }
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     internal static long ToTicks(DateTime time) => time.Kind switch
     {
@@ -416,20 +452,9 @@ public sealed partial class PostgresProfileStorage
                 wanted[i] = candidates[i].Id.ToBytes();
             }
 
-            var indexed = new HashSet<ProfileKey>();
-            try
-            {
-                await using var command = Command(_dataSource, "SELECT id, tenant FROM profiles WHERE id = ANY($1)", (object)wanted);
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    indexed.Add(new ProfileKey(TenantId.FromKey(reader.GetString(1)), ProfileId.FromBytes(reader.GetFieldValue<byte[]>(0))));
-                }
-            }
-            catch (Exception exception)
-            {
-                throw Unavailable(exception);
-            }
+            var indexed = await SelectIndexedAsync(
+                "SELECT id, tenant FROM profiles WHERE id = ANY($1)", wanted,
+                static reader => new ProfileKey(TenantId.FromKey(reader.GetString(1)), ProfileId.FromBytes(reader.GetFieldValue<byte[]>(0))), cancellationToken).ConfigureAwait(false);
 
             var orphans = new List<ProfileKey>();
             foreach (var key in candidates)
@@ -446,6 +471,27 @@ public sealed partial class PostgresProfileStorage
                 Log.OrphansDeleted(_logger, orphans.Count, cutoff);
             }
         }
+    }
+
+    /// <summary>What <paramref name="sql"/> finds of <paramref name="ids"/> (its $1): the orphan sweeps' "which of these does the index know".</summary>
+    private async Task<HashSet<T>> SelectIndexedAsync<T>(string sql, byte[][] ids, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
+    {
+        var indexed = new HashSet<T>();
+        try
+        {
+            await using var command = Command(_dataSource, sql, (object)ids);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                indexed.Add(read(reader));
+            }
+        }
+        catch (Exception exception)
+        {
+            throw Unavailable(exception);
+        }
+
+        return indexed;
     }
 
     private async Task<List<ProfileKey>> DeleteBatchAsync(long cutoffTicks, CancellationToken cancellationToken)
@@ -544,19 +590,20 @@ public sealed partial class PostgresProfileStorage
 
         try
         {
-            await using var command = Command(_dataSource, _blobStore is null
+            await using var command = Command(_dataSource, _blobStore is null && _segments is null
                 ? """
                   SELECT p.id, p.service, p.type, p.created_at, p.label_keys, p.label_values, d.data
                   FROM profiles p JOIN profile_data d ON d.id = p.id
                   WHERE p.id = ANY($1) AND p.tenant = $2
                   """
                 : """
-                  SELECT p.id, p.service, p.type, p.created_at, p.label_keys, p.label_values, d.data
-                  FROM profiles p LEFT JOIN profile_data d ON d.id = p.id
+                  SELECT p.id, p.service, p.type, p.created_at, p.label_keys, p.label_values, d.data, p.segment_id, p.segment_offset, p.data_size, s.size
+                  FROM profiles p LEFT JOIN profile_data d ON d.id = p.id LEFT JOIN segments s ON s.id = p.segment_id
                   WHERE p.id = ANY($1) AND p.tenant = $2
                   """, (object)wanted, tenant.Key);
             var found = new Dictionary<ProfileId, StoredProfile>(count);
             List<ProfileMeta>? inBlobStore = null;
+            List<SegmentRow>? inSegments = null;
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -568,20 +615,30 @@ public sealed partial class PostgresProfileStorage
                         JoinLabels(reader.GetFieldValue<string[]>(4), reader.GetFieldValue<string[]>(5)),
                         FromTicks(reader.GetInt64(3)),
                         tenant);
-                    if (reader.IsDBNull(6))
-                    {
-                        (inBlobStore ??= []).Add(meta);
-                    }
-                    else
+                    if (!reader.IsDBNull(6))
                     {
                         found[meta.ProfileId] = new StoredProfile(meta, reader.GetFieldValue<byte[]>(6));
+                    }
+                    else if (_segments is not null && !reader.IsDBNull(7) && !reader.IsDBNull(10))
+                    {
+                        (inSegments ??= []).Add(new SegmentRow(
+                            meta, new SegmentId(ProfileId.FromBytes(reader.GetFieldValue<byte[]>(7))), reader.GetInt64(8), checked((int)reader.GetInt64(9)), reader.GetInt64(10)));
+                    }
+                    else if (reader.IsDBNull(7))
+                    {
+                        (inBlobStore ??= []).Add(meta);
                     }
                 }
             }
 
-            if (inBlobStore is not null)
+            if (inBlobStore is not null && _blobStore is not null)
             {
                 await ReadBlobsAsync(inBlobStore, found, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (inSegments is not null)
+            {
+                await ReadSegmentsAsync(inSegments, found, cancellationToken).ConfigureAwait(false);
             }
 
             return found;

@@ -75,6 +75,19 @@ internal static class PostgresSchema
         ALTER TABLE label_values DROP CONSTRAINT label_values_pkey, ADD PRIMARY KEY(tenant, service, key, value);
         """;
 
+    // Segments (batched ingest on object storage): a profile's bytes at segment_offset in object segment_id, its
+    //   length data_size; segments lists every object whose index rows were committed, so an object missing
+    //   here is an orphan. Separate idempotent statements applied at every start, beside the numbered versions:
+    //   rows without segment_id (one object per profile, or bytes in profile_data) read as before.
+    private static readonly string[] Segments =
+    [
+        "ALTER TABLE profiles ADD COLUMN IF NOT EXISTS segment_id bytea",
+        "ALTER TABLE profiles ADD COLUMN IF NOT EXISTS segment_offset bigint",
+        "CREATE INDEX IF NOT EXISTS profiles_by_segment ON profiles(segment_id) WHERE segment_id IS NOT NULL",
+        "CREATE TABLE IF NOT EXISTS segments(id bytea PRIMARY KEY, tenant text NOT NULL, created_at bigint NOT NULL, size bigint NOT NULL, profile_count integer NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS segments_by_created_at ON segments(created_at)",
+    ];
+
     private static readonly System.Buffers.SearchValues<char> IdentifierChars =
         System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
 
@@ -110,6 +123,11 @@ internal static class PostgresSchema
         if (found < 2)
         {
             await ExecuteAsync(connection, transaction, MigrateV1ToV2 + "\nINSERT INTO profefe_schema(version) VALUES (2);", cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (var statement in Segments)
+        {
+            await ExecuteAsync(connection, transaction, statement, cancellationToken).ConfigureAwait(false);
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);

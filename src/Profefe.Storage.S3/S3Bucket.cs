@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Amazon.S3;
 using Amazon.S3.Model;
@@ -15,6 +16,9 @@ namespace Profefe.Storage.S3;
 /// </summary>
 internal sealed class S3Bucket : IDisposable
 {
+    // ListObjectsV2 answers at most 1,000 keys.
+    private const int MaxKeysPerRequest = 1000;
+
     private readonly Action<ILogger, string, Exception> _logUnavailable;
 
     public S3Bucket(S3StorageOptions options, ILogger? logger, Action<ILogger, string, Exception> logUnavailable)
@@ -46,14 +50,16 @@ internal sealed class S3Bucket : IDisposable
         return unavailable;
     }
 
-    /// <summary>
-    /// One PUT, never a multipart upload: every object this collector writes (a profile, at most
-    /// Collector:MaxDecompressedBytes, or an engine block) is far under S3's 5 GiB single-PUT limit, and a multipart
-    /// upload costs three requests and leaves parts behind when it fails halfway; the SDK retries a failed PUT whole.
-    /// </summary>
-    public async Task PutAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    /// <summary>Stores <paramref name="data"/> at <paramref name="key"/>; returns once it is durable.</summary>
+    public async Task PutObjectAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         var bytes = MemoryMarshal.TryGetArray(data, out var segment) && segment.Array is not null ? segment : new ArraySegment<byte>(data.ToArray());
+
+        // One PUT, never a multipart upload: a profile is at most Collector:MaxDecompressedBytes (64 MiB by
+        // default), a segment at most Storage:Segments:MaxBytes and an engine block smaller than the profiles it
+        // holds, all far under S3's 5 GiB single-PUT limit, and a
+        // multipart upload costs three requests and leaves parts behind when it fails halfway; the SDK retries a
+        // failed PUT whole.
         using var deadline = Deadline(cancellationToken);
         try
         {
@@ -73,13 +79,13 @@ internal sealed class S3Bucket : IDisposable
         }
     }
 
-    /// <summary>The object's bytes, or null when there is no such object.</summary>
-    public async Task<byte[]?> GetAsync(string key, CancellationToken cancellationToken)
+    /// <summary>The object at <paramref name="key"/> (only <paramref name="range"/> of it when given), or null when there is none.</summary>
+    public async Task<byte[]?> GetObjectAsync(string key, ByteRange? range, CancellationToken cancellationToken)
     {
         using var deadline = Deadline(cancellationToken);
         try
         {
-            using var response = await Client.GetObjectAsync(Options.Bucket, key, deadline.Token).ConfigureAwait(false);
+            using var response = await Client.GetObjectAsync(new GetObjectRequest { BucketName = Options.Bucket, Key = key, ByteRange = range }, deadline.Token).ConfigureAwait(false);
             var length = response.ContentLength;
             if (length >= 0 && length <= Array.MaxLength)
             {
@@ -99,6 +105,82 @@ internal sealed class S3Bucket : IDisposable
         catch (Exception exception) when (Unavailable(exception, cancellationToken, deadline) is { } unavailable)
         {
             throw unavailable;
+        }
+    }
+
+    /// <summary>
+    /// Deletes the objects <paramref name="keyOf"/> names for <paramref name="ids"/>, up to 1,000 per request.
+    /// Whatever is left is found again by the next retention pass as an orphan.
+    /// </summary>
+    public async Task DeleteObjectsAsync<TId>(IReadOnlyList<TId> ids, Func<TId, string> keyOf, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        for (var start = 0; start < ids.Count; start += MaxKeysPerRequest)
+        {
+            var count = Math.Min(MaxKeysPerRequest, ids.Count - start);
+            var names = new List<string>(count);
+            for (var i = start; i < start + count; i++)
+            {
+                names.Add(keyOf(ids[i]));
+            }
+
+            var errors = await S3ObjectDeleter.DeleteAsync(Client, Options, names, (e, deadline) => Unavailable(e, cancellationToken, deadline), Logger, cancellationToken)
+                .ConfigureAwait(false);
+            if (errors.Count > 0)
+            {
+                throw S3ObjectDeleter.PartialFailure(Options.Bucket, errors);
+            }
+        }
+    }
+
+    /// <summary>Reads an object name (after the listed prefix) as an id and the time it was made; false when the name is not ours.</summary>
+    public delegate bool KeyParser<TId>(ReadOnlySpan<char> name, out TId id, out DateTime made);
+
+    /// <summary>
+    /// The ids of the objects under <paramref name="prefix"/> (after <paramref name="startAfter"/>, when given)
+    /// made and last modified before <paramref name="youngest"/>, in pages. Ids sort by the time they were made,
+    /// as S3 lists keys, so the listing stops at the first younger one: each pass reads only what it may return.
+    /// </summary>
+    public async IAsyncEnumerable<IReadOnlyList<TId>> ListMadeBeforeAsync<TId>(
+        string prefix, string? startAfter, DateTime youngest, KeyParser<TId> parse, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var request = new ListObjectsV2Request { BucketName = Options.Bucket, Prefix = prefix, MaxKeys = MaxKeysPerRequest, StartAfter = startAfter };
+        while (true)
+        {
+            var response = await ListPageAsync(request, cancellationToken).ConfigureAwait(false);
+            var page = new List<TId>();
+            var done = false;
+            foreach (var item in response.S3Objects ?? [])
+            {
+                if (!parse(item.Key.AsSpan(prefix.Length), out var id, out var made))
+                {
+                    // Not ours (a key of another layout sharing the prefix): never touched.
+                    continue;
+                }
+
+                if (made >= youngest)
+                {
+                    done = true;
+                    break;
+                }
+
+                if (item.LastModified is { } modified && modified.ToUniversalTime() < youngest)
+                {
+                    page.Add(id);
+                }
+            }
+
+            if (page.Count > 0)
+            {
+                yield return page;
+            }
+
+            if (done || response.IsTruncated != true || string.IsNullOrEmpty(response.NextContinuationToken))
+            {
+                yield break;
+            }
+
+            request.ContinuationToken = response.NextContinuationToken;
         }
     }
 

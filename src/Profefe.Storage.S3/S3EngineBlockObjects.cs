@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-using Amazon.S3.Model;
 using Microsoft.Extensions.Logging;
 using Profefe.Core.Engine;
 
@@ -11,9 +9,6 @@ namespace Profefe.Storage.S3;
 /// </summary>
 public sealed class S3EngineBlockObjects : IEngineBlockObjects, IDisposable
 {
-    // DeleteObjects takes at most 1,000 keys.
-    private const int MaxKeysPerRequest = 1000;
-
     private readonly S3Bucket _bucket;
     private readonly string _prefix;
 
@@ -23,58 +18,21 @@ public sealed class S3EngineBlockObjects : IEngineBlockObjects, IDisposable
         _prefix = _bucket.Options.Prefix + "~engine/";
     }
 
-    public Task PutAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) => _bucket.PutAsync(_prefix + key, data, cancellationToken);
+    public Task PutAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) => _bucket.PutObjectAsync(_prefix + key, data, cancellationToken);
 
-    public Task<byte[]?> GetAsync(string key, CancellationToken cancellationToken) => _bucket.GetAsync(_prefix + key, cancellationToken);
+    public Task<byte[]?> GetAsync(string key, CancellationToken cancellationToken) => _bucket.GetObjectAsync(_prefix + key, null, cancellationToken);
 
-    public async Task DeleteAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(keys);
-        for (var start = 0; start < keys.Count; start += MaxKeysPerRequest)
+    public Task DeleteAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken) =>
+        _bucket.DeleteObjectsAsync(keys, key => _prefix + key, cancellationToken);
+
+    // Block keys carry no time: every one is "made" long ago, and the bucket's modification time decides.
+    public IAsyncEnumerable<IReadOnlyList<string>> ListWrittenBeforeAsync(DateTime before, CancellationToken cancellationToken) =>
+        _bucket.ListMadeBeforeAsync(_prefix, null, before.ToUniversalTime(), static (ReadOnlySpan<char> name, out string key, out DateTime made) =>
         {
-            var names = new List<string>(Math.Min(MaxKeysPerRequest, keys.Count - start));
-            for (var i = start; i < Math.Min(keys.Count, start + MaxKeysPerRequest); i++)
-            {
-                names.Add(_prefix + keys[i]);
-            }
-
-            var errors = await S3ObjectDeleter.DeleteAsync(_bucket.Client, _bucket.Options, names, (e, deadline) => _bucket.Unavailable(e, cancellationToken, deadline), _bucket.Logger, cancellationToken)
-                .ConfigureAwait(false);
-            if (errors.Count > 0)
-            {
-                throw S3ObjectDeleter.PartialFailure(_bucket.Options.Bucket, errors);
-            }
-        }
-    }
-
-    public async IAsyncEnumerable<IReadOnlyList<string>> ListWrittenBeforeAsync(DateTime before, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var request = new ListObjectsV2Request { BucketName = _bucket.Options.Bucket, Prefix = _prefix, MaxKeys = MaxKeysPerRequest };
-        while (true)
-        {
-            var response = await _bucket.ListPageAsync(request, cancellationToken).ConfigureAwait(false);
-            var page = new List<string>();
-            foreach (var item in response.S3Objects ?? [])
-            {
-                if (item.LastModified is { } modified && modified.ToUniversalTime() < before.ToUniversalTime())
-                {
-                    page.Add(item.Key[_prefix.Length..]);
-                }
-            }
-
-            if (page.Count > 0)
-            {
-                yield return page;
-            }
-
-            if (response.IsTruncated != true || string.IsNullOrEmpty(response.NextContinuationToken))
-            {
-                yield break;
-            }
-
-            request.ContinuationToken = response.NextContinuationToken;
-        }
-    }
+            key = name.ToString();
+            made = DateTime.MinValue;
+            return true;
+        }, cancellationToken);
 
     public void Dispose() => _bucket.Dispose();
 }

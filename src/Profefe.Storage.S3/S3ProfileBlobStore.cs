@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Amazon.S3;
 using Amazon.S3.Model;
 using Microsoft.Extensions.Logging;
 using Profefe.Core.Profiles;
@@ -23,16 +22,12 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
 
     private readonly S3Bucket _bucket;
     private readonly S3StorageOptions _options;
-    private readonly IAmazonS3 _client;
-    private readonly ILogger _logger;
     private readonly TimeProvider _timeProvider;
 
     public S3ProfileBlobStore(S3StorageOptions options, ILogger<S3ProfileBlobStore>? logger = null, TimeProvider? timeProvider = null)
     {
         _bucket = new S3Bucket(options, logger, Log.Unavailable);
         _options = _bucket.Options;
-        _client = _bucket.Client;
-        _logger = _bucket.Logger;
         _timeProvider = timeProvider ?? TimeProvider.System;
     }
 
@@ -47,9 +42,11 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
 
     private string PrefixOf(TenantId tenant) => tenant.IsDefault ? _options.Prefix : _options.Prefix + TenantsFolder + tenant.Key + "/";
 
-    public Task PutAsync(ProfileKey key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) => _bucket.PutAsync(KeyOf(key), data, cancellationToken);
+    public Task PutAsync(ProfileKey key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        _bucket.PutObjectAsync(KeyOf(key), data, cancellationToken);
 
-    public Task<byte[]?> GetAsync(ProfileKey key, CancellationToken cancellationToken) => _bucket.GetAsync(KeyOf(key), cancellationToken);
+    public Task<byte[]?> GetAsync(ProfileKey key, CancellationToken cancellationToken) =>
+        _bucket.GetObjectAsync(KeyOf(key), null, cancellationToken);
 
     public async Task<byte[]?[]> GetManyAsync(IReadOnlyList<ProfileKey> keys, CancellationToken cancellationToken)
     {
@@ -60,27 +57,8 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
         return found;
     }
 
-    public async Task DeleteAsync(IReadOnlyList<ProfileKey> keys, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(keys);
-        for (var start = 0; start < keys.Count; start += MaxKeysPerRequest)
-        {
-            var count = Math.Min(MaxKeysPerRequest, keys.Count - start);
-            var names = new List<string>(count);
-            for (var i = start; i < start + count; i++)
-            {
-                names.Add(KeyOf(keys[i]));
-            }
-
-            // Whatever is left is found again by the next retention pass as an orphan.
-            var errors = await S3ObjectDeleter.DeleteAsync(_client, _options, names, (e, deadline) => Unavailable(e, cancellationToken, deadline), _logger, cancellationToken)
-                .ConfigureAwait(false);
-            if (errors.Count > 0)
-            {
-                throw S3ObjectDeleter.PartialFailure(_options.Bucket, errors);
-            }
-        }
-    }
+    public Task DeleteAsync(IReadOnlyList<ProfileKey> keys, CancellationToken cancellationToken) =>
+        _bucket.DeleteObjectsAsync(keys, KeyOf, cancellationToken);
 
     public async IAsyncEnumerable<IReadOnlyList<ProfileKey>> ListWrittenBeforeAsync(DateTime cutoff, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -120,51 +98,14 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
         }
     }
 
-    private async IAsyncEnumerable<IReadOnlyList<ProfileKey>> ListTenantWrittenBeforeAsync(
-        TenantId tenant, DateTime youngest, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        var prefix = PrefixOf(tenant);
-        var request = new ListObjectsV2Request { BucketName = _options.Bucket, Prefix = prefix, MaxKeys = MaxKeysPerRequest };
-        while (true)
+    private IAsyncEnumerable<IReadOnlyList<ProfileKey>> ListTenantWrittenBeforeAsync(TenantId tenant, DateTime youngest, CancellationToken cancellationToken) =>
+        _bucket.ListMadeBeforeAsync(PrefixOf(tenant), null, youngest, (ReadOnlySpan<char> name, out ProfileKey key, out DateTime made) =>
         {
-            var response = await ListPageAsync(request, cancellationToken).ConfigureAwait(false);
-
-            var page = new List<ProfileKey>();
-            var done = false;
-            foreach (var item in response.S3Objects ?? [])
-            {
-                if (!ProfileId.TryParse(item.Key.AsSpan(prefix.Length), out var id))
-                {
-                    // Not ours (a key of another layout sharing the prefix): never touched.
-                    continue;
-                }
-
-                if (id.Timestamp >= youngest)
-                {
-                    // Keys sort by arrival: every later key is younger still.
-                    done = true;
-                    break;
-                }
-
-                if (item.LastModified is { } modified && modified.ToUniversalTime() < youngest)
-                {
-                    page.Add(new ProfileKey(tenant, id));
-                }
-            }
-
-            if (page.Count > 0)
-            {
-                yield return page;
-            }
-
-            if (done || response.IsTruncated != true || string.IsNullOrEmpty(response.NextContinuationToken))
-            {
-                yield break;
-            }
-
-            request.ContinuationToken = response.NextContinuationToken;
-        }
-    }
+            var parsed = ProfileId.TryParse(name, out var id);
+            key = new ProfileKey(tenant, id);
+            made = id.Timestamp;
+            return parsed;
+        }, cancellationToken);
 
     public Task CheckReadyAsync(CancellationToken cancellationToken) => _bucket.CheckReadyAsync(cancellationToken);
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Profefe.Core.Storage;
+using Profefe.Core.Storage.Segments;
 using Profefe.Storage.S3;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -49,6 +50,20 @@ public static class S3StorageServiceCollectionExtensions
         services.TryAddKeyedSingleton<Profefe.Core.Engine.IEngineBlockObjects>(serviceKey, static (provider, _) => new S3EngineBlockObjects(
             provider.GetRequiredService<IOptions<S3StorageOptions>>().Value,
             provider.GetService<ILogger<S3EngineBlockObjects>>()));
+        return services;
+    }
+
+    /// <summary>
+    /// Segment objects in object storage (section "Storage:S3"): one <see cref="S3SegmentObjectStore"/> as the
+    /// <see cref="ISegmentObjectStore"/> keyed <paramref name="serviceKey"/>, for a batching index store.
+    /// </summary>
+    public static IServiceCollection AddProfefeS3SegmentStore(this IServiceCollection services, object serviceKey)
+    {
+        AddS3Options(services);
+        services.TryAddSingleton(static provider => new S3SegmentObjectStore(
+            provider.GetRequiredService<IOptions<S3StorageOptions>>().Value,
+            provider.GetService<ILogger<S3SegmentObjectStore>>()));
+        services.TryAddKeyedSingleton<ISegmentObjectStore>(serviceKey, static (provider, _) => provider.GetRequiredService<S3SegmentObjectStore>());
         return services;
     }
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Storage.Segments;
 using Profefe.Core.Tenancy;
 using Profefe.Storage.Postgres;
 using Profefe.Storage.S3;
@@ -236,6 +237,7 @@ public sealed class S3PostgresStorageTests(PostgresServerFixture postgres, CephR
             ["Storage:S3:ChecksumMode"] = "WhenRequired",
             ["Storage:S3:Timeout"] = "00:00:09",
             ["Storage:S3:MaxConcurrentRequests"] = "3",
+            ["Storage:Segments:Window"] = "00:00:00.020",
         });
         builder.Services.AddProfefeS3PostgresStorage();
         using var host = builder.Build();
@@ -248,10 +250,16 @@ public sealed class S3PostgresStorageTests(PostgresServerFixture postgres, CephR
         Assert.Same(writer, host.Services.GetRequiredService<IProfileReader>());
         Assert.Same(writer, host.Services.GetRequiredService<IProfileRetention>());
         Assert.Same(writer, host.Services.GetRequiredService<IProfileStorageStatistics>());
+        Assert.Equal(TimeSpan.FromMilliseconds(20), host.Services.GetRequiredService<IOptions<GroupCommitOptions>>().Value.Window);
         var meta = Meta(DateTime.UtcNow);
-        await writer.WriteProfileAsync(meta, RandomBytes(10), Token);
         Assert.Equal("p/" + meta.ProfileId, blobs.KeyOf(Key(meta)));
-        Assert.NotNull(await blobs.GetAsync(Key(meta), Token));
+        await writer.WriteProfileAsync(meta, RandomBytes(10), Token);
+        // Batched: the bytes are in a segment object under the prefix, not in an object of their own.
+        var segments = Assert.IsType<S3SegmentObjectStore>(Assert.IsType<PostgresProfileStorage>(writer).Segments);
+        Assert.Null(await blobs.GetAsync(Key(meta), Token));
+        Assert.Equal(1, await store.CountRowsAsync("segments"));
+        Assert.StartsWith("p/~segments/", segments.KeyOf(SegmentId.NewId(DateTime.UtcNow)), StringComparison.Ordinal);
+        Assert.Single(await ListAsync(Assert.IsType<PostgresProfileStorage>(writer), meta.ProfileId));
     }
 
     [Fact]
@@ -269,7 +277,7 @@ public sealed class S3PostgresStorageTests(PostgresServerFixture postgres, CephR
         Assert.Contains("Bucket", exception.Message, StringComparison.Ordinal);
     }
 
-    private static async Task<List<StoredProfile>> ListAsync(PostgresProfileStorage storage, params ProfileId[] ids)
+    internal static async Task<List<StoredProfile>> ListAsync(PostgresProfileStorage storage, params ProfileId[] ids)
     {
         var result = new List<StoredProfile>();
         await foreach (var profile in storage.ListProfilesAsync(TenantId.Default, ids, Token))
@@ -280,10 +288,10 @@ public sealed class S3PostgresStorageTests(PostgresServerFixture postgres, CephR
         return result;
     }
 
-    private static ProfileMeta Meta(DateTime createdAt, params (string Key, string Value)[] labels) =>
+    internal static ProfileMeta Meta(DateTime createdAt, params (string Key, string Value)[] labels) =>
         new(ProfileId.NewId(createdAt), ProfileType.Cpu, "svc", [.. labels.Select(l => new Label(l.Key, l.Value))], createdAt);
 
-    private static byte[] RandomBytes(int length)
+    internal static byte[] RandomBytes(int length)
     {
         var data = new byte[length];
         Random.Shared.NextBytes(data);

@@ -1,3 +1,4 @@
+using Profefe.Core.Storage.Segments;
 using Profefe.Storage.Postgres;
 using Profefe.Storage.S3;
 using Profefe.Testing.Servers;
@@ -25,6 +26,7 @@ internal sealed class S3PostgresTestStore : IAsyncDisposable
         _schema = new PostgresTestSchema(postgres);
         S3 = s3;
         Blobs = new S3ProfileBlobStore(s3);
+        Segments = new S3SegmentObjectStore(s3);
     }
 
     public string Schema => _schema.Name;
@@ -34,6 +36,9 @@ internal sealed class S3PostgresTestStore : IAsyncDisposable
     /// <summary>The bucket's objects, shared by every index <see cref="Open"/> returns.</summary>
     public S3ProfileBlobStore Blobs { get; }
 
+    /// <summary>The bucket's segment objects, shared by every index <see cref="OpenBatched"/> returns.</summary>
+    public S3SegmentObjectStore Segments { get; }
+
     public static async Task<S3PostgresTestStore> CreateAsync(PostgresServer postgres, CephRgwServer rgw, Action<S3StorageOptions>? configure = null) =>
         new(postgres, await CephTestBucket.CreateAsync(rgw, configure));
 
@@ -41,12 +46,17 @@ internal sealed class S3PostgresTestStore : IAsyncDisposable
 
     public PostgresProfileStorage Open(int retentionBatch = 500) => new(Postgres(retentionBatch), null, Blobs);
 
+    /// <summary>The index as the server composes "s3+postgres": writes batched into segments (a short window unless given).</summary>
+    public PostgresProfileStorage OpenBatched(int retentionBatch = 500, GroupCommitOptions? groupCommit = null, TimeProvider? timeProvider = null) =>
+        new(Postgres(retentionBatch), null, Blobs, Segments, groupCommit ?? new GroupCommitOptions { Window = TimeSpan.FromMilliseconds(5) }, timeProvider);
+
     /// <summary>Rows in <paramref name="table"/> of this test's schema.</summary>
     public Task<long> CountRowsAsync(string table) => _schema.CountRowsAsync(table);
 
     public async ValueTask DisposeAsync()
     {
         Blobs.Dispose();
+        Segments.Dispose();
         await _schema.DisposeAsync();
     }
 }

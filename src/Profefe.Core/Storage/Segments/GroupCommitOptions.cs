@@ -1,0 +1,37 @@
+using Microsoft.Extensions.Options;
+using Profefe.Core.Settings;
+
+namespace Profefe.Core.Storage.Segments;
+
+/// <summary>
+/// Configuration section "Storage:Segments": how a store on shared storage gathers writes into one segment object
+/// (<see cref="GroupCommit{TShard, TWrite}"/>). A batch is written when its window has passed since its first
+/// write, or earlier once it holds <see cref="MaxProfiles"/> profiles or <see cref="MaxBytes"/> bytes.
+/// </summary>
+public sealed class GroupCommitOptions
+{
+    public const string SectionName = "Storage:Segments";
+
+    /// <summary>How long a batch gathers after its first write: every write waits at most this long before its flush starts.</summary>
+    [SettingRange("Storage:Segments:Window", typeof(TimeSpan), "00:00:00.001", "00:01:00", Must = "between 1 ms and 1 minute")]
+    public TimeSpan Window { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>A batch holding this many profiles is written at once.</summary>
+    [SettingRange("Storage:Segments:MaxProfiles", 1, 100_000)]
+    public int MaxProfiles { get; set; } = 2_000;
+
+    /// <summary>A batch holding this many bytes is written at once (the segment object is about this big).</summary>
+    [SettingRange("Storage:Segments:MaxBytes", 1, 1L << 30)]
+    public long MaxBytes { get; set; } = 32L << 20;
+
+    /// <summary>
+    /// Batches per tenant gathered and written side by side (a profile's service picks its shard): more shards
+    /// mean more flushes in flight at once, and more, smaller objects.
+    /// </summary>
+    [SettingRange("Storage:Segments:Shards", 1, 64)]
+    public int Shards { get; set; } = 2;
+}
+
+/// <summary>Checks <see cref="GroupCommitOptions"/> (generated from its annotations).</summary>
+[OptionsValidator]
+public sealed partial class GroupCommitOptionsValidator : IValidateOptions<GroupCommitOptions>;

@@ -1,0 +1,161 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json;
+using Profefe.Storage.S3;
+using Profefe.Testing;
+using Profefe.Testing.Servers;
+
+namespace Profefe.Server.Tests;
+
+/// <summary>
+/// Two <c>profefe serve</c> processes batch into segments on one bucket and schema while writers push to both;
+/// either is SIGKILLed at random moments and replaced, several times. Afterwards every acknowledged profile is
+/// found exactly once from either collector, and once the orphan grace interval has passed the bucket holds no
+/// segment object the index does not name (the killed collectors' unindexed PUTs are swept).
+/// </summary>
+[Trait(TestCategory.Name, TestCategory.Chaos)]
+[Collection(StoragePostgresTests.Name)]
+public sealed class ScaleOutKillTests(PostgresServerFixture fixture, CephRgwServerFixture ceph) : IClassFixture<CephRgwServerFixture>
+{
+    private const int Writers = 8;
+    private const int Kills = 4;
+    private const string Service = "killed";
+    private static readonly TimeSpan OrphanGrace = TimeSpan.FromSeconds(8);
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task TwoBatchingCollectors_KilledAtRandom_KeepEveryAcknowledgedProfileOnce_AndLeaveNoOrphans()
+    {
+        await using var schema = new PostgresTestSchema(fixture.Require());
+        var rgw = ceph.Require();
+        var bucket = await ScaleOutStores.CreateBucketAsync(rgw);
+        var settings = ScaleOutStores.S3Postgres(rgw, bucket, schema);
+        settings["Storage:S3:OrphanMinAge"] = OrphanGrace.ToString();
+        settings["Storage:Segments:Window"] = "00:00:00.100";
+        settings["Retention:Interval"] = "00:00:01";
+        var workingDirectory = Directory.CreateTempSubdirectory("profefe-kill-").FullName;
+        var collectors = new ServeProcess?[2];
+        try
+        {
+            collectors[0] = await ServeProcess.StartListeningAsync(settings, workingDirectory, Token);
+            collectors[1] = await ServeProcess.StartListeningAsync(settings, workingDirectory, Token);
+            var acknowledged = new ConcurrentDictionary<string, Upload>(StringComparer.Ordinal);
+            var unexpected = new ConcurrentQueue<string>();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(Token);
+            var writers = ScaleOutTraffic.StartWriters(Writers, async (writer, i) =>
+            {
+                var collector = Volatile.Read(ref collectors[(writer + i) % 2]);
+                if (collector is null)
+                {
+                    await Task.Delay(20, stop.Token);
+                    return;
+                }
+
+                var upload = ScaleOutTraffic.Uploads[(writer + i) % ScaleOutTraffic.Uploads.Length];
+                try
+                {
+                    using var push = await ScaleOutTraffic.PushAsync(collector.Client, Service, upload, $"writer={writer},seq={i}", stop.Token);
+                    if (push.StatusCode == HttpStatusCode.OK)
+                    {
+                        ScaleOutTraffic.Acknowledge(acknowledged, await ScaleOutTraffic.IdOfAsync(push, stop.Token), upload);
+                    }
+                    else if (push.StatusCode != HttpStatusCode.ServiceUnavailable)
+                    {
+                        unexpected.Enqueue($"{(int)push.StatusCode} {await push.Content.ReadAsStringAsync(stop.Token)}");
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                    // The collector was killed under this push: never acknowledged, so it may or may not be stored.
+                    await Task.Delay(20, stop.Token);
+                }
+            }, stop.Token);
+
+            try
+            {
+                for (var kill = 0; kill < Kills; kill++)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.Next(500, 1_500)), Token);
+                    var victim = Random.Shared.Next(2);
+                    var killed = Interlocked.Exchange(ref collectors[victim], null)!;
+                    killed.Kill();
+                    killed.Dispose();
+                    Volatile.Write(ref collectors[victim], await ServeProcess.StartListeningAsync(settings, workingDirectory, Token));
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(500), Token);
+            }
+            finally
+            {
+                await stop.CancelAsync();
+                await Task.WhenAll(writers);
+            }
+
+            Assert.True(unexpected.IsEmpty, $"answers neither 200 nor 503: {string.Join(" | ", unexpected.Take(5))}");
+            Assert.True(acknowledged.Count >= 20, $"only {acknowledged.Count} pushes were acknowledged");
+            foreach (var collector in collectors)
+            {
+                await ScaleOutTraffic.VerifyAsync(collector!.Client, Service, acknowledged, Token);
+                await AssertEachPushStoredAtMostOnceAsync(collector.Client);
+            }
+
+            await AssertNoOrphanSegmentsAsync(settings, schema);
+        }
+        finally
+        {
+            foreach (var collector in collectors)
+            {
+                collector?.Dispose();
+            }
+
+            Directory.Delete(workingDirectory, recursive: true);
+        }
+    }
+
+    /// <summary>No push (its writer and sequence labels) is found under two ids.</summary>
+    private static async Task AssertEachPushStoredAtMostOnceAsync(HttpClient client)
+    {
+        using var find = await client.GetAsync($"api/0/profiles?service={Service}&from=2000-01-01T00:00:00&to=2100-01-01T00:00:00", Token);
+        using var json = JsonDocument.Parse(await find.Content.ReadAsStringAsync(Token));
+        var pushes = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var meta in json.RootElement.GetProperty("body").EnumerateArray())
+        {
+            var labels = meta.GetProperty("labels").EnumerateArray().Select(static l => $"{l.GetProperty("key").GetString()}={l.GetProperty("value").GetString()}").Order(StringComparer.Ordinal);
+            var push = string.Join(',', labels);
+            Assert.True(pushes.Add(push), $"push {push} is stored twice");
+        }
+    }
+
+    /// <summary>Within a few grace intervals every segment object in the bucket has its segments row.</summary>
+    private static async Task AssertNoOrphanSegmentsAsync(Dictionary<string, string?> settings, PostgresTestSchema schema)
+    {
+        using var segments = new S3SegmentObjectStore(new S3StorageOptions
+        {
+            ServiceUrl = settings["Storage:S3:ServiceUrl"]!,
+            Region = settings["Storage:S3:Region"]!,
+            Bucket = settings["Storage:S3:Bucket"]!,
+            AccessKey = settings["Storage:S3:AccessKey"]!,
+            SecretKey = settings["Storage:S3:SecretKey"]!,
+            ForcePathStyle = true,
+        });
+        var deadline = DateTime.UtcNow + (4 * OrphanGrace) + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var objects = 0;
+            await foreach (var page in segments.ListAsync(null, DateTime.MaxValue, Token))
+            {
+                objects += page.Count;
+            }
+
+            var rows = await schema.CountRowsAsync("segments");
+            if (objects == rows)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"{objects} segment objects but {rows} segments rows {(4 * OrphanGrace) + TimeSpan.FromSeconds(10)} after the last write");
+            await Task.Delay(TimeSpan.FromSeconds(1), Token);
+        }
+    }
+}
