@@ -14,6 +14,11 @@ public sealed class ProfilingAcceptanceTests
 {
     private static readonly TimeSpan Duration = TimeSpan.FromSeconds(3);
 
+    // The sleep tests' window: perf events sample at 100 Hz, so 3 s of a thread busy half the time hold ~150 samples
+    // (fewer on a busy machine, 49 in one run), where one sample of the few microseconds Sleeper.Nap really runs
+    // after each wake-up is already 2 %. Twice the window keeps the < 2 % bound about sampling error, not luck.
+    private static readonly TimeSpan SleepWindow = TimeSpan.FromSeconds(6);
+
     [Fact]
     public async Task Cpu_InTheCollectorAttributesHotAndWarmShares_WhenTheSidecarProfilesTheApp()
     {
@@ -62,7 +67,7 @@ public sealed class ProfilingAcceptanceTests
     public async Task Cpu_LeavesOutTheSleepingMethod_AndWallKeepsIt_WhenAttachedToAnotherProcess()
     {
         using var app = await TestApp.StartAsync("sleep", "60");
-        var pushed = await AgentRun.OneRoundAsync(app.ProcessId, ProfileKinds.Cpu | ProfileKinds.Wall, Duration);
+        var pushed = await AgentRun.OneRoundAsync(app.ProcessId, ProfileKinds.Cpu | ProfileKinds.Wall, SleepWindow);
 
         AssertSleepLeftOutOfCpu(AgentRun.Decode(Assert.Single(pushed, p => p.Type == "cpu")), AgentRun.Decode(Assert.Single(pushed, p => p.Type == "other")));
     }
@@ -71,7 +76,7 @@ public sealed class ProfilingAcceptanceTests
     public async Task Cpu_LeavesOutTheSleepingMethod_AndWallKeepsIt_WhenTheAppProfilesItself()
     {
         await using var collector = await TestCollector.StartAsync();
-        using var app = await TestApp.StartAsync("sleep", "1", "--agent", collector.BaseAddress.AbsoluteUri, "--duration", "3");
+        using var app = await TestApp.StartAsync("sleep", "1", "--agent", collector.BaseAddress.AbsoluteUri, "--duration", SleepWindow.TotalSeconds.ToString(CultureInfo.InvariantCulture));
         var (exitCode, output, error) = await app.WaitForExitAsync(TimeSpan.FromMinutes(2));
         Assert.True(exitCode == 0, $"test app failed ({exitCode}): {output} {error}");
 
