@@ -280,6 +280,7 @@ public sealed partial class PostgresProfileStorage
         }
 
         var before = _timeProvider.GetUtcNow().UtcDateTime - _segments!.OrphanGrace;
+        var settled = before - _segments.OrphanGrace;
         SegmentId? last = null;
         await foreach (var candidates in _segments.ListAsync(_sweptThrough, before, cancellationToken).ConfigureAwait(false))
         {
@@ -300,11 +301,18 @@ public sealed partial class PostgresProfileStorage
                 Log.OrphansDeleted(_logger, orphans.Count, before);
             }
 
-            last = candidates[^1];
+            foreach (var candidate in candidates)
+            {
+                if (candidate.Timestamp < settled)
+                {
+                    last = candidate;
+                }
+            }
         }
 
-        // Objects listed once need no second look: a segment PUT finishes well within the grace interval, so no
-        // object older than the listing's bound can appear after it. A restarted collector lists from the start.
+        // The next pass starts after what is a further grace interval older than this listing's bound: a PUT slowed
+        // past the grace (a collector killed or starved mid-PUT) lands behind the bound, and is still listed then.
+        // A restarted collector lists from the start.
         if (last is not null)
         {
             _sweptThrough = last;
