@@ -17,9 +17,12 @@ internal sealed class TestApp : IDisposable
     public bool HasExited => _process.HasExited;
 
     /// <summary>Starts the app with <paramref name="arguments"/> and waits until its workload runs.</summary>
-    public static async Task<TestApp> StartAsync(params string[] arguments)
+    public static Task<TestApp> StartAsync(params string[] arguments) => StartAsync(environment: null, arguments);
+
+    /// <summary>Starts the app with <paramref name="arguments"/> and these runtime settings, and waits until its workload runs.</summary>
+    public static async Task<TestApp> StartAsync(IReadOnlyDictionary<string, string>? environment, params string[] arguments)
     {
-        var app = Start("Profefe.Agent.TestApp.dll", arguments);
+        var app = Start("Profefe.Agent.TestApp.dll", environment, arguments);
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         var line = await app._process.StandardOutput.ReadLineAsync(timeout.Token);
         if (line != "ready")
@@ -33,10 +36,17 @@ internal sealed class TestApp : IDisposable
     }
 
     /// <summary>Starts a program built next to the tests (<c>dotnet DLL ARGS</c>) without waiting for anything.</summary>
-    public static TestApp Start(string dllName, params string[] arguments)
+    public static TestApp Start(string dllName, params string[] arguments) => Start(dllName, environment: null, arguments);
+
+    private static TestApp Start(string dllName, IReadOnlyDictionary<string, string>? environment, string[] arguments)
     {
         var dll = Path.Combine(AppContext.BaseDirectory, dllName);
         var start = new ProcessStartInfo(DotnetHost()) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         start.ArgumentList.Add(dll);
         foreach (var argument in arguments)
         {
