@@ -21,6 +21,9 @@ internal delegate int PerfEventOpener(int threadId, out int errno);
 /// Unlike the runtime's sample profiler this suspends nothing, and a thread that waits takes no samples at all: it
 /// gives CPU time by construction. It works on another process too when the kernel lets this one trace it (same user,
 /// or CAP_PERFMON / CAP_SYS_PTRACE), and not where perf_event_paranoid is 3 or a seccomp filter refuses the call.
+/// A frame of code entered by On-Stack Replacement hands the kernel's walk its tier-0 frame's saved frame pointer, so
+/// such a stack shows the method twice and skips its caller; recovering that frame would need the stack's bytes and
+/// the JIT's unwind data, which this sampler does not read.
 /// </remarks>
 internal sealed unsafe class PerfEventSampler : IDisposable
 {
