@@ -26,7 +26,7 @@ public sealed class ProfilingAcceptanceTests
         using var app = await TestApp.StartAsync("cpu", "120");
         using var sidecar = TestApp.Start(
             "profefe.dll", "agent", "--pid", app.ProcessId.ToString(CultureInfo.InvariantCulture), "--collector", collector.BaseAddress.AbsoluteUri,
-            "--service", "sidecar-cpu", "--label", "env=test", "--duration", "12s", "--tick", "10m", "--profiles", "cpu,wall");
+            "--service", "sidecar-cpu", "--label", "env=test", "--duration", "6s", "--tick", "10m", "--profiles", "cpu,wall");
 
         var cpu = Assert.Single(await collector.WaitForProfilesAsync("sidecar-cpu", "cpu"));
         Assert.Contains(new("env", "test"), cpu.Labels ?? []);
@@ -48,7 +48,7 @@ public sealed class ProfilingAcceptanceTests
     public async Task Cpu_InTheCollectorAttributesHotAndWarmShares_WhenTheAppProfilesItself()
     {
         await using var collector = await TestCollector.StartAsync();
-        using var app = await TestApp.StartAsync("cpu", "1", "--agent", collector.BaseAddress.AbsoluteUri, "--duration", "12");
+        using var app = await TestApp.StartAsync("cpu", "1", "--agent", collector.BaseAddress.AbsoluteUri, "--duration", "6");
         var (exitCode, output, error) = await app.WaitForExitAsync(TimeSpan.FromMinutes(2));
         Assert.True(exitCode == 0, $"test app failed ({exitCode}): {output} {error}");
 
@@ -210,11 +210,15 @@ public sealed class ProfilingAcceptanceTests
         var hot = Sum(cpu, samples, s => Frames(s).Contains(Hot)) / total;
         var warm = Sum(cpu, samples, s => Frames(s).Contains(Warm)) / total;
         TestContext.Current.TestOutputHelper?.WriteLine($"Hot.Spin {hot:P1}, Warm.Spin {warm:P1} of {total} samples of the app's work");
-        // The app computes on one thread, which perf events sample 100 times a second of its CPU time: at most 1,200
-        // in 12 s, far fewer when the rest of the suite shares the cores (130 in a 6 s window once); 150 still puts a
-        // share within ±3.7 % (one standard error).
-        Assert.True(total >= 150, $"too few samples of the app's work: {total}");
-        Assert.True(Math.Abs(hot - 0.7) <= 0.1 && Math.Abs(warm - 0.3) <= 0.1, $"Hot.Spin {hot:P1}, Warm.Spin {warm:P1} of {total} samples; expected 70 % and 30 %");
+        // The app computes on one thread, which perf events sample 100 times a second of its CPU time: at most 600 in
+        // 6 s, far fewer when the rest of the suite shares the cores (104 once at load 37). So the shares must match
+        // within ±10 % or three standard errors of that many samples, whichever is wider: a wrong attribution
+        // (a loop's samples given to the other, or to the caller) is off by far more.
+        Assert.True(total >= 50, $"too few samples of the app's work: {total}");
+        var tolerance = Math.Max(0.1, 3 * Math.Sqrt(0.7 * 0.3 / total));
+        Assert.True(
+            Math.Abs(hot - 0.7) <= tolerance && Math.Abs(warm - 0.3) <= tolerance,
+            $"Hot.Spin {hot:P1}, Warm.Spin {warm:P1} of {total} samples; expected 70 % and 30 % within {tolerance:P1}");
 
         // The GC poll the loops stop at is folded into them: the loops are the leaves.
         Assert.DoesNotContain(cpu.Functions, f => f.Name.Contains("PollGC", StringComparison.Ordinal));
