@@ -3,15 +3,16 @@
 # Tests that need PostgreSQL, Ceph RGW, Go or Chromium skip with a reason when those are missing,
 # and fail instead under CI=true (where .ci/run installs them).
 # --quick leaves out the tests with the trait Category=Chaos (processes killed, dependencies taken down, fuzzing),
-# Category=Browser (headless Chromium) or Category=Install (a clean copy built and installed), for a local run in
-# a few minutes; CI runs everything.
+# Category=Browser (headless Chromium), Category=Install (a clean copy built and installed) or Category=Slow (ten
+# seconds and more each: the engine contract on PostgreSQL and S3, collector processes sharing a store, npm and Go
+# builds), for a local run under three minutes; CI runs everything.
 set -uo pipefail
 cd "$(dirname "$0")"
 
 filter=()
 case "${1:-}" in
   "") ;;
-  --quick) filter=(--filter "Category!=Chaos&Category!=Browser&Category!=Install") ;;
+  --quick) filter=(--filter "Category!=Chaos&Category!=Browser&Category!=Install&Category!=Slow") ;;
   *) echo "usage: $0 [--quick]" >&2; exit 2 ;;
 esac
 

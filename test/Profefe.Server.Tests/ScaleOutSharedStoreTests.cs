@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using Profefe.Testing;
 using Profefe.Testing.Servers;
 
 namespace Profefe.Server.Tests;
@@ -8,6 +9,7 @@ namespace Profefe.Server.Tests;
 /// Scale-out: two <c>profefe serve</c> processes on different ports share one database (and bucket); four writers
 /// push to both at once, then each collector finds, downloads and merges every profile either one acknowledged.
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.Slow)]
 [Collection(StoragePostgresTests.Name)]
 public sealed class ScaleOutSharedStoreTests(PostgresServerFixture fixture, CephRgwServerFixture ceph) : IClassFixture<CephRgwServerFixture>
 {

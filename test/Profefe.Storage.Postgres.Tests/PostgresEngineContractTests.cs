@@ -1,3 +1,4 @@
+using Profefe.Testing;
 using Profefe.Core.Engine;
 using Profefe.Storage.Postgres.Engine;
 using Profefe.Testing.Engine;
@@ -7,6 +8,7 @@ using Profefe.Testing.Storage;
 namespace Profefe.Storage.Postgres.Tests;
 
 /// <summary>The engine's contract on PostgreSQL alone: the index as the write log, blocks in bytea.</summary>
+[Trait(TestCategory.Name, TestCategory.Slow)]
 public sealed class PostgresEngineContractTests(PostgresServerFixture fixture) : ProfileEngineContractTests
 {
     protected override async Task<EngineUnderTest> OpenAsync()

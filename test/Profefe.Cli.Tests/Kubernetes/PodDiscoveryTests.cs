@@ -121,6 +121,7 @@ public sealed class PodDiscoveryTests : IDisposable
     }
 
     [Fact]
+    [Trait(TestCategory.Name, TestCategory.Slow)]
     public async Task Scrape_ResumesWatchAfterDrop_UsesBookmarks_AndListsAgainAfter410Gone()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
+using Profefe.Testing;
 using Profefe.Core.Views;
 using Profefe.Pprof;
 using Profefe.Testing.Collectors;
@@ -7,6 +8,7 @@ using Profefe.Testing.Collectors;
 namespace Profefe.Cli.Tests.Scrape;
 
 /// <summary>Scrapes a real Go program (GoTarget/main.go, built with the installed Go toolchain).</summary>
+[Trait(TestCategory.Name, TestCategory.Slow)]
 public sealed class GoScrapeTests
 {
     private const string HotFunction = "main.hotSpin";

@@ -1,3 +1,4 @@
+using Profefe.Testing;
 using Profefe.Core.Engine;
 using Profefe.Testing.Engine;
 using Profefe.Testing.Servers;
@@ -5,6 +6,7 @@ using Profefe.Testing.Servers;
 namespace Profefe.Server.Tests.Engine;
 
 /// <summary>The engine's contract on S3 + PostgreSQL against real Ceph RGW and PostgreSQL: blocks as objects, the rest in PostgreSQL.</summary>
+[Trait(TestCategory.Name, TestCategory.Slow)]
 [Collection(StoragePostgresTests.Name)]
 public sealed class S3PostgresEngineContractTests(PostgresServerFixture postgres, CephRgwServerFixture ceph) : ProfileEngineContractTests, IClassFixture<CephRgwServerFixture>
 {

@@ -10,6 +10,7 @@ namespace Profefe.Server.Tests.Pyroscope;
 /// its wall and heap profiles are stored, and both Pyroscope's flame graph and profefe's merge put the program's
 /// hot function on top.
 /// </summary>
+[Trait(TestCategory.Name, TestCategory.Slow)]
 public sealed class NodeSdkTests
 {
     private const string SdkVersion = "0.6.4";
