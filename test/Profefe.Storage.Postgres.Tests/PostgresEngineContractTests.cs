@@ -1,6 +1,6 @@
-using Profefe.Testing;
 using Profefe.Core.Engine;
 using Profefe.Storage.Postgres.Engine;
+using Profefe.Testing;
 using Profefe.Testing.Engine;
 using Profefe.Testing.Servers;
 using Profefe.Testing.Storage;

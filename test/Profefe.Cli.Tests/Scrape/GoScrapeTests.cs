@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
-using Profefe.Testing;
 using Profefe.Core.Views;
 using Profefe.Pprof;
+using Profefe.Testing;
 using Profefe.Testing.Collectors;
 
 namespace Profefe.Cli.Tests.Scrape;

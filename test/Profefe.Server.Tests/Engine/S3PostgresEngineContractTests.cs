@@ -1,5 +1,5 @@
-using Profefe.Testing;
 using Profefe.Core.Engine;
+using Profefe.Testing;
 using Profefe.Testing.Engine;
 using Profefe.Testing.Servers;
 
