@@ -50,12 +50,15 @@ internal sealed class RequestLimitMiddleware(RequestDelegate next, RequestLimite
             throw TooMany("Collector:IngestRate", $"tenant \"{tenant}\" pushes faster than its ingest rate limit; retry later");
         }
 
-        using var upload = await limiters.Uploads.AcquireAsync(1, context.RequestAborted).ConfigureAwait(false);
+        var upload = await limiters.Uploads.AcquireAsync(1, context.RequestAborted).ConfigureAwait(false);
         if (!upload.IsAcquired)
         {
+            upload.Dispose();
             throw TooMany("Collector:MaxConcurrentUploads", "too many uploads in progress and queued; retry later");
         }
 
+        // A store that batches writes gives the slot back once the push only waits for its batch (UploadSlot).
+        using var slot = UploadSlot.Hold(upload);
         await next(context).ConfigureAwait(false);
     }
 

@@ -1,4 +1,6 @@
+using System.Threading.RateLimiting;
 using Npgsql;
+using Profefe.Core.Ingest;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 using Profefe.Core.Storage.Segments;
@@ -34,6 +36,24 @@ public sealed class S3PostgresSegmentTests(PostgresServerFixture postgres, CephR
         var all = await ListAsync(storage, [.. writes.Select(static w => w.Meta.ProfileId).Reverse()]);
         Assert.Equal(writes.Select(static w => w.Data).Reverse(), all.Select(static p => p.Data.ToArray()));
         Assert.Equal(20, (await storage.FindProfilesAsync(TenantId.Default, new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token)).Count);
+    }
+
+    [Fact]
+    public async Task WriteProfile_OneUploadSlot_PushesWaitingForTheirBatchGiveItBackAndShareOneSegment()
+    {
+        await using var store = await S3PostgresTestStore.CreateAsync(postgres.Require(), rgw.Require());
+        await using var storage = store.OpenBatched(groupCommit: new GroupCommitOptions { Window = TimeSpan.FromSeconds(1), Shards = 1 });
+        await storage.InitializeAsync(Token);
+        using var uploads = new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = 1, QueueLimit = 0 });
+
+        // Each push holds the only slot as RequestLimitMiddleware does; had the first kept it until its batch was
+        // durable, the second could not have started before that batch was written.
+        var first = await PushAsync(storage, uploads, Meta(DateTime.UtcNow));
+        var second = await PushAsync(storage, uploads, Meta(DateTime.UtcNow));
+        await Task.WhenAll(first, second);
+
+        Assert.Equal(1, await store.CountRowsAsync("segments"));
+        Assert.Equal(2, await store.CountRowsAsync("profiles"));
     }
 
     [Fact]
@@ -132,6 +152,20 @@ public sealed class S3PostgresSegmentTests(PostgresServerFixture postgres, CephR
         Assert.Equal(1, await store.CountRowsAsync("segments"));
         Assert.Single(await ListSegmentObjectsAsync(store));
         Assert.Single(await ListAsync(storage, recent.ProfileId));
+    }
+
+    // Its own flow, like a request's: the slot is ambient in it only.
+    private static async Task<Task> PushAsync(PostgresProfileStorage storage, ConcurrencyLimiter uploads, ProfileMeta meta)
+    {
+        var lease = uploads.AttemptAcquire();
+        Assert.True(lease.IsAcquired);
+        var (write, released) = await Task.Run(() =>
+        {
+            var slot = UploadSlot.Hold(lease);
+            return (storage.WriteProfileAsync(meta, RandomBytes(100), Token), slot.IsReleased);
+        });
+        Assert.True(released);
+        return write;
     }
 
     private static async Task<List<SegmentId>> ListSegmentObjectsAsync(S3PostgresTestStore store)

@@ -6,7 +6,8 @@ namespace Profefe.Core.Storage.Segments;
 /// <summary>
 /// Configuration section "Storage:Segments": how a store on shared storage gathers writes into one segment object
 /// (<see cref="GroupCommit{TShard, TWrite}"/>). A batch is written when its window has passed since its first
-/// write, or earlier once it holds <see cref="MaxProfiles"/> profiles or <see cref="MaxBytes"/> bytes.
+/// write, or earlier once it holds <see cref="MaxProfiles"/> profiles or <see cref="MaxBytes"/> bytes, or
+/// <see cref="MinProfiles"/> profiles while one of its shard's <see cref="MaxFlushes"/> flushes is free.
 /// </summary>
 public sealed class GroupCommitOptions
 {
@@ -19,6 +20,28 @@ public sealed class GroupCommitOptions
     /// <summary>A batch holding this many profiles is written at once.</summary>
     [SettingRange("Storage:Segments:MaxProfiles", 1, 100_000)]
     public int MaxProfiles { get; set; } = 2_000;
+
+    /// <summary>
+    /// A batch holding this many profiles is written before its window ends when a flush of its shard is free:
+    /// enough to be worth an object (128: at most 8 PUTs per 1,000 profiles while batches close this way), and at
+    /// a fleet's rates a batch fills long before the window, so pushes wait for the flush, not for the clock.
+    /// </summary>
+    [SettingRange("Storage:Segments:MinProfiles", 1, 100_000)]
+    public int MinProfiles { get; set; } = 128;
+
+    /// <summary>
+    /// Flushes (PUT and index commit) per shard running at once: a flush waits mostly on the object store and
+    /// PostgreSQL, so the next batch's flush overlaps it. With all busy, batches grow instead.
+    /// </summary>
+    [SettingRange("Storage:Segments:MaxFlushes", 1, 64)]
+    public int MaxFlushes { get; set; } = 4;
+
+    /// <summary>
+    /// Bytes of pushes waiting for their batch's flush after giving back their upload slot
+    /// (Collector:MaxConcurrentUploads); pushes beyond keep their slots, so memory stays bounded.
+    /// </summary>
+    [SettingRange("Storage:Segments:MaxWaitingBytes", 0, 1L << 40)]
+    public long MaxWaitingBytes { get; set; } = 128L << 20;
 
     /// <summary>A batch holding this many bytes is written at once (the segment object is about this big).</summary>
     [SettingRange("Storage:Segments:MaxBytes", 1, 1L << 30)]
