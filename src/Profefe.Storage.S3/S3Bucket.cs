@@ -141,8 +141,13 @@ internal sealed class S3Bucket : IDisposable
     /// made and last modified before <paramref name="youngest"/>, in pages. Ids sort by the time they were made,
     /// as S3 lists keys, so the listing stops at the first younger one: each pass reads only what it may return.
     /// </summary>
+    /// <param name="resumable">
+    /// The caller resumes the next pass after what this one returned: then the listing also ends at an object made
+    /// before <paramref name="youngest"/> but written after it (a PUT that queued or ran long, or one that landed after
+    /// its client gave up), which cannot be judged yet and which a cursor past it would never list again.
+    /// </param>
     public async IAsyncEnumerable<IReadOnlyList<TId>> ListMadeBeforeAsync<TId>(
-        string prefix, string? startAfter, DateTime youngest, KeyParser<TId> parse, [EnumeratorCancellation] CancellationToken cancellationToken)
+        string prefix, string? startAfter, DateTime youngest, KeyParser<TId> parse, bool resumable, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var request = new ListObjectsV2Request { BucketName = Options.Bucket, Prefix = prefix, MaxKeys = MaxKeysPerRequest, StartAfter = startAfter };
         while (true)
@@ -167,6 +172,11 @@ internal sealed class S3Bucket : IDisposable
                 if (item.LastModified is { } modified && modified.ToUniversalTime() < youngest)
                 {
                     page.Add(id);
+                }
+                else if (resumable)
+                {
+                    done = true;
+                    break;
                 }
             }
 

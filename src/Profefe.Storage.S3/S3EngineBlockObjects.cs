@@ -32,7 +32,7 @@ public sealed class S3EngineBlockObjects : IEngineBlockObjects, IDisposable
             key = name.ToString();
             made = DateTime.MinValue;
             return true;
-        }, cancellationToken);
+        }, resumable: false, cancellationToken);
 
     public void Dispose() => _bucket.Dispose();
 }

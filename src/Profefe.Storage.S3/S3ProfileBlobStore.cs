@@ -105,7 +105,7 @@ public sealed class S3ProfileBlobStore : IProfileBlobStore, IProfileStorageReadi
             key = new ProfileKey(tenant, id);
             made = id.Timestamp;
             return parsed;
-        }, cancellationToken);
+        }, resumable: false, cancellationToken);
 
     public Task CheckReadyAsync(CancellationToken cancellationToken) => _bucket.CheckReadyAsync(cancellationToken);
 

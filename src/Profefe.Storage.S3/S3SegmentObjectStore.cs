@@ -53,7 +53,7 @@ public sealed class S3SegmentObjectStore : ISegmentObjectStore, IDisposable
             var parsed = SegmentId.TryParse(name, out id);
             made = id.Timestamp;
             return parsed;
-        }, cancellationToken);
+        }, resumable: true, cancellationToken);
 
     public void Dispose() => _bucket.Dispose();
 }

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.Json;
+using Profefe.Core.Profiles;
+using Profefe.Core.Storage.Segments;
 using Profefe.Storage.S3;
 using Profefe.Testing;
 using Profefe.Testing.Servers;
@@ -142,19 +144,22 @@ public sealed class ScaleOutKillTests(PostgresServerFixture fixture, CephRgwServ
         var deadline = DateTime.UtcNow + (4 * OrphanGrace) + TimeSpan.FromSeconds(10);
         while (true)
         {
-            var objects = 0;
+            var objects = new List<SegmentId>();
             await foreach (var page in segments.ListAsync(null, DateTime.MaxValue, Token))
             {
-                objects += page.Count;
+                objects.AddRange(page);
             }
 
-            var rows = await schema.CountRowsAsync("segments");
-            if (objects == rows)
+            var rows = (await schema.ReadColumnAsync<byte[]>("segments", "id")).Select(static id => new SegmentId(ProfileId.FromBytes(id))).ToHashSet();
+            if (objects.Count == rows.Count)
             {
                 return;
             }
 
-            Assert.True(DateTime.UtcNow < deadline, $"{objects} segment objects but {rows} segments rows {(4 * OrphanGrace) + TimeSpan.FromSeconds(10)} after the last write");
+            Assert.True(
+                DateTime.UtcNow < deadline,
+                $"{objects.Count} segment objects but {rows.Count} segments rows {(4 * OrphanGrace) + TimeSpan.FromSeconds(10)} after the last write; "
+                + $"now {DateTime.UtcNow:HH:mm:ss.fff}, objects without a row named at {string.Join(", ", objects.Where(o => !rows.Contains(o)).Select(static o => o.Timestamp.ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture)))}");
             await Task.Delay(TimeSpan.FromSeconds(1), Token);
         }
     }

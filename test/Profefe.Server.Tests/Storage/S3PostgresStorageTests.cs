@@ -172,6 +172,36 @@ public sealed class S3PostgresStorageTests(PostgresServerFixture postgres, CephR
     }
 
     [Fact]
+    public async Task SegmentListing_ObjectNamedEarlierButWrittenLate_EndsThePassBeforeIt()
+    {
+        await using var store = await S3PostgresTestStore.CreateAsync(postgres.Require(), rgw.Require());
+        var now = DateTime.UtcNow;
+        // The late one's id was made first, but its PUT landed after the other's (queued, slow, or after its client
+        // gave up), so only the bucket's write time tells that it is too young to judge.
+        var late = SegmentId.NewId(now.AddMinutes(-2));
+        var early = SegmentId.NewId(now.AddMinutes(-1));
+        await store.Segments.PutAsync(early, RandomBytes(10), Token);
+        await Task.Delay(TimeSpan.FromSeconds(2), Token);
+        var between = DateTime.UtcNow.AddMilliseconds(-500);
+        await store.Segments.PutAsync(late, RandomBytes(10), Token);
+
+        var listed = new List<SegmentId>();
+        await foreach (var page in store.Segments.ListAsync(null, between, Token))
+        {
+            listed.AddRange(page);
+        }
+
+        // A sweep that resumes after what it was given would otherwise never list the late one again.
+        Assert.Empty(listed);
+        await foreach (var page in store.Segments.ListAsync(null, DateTime.UtcNow.AddSeconds(5), Token))
+        {
+            listed.AddRange(page);
+        }
+
+        Assert.Equal([late, early], listed);
+    }
+
+    [Fact]
     public async Task ListProfiles_ManyProfiles_FetchesConcurrentlyInTheOrderAsked()
     {
         await using var store = await S3PostgresTestStore.CreateAsync(postgres.Require(), rgw.Require(), static o => o.MaxConcurrentRequests = 4);

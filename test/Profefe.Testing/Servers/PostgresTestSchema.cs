@@ -36,6 +36,22 @@ public sealed class PostgresTestSchema(PostgresServer server) : IAsyncDisposable
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
+    /// <summary>Every value of <paramref name="column"/> in <paramref name="table"/> of this schema.</summary>
+    public async Task<List<T>> ReadColumnAsync<T>(string table, string column)
+    {
+        await using var connection = new NpgsqlConnection(server.ConnectionString());
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand($"SELECT {column} FROM \"{Name}\".{table}", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        var values = new List<T>();
+        while (await reader.ReadAsync())
+        {
+            values.Add(reader.GetFieldValue<T>(0));
+        }
+
+        return values;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await using var connection = new NpgsqlConnection(server.ConnectionString() + ";Pooling=false");
