@@ -177,8 +177,9 @@ public sealed class PostgresEngineStore : ISharedEngineStore, IDisposable
         var neededSymbols = 0L;
         await ReadAsync(Command(DataSource, $"""
             SELECT r.series_id, r.bucket, r.count, r.last_key, r.totals, {(withData ? "r.data" : "''::bytea")}, r.symbols_upto
-            FROM engine_rollups r JOIN unnest($1::text[], $2::integer[]) AS s(tenant, series_id) ON r.tenant = s.tenant AND r.series_id = s.series_id
-            WHERE r.span = $3 AND r.bucket BETWEEN $4 AND $5 ORDER BY r.bucket, r.series_id
+            FROM unnest($1::text[], $2::integer[]) AS s(tenant, series_id) CROSS JOIN LATERAL (
+                SELECT * FROM engine_rollups r WHERE r.tenant = s.tenant AND r.series_id = s.series_id AND r.span = $3 AND r.bucket BETWEEN $4 AND $5) r
+            ORDER BY r.bucket, r.series_id
             """, TenantsOf(series), series.ToArray(), span, fromBucket, toBucket),
             reader =>
             {
@@ -266,8 +267,9 @@ public sealed class PostgresEngineStore : ISharedEngineStore, IDisposable
         var entries = new List<EngineProfileEntry>();
         await ReadAsync(Command(DataSource, """
             SELECT e.id, e.series_id, e.created_at, e.stored_at, e.totals
-            FROM engine_entries e JOIN unnest($1::text[], $2::integer[]) AS s(tenant, series_id) ON e.tenant = s.tenant AND e.series_id = s.series_id
-            WHERE e.created_at BETWEEN $3 AND $4 ORDER BY e.created_at, e.id
+            FROM unnest($1::text[], $2::integer[]) AS s(tenant, series_id) CROSS JOIN LATERAL (
+                SELECT * FROM engine_entries e WHERE e.tenant = s.tenant AND e.series_id = s.series_id AND e.created_at BETWEEN $3 AND $4) e
+            ORDER BY e.created_at, e.id
             """, TenantsOf(series), series.ToArray(), from, to),
             reader => entries.Add(ReadEntry(reader)), cancellationToken).ConfigureAwait(false);
         return entries;
@@ -286,8 +288,8 @@ public sealed class PostgresEngineStore : ISharedEngineStore, IDisposable
         // Windows never overlap, so each entry joins at most one.
         await ReadAsync(Command(DataSource, """
             SELECT e.id, e.series_id, e.created_at, e.stored_at, e.totals
-            FROM unnest($1::text[], $2::integer[]) AS s(tenant, series_id) CROSS JOIN unnest($3::bigint[]) AS w(start)
-            JOIN engine_entries e ON e.tenant = s.tenant AND e.series_id = s.series_id AND e.created_at BETWEEN w.start AND w.start + $4 - 1
+            FROM unnest($1::text[], $2::integer[]) AS s(tenant, series_id) CROSS JOIN unnest($3::bigint[]) AS w(start) CROSS JOIN LATERAL (
+                SELECT * FROM engine_entries e WHERE e.tenant = s.tenant AND e.series_id = s.series_id AND e.created_at BETWEEN w.start AND w.start + $4 - 1) e
             ORDER BY e.created_at, e.id
             """, TenantsOf(series), series.ToArray(), starts.ToArray(), width),
             reader => entries.Add(ReadEntry(reader)), cancellationToken).ConfigureAwait(false);
