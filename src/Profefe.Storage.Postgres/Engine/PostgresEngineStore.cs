@@ -178,7 +178,8 @@ public sealed class PostgresEngineStore : ISharedEngineStore, IDisposable
         await ReadAsync(Command(DataSource, $"""
             SELECT r.series_id, r.bucket, r.count, r.last_key, r.totals, {(withData ? "r.data" : "''::bytea")}, r.symbols_upto
             FROM unnest($1::text[], $2::integer[]) AS s(tenant, series_id) CROSS JOIN LATERAL (
-                SELECT * FROM engine_rollups r WHERE r.tenant = s.tenant AND r.series_id = s.series_id AND r.span = $3 AND r.bucket BETWEEN $4 AND $5) r
+                SELECT r.series_id, r.bucket, r.count, r.last_key, r.totals, r.data, r.symbols_upto FROM engine_rollups r
+                WHERE r.tenant = s.tenant AND r.series_id = s.series_id AND r.span = $3 AND r.bucket BETWEEN $4 AND $5 OFFSET 0) r
             ORDER BY r.bucket, r.series_id
             """, TenantsOf(series), series.ToArray(), span, fromBucket, toBucket),
             reader =>
@@ -268,7 +269,7 @@ public sealed class PostgresEngineStore : ISharedEngineStore, IDisposable
         await ReadAsync(Command(DataSource, """
             SELECT e.id, e.series_id, e.created_at, e.stored_at, e.totals
             FROM unnest($1::text[], $2::integer[]) AS s(tenant, series_id) CROSS JOIN LATERAL (
-                SELECT * FROM engine_entries e WHERE e.tenant = s.tenant AND e.series_id = s.series_id AND e.created_at BETWEEN $3 AND $4) e
+                SELECT * FROM engine_entries e WHERE e.tenant = s.tenant AND e.series_id = s.series_id AND e.created_at BETWEEN $3 AND $4 OFFSET 0) e
             ORDER BY e.created_at, e.id
             """, TenantsOf(series), series.ToArray(), from, to),
             reader => entries.Add(ReadEntry(reader)), cancellationToken).ConfigureAwait(false);
@@ -285,11 +286,13 @@ public sealed class PostgresEngineStore : ISharedEngineStore, IDisposable
             return entries;
         }
 
-        // Windows never overlap, so each entry joins at most one.
+        // Windows never overlap, so each entry joins at most one. Here and in the other reads by series, OFFSET 0 keeps
+        // the LATERAL subquery whole: flattened, PostgreSQL hash-joins a sequential scan of every entry and filters
+        // the windows afterwards (64 ms instead of 1.2 ms for a day of 10 series and 25 windows).
         await ReadAsync(Command(DataSource, """
             SELECT e.id, e.series_id, e.created_at, e.stored_at, e.totals
             FROM unnest($1::text[], $2::integer[]) AS s(tenant, series_id) CROSS JOIN unnest($3::bigint[]) AS w(start) CROSS JOIN LATERAL (
-                SELECT * FROM engine_entries e WHERE e.tenant = s.tenant AND e.series_id = s.series_id AND e.created_at BETWEEN w.start AND w.start + $4 - 1) e
+                SELECT * FROM engine_entries e WHERE e.tenant = s.tenant AND e.series_id = s.series_id AND e.created_at BETWEEN w.start AND w.start + $4 - 1 OFFSET 0) e
             ORDER BY e.created_at, e.id
             """, TenantsOf(series), series.ToArray(), starts.ToArray(), width),
             reader => entries.Add(ReadEntry(reader)), cancellationToken).ConfigureAwait(false);
