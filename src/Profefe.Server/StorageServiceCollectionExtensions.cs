@@ -2,7 +2,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Profefe.Core.Engine;
 using Profefe.Core.Storage;
 using Profefe.Server;
 
@@ -52,14 +51,11 @@ public static class StorageServiceCollectionExtensions
                     // The engine cuts its blocks from the embedded store's write log.
                     services.AddProfefeEngine();
                     break;
-                // On shared storage the engine is opt-in (Engine:Enabled=true): each cut still writes one object
-                // per series and bucket, ~930 PUTs per 1,000 profiles under the load driver, and queries then wait
-                // on a cutter that falls behind. Packing a cut's blocks into one object is what makes it the default.
-                case "s3+postgres" when SharedEngineRequested(configuration):
+                case "s3+postgres":
                     // Blocks as objects beside the profiles, the rest shared in PostgreSQL.
                     services.AddProfefeS3EngineBlockObjects(S3PostgresBlobStoreKey).AddProfefePostgresEngine(S3PostgresBlobStoreKey);
                     break;
-                case "postgres" when SharedEngineRequested(configuration):
+                case "postgres":
                     services.AddProfefePostgresEngine();
                     break;
             }
@@ -104,9 +100,6 @@ public static class StorageServiceCollectionExtensions
         services.AddProfefeS3BlobStore(S3PostgresBlobStoreKey)
             .AddProfefeS3SegmentStore(S3PostgresBlobStoreKey)
             .AddProfefePostgresStorage(S3PostgresBlobStoreKey, S3PostgresBlobStoreKey);
-
-    private static bool SharedEngineRequested(IConfiguration configuration) =>
-        bool.TryParse(configuration[$"{EngineOptions.SectionName}:{nameof(EngineOptions.Enabled)}"], out var enabled) && enabled;
 
     /// <summary>"local", " local , postgres " → ["local", "postgres"]; rejects empty entries and repeats.</summary>
     internal static List<string> ParseTypes(string? configured)

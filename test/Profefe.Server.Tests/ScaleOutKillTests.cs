@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage.Segments;
+using Profefe.Pprof;
 using Profefe.Storage.S3;
 using Profefe.Testing;
 using Profefe.Testing.Servers;
@@ -12,8 +13,9 @@ namespace Profefe.Server.Tests;
 /// <summary>
 /// Two <c>profefe serve</c> processes batch into segments on one bucket and schema while writers push to both;
 /// either is SIGKILLed at random moments and replaced, several times. Afterwards every acknowledged profile is
-/// found exactly once from either collector, and once the orphan grace interval has passed the bucket holds no
-/// segment object the index does not name (the killed collectors' unindexed PUTs are swept).
+/// found exactly once from either collector, a merge by query (the profile engine's, which is on) counts every
+/// stored profile once, and once the orphan grace interval has passed the bucket holds no segment object the index
+/// does not name (the killed collectors' unindexed PUTs are swept).
 /// </summary>
 [Trait(TestCategory.Name, TestCategory.Chaos)]
 [Collection(StoragePostgresTests.Name)]
@@ -100,6 +102,7 @@ public sealed class ScaleOutKillTests(PostgresServerFixture fixture, CephRgwServ
             {
                 await ScaleOutTraffic.VerifyAsync(collector!.Client, Service, acknowledged, Token);
                 await AssertEachPushStoredAtMostOnceAsync(collector.Client);
+                await AssertMergeCountsEachStoredProfileOnceAsync(collector.Client);
             }
 
             await AssertNoOrphanSegmentsAsync(settings, schema);
@@ -126,6 +129,27 @@ public sealed class ScaleOutKillTests(PostgresServerFixture fixture, CephRgwServ
             var labels = meta.GetProperty("labels").EnumerateArray().Select(static l => $"{l.GetProperty("key").GetString()}={l.GetProperty("value").GetString()}").Order(StringComparer.Ordinal);
             var push = string.Join(',', labels);
             Assert.True(pushes.Add(push), $"push {push} is stored twice");
+        }
+    }
+
+    /// <summary>
+    /// The merge by query of each type (answered by the profile engine once it has cut every stored profile) totals
+    /// exactly what the stored profiles total one by one: a profile the engine cut twice, or missed, would show.
+    /// </summary>
+    private static async Task AssertMergeCountsEachStoredProfileOnceAsync(HttpClient client)
+    {
+        foreach (var type in ScaleOutTraffic.Uploads.Select(static u => u.Type).Distinct())
+        {
+            using var find = await client.GetAsync($"api/0/profiles?service={Service}&type={type}&from=2000-01-01T00:00:00&to=2100-01-01T00:00:00", Token);
+            using var json = JsonDocument.Parse(await find.Content.ReadAsStringAsync(Token));
+            var expected = 0L;
+            foreach (var meta in json.RootElement.GetProperty("body").EnumerateArray())
+            {
+                var bytes = await client.GetByteArrayAsync("api/0/profiles/" + meta.GetProperty("id").GetString(), Token);
+                expected += ProfileDecoder.Decode(bytes).Samples.Sum(static s => s.Values[0]);
+            }
+
+            Assert.Equal(expected, await ScaleOutTraffic.MergedTotalAsync(client, Service, type, Token));
         }
     }
 

@@ -3,8 +3,9 @@ using Profefe.Core.Engine.Blocks;
 namespace Profefe.Core.Engine;
 
 /// <summary>
-/// Merges the small blocks that successive cuts leave in one (series, hour) into one block, in creation order,
-/// replacing them in one transaction: a crash leaves either the old blocks or the new one, never both.
+/// Merges the small blocks that successive cuts leave in one (series, hour) into one block, in creation order.
+/// One pass replaces every bucket it merged in one transaction (on shared storage, one object for all of them):
+/// a crash leaves either the old blocks or the new ones, never both.
 /// </summary>
 public sealed class BlockCompactor
 {
@@ -16,6 +17,7 @@ public sealed class BlockCompactor
     public async Task<int> CompactAsync(int max, CancellationToken cancellationToken)
     {
         var buckets = await _store.ListFragmentedBucketsAsync(max, cancellationToken).ConfigureAwait(false);
+        var replacements = new List<BlockReplacement>(buckets.Count);
         foreach (var (series, bucket) in buckets)
         {
             var blocks = await _store.ReadBlocksAsync(series, bucket, cancellationToken).ConfigureAwait(false);
@@ -33,8 +35,12 @@ public sealed class BlockCompactor
             }
 
             rows.Sort(BlockCutter.CompareByTime);
-            var merged = new NewBlock(series, bucket, rows.Count, rows[0].CreatedAt.Ticks, rows[^1].CreatedAt.Ticks, ProfileBlockCodec.Encode(rows));
-            await _store.ReplaceBlocksAsync(ids, merged, cancellationToken).ConfigureAwait(false);
+            replacements.Add(new BlockReplacement(ids, new NewBlock(series, bucket, rows.Count, rows[0].CreatedAt.Ticks, rows[^1].CreatedAt.Ticks, ProfileBlockCodec.Encode(rows))));
+        }
+
+        if (replacements.Count > 0)
+        {
+            await _store.ReplaceBlocksAsync(replacements, cancellationToken).ConfigureAwait(false);
         }
 
         return buckets.Count;

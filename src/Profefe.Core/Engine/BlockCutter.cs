@@ -161,6 +161,26 @@ public sealed class BlockCutter
         // Rows of a bucket in creation order (then id), the order a raw merge folds them in.
         rows.Sort(static (a, b) => a.Series.Id != b.Series.Id ? a.Series.Id.CompareTo(b.Series.Id) : CompareByTime(a.Row, b.Row));
 
+        // The hour and day rollups the cut adds to, read up front in one query per hour and day: one read per series
+        // is a round trip each on shared storage, where a fleet's cut touches thousands of series. Series new in this
+        // cut have none.
+        var fresh = new HashSet<int>(newSeries.Count);
+        foreach (var series in newSeries)
+        {
+            fresh.Add(series.Id);
+        }
+
+        var hourKeys = new List<(int Series, long Bucket)>();
+        var dayKeys = new List<(int Series, long Bucket)>();
+        foreach (var (series, row) in rows)
+        {
+            hourKeys.Add((series.Id, EngineCatalog.BucketOf(row.CreatedAt.Ticks)));
+            dayKeys.Add((series.Id, EngineCatalog.DayOf(row.CreatedAt.Ticks)));
+        }
+
+        var hours = await ReadRollupsAsync(_store, hourKeys, EngineCatalog.BucketTicks, fresh, cancellationToken).ConfigureAwait(false);
+        var days = await ReadRollupsAsync(_store, dayKeys, EngineCatalog.DayTicks, fresh, cancellationToken).ConfigureAwait(false);
+
         var blocks = new List<NewBlock>();
         var rollups = new List<StoredRollup>();
         var entries = new List<EngineProfileEntry>(rows.Count);
@@ -178,7 +198,7 @@ public sealed class BlockCutter
             }
 
             blocks.Add(new NewBlock(series.Id, bucket, group.Count, group[0].CreatedAt.Ticks, group[^1].CreatedAt.Ticks, ProfileBlockCodec.Encode(group)));
-            rollups.AddRange(await RollupsAsync(series, bucket, group, cancellationToken).ConfigureAwait(false));
+            rollups.AddRange(await RollupsAsync(series, bucket, group, hours.GetValueOrDefault((series.Id, bucket)), cancellationToken).ConfigureAwait(false));
             foreach (var row in group)
             {
                 entries.Add(new EngineProfileEntry(row.Id, series.Id, row.CreatedAt.Ticks, storedAt[row.Id], RowTotals(row)));
@@ -187,18 +207,17 @@ public sealed class BlockCutter
             start = end;
         }
 
-        rollups.AddRange(await DayRollups.UpdateAsync(_store, rollups, rows, cancellationToken).ConfigureAwait(false));
+        rollups.AddRange(await DayRollups.UpdateAsync(_store, rollups, rows, days, fresh, cancellationToken).ConfigureAwait(false));
         return new EngineCommit(cursor, newSeries, deltas, blocks, rollups, entries);
     }
 
     // The hour's rollup with the new rows folded in, one per layout seen. A row older than the newest one already
     // folded in means the fold order changed: the rollup is rebuilt from all the hour's blocks.
-    private async Task<IEnumerable<StoredRollup>> RollupsAsync(EngineSeries series, long bucket, List<ProfileRow> group, CancellationToken cancellationToken)
+    private async Task<IEnumerable<StoredRollup>> RollupsAsync(EngineSeries series, long bucket, List<ProfileRow> group, StoredRollup? existing, CancellationToken cancellationToken)
     {
-        var existing = await _store.ReadRollupsAsync([series.Id], EngineCatalog.BucketTicks, bucket, bucket, withData: true, cancellationToken).ConfigureAwait(false);
-        if (existing.Count > 0 && group[0].CreatedAt.Ticks >= existing[0].LastKey)
+        if (existing is not null && group[0].CreatedAt.Ticks >= existing.LastKey)
         {
-            var aggregate = RollupCodec.Read(existing[0].Data);
+            var aggregate = RollupCodec.Read(existing.Data);
             foreach (var row in group)
             {
                 if (row.Header.Layout == aggregate.Layout)
@@ -211,7 +230,7 @@ public sealed class BlockCutter
         }
 
         var fold = group;
-        if (existing.Count > 0)
+        if (existing is not null)
         {
             fold = [];
             foreach (var block in await _store.ReadBlocksAsync(series.Id, bucket, cancellationToken).ConfigureAwait(false))
@@ -226,6 +245,46 @@ public sealed class BlockCutter
         var table = _catalog.SymbolsOf(series.Tenant, series.Service);
         var rebuilt = Fold(fold, table);
         return rebuilt is null ? [] : [ToRollup(series.Id, bucket, rebuilt, fold[^1].CreatedAt.Ticks)];
+    }
+
+    /// <summary>
+    /// The stored rollups of <paramref name="span"/> for <paramref name="keys"/> (series, bucket start), leaving out
+    /// <paramref name="fresh"/> series (not committed yet, so without any); one read per distinct bucket.
+    /// </summary>
+    public static async Task<Dictionary<(int Series, long Bucket), StoredRollup>> ReadRollupsAsync(
+        IProfileEngineStore store, IReadOnlyList<(int Series, long Bucket)> keys, long span, IReadOnlySet<int> fresh, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentNullException.ThrowIfNull(fresh);
+        var wanted = new HashSet<(int, long)>();
+        var byBucket = new SortedDictionary<long, List<int>>();
+        foreach (var key in keys)
+        {
+            if (fresh.Contains(key.Series) || !wanted.Add(key))
+            {
+                continue;
+            }
+
+            if (!byBucket.TryGetValue(key.Bucket, out var series))
+            {
+                series = [];
+                byBucket[key.Bucket] = series;
+            }
+
+            series.Add(key.Series);
+        }
+
+        var found = new Dictionary<(int Series, long Bucket), StoredRollup>();
+        foreach (var (bucket, series) in byBucket)
+        {
+            foreach (var rollup in await store.ReadRollupsAsync(series, span, bucket, bucket, withData: true, cancellationToken).ConfigureAwait(false))
+            {
+                found[(rollup.Series, rollup.Bucket)] = rollup;
+            }
+        }
+
+        return found;
     }
 
     /// <summary>Rows in creation order, then id: the order a raw merge folds them in.</summary>

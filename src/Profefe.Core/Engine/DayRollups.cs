@@ -9,13 +9,20 @@ namespace Profefe.Core.Engine;
 /// </summary>
 public static class DayRollups
 {
-    /// <summary>The day rollups to write beside <paramref name="hours"/>, the hour rollups a commit writes for <paramref name="rows"/>.</summary>
+    /// <summary>
+    /// The day rollups to write beside <paramref name="hours"/>, the hour rollups a commit writes for
+    /// <paramref name="rows"/>; <paramref name="stored"/> holds the stored day rollups of the rows' series and days,
+    /// <paramref name="fresh"/> the series the commit adds (nothing of theirs is stored yet).
+    /// </summary>
     public static async Task<List<StoredRollup>> UpdateAsync(
-        IProfileEngineStore store, IReadOnlyList<StoredRollup> hours, IReadOnlyList<(EngineSeries Series, ProfileRow Row)> rows, CancellationToken cancellationToken)
+        IProfileEngineStore store, IReadOnlyList<StoredRollup> hours, IReadOnlyList<(EngineSeries Series, ProfileRow Row)> rows,
+        IReadOnlyDictionary<(int Series, long Bucket), StoredRollup> stored, IReadOnlySet<int> fresh, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(fresh);
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(hours);
         ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(stored);
         var byDay = new SortedDictionary<(int Series, long Day), List<ProfileRow>>();
         foreach (var (series, row) in rows)
         {
@@ -32,10 +39,10 @@ public static class DayRollups
         var days = new List<StoredRollup>(byDay.Count);
         foreach (var ((series, day), dayRows) in byDay)
         {
-            var existing = await store.ReadRollupsAsync([series], EngineCatalog.DayTicks, day, day, withData: true, cancellationToken).ConfigureAwait(false);
-            if (existing.Count > 0 && dayRows[0].CreatedAt.Ticks >= existing[0].LastKey)
+            var existing = stored.GetValueOrDefault((series, day));
+            if (existing is not null && dayRows[0].CreatedAt.Ticks >= existing.LastKey)
             {
-                var aggregate = RollupCodec.Read(existing[0].Data);
+                var aggregate = RollupCodec.Read(existing.Data);
                 foreach (var row in dayRows)
                 {
                     if (row.Header.Layout == aggregate.Layout)
@@ -46,7 +53,7 @@ public static class DayRollups
 
                 days.Add(ToDay(series, day, aggregate, dayRows[^1].CreatedAt.Ticks));
             }
-            else if (await FoldAsync(store, series, day, hours, cancellationToken).ConfigureAwait(false) is { } folded)
+            else if (await FoldAsync(store, series, day, hours, readStored: !fresh.Contains(series), cancellationToken).ConfigureAwait(false) is { } folded)
             {
                 days.Add(folded);
             }
@@ -55,13 +62,19 @@ public static class DayRollups
         return days;
     }
 
-    /// <summary>The day rollup folded from the day's hour rollups (<paramref name="newer"/> ones win over stored ones); null when the day has none.</summary>
-    public static async Task<StoredRollup?> FoldAsync(IProfileEngineStore store, int series, long day, IReadOnlyList<StoredRollup> newer, CancellationToken cancellationToken)
+    /// <summary>
+    /// The day rollup folded from the day's hour rollups (<paramref name="newer"/> ones win over stored ones, which are
+    /// read unless <paramref name="readStored"/> is false); null when the day has none.
+    /// </summary>
+    public static async Task<StoredRollup?> FoldAsync(IProfileEngineStore store, int series, long day, IReadOnlyList<StoredRollup> newer, bool readStored, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(newer);
         var hours = new SortedDictionary<long, StoredRollup>();
-        foreach (var hour in await store.ReadRollupsAsync([series], EngineCatalog.BucketTicks, day, day + EngineCatalog.DayTicks - 1, withData: true, cancellationToken).ConfigureAwait(false))
+        var stored = readStored
+            ? await store.ReadRollupsAsync([series], EngineCatalog.BucketTicks, day, day + EngineCatalog.DayTicks - 1, withData: true, cancellationToken).ConfigureAwait(false)
+            : [];
+        foreach (var hour in stored)
         {
             hours[hour.Bucket] = hour;
         }

@@ -15,6 +15,13 @@ public sealed class EngineOptions
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan CutInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// While the write log keeps growing (every cut finds profiles), compaction still runs at least this often, so an
+    /// hour's blocks do not pile up one per cut; an idle engine compacts whenever a cut finds nothing.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan CompactInterval { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Profiles per cut.</summary>
     [Range(1, 100_000)]
     public int CutBatch { get; set; } = 2_000;

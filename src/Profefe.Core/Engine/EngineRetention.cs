@@ -53,7 +53,7 @@ public sealed class EngineRetention
 
         foreach (var (series, day) in days)
         {
-            var folded = await DayRollups.FoldAsync(_store, series, day, [], cancellationToken).ConfigureAwait(false);
+            var folded = await DayRollups.FoldAsync(_store, series, day, [], readStored: true, cancellationToken).ConfigureAwait(false);
             await _store.PutRollupsAsync(folded is null ? [] : [folded], folded is null ? [(series, EngineCatalog.DayTicks, day)] : [], cancellationToken).ConfigureAwait(false);
         }
 

@@ -43,8 +43,11 @@ public interface IProfileEngineStore
     /// <summary>Buckets of any series that hold more than one block: what compaction should merge.</summary>
     Task<IReadOnlyList<(int Series, long Bucket)>> ListFragmentedBucketsAsync(int max, CancellationToken cancellationToken);
 
-    /// <summary>Replaces <paramref name="blockIds"/> by one block in one transaction.</summary>
-    Task ReplaceBlocksAsync(IReadOnlyList<long> blockIds, NewBlock block, CancellationToken cancellationToken);
+    /// <summary>
+    /// Replaces each replacement's blocks by its one new block, all in one transaction (on shared storage the new
+    /// blocks share one object); changes nothing when any of the blocks is gone (another compaction got there first).
+    /// </summary>
+    Task ReplaceBlocksAsync(IReadOnlyList<BlockReplacement> replacements, CancellationToken cancellationToken);
 
     /// <summary>Buckets holding profiles stored before <paramref name="storedBefore"/> (ticks): how many expired, of how many.</summary>
     Task<IReadOnlyList<ExpiredBucket>> ListExpiredBucketsAsync(long storedBefore, int max, CancellationToken cancellationToken);
@@ -78,6 +81,9 @@ public sealed record EngineCommit(
     IReadOnlyList<EngineProfileEntry> Profiles);
 
 public sealed record NewBlock(int Series, long Bucket, int Count, long MinTime, long MaxTime, byte[] Data);
+
+/// <summary>Blocks <paramref name="BlockIds"/> (of one series' bucket) merged into <paramref name="Block"/>.</summary>
+public sealed record BlockReplacement(IReadOnlyList<long> BlockIds, NewBlock Block);
 
 public sealed record StoredBlock(long Id, int Series, long Bucket, int Count, byte[] Data);
 

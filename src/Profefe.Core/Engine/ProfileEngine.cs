@@ -25,6 +25,8 @@ public sealed partial class ProfileEngine : BackgroundService
     private readonly BlockCompactor _compactor;
     private readonly EngineRetention _retention;
     private readonly CutPacer _pacer;
+    private readonly TimeProvider _timeProvider;
+    private long _lastCompaction;
     private readonly SemaphoreSlim _wake = new(0);
 
     // Cuts, compactions and retention take turns: a cut that read profiles before retention deleted them must
@@ -35,6 +37,9 @@ public sealed partial class ProfileEngine : BackgroundService
 
     // Whether this collector held the shared store's lease at its last renewal; always so on a store of its own.
     private volatile bool _leading;
+
+    // Buckets one compaction merges, in one transaction and (on shared storage) one object.
+    private const int MaxBucketsPerCompaction = 256;
 
     public ProfileEngine(IProfileEngineStore store, IProfileLog log, IOptions<EngineOptions> options, ILogger<ProfileEngine> logger, TimeProvider? timeProvider = null)
     {
@@ -49,7 +54,9 @@ public sealed partial class ProfileEngine : BackgroundService
         _compactor = new BlockCompactor(store);
         Querier = new EngineQuerier(_catalog, store);
         _retention = new EngineRetention(_catalog, store);
-        _pacer = new CutPacer(_options, timeProvider ?? TimeProvider.System);
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _pacer = new CutPacer(_options, _timeProvider);
+        _lastCompaction = _timeProvider.GetTimestamp();
     }
 
     public EngineQuerier Querier { get; }
@@ -187,7 +194,17 @@ public sealed partial class ProfileEngine : BackgroundService
                     var cut = await _cutter.CutAsync(stoppingToken).ConfigureAwait(false);
                     _pacer.Cut(cut, _options.CutBatch);
                     Signal();
-                    busy = cut > 0 || await _compactor.CompactAsync(64, stoppingToken).ConfigureAwait(false) > 0;
+                    var compacted = 0;
+                    if (cut == 0 || _timeProvider.GetElapsedTime(_lastCompaction) >= _options.CompactInterval)
+                    {
+                        compacted = await _compactor.CompactAsync(MaxBucketsPerCompaction, stoppingToken).ConfigureAwait(false);
+                        _lastCompaction = _timeProvider.GetTimestamp();
+                    }
+
+                    // On shared storage every cut is an object PUT: with a backlog shorter than a batch, the next cut
+                    // waits for the interval (or a query that needs it), so a steady stream costs one PUT a second,
+                    // not one per handful of profiles.
+                    busy = (_shared is null ? cut > 0 : cut >= _options.CutBatch) || compacted > 0;
                 }
                 else
                 {

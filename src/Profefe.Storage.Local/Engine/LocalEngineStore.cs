@@ -246,23 +246,27 @@ public sealed class LocalEngineStore : IProfileEngineStore, IDisposable
         return Task.FromResult<IReadOnlyList<(int, long)>>(buckets);
     }
 
-    public Task ReplaceBlocksAsync(IReadOnlyList<long> blockIds, NewBlock block, CancellationToken cancellationToken)
+    public Task ReplaceBlocksAsync(IReadOnlyList<BlockReplacement> replacements, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(blockIds);
+        ArgumentNullException.ThrowIfNull(replacements);
         lock (_writeLock)
         {
             using var transaction = _writer.BeginTransaction();
-            using (var command = Command(_writer, $"DELETE FROM blocks WHERE block_id IN ({string.Join(',', blockIds)})", transaction))
+            foreach (var replacement in replacements)
             {
-                if (command.ExecuteNonQuery() != blockIds.Count)
+                using (var command = Command(_writer, $"DELETE FROM blocks WHERE block_id IN ({string.Join(',', replacement.BlockIds)})", transaction))
                 {
-                    // Another compaction got there first; leave its result alone.
-                    transaction.Rollback();
-                    return Task.CompletedTask;
+                    if (command.ExecuteNonQuery() != replacement.BlockIds.Count)
+                    {
+                        // Another compaction got there first; leave its result alone.
+                        transaction.Rollback();
+                        return Task.CompletedTask;
+                    }
                 }
+
+                InsertBlock(replacement.Block, transaction);
             }
 
-            InsertBlock(block, transaction);
             transaction.Commit();
         }
 

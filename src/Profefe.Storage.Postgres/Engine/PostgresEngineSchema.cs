@@ -13,7 +13,9 @@ namespace Profefe.Storage.Postgres.Engine;
 /// that grows at every change of holder (the fence every changing transaction checks).
 /// engine_series / engine_symbols: the catalog; symbol deltas apply in seq order, which is commit order because
 /// only the lease holder inserts them, one transaction at a time.
-/// engine_blocks: one row per block, its bytes in object storage (object_key) or here (data).
+/// engine_blocks: one row per block, its bytes in object storage (size bytes at object_offset in the pack object_key,
+/// which holds every block of the cut or compaction that wrote it) or here (data). Rows from before packs have
+/// offset 0 in an object of their own.
 /// symbols_upto (blocks, rollups): the newest symbol seq when the row was written; a reader whose catalog has
 /// less loads the rest before using the row.
 /// profiles.log_xid: the transaction that stored each profile (the write log's position). Rows stored before the
@@ -40,7 +42,9 @@ internal static class PostgresEngineSchema
             count integer NOT NULL, min_time bigint NOT NULL, max_time bigint NOT NULL, size bigint NOT NULL, object_key text, data bytea, symbols_upto bigint NOT NULL,
             PRIMARY KEY(tenant, series_id, bucket, block_id));
         CREATE UNIQUE INDEX IF NOT EXISTS engine_blocks_by_id ON engine_blocks(block_id);
-        CREATE UNIQUE INDEX IF NOT EXISTS engine_blocks_by_object ON engine_blocks(object_key);
+        ALTER TABLE engine_blocks ADD COLUMN IF NOT EXISTS object_offset bigint NOT NULL DEFAULT 0;
+        DROP INDEX IF EXISTS engine_blocks_by_object;
+        CREATE INDEX IF NOT EXISTS engine_blocks_by_pack ON engine_blocks(object_key);
         ALTER TABLE engine_blocks ALTER COLUMN data SET STORAGE EXTERNAL;
         CREATE TABLE IF NOT EXISTS engine_rollups(
             tenant text NOT NULL, series_id integer NOT NULL, span bigint NOT NULL, bucket bigint NOT NULL,

@@ -55,12 +55,89 @@ public sealed class SharedEngineStoreTests(PostgresServerFixture postgres, CephR
         Assert.True(await store.TryHoldLeaseAsync(TimeSpan.FromSeconds(30), Token));
         await store.CommitAsync(OneBlockCommit(), Token);
         var indexed = Assert.Single(await place.ListObjectsAsync());
-        await place.Objects.PutAsync("blocks/crashed-before-its-commit", new byte[] { 1, 2, 3 }, Token);
+        await place.Objects.PutAsync("packs/crashed-before-its-commit", new byte[] { 1, 2, 3 }, Token);
 
         Assert.Equal(1, await store.DeleteOrphansAsync(Token));
 
         Assert.Equal([indexed], await place.ListObjectsAsync());
         Assert.Single(await store.ReadBlocksAsync(1, EngineCatalog.BucketOf(BaseTime.Ticks), Token));
+    }
+
+    [Fact]
+    public async Task Commit_BlocksOfSeveralSeriesAndHours_PutsOnePackEachBlockReadByItsRange()
+    {
+        await using var place = await SharedEnginePlace.CreateAsync(postgres.Require(), ceph.Require());
+        using var store = place.NewStore();
+        await store.LoadAsync(Token);
+        Assert.True(await store.TryHoldLeaseAsync(TimeSpan.FromSeconds(30), Token));
+        var commit = ThreeBlockCommit();
+
+        await store.CommitAsync(commit, Token);
+
+        Assert.Single(await place.ListObjectsAsync());
+        Assert.Equal(3, await place.Schema.CountRowsAsync("engine_blocks"));
+        foreach (var block in commit.Blocks)
+        {
+            Assert.Equal(block.Data, Assert.Single(await store.ReadBlocksAsync(block.Series, block.Bucket, Token)).Data);
+        }
+    }
+
+    [Fact]
+    public async Task ReplaceBucket_PackOtherBlocksStillPointInto_KeepsItUntilTheLastGoes()
+    {
+        await using var place = await SharedEnginePlace.CreateAsync(postgres.Require(), ceph.Require());
+        using var store = place.NewStore();
+        await store.LoadAsync(Token);
+        Assert.True(await store.TryHoldLeaseAsync(TimeSpan.FromSeconds(30), Token));
+        var commit = ThreeBlockCommit();
+        await store.CommitAsync(commit, Token);
+        var pack = Assert.Single(await place.ListObjectsAsync());
+
+        // Retention empties the first block's hour: the pack still holds the other two.
+        await store.ReplaceBucketAsync(commit.Blocks[0].Series, commit.Blocks[0].Bucket, long.MaxValue, null, null, Token);
+
+        Assert.Equal([pack], await place.ListObjectsAsync());
+        Assert.Equal(0, await store.DeleteOrphansAsync(Token));
+        Assert.Empty(await store.ReadBlocksAsync(commit.Blocks[0].Series, commit.Blocks[0].Bucket, Token));
+        Assert.Equal(commit.Blocks[2].Data, Assert.Single(await store.ReadBlocksAsync(commit.Blocks[2].Series, commit.Blocks[2].Bucket, Token)).Data);
+
+        await store.ReplaceBucketAsync(commit.Blocks[1].Series, commit.Blocks[1].Bucket, long.MaxValue, null, null, Token);
+        await store.ReplaceBucketAsync(commit.Blocks[2].Series, commit.Blocks[2].Bucket, long.MaxValue, null, null, Token);
+
+        Assert.Empty(await place.ListObjectsAsync());
+    }
+
+    [Fact]
+    public async Task ReplaceBlocks_BucketsOfTwoCuts_WritesOnePackAndDeletesOnlyThePacksLeftEmpty()
+    {
+        await using var place = await SharedEnginePlace.CreateAsync(postgres.Require(), ceph.Require());
+        using var store = place.NewStore();
+        await store.LoadAsync(Token);
+        Assert.True(await store.TryHoldLeaseAsync(TimeSpan.FromSeconds(30), Token));
+        var first = ThreeBlockCommit();
+        await store.CommitAsync(first, Token);
+        var firstPack = Assert.Single(await place.ListObjectsAsync());
+        var hour = EngineCatalog.BucketOf(BaseTime.Ticks);
+        await store.CommitAsync(first with { NewSeries = [], Blocks = [new NewBlock(1, hour, 1, hour, hour, [4, 5, 6]), new NewBlock(2, hour, 1, hour, hour, [8, 9])] }, Token);
+        Assert.Equal(2, (await place.ListObjectsAsync()).Count);
+
+        var replacements = new List<BlockReplacement>();
+        foreach (var series in new[] { 1, 2 })
+        {
+            var blocks = await store.ReadBlocksAsync(series, hour, Token);
+            Assert.Equal(2, blocks.Count);
+            replacements.Add(new BlockReplacement(blocks.Select(static b => b.Id).ToList(), new NewBlock(series, hour, 2, hour, hour, [.. blocks[0].Data, .. blocks[1].Data])));
+        }
+
+        await store.ReplaceBlocksAsync(replacements, Token);
+
+        // The second cut's pack held only replaced blocks; the first still holds series 1's next hour.
+        var objects = await place.ListObjectsAsync();
+        Assert.Equal(2, objects.Count);
+        Assert.Contains(firstPack, objects);
+        Assert.Equal(2, await CountPacksAsync(place));
+        Assert.Equal(replacements[1].Block.Data, Assert.Single(await store.ReadBlocksAsync(2, hour, Token)).Data);
+        Assert.Equal(first.Blocks[1].Data, Assert.Single(await store.ReadBlocksAsync(1, hour + EngineCatalog.BucketTicks, Token)).Data);
     }
 
     [Fact]
@@ -192,11 +269,37 @@ public sealed class SharedEngineStoreTests(PostgresServerFixture postgres, CephR
         }
 
         await reader.DeleteOrphansAsync(Token);
-        Assert.Equal(await place.Schema.CountRowsAsync("engine_blocks"), (await place.ListObjectsAsync()).Count);
+        Assert.Equal(await CountPacksAsync(place), (await place.ListObjectsAsync()).Count);
     }
 
     private static Task PushAsync(SharedEnginePlace place, string file, DateTime createdAt) =>
         place.Storage.WriteProfileAsync(new ProfileMeta(ProfileId.NewId(createdAt), ProfileType.Cpu, "api", [], createdAt), TestData.Read(file), Token);
+
+    // Blocks of two series and two hours, each of its own length, in one cut.
+    private static EngineCommit ThreeBlockCommit()
+    {
+        var hour = EngineCatalog.BucketOf(BaseTime.Ticks);
+        return new EngineCommit(
+            Cursor: 5,
+            NewSeries: [new EngineSeries(1, "", "api", ProfileType.Cpu, []), new EngineSeries(2, "", "api", ProfileType.Cpu, [new Label("pod", "p1")])],
+            SymbolDeltas: [],
+            Blocks:
+            [
+                new NewBlock(1, hour, 1, hour, hour, [1, 1, 1]),
+                new NewBlock(1, hour + EngineCatalog.BucketTicks, 1, hour, hour, [2, 2, 2, 2, 2]),
+                new NewBlock(2, hour, 1, hour, hour, [3]),
+            ],
+            Rollups: [],
+            Profiles: []);
+    }
+
+    private static async Task<long> CountPacksAsync(SharedEnginePlace place)
+    {
+        await using var connection = new NpgsqlConnection(place.Schema.ConnectionString);
+        await connection.OpenAsync(Token);
+        await using var command = new NpgsqlCommand($"SELECT count(DISTINCT object_key) FROM \"{place.Schema.Name}\".engine_blocks", connection);
+        return (long)(await command.ExecuteScalarAsync(Token))!;
+    }
 
     private static EngineCommit OneBlockCommit() => new(
         Cursor: 5,
@@ -239,8 +342,8 @@ public sealed class SharedEngineStoreTests(PostgresServerFixture postgres, CephR
 
         public Task<IReadOnlyList<(int Series, long Bucket)>> ListFragmentedBucketsAsync(int max, CancellationToken cancellationToken) => inner.ListFragmentedBucketsAsync(max, cancellationToken);
 
-        public Task ReplaceBlocksAsync(IReadOnlyList<long> blockIds, NewBlock block, CancellationToken cancellationToken) =>
-            ChangeAsync(() => inner.ReplaceBlocksAsync(blockIds, block, cancellationToken), cancellationToken);
+        public Task ReplaceBlocksAsync(IReadOnlyList<BlockReplacement> replacements, CancellationToken cancellationToken) =>
+            ChangeAsync(() => inner.ReplaceBlocksAsync(replacements, cancellationToken), cancellationToken);
 
         public Task<IReadOnlyList<ExpiredBucket>> ListExpiredBucketsAsync(long storedBefore, int max, CancellationToken cancellationToken) => inner.ListExpiredBucketsAsync(storedBefore, max, cancellationToken);
 

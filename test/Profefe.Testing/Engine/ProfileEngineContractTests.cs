@@ -248,13 +248,46 @@ public abstract class ProfileEngineContractTests
         var merged = new NewBlock(series, bucket, rows.Count, rows[0].CreatedAt.Ticks, rows[^1].CreatedAt.Ticks, ProfileBlockCodec.Encode(rows));
         var ids = blocks.Select(static b => b.Id).ToList();
 
-        await fixture.EngineStore.ReplaceBlocksAsync(ids, merged, Token);
-        await fixture.EngineStore.ReplaceBlocksAsync(ids, merged, Token);
+        await fixture.EngineStore.ReplaceBlocksAsync([new BlockReplacement(ids, merged)], Token);
+        await fixture.EngineStore.ReplaceBlocksAsync([new BlockReplacement(ids, merged)], Token);
 
         var after = await fixture.EngineStore.ReadBlocksAsync(series, bucket, Token);
         Assert.Single(after);
         Assert.Equal(rows.Count, after[0].Count);
         Assert.Equal(rows.Select(static r => r.Id), ProfileBlockCodec.Decode(after[0].Data).Select(static r => r.Id));
+    }
+
+    [Fact]
+    public async Task ReadBlocks_OneOfACutsBlocks_ReturnsExactlyItsBytes()
+    {
+        var engine = await OpenAsync();
+        await using var owner = engine.Owner;
+        await engine.Store.LoadAsync(Token);
+        var hour = EngineCatalog.BucketOf(BaseTime.Ticks);
+        var random = new Random(7);
+        var blocks = new List<NewBlock>();
+        foreach (var (series, bucket) in new[] { (1, hour), (1, hour + EngineCatalog.BucketTicks), (2, hour), (2, hour + (3 * EngineCatalog.BucketTicks)) })
+        {
+            var data = new byte[random.Next(1, 5_000)];
+            random.NextBytes(data);
+            blocks.Add(new NewBlock(series, bucket, 1, bucket, bucket, data));
+        }
+
+        await engine.Store.CommitAsync(new EngineCommit(
+            Cursor: 1,
+            NewSeries: [new EngineSeries(1, "", "api", ProfileType.Cpu, []), new EngineSeries(2, "", "api", ProfileType.Cpu, [new Label("pod", "p1")])],
+            SymbolDeltas: [],
+            Blocks: blocks,
+            Rollups: [],
+            Profiles: []), Token);
+
+        foreach (var block in blocks)
+        {
+            var read = Assert.Single(await engine.Store.ReadBlocksAsync(block.Series, block.Bucket, Token));
+            Assert.Equal(block.Data, read.Data);
+        }
+
+        Assert.Empty(await engine.Store.ReadBlocksAsync(1, hour + (2 * EngineCatalog.BucketTicks), Token));
     }
 
     private async Task<EngineFixture> CreateFixtureAsync(int minutes = 660, int step = 7) =>
