@@ -147,6 +147,13 @@ public sealed class ProfileTables
         return text;
     }
 
+    /// <summary>The UTF-8 bytes of the string at <paramref name="index"/>; they hold until the next <see cref="TryLoad"/>.</summary>
+    public ReadOnlySpan<byte> Utf8(long index)
+    {
+        var (offset, length) = _strings[index];
+        return _buffer.AsSpan(offset, length);
+    }
+
     /// <summary>String indices of sample type <paramref name="position"/>'s name and unit.</summary>
     public (long Type, long Unit) SampleType(int position)
     {

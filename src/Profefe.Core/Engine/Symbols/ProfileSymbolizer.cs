@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using System.Text;
 using Profefe.Core.Profiles;
 using Profefe.Pprof;
 
@@ -31,6 +32,10 @@ public sealed class ProfileSymbolizer
     private int[] _mappingIds = [];
     private int[] _functionIds = [];
     private int[] _locationIds = [];
+    private char[] _chars = new char[256];
+    private ulong[] _previousIds = new ulong[64];
+    private int[] _previousNodes = new int[64];
+    private int _previousDepth;
     private string[] _labelKeys = new string[8];
     private long[] _labelKeyIndices = new long[8];
     private int[] _labelKeyOf = new int[8];
@@ -50,6 +55,7 @@ public sealed class ProfileSymbolizer
         Reset(ref _mappingIds, tables.MappingCount);
         Reset(ref _functionIds, tables.FunctionCount);
         Reset(ref _locationIds, tables.LocationCount);
+        _previousDepth = 0;
         var header = Header(tables);
         var width = tables.SampleTypeCount;
         var count = tables.SampleCount;
@@ -294,14 +300,36 @@ public sealed class ProfileSymbolizer
             String(tables, tables.DropFrames), String(tables, tables.KeepFrames), String(tables, tables.DocUrl), comments);
     }
 
+    // Samples of one profile mostly share their outer callers: while a sample's stack, from the root, has the
+    // previous sample's locations, its nodes are the previous sample's, without interning them again.
     private int Stack(ProfileTables tables, ReadOnlySpan<ulong> locationIds)
     {
-        var node = -1;
-        for (var i = locationIds.Length - 1; i >= 0; i--)
+        var depth = locationIds.Length;
+        if (_previousIds.Length < depth)
         {
-            node = _table.Stacks.Intern(new StackNode(node, Location(tables, (int)(locationIds[i] - 1))));
+            var size = Math.Max(depth, _previousIds.Length * 2);
+            Array.Resize(ref _previousIds, size);
+            Array.Resize(ref _previousNodes, size);
         }
 
+        var node = -1;
+        var shared = true;
+        for (var level = 0; level < depth; level++)
+        {
+            var id = locationIds[depth - 1 - level];
+            if (shared && level < _previousDepth && _previousIds[level] == id)
+            {
+                node = _previousNodes[level];
+                continue;
+            }
+
+            shared = false;
+            node = _table.Stacks.Intern(new StackNode(node, Location(tables, (int)(id - 1))));
+            _previousIds[level] = id;
+            _previousNodes[level] = node;
+        }
+
+        _previousDepth = depth;
         return node + 1;
     }
 
@@ -509,12 +537,20 @@ public sealed class ProfileSymbolizer
         return count;
     }
 
+    // Interned from the UTF-8 bytes: a string is built only when the table does not have it yet.
     private int String(ProfileTables tables, long index)
     {
         ref var id = ref _stringIds[index];
         if (id < 0)
         {
-            id = _table.Strings.Intern(tables.Text(index));
+            var utf8 = tables.Utf8(index);
+            if (_chars.Length < utf8.Length)
+            {
+                _chars = new char[Math.Max(utf8.Length, _chars.Length * 2)];
+            }
+
+            // UTF-8 never needs more UTF-16 chars than it has bytes; invalid bytes become U+FFFD, as in GetString.
+            id = _table.Strings.Intern<ReadOnlySpan<char>>(_chars.AsSpan(0, Encoding.UTF8.GetChars(utf8, _chars)));
         }
 
         return id;
