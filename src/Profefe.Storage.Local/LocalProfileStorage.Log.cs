@@ -66,14 +66,22 @@ public sealed partial class LocalProfileStorage : IProfileLog
         return Task.FromResult<IReadOnlyList<LoggedProfile>>(logged);
     }
 
-    public Task<long> HeadAsync(CancellationToken cancellationToken)
+    public Task<long> HeadAsync(CancellationToken cancellationToken) =>
+        ScalarAsync("SELECT coalesce(max(seq), 0) FROM profiles", 0, 0, cancellationToken);
+
+    public Task<long> CountAfterAsync(long position, long limit, CancellationToken cancellationToken) =>
+        ScalarAsync("SELECT count(*) FROM (SELECT 1 FROM profiles WHERE seq > $after LIMIT $limit)", position, limit, cancellationToken);
+
+    private Task<long> ScalarAsync(string sql, long after, long limit, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var connection = RentReader();
         try
         {
             using var command = connection.CreateCommand();
-            command.CommandText = "SELECT coalesce(max(seq), 0) FROM profiles";
+            command.CommandText = sql;
+            command.Parameters.AddWithValue("$after", after);
+            command.Parameters.AddWithValue("$limit", limit);
             return Task.FromResult(Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture));
         }
         catch (Exception exception)

@@ -74,12 +74,19 @@ public sealed partial class PostgresProfileStorage : IProfileLog
         return logged;
     }
 
-    public async Task<long> HeadAsync(CancellationToken cancellationToken)
+    public Task<long> HeadAsync(CancellationToken cancellationToken) =>
+        ScalarAsync(Command(_dataSource, "SELECT coalesce(max(log_xid), 0) FROM profiles"), cancellationToken);
+
+    // Positions are transaction ids, one per batch of profiles, so the backlog is counted in rows.
+    public Task<long> CountAfterAsync(long position, long limit, CancellationToken cancellationToken) =>
+        ScalarAsync(Command(_dataSource, "SELECT count(*) FROM (SELECT 1 FROM profiles WHERE log_xid > $1 LIMIT $2) taken", position, limit), cancellationToken);
+
+    private async Task<long> ScalarAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
+        await using var disposing = command.ConfigureAwait(false);
         await InitializeEngineAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await using var command = Command(_dataSource, "SELECT coalesce(max(log_xid), 0) FROM profiles");
             return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
         catch (Exception exception)

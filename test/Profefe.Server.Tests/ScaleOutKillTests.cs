@@ -105,7 +105,9 @@ public sealed class ScaleOutKillTests(PostgresServerFixture fixture, CephRgwServ
                 await AssertMergeCountsEachStoredProfileOnceAsync(collector.Client);
             }
 
-            await AssertNoOrphanSegmentsAsync(settings, schema);
+            await AssertNoOrphanSegmentsAsync(settings, schema, () => string.Join("\n", collectors.SelectMany(static c => c!.Output.Split('\n'))
+                .Where(static line => line.Contains("orphan", StringComparison.OrdinalIgnoreCase) || line.Contains("retention", StringComparison.OrdinalIgnoreCase) || line.Contains("fail", StringComparison.OrdinalIgnoreCase))
+                .TakeLast(30)));
         }
         finally
         {
@@ -154,7 +156,7 @@ public sealed class ScaleOutKillTests(PostgresServerFixture fixture, CephRgwServ
     }
 
     /// <summary>Within a few grace intervals every segment object in the bucket has its segments row.</summary>
-    private static async Task AssertNoOrphanSegmentsAsync(Dictionary<string, string?> settings, PostgresTestSchema schema)
+    private static async Task AssertNoOrphanSegmentsAsync(Dictionary<string, string?> settings, PostgresTestSchema schema, Func<string> collectorLogs)
     {
         using var segments = new S3SegmentObjectStore(new S3StorageOptions
         {
@@ -183,7 +185,8 @@ public sealed class ScaleOutKillTests(PostgresServerFixture fixture, CephRgwServ
             Assert.True(
                 DateTime.UtcNow < deadline,
                 $"{objects.Count} segment objects but {rows.Count} segments rows {(4 * OrphanGrace) + TimeSpan.FromSeconds(10)} after the last write; "
-                + $"now {DateTime.UtcNow:HH:mm:ss.fff}, objects without a row named at {string.Join(", ", objects.Where(o => !rows.Contains(o)).Select(static o => o.Timestamp.ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture)))}");
+                + $"now {DateTime.UtcNow:HH:mm:ss.fff}, objects without a row named at {string.Join(", ", objects.Where(o => !rows.Contains(o)).Select(static o => o.Timestamp.ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture)))}; "
+                + $"the collectors logged:\n{collectorLogs()}");
             await Task.Delay(TimeSpan.FromSeconds(1), Token);
         }
     }

@@ -27,8 +27,9 @@ public sealed class EngineOptions
     public int CutBatch { get; set; } = 2_000;
 
     /// <summary>
-    /// A query waits for the cutter to take in every profile stored before it, up to this long; past it (or with a
-    /// longer backlog than <see cref="MaxCatchUpBacklog"/>) it reads raw profiles instead.
+    /// A query waits for the cutter to take in every profile stored before it, up to this long; past it, with a
+    /// longer backlog than <see cref="MaxCatchUpBacklog"/>, or with one the recent cuts' rate would not clear within
+    /// it, the query reads raw profiles instead.
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan CatchUpTimeout { get; set; } = TimeSpan.FromSeconds(5);

@@ -13,6 +13,9 @@ public interface IProfileLog
 
     /// <summary>The position of the newest stored profile (0 when none).</summary>
     Task<long> HeadAsync(CancellationToken cancellationToken);
+
+    /// <summary>How many profiles are stored after <paramref name="position"/>, counted up to <paramref name="limit"/>.</summary>
+    Task<long> CountAfterAsync(long position, long limit, CancellationToken cancellationToken);
 }
 
 public sealed record LoggedProfile(long Position, StoredProfile Profile);

@@ -27,6 +27,9 @@ public sealed partial class ProfileEngine : BackgroundService
     private readonly CutPacer _pacer;
     private readonly TimeProvider _timeProvider;
     private long _lastCompaction;
+
+    // Profiles per second of the recent cuts (0 until one was timed), written by the cut loop, read by queries.
+    private double _cutRate;
     private readonly SemaphoreSlim _wake = new(0);
 
     // Cuts, compactions and retention take turns: a cut that read profiles before retention deleted them must
@@ -95,7 +98,7 @@ public sealed partial class ProfileEngine : BackgroundService
             await _loaded.Task.WaitAsync(timeout.Token).ConfigureAwait(false);
             while (_catalog.Cursor < head)
             {
-                if (head - _catalog.Cursor > _options.MaxCatchUpBacklog)
+                if (!await CanCatchUpAsync(timeout.Token).ConfigureAwait(false))
                 {
                     return false;
                 }
@@ -111,6 +114,19 @@ public sealed partial class ProfileEngine : BackgroundService
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// Whether the cutter can take in the backlog before a query gives up waiting: not when it holds more than
+    /// <see cref="EngineOptions.MaxCatchUpBacklog"/> profiles, nor when the recent cuts' rate says it would take longer
+    /// than <see cref="EngineOptions.CatchUpTimeout"/>. Reading raw at once beats waiting out the timeout first (on
+    /// shared storage, after a burst, merges waited 5 s and then read raw anyway).
+    /// </summary>
+    private async Task<bool> CanCatchUpAsync(CancellationToken cancellationToken)
+    {
+        var backlog = await _log.CountAfterAsync(_catalog.Cursor, _options.MaxCatchUpBacklog + 1L, cancellationToken).ConfigureAwait(false);
+        var rate = Volatile.Read(ref _cutRate);
+        return backlog <= _options.MaxCatchUpBacklog && (rate <= 0 || backlog / rate <= _options.CatchUpTimeout.TotalSeconds);
     }
 
     /// <summary>Deletes the engine's profiles stored before <paramref name="cutoff"/>, between two cuts; returns how many went.</summary>
@@ -191,7 +207,9 @@ public sealed partial class ProfileEngine : BackgroundService
             {
                 if (await LeadAsync(stoppingToken).ConfigureAwait(false))
                 {
+                    var started = _timeProvider.GetTimestamp();
                     var cut = await _cutter.CutAsync(stoppingToken).ConfigureAwait(false);
+                    RecordCutRate(cut, _timeProvider.GetElapsedTime(started));
                     _pacer.Cut(cut, _options.CutBatch);
                     Signal();
                     var compacted = 0;
@@ -227,6 +245,19 @@ public sealed partial class ProfileEngine : BackgroundService
                 await _wake.WaitAsync(_options.CutInterval, stoppingToken).ConfigureAwait(false);
             }
         }
+    }
+
+    // Only full cuts say how fast the cutter goes: a small one is mostly its fixed cost.
+    private void RecordCutRate(int cut, TimeSpan elapsed)
+    {
+        if (cut < _options.CutBatch / 2 || elapsed <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        var rate = cut / elapsed.TotalSeconds;
+        var previous = Volatile.Read(ref _cutRate);
+        Volatile.Write(ref _cutRate, previous <= 0 ? rate : (previous * 0.7) + (rate * 0.3));
     }
 
     public override void Dispose()
