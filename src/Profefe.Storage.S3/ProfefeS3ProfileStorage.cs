@@ -296,6 +296,12 @@ public sealed class ProfefeS3ProfileStorage
     /// </summary>
     public async Task<int> DeleteProfilesStoredBeforeAsync(DateTime cutoff, CancellationToken cancellationToken)
     {
+        if (cutoff == DateTime.MinValue)
+        {
+            // Retention is off (the pass only cleans up after crashes): nothing can be older, so list nothing.
+            return 0;
+        }
+
         var utcCutoff = cutoff.Kind == DateTimeKind.Local ? cutoff.ToUniversalTime() : cutoff;
         var batch = new List<(ProfileId Id, string Key)>(MaxKeysPerRequest);
         var deleted = 0;

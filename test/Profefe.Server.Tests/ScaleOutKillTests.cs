@@ -69,9 +69,10 @@ public sealed class ScaleOutKillTests(PostgresServerFixture fixture, CephRgwServ
                         unexpected.Enqueue($"{(int)push.StatusCode} {await push.Content.ReadAsStringAsync(stop.Token)}");
                     }
                 }
-                catch (HttpRequestException)
+                catch (Exception e) when (e is HttpRequestException or IOException || (e is OperationCanceledException && !stop.IsCancellationRequested && e.InnerException is IOException))
                 {
-                    // The collector was killed under this push: never acknowledged, so it may or may not be stored.
+                    // The collector was killed under this push (the connection refused or reset, or the answer cut off
+                    // while it was read): never acknowledged, so it may or may not be stored.
                     await Task.Delay(20, stop.Token);
                 }
             }, stop.Token);

@@ -11,7 +11,7 @@ internal static partial class Log
     [LoggerMessage(EventId = CoreEventIds.RetentionFailed, Level = LogLevel.Error, Message = "Retention pass failed; the next pass retries")]
     public static partial void RetentionFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = CoreEventIds.RetentionDisabled, Level = LogLevel.Information, Message = "Retention is off: profiles are kept forever")]
+    [LoggerMessage(EventId = CoreEventIds.RetentionDisabled, Level = LogLevel.Information, Message = "Retention is off: profiles are kept forever (the pass still runs to clean up what crashes left)")]
     public static partial void RetentionDisabled(ILogger logger);
 
     [LoggerMessage(EventId = CoreEventIds.RetentionStarted, Level = LogLevel.Information, Message = "Retention keeps profiles for {Period}, checking every {Interval}")]

@@ -20,11 +20,13 @@ public sealed class ProfileRetentionService(
 
     private bool Enabled => _options.Period > TimeSpan.Zero || _options.EffectiveRawPeriod > TimeSpan.Zero;
 
+    private bool DeletesRaw => _options.EffectiveRawPeriod > TimeSpan.Zero;
+
     /// <summary>One retention pass; returns how many raw profiles went. Failures are logged, not thrown: the next pass retries.</summary>
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow().UtcDateTime;
-        if (engine is not null)
+        if (engine is not null && DeletesRaw)
         {
             try
             {
@@ -57,12 +59,9 @@ public sealed class ProfileRetentionService(
 
     private async Task<int> DeleteRawAsync(DateTime now, CancellationToken cancellationToken)
     {
-        if (_options.EffectiveRawPeriod <= TimeSpan.Zero)
-        {
-            return 0;
-        }
-
-        var cutoff = now - _options.EffectiveRawPeriod;
+        // Kept forever, the pass still runs with a cutoff that deletes nothing: the backends clean up there what a
+        // crash left behind (objects on shared storage that no index row points at).
+        var cutoff = DeletesRaw ? now - _options.EffectiveRawPeriod : DateTime.MinValue;
         try
         {
             var deleted = await retention.DeleteProfilesStoredBeforeAsync(cutoff, cancellationToken).ConfigureAwait(false);
@@ -82,13 +81,15 @@ public sealed class ProfileRetentionService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!Enabled)
+        if (Enabled)
+        {
+            Log.RetentionStarted(logger, _options.Period, _options.Interval);
+        }
+        else
         {
             Log.RetentionDisabled(logger);
-            return;
         }
 
-        Log.RetentionStarted(logger, _options.Period, _options.Interval);
         using var timer = new PeriodicTimer(_options.Interval, timeProvider);
         do
         {

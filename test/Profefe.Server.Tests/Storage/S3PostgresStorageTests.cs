@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
@@ -169,6 +170,33 @@ public sealed class S3PostgresStorageTests(PostgresServerFixture postgres, CephR
 
         // It may be a write whose index row is still on its way.
         Assert.NotNull(await store.Blobs.GetAsync(orphan, Token));
+    }
+
+    [Fact]
+    public async Task RetentionPass_PeriodZero_StillDeletesOrphanSegments()
+    {
+        await using var store = await S3PostgresTestStore.CreateAsync(postgres.Require(), rgw.Require(), s3 => s3.OrphanMinAge = TimeSpan.Zero);
+        await using var storage = store.OpenBatched();
+        var meta = new ProfileMeta(ProfileId.NewId(DateTime.UtcNow), ProfileType.Cpu, "svc", [], DateTime.UtcNow);
+        await storage.WriteProfileAsync(meta, RandomBytes(10), Token);
+        // A collector killed between the PUT and the index commit: a segment object no row names.
+        var orphan = SegmentId.NewId(DateTime.UtcNow.AddSeconds(-5));
+        await store.Segments.PutAsync(orphan, RandomBytes(10), Token);
+        await Task.Delay(TimeSpan.FromSeconds(1.5), Token);
+        using var retention = new ProfileRetentionService(storage, Options.Create(new RetentionOptions { Period = TimeSpan.Zero }), TimeProvider.System, NullLogger<ProfileRetentionService>.Instance);
+
+        Assert.Equal(0, await retention.RunOnceAsync(Token));
+
+        // Profiles are kept forever, but what the crash left is not.
+        Assert.Single(await ListAsync(storage, meta.ProfileId));
+        var left = new List<SegmentId>();
+        await foreach (var page in store.Segments.ListAsync(null, DateTime.MaxValue, Token))
+        {
+            left.AddRange(page);
+        }
+
+        Assert.DoesNotContain(orphan, left);
+        Assert.Single(left);
     }
 
     [Fact]
