@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Profefe.Core.Engine;
 using Profefe.Core.Storage;
 using Profefe.Server;
 
@@ -51,11 +52,15 @@ public static class StorageServiceCollectionExtensions
                     // The engine cuts its blocks from the embedded store's write log.
                     services.AddProfefeEngine();
                     break;
-                case "s3+postgres":
+                // On shared storage the engine is opt-in (Engine:Enabled=true): a query waits for the cutter to take in
+                // what it has not cut yet, and a collector just started (or one behind a burst) made merges wait ~8 s
+                // before reading raw (bench/scaleout-load.sh, 2026-12-07). Merging blocks with the uncut raw rows in
+                // one PostgreSQL snapshot is what makes it the default.
+                case "s3+postgres" when SharedEngineRequested(configuration):
                     // Blocks as objects beside the profiles, the rest shared in PostgreSQL.
                     services.AddProfefeS3EngineBlockObjects(S3PostgresBlobStoreKey).AddProfefePostgresEngine(S3PostgresBlobStoreKey);
                     break;
-                case "postgres":
+                case "postgres" when SharedEngineRequested(configuration):
                     services.AddProfefePostgresEngine();
                     break;
             }
@@ -100,6 +105,9 @@ public static class StorageServiceCollectionExtensions
         services.AddProfefeS3BlobStore(S3PostgresBlobStoreKey)
             .AddProfefeS3SegmentStore(S3PostgresBlobStoreKey)
             .AddProfefePostgresStorage(S3PostgresBlobStoreKey, S3PostgresBlobStoreKey);
+
+    private static bool SharedEngineRequested(IConfiguration configuration) =>
+        bool.TryParse(configuration[$"{EngineOptions.SectionName}:{nameof(EngineOptions.Enabled)}"], out var enabled) && enabled;
 
     /// <summary>"local", " local , postgres " → ["local", "postgres"]; rejects empty entries and repeats.</summary>
     internal static List<string> ParseTypes(string? configured)
