@@ -13,8 +13,6 @@ namespace Profefe.Benchmarks;
 /// holds them, as for every push after an agent's first), and encode a block of a cut's rows of one series.
 /// <c>DecodeAndSymbolize</c> is the cutter's way (names decoded into a shared pool, one symbolizer per table);
 /// <c>DecodeAndSymbolizeUnshared</c> is how it was before (a fresh symbolizer and fresh strings per profile).
-/// <c>ReadInPlaceAndSymbolize</c> is the cutter's way for well-formed profile.proto since: symbolized as read
-/// (<see cref="ProfileTables"/>), without building the profile model.
 /// </summary>
 [Config(typeof(InProcessShortConfig))]
 public class EngineCutBenchmarks
@@ -29,7 +27,6 @@ public class EngineCutBenchmarks
     private ProfileRow[] _rows = [];
     private ProfileSymbolizer _symbolizer = null!;
     private ProfileDecoderOptions _pooled = ProfileDecoderOptions.Default;
-    private ProfileTables _inPlace = new();
 
     [GlobalSetup]
     public void Setup()
@@ -46,7 +43,6 @@ public class EngineCutBenchmarks
         _table.MarkDurable();
         _symbolizer = new ProfileSymbolizer(_table);
         _pooled = new ProfileDecoderOptions { StringPool = new ProfileStringPool() };
-        _inPlace = new ProfileTables(_pooled.StringPool);
     }
 
     [Benchmark]
@@ -60,17 +56,6 @@ public class EngineCutBenchmarks
 
     [Benchmark]
     public ProfileRow DecodeAndSymbolize() => _symbolizer.Symbolize(ProfileDecoder.Decode(_gzip, _pooled), ProfileId.NewId(CreatedAt), CreatedAt);
-
-    [Benchmark]
-    public ProfileRow ReadInPlaceAndSymbolize()
-    {
-        if (!_inPlace.TryLoad(_gzip, _pooled))
-        {
-            throw new InvalidOperationException("the benchmark profile should be read in place");
-        }
-
-        return _symbolizer.Symbolize(_inPlace, ProfileId.NewId(CreatedAt), CreatedAt);
-    }
 
     [Benchmark(Baseline = true)]
     public ProfileRow DecodeAndSymbolizeUnshared() => new ProfileSymbolizer(_table).Symbolize(ProfileDecoder.Decode(_gzip), ProfileId.NewId(CreatedAt), CreatedAt);

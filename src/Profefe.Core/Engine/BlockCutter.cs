@@ -26,17 +26,12 @@ public sealed class BlockCutter
     // Bounded, so a collector of many programs does not keep every name it ever saw.
     private readonly ProfileDecoderOptions _decoderOptions = new() { StringPool = new ProfileStringPool(maxCount: 1 << 16) };
 
-    // Well-formed profile.proto (nearly every push) is symbolized as read, without building the profile model:
-    // the model cost more than reading and symbolizing together. Anything else is decoded as before.
-    private readonly ProfileTables _tables;
-
     public BlockCutter(EngineCatalog catalog, IProfileEngineStore store, IProfileLog log, int batch)
     {
         _catalog = catalog;
         _store = store;
         _log = log;
         _batch = batch;
-        _tables = new ProfileTables(_decoderOptions.StringPool);
     }
 
     /// <summary>Profiles the log had that the engine keeps no rows for (traces, undecodable bytes).</summary>
@@ -88,10 +83,6 @@ public sealed class BlockCutter
             _catalog.DiscardSeries(newSeries);
             throw;
         }
-        finally
-        {
-            _tables.Release();
-        }
 
         foreach (var table in touched)
         {
@@ -114,17 +105,14 @@ public sealed class BlockCutter
             return null;
         }
 
-        Profile? profile = null;
-        if (!_tables.TryLoad(stored.Data.Span, _decoderOptions))
+        Profile profile;
+        try
         {
-            try
-            {
-                profile = ProfileDecoder.Decode(stored.Data.Span, _decoderOptions);
-            }
-            catch (ProfileFormatException)
-            {
-                return null;
-            }
+            profile = ProfileDecoder.Decode(stored.Data.Span, _decoderOptions);
+        }
+        catch (ProfileFormatException)
+        {
+            return null;
         }
 
         var (series, isNew) = _catalog.SeriesFor(meta.Tenant.Key, meta.Service, meta.Type, meta.Labels);
@@ -139,10 +127,7 @@ public sealed class BlockCutter
         {
             try
             {
-                var symbolizer = _symbolizers.GetValue(table, static t => new ProfileSymbolizer(t));
-                return (series, profile is null
-                    ? symbolizer.Symbolize(_tables, meta.ProfileId, meta.CreatedAt)
-                    : symbolizer.Symbolize(profile, meta.ProfileId, meta.CreatedAt));
+                return (series, _symbolizers.GetValue(table, static t => new ProfileSymbolizer(t)).Symbolize(profile, meta.ProfileId, meta.CreatedAt));
             }
             catch (ProfileFormatException)
             {

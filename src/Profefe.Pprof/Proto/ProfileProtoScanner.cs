@@ -47,30 +47,6 @@ internal static class ProfileProtoScanner
         }
     }
 
-    /// <summary>
-    /// <see cref="TryScan"/> without what it tells about the profile: true when the decoder would accept
-    /// <paramref name="data"/> as it is (ids 1..N in table order, every reference resolved); false when unsure.
-    /// </summary>
-    /// <exception cref="ProfileFormatException">the profile is over a limit of <paramref name="options"/>.</exception>
-    public static bool Accepts(ReadOnlySpan<byte> data, ProfileDecoderOptions options)
-    {
-        if (data.IsEmpty)
-        {
-            return false;
-        }
-
-        try
-        {
-            var scan = new Scan(options);
-            scan.Run(data);
-            return scan.Accepted(options.RequireSamples);
-        }
-        catch (ProtoWireException)
-        {
-            return false;
-        }
-    }
-
     // A second walk over the top level only: the string table may come before or after the sample types.
     private static (string[] Names, string Layout) SampleTypes(ReadOnlySpan<byte> data, List<(ulong Type, ulong Unit)> indices, (ulong Type, ulong Unit)? period)
     {
