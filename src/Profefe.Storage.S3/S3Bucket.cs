@@ -79,6 +79,28 @@ internal sealed class S3Bucket : IDisposable
         }
     }
 
+    /// <summary>
+    /// Byte ranges of objects, fetched in parallel within <see cref="S3StorageOptions.MaxConcurrentRequests"/>: entry i
+    /// is <paramref name="length"/>(i) bytes of <paramref name="key"/>(i) from <paramref name="offset"/>(i), or null when
+    /// the object is gone.
+    /// </summary>
+    public async Task<byte[]?[]> GetRangesAsync<TRange>(
+        IReadOnlyList<TRange> ranges, Func<TRange, string> key, Func<TRange, long> offset, Func<TRange, long> length, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(ranges);
+        var found = new byte[]?[ranges.Count];
+        await Parallel.ForAsync(0, ranges.Count, new ParallelOptions { MaxDegreeOfParallelism = Options.MaxConcurrentRequests, CancellationToken = cancellationToken },
+            async (i, ct) =>
+            {
+                var range = ranges[i];
+                var start = offset(range);
+                var count = length(range);
+                // An empty range has no byte to ask for (HTTP ranges are inclusive).
+                found[i] = count == 0 ? [] : await GetObjectAsync(key(range), new ByteRange(start, start + count - 1), ct).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        return found;
+    }
+
     /// <summary>The object at <paramref name="key"/> (only <paramref name="range"/> of it when given), or null when there is none.</summary>
     public async Task<byte[]?> GetObjectAsync(string key, ByteRange? range, CancellationToken cancellationToken)
     {

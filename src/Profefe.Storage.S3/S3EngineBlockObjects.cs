@@ -1,4 +1,3 @@
-using Amazon.S3.Model;
 using Microsoft.Extensions.Logging;
 using Profefe.Core.Engine;
 
@@ -21,21 +20,8 @@ public sealed class S3EngineBlockObjects : IEngineBlockObjects, IDisposable
 
     public Task PutAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) => _bucket.PutObjectAsync(_prefix + key, data, cancellationToken);
 
-    public async Task<byte[]?[]> GetRangesAsync(IReadOnlyList<EngineObjectRange> ranges, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(ranges);
-        var found = new byte[]?[ranges.Count];
-        await Parallel.ForAsync(0, ranges.Count, new ParallelOptions { MaxDegreeOfParallelism = _bucket.Options.MaxConcurrentRequests, CancellationToken = cancellationToken },
-            async (i, ct) =>
-            {
-                var range = ranges[i];
-                // An empty range has no byte to ask for (HTTP ranges are inclusive).
-                found[i] = range.Length == 0
-                    ? []
-                    : await _bucket.GetObjectAsync(_prefix + range.Key, new ByteRange(range.Offset, range.Offset + range.Length - 1), ct).ConfigureAwait(false);
-            }).ConfigureAwait(false);
-        return found;
-    }
+    public Task<byte[]?[]> GetRangesAsync(IReadOnlyList<EngineObjectRange> ranges, CancellationToken cancellationToken) =>
+        _bucket.GetRangesAsync(ranges, range => _prefix + range.Key, static range => range.Offset, static range => range.Length, cancellationToken);
 
     public Task DeleteAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken) =>
         _bucket.DeleteObjectsAsync(keys, key => _prefix + key, cancellationToken);

@@ -1,4 +1,3 @@
-using Amazon.S3.Model;
 using Microsoft.Extensions.Logging;
 using Profefe.Core.Storage.Segments;
 
@@ -28,21 +27,8 @@ public sealed class S3SegmentObjectStore : ISegmentObjectStore, IDisposable
     public Task PutAsync(SegmentId id, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
         _bucket.PutObjectAsync(KeyOf(id), data, cancellationToken);
 
-    public async Task<byte[]?[]> GetRangesAsync(IReadOnlyList<SegmentRange> ranges, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(ranges);
-        var found = new byte[]?[ranges.Count];
-        await Parallel.ForAsync(0, ranges.Count, new ParallelOptions { MaxDegreeOfParallelism = _bucket.Options.MaxConcurrentRequests, CancellationToken = cancellationToken },
-            async (i, ct) =>
-            {
-                var range = ranges[i];
-                // An empty range has no byte to ask for (HTTP ranges are inclusive).
-                found[i] = range.Length == 0
-                    ? []
-                    : await _bucket.GetObjectAsync(KeyOf(range.Segment), new ByteRange(range.Offset, range.Offset + range.Length - 1), ct).ConfigureAwait(false);
-            }).ConfigureAwait(false);
-        return found;
-    }
+    public Task<byte[]?[]> GetRangesAsync(IReadOnlyList<SegmentRange> ranges, CancellationToken cancellationToken) =>
+        _bucket.GetRangesAsync(ranges, range => KeyOf(range.Segment), static range => range.Offset, static range => range.Length, cancellationToken);
 
     public Task DeleteAsync(IReadOnlyList<SegmentId> ids, CancellationToken cancellationToken) =>
         _bucket.DeleteObjectsAsync(ids, KeyOf, cancellationToken);
