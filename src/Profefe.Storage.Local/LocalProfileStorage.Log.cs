@@ -2,6 +2,7 @@ using Microsoft.Win32.SafeHandles;
 using Profefe.Core.Engine;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 
 namespace Profefe.Storage.Local;
 
@@ -64,6 +65,48 @@ public sealed partial class LocalProfileStorage : IProfileLog
         }
 
         return Task.FromResult<IReadOnlyList<LoggedProfile>>(logged);
+    }
+
+    public Task<IReadOnlyList<ProfileMeta>> ListAfterAsync(long position, TenantId tenant, string service, int max, CancellationToken cancellationToken)
+    {
+        var metas = new List<ProfileMeta>();
+        var labels = new Dictionary<byte[], IReadOnlyList<Label>>(LabelBlobComparer.Instance);
+        var connection = RentReader();
+        try
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = """
+                SELECT p.id, p.type, p.created_at, p.labels FROM profiles p JOIN services s ON s.service_id = p.service_id
+                WHERE p.seq > $after AND s.tenant = $tenant AND s.name = $service ORDER BY p.seq LIMIT $max
+                """;
+            command.Parameters.AddWithValue("$after", position);
+            command.Parameters.AddWithValue("$tenant", tenant.Key);
+            command.Parameters.AddWithValue("$service", service);
+            command.Parameters.AddWithValue("$max", max);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var blob = (byte[])reader.GetValue(3);
+                if (!labels.TryGetValue(blob, out var decoded))
+                {
+                    decoded = LabelCodec.Decode(blob);
+                    labels[blob] = decoded;
+                }
+
+                metas.Add(new ProfileMeta(ProfileId.FromBytes((byte[])reader.GetValue(0)), (ProfileType)reader.GetInt64(1), service, decoded, FromTicks(reader.GetInt64(2)), tenant));
+            }
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            throw SqliteErrors.ToStorageException(exception);
+        }
+        finally
+        {
+            ReturnReader(connection);
+        }
+
+        return Task.FromResult<IReadOnlyList<ProfileMeta>>(metas);
     }
 
     public Task<long> HeadAsync(CancellationToken cancellationToken) =>

@@ -74,6 +74,37 @@ public sealed partial class PostgresProfileStorage : IProfileLog
         return logged;
     }
 
+    public async Task<IReadOnlyList<ProfileMeta>> ListAfterAsync(long position, TenantId tenant, string service, int max, CancellationToken cancellationToken)
+    {
+        await InitializeEngineAsync(cancellationToken).ConfigureAwait(false);
+        var metas = new List<ProfileMeta>();
+        try
+        {
+            // Every row after a cursor, uncommitted transactions aside (they have not acknowledged anything yet).
+            await using var command = Command(_dataSource, """
+                SELECT id, type, created_at, label_keys, label_values FROM profiles
+                WHERE log_xid > $1 AND tenant = $2 AND service = $3 ORDER BY log_xid, id LIMIT $4
+                """, position, tenant.Key, service, max);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                metas.Add(new ProfileMeta(
+                    ProfileId.FromBytes(reader.GetFieldValue<byte[]>(0)),
+                    (ProfileType)reader.GetInt16(1),
+                    service,
+                    JoinLabels(reader.GetFieldValue<string[]>(3), reader.GetFieldValue<string[]>(4)),
+                    FromTicks(reader.GetInt64(2)),
+                    tenant));
+            }
+        }
+        catch (Exception exception)
+        {
+            throw Unavailable(exception);
+        }
+
+        return metas;
+    }
+
     public Task<long> HeadAsync(CancellationToken cancellationToken) =>
         ScalarAsync(Command(_dataSource, "SELECT coalesce(max(log_xid), 0) FROM profiles"), cancellationToken);
 

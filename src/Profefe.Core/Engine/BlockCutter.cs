@@ -51,6 +51,7 @@ public sealed class BlockCutter
         var newSeries = new List<EngineSeries>();
         var touched = new HashSet<SymbolTable>();
         var skipped = 0;
+        var committing = false;
         try
         {
             foreach (var entry in logged)
@@ -68,10 +69,17 @@ public sealed class BlockCutter
             }
 
             var commit = await BuildCommitAsync(logged[^1].Position, rows, storedAt, newSeries, touched, cancellationToken).ConfigureAwait(false);
+            _catalog.BeginCommit();
+            committing = true;
             await _store.CommitAsync(commit, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
+            if (committing)
+            {
+                _catalog.EndCommit();
+            }
+
             foreach (var table in touched)
             {
                 lock (table.Sync)
@@ -93,6 +101,7 @@ public sealed class BlockCutter
         }
 
         _catalog.Advance(logged[^1].Position);
+        _catalog.EndCommit();
         Skipped += skipped;
         return logged.Count;
     }

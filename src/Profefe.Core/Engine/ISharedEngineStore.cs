@@ -22,6 +22,9 @@ public interface ISharedEngineStore : IProfileEngineStore
     /// </summary>
     Task RefreshAsync(EngineCatalog catalog, CancellationToken cancellationToken);
 
+    /// <summary>The write log's position up to which the engine's committed data holds every profile.</summary>
+    Task<long> ReadCursorAsync(CancellationToken cancellationToken);
+
     /// <summary>Deletes block objects no index row points at (a crash between their PUT and the commit); returns how many.</summary>
     Task<int> DeleteOrphansAsync(CancellationToken cancellationToken);
 }

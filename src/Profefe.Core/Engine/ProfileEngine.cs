@@ -2,6 +2,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Profefe.Core.Engine.Query;
+using Profefe.Core.Profiles;
+using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
 
 namespace Profefe.Core.Engine;
 
@@ -41,6 +44,10 @@ public sealed partial class ProfileEngine : BackgroundService
     // Whether this collector held the shared store's lease at its last renewal; always so on a store of its own.
     private volatile bool _leading;
 
+    // Reads at one cursor that a cut interrupted are tried again this often before the caller falls back.
+    private const int MaxReadAttempts = 3;
+    private static readonly TimeSpan CommitWait = TimeSpan.FromSeconds(1);
+
     // Buckets one compaction merges, in one transaction and (on shared storage) one object.
     private const int MaxBucketsPerCompaction = 256;
 
@@ -69,6 +76,9 @@ public sealed partial class ProfileEngine : BackgroundService
     public EngineCatalog Catalog => _catalog;
 
     public IProfileEngineStore Store => _store;
+
+    /// <summary>The write log the engine cuts from.</summary>
+    public IProfileLog Log => _log;
 
     /// <summary>Whether this collector cuts, compacts and applies retention (false while another holds the shared store's lease).</summary>
     public bool IsLeading => _leading;
@@ -113,6 +123,92 @@ public sealed partial class ProfileEngine : BackgroundService
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return false;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="read"/> against the engine's data as of one cursor into the write log, handing it that
+    /// cursor: the data it reads then holds exactly the profiles logged at or before it, and the log's profiles after
+    /// it are the ones not cut yet, so a merge can add those raw without waiting for the cutter and without counting
+    /// any twice. Read is false when the engine is off or still loading, or when cuts kept landing while the reads ran
+    /// (on shared storage, the lease holder's too); the caller then waits for the cutter or reads raw profiles.
+    /// </summary>
+    public async Task<(bool Read, T Value)> ReadAtCursorAsync<T>(Func<long, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        if (!_options.Enabled || !_loaded.Task.IsCompletedSuccessfully)
+        {
+            return (false, default!);
+        }
+
+        for (var attempt = 0; attempt < MaxReadAttempts; attempt++)
+        {
+            var commits = _catalog.Commits;
+            if ((commits & 1) != 0)
+            {
+                // This collector's cut is committing: wait for it rather than read data about to change.
+                await WaitForProgressAsync(cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            // A reader's catalog must hold every series up to the cursor it reads at: load what the holder committed.
+            // The holder must not (its own commits would come back while it cuts); its catalog is the store's.
+            if (_shared is not null && !_leading)
+            {
+                await _shared.RefreshAsync(_catalog, cancellationToken).ConfigureAwait(false);
+            }
+
+            var cursor = _catalog.Cursor;
+            var value = await read(cursor, cancellationToken).ConfigureAwait(false);
+            if (_catalog.Commits == commits && (_shared is null || await _shared.ReadCursorAsync(cancellationToken).ConfigureAwait(false) == cursor))
+            {
+                return (true, value);
+            }
+        }
+
+        return (false, default!);
+    }
+
+    /// <summary>
+    /// The ids of the profiles logged after <paramref name="cursor"/> that <paramref name="query"/> matches, in log
+    /// order; null when more than <paramref name="max"/> match or the service's backlog is longer than
+    /// <see cref="EngineOptions.MaxCatchUpBacklog"/> (reading it raw would cost more than waiting for the cutter).
+    /// </summary>
+    public async Task<List<ProfileId>?> ListUncutAsync(long cursor, TenantId tenant, ProfileQuery query, int max, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var logged = await _log.ListAfterAsync(cursor, tenant, query.Service, _options.MaxCatchUpBacklog + 1, cancellationToken).ConfigureAwait(false);
+        if (logged.Count > _options.MaxCatchUpBacklog)
+        {
+            return null;
+        }
+
+        var ids = new List<ProfileId>();
+        foreach (var meta in logged)
+        {
+            if ((query.Type is null || meta.Type == query.Type) && meta.CreatedAt >= query.From && meta.CreatedAt <= query.To && LabelFilter.HasEvery(meta.Labels, query.Labels))
+            {
+                if (ids.Count == max)
+                {
+                    return null;
+                }
+
+                ids.Add(meta.ProfileId);
+            }
+        }
+
+        return ids;
+    }
+
+    private async Task WaitForProgressAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _progress.Task.WaitAsync(CommitWait, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            // The next attempt looks again.
         }
     }
 

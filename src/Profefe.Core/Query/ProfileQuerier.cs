@@ -178,9 +178,17 @@ public sealed class ProfileQuerier
     {
         ArgumentNullException.ThrowIfNull(query);
         CheckMergeable(query.Type);
-        if (query.Limit == 0 && _engine is not null && await _engine.CatchUpAsync(cancellationToken).ConfigureAwait(false))
+        if (query.Limit == 0 && _engine is not null)
         {
-            return await MergeFromEngineAsync(_engine, tenant, query, cancellationToken).ConfigureAwait(false);
+            if (await MergeBlocksAndUncutAsync(_engine, tenant, query, cancellationToken).ConfigureAwait(false) is (true, var merged))
+            {
+                return merged ?? throw ProfileRequestException.NothingFound();
+            }
+
+            if (await _engine.CatchUpAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return await MergeFromEngineAsync(_engine, tenant, query, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         var metas = await FindProfilesAsync(tenant, query, cancellationToken).ConfigureAwait(false);
@@ -309,12 +317,58 @@ public sealed class ProfileQuerier
         return query.Limit > 0 && all.Count > query.Limit ? all[^query.Limit..] : all;
     }
 
-    private async Task<Profile> MergeFromEngineAsync(ProfileEngine engine, TenantId tenant, ProfileQuery query, CancellationToken cancellationToken)
+    /// <summary>
+    /// The engine's merge as of its cursor plus the matching profiles logged after it, read raw: exact without waiting
+    /// for the cutter (behind a burst, or on shared storage behind the lease holder). Answered is false when the
+    /// engine cannot read at one cursor now or the uncut profiles are too many; the profile is null when none matches.
+    /// </summary>
+    private async Task<(bool Answered, Profile? Profile)> MergeBlocksAndUncutAsync(ProfileEngine engine, TenantId tenant, ProfileQuery query, CancellationToken cancellationToken)
     {
-        EngineMerge? merge;
+        var (read, parts) = await engine.ReadAtCursorAsync<MergeParts?>(async (cursor, token) =>
+        {
+            var uncut = await engine.ListUncutAsync(cursor, tenant, query, _maxMergeProfiles, token).ConfigureAwait(false);
+            return uncut is null ? null : new MergeParts(uncut, await EngineMergeAsync(engine, tenant, query, _maxMergeProfiles - uncut.Count, token).ConfigureAwait(false));
+        }, cancellationToken).ConfigureAwait(false);
+        if (!read || parts is not var (uncut, merged))
+        {
+            return (false, null);
+        }
+
+        if (uncut.Count == 0)
+        {
+            return (true, merged?.Profile);
+        }
+
         try
         {
-            merge = await engine.Querier.MergeAsync(tenant.Key, query, _maxMergeProfiles, cancellationToken).ConfigureAwait(false);
+            // The uncut profiles' bytes never change once logged: they are read after the engine's part, outside it.
+            var raw = await StoredProfileMerger.MergeAsync(_reader, tenant, uncut, null, MergeDecoderOptions(), cancellationToken).ConfigureAwait(false);
+            return (true, (merged?.Profile, raw.Profile) switch
+            {
+                (null, var r) => r,
+                (var e, null) => e,
+                (var e, var r) => ProfileMerger.Merge([e, r]),
+            });
+        }
+        catch (ProfileFormatException e)
+        {
+            Log.MergeFailed(_logger, ControlCharacters.Escape(query.Service), e);
+            throw new ProfileRequestException(500, $"failed to merge profiles: {e.Message}", e);
+        }
+    }
+
+    private async Task<Profile> MergeFromEngineAsync(ProfileEngine engine, TenantId tenant, ProfileQuery query, CancellationToken cancellationToken)
+    {
+        var merge = await EngineMergeAsync(engine, tenant, query, _maxMergeProfiles, cancellationToken).ConfigureAwait(false);
+        return merge?.Profile ?? throw ProfileRequestException.NothingFound();
+    }
+
+    /// <exception cref="ProfileRequestException">500 for profiles that do not merge, 400 past <paramref name="maxRows"/> rows read one by one.</exception>
+    private async Task<EngineMerge?> EngineMergeAsync(ProfileEngine engine, TenantId tenant, ProfileQuery query, int maxRows, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await engine.Querier.MergeAsync(tenant.Key, query, maxRows, cancellationToken).ConfigureAwait(false);
         }
         catch (ProfileFormatException e)
         {
@@ -326,9 +380,10 @@ public sealed class ProfileQuerier
             throw ProfileRequestException.BadRequest(
                 $"merge reads more than {_maxMergeProfiles} profiles one by one (Collector:MaxMergeProfiles); widen the range to whole hours, narrow it, or set \"limit\"");
         }
-
-        return merge?.Profile ?? throw ProfileRequestException.NothingFound();
     }
+
+    // The engine's merge as of a cursor and the profiles logged after it that the query matches.
+    private sealed record MergeParts(List<ProfileId> Uncut, EngineMerge? Merged);
 
     // Profiles of one merge share function names and file names; one pool per merge decodes each once.
     private ProfileDecoderOptions MergeDecoderOptions() => _decoderOptions with { StringPool = new ProfileStringPool() };

@@ -437,6 +437,20 @@ public sealed class PostgresEngineStore : ISharedEngineStore, IDisposable
         return bytes;
     }
 
+    public async Task<long> ReadCursorAsync(CancellationToken cancellationToken)
+    {
+        await _storage.InitializeEngineAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var command = Command(DataSource, "SELECT coalesce((SELECT value FROM engine_state WHERE key = 'cursor'), 0)");
+            return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+        catch (Exception exception)
+        {
+            throw _storage.ToUnavailable(exception);
+        }
+    }
+
     public async Task<int> DeleteOrphansAsync(CancellationToken cancellationToken)
     {
         if (_objects is null)

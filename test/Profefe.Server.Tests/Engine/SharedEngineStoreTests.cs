@@ -3,8 +3,12 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Profefe.Core.Engine;
 using Profefe.Core.Engine.Blocks;
+using Profefe.Core.Ingest;
 using Profefe.Core.Profiles;
+using Profefe.Core.Query;
 using Profefe.Core.Storage;
+using Profefe.Core.Tenancy;
+using Profefe.Pprof;
 using Profefe.Testing;
 using Profefe.Testing.Engine;
 using Profefe.Testing.Servers;
@@ -272,6 +276,67 @@ public sealed class SharedEngineStoreTests(PostgresServerFixture postgres, CephR
         Assert.Equal(await CountPacksAsync(place), (await place.ListObjectsAsync()).Count);
     }
 
+    [Fact]
+    public async Task TwoEngines_MergingWhileTheHolderCuts_CountEveryProfileOnce()
+    {
+        await using var place = await SharedEnginePlace.CreateAsync(postgres.Require(), ceph.Require());
+
+        // Small, frequent cuts so that merges meet a backlog and cuts landing while they read; no waiting for the
+        // cutter, so a merge reads the blocks plus the uncut profiles (or raw, when cuts keep landing).
+        var options = Options.Create(new EngineOptions { CutInterval = TimeSpan.FromMilliseconds(100), CutBatch = 3, CatchUpTimeout = TimeSpan.Zero });
+        var engines = new[] { new ProfileEngine(place.NewStore(), place.Storage, options, NullLogger<ProfileEngine>.Instance), new ProfileEngine(place.NewStore(), place.Storage, options, NullLogger<ProfileEngine>.Instance) };
+        var queriers = Array.ConvertAll(engines, engine => new ProfileQuerier(place.Storage, Options.Create(new CollectorOptions()), NullLogger<ProfileQuerier>.Instance, engine));
+        foreach (var engine in engines)
+        {
+            await engine.StartAsync(Token);
+        }
+
+        string[] files = ["go/cpu_json_01.pb.gz", "go/cpu_hash_01.pb.gz", "go/cpu_mix_02.pb.gz"];
+        var all = new ProfileQuery("api", ProfileType.Cpu, [], BaseTime.AddHours(-1), BaseTime.AddDays(1));
+        var pod = new ProfileQuery("api", ProfileType.Cpu, [new Label("pod", "p1")], BaseTime.AddHours(1), BaseTime.AddDays(1));
+        try
+        {
+            for (var i = 0; i < 45; i++)
+            {
+                var createdAt = BaseTime.AddMinutes(i * 4);
+                await place.Storage.WriteProfileAsync(new ProfileMeta(ProfileId.NewId(createdAt), ProfileType.Cpu, "api", [new Label("pod", "p" + (i % 3))], createdAt), TestData.Read(files[i % files.Length]), Token);
+                foreach (var query in i < 17 ? [all] : (ProfileQuery[])[all, pod])
+                {
+                    var merged = new List<long[]>();
+                    foreach (var querier in queriers)
+                    {
+                        merged.Add(StackValues.Totals(await querier.MergeProfilesAsync(TenantId.Default, query, Token)));
+                    }
+
+                    var expected = StackValues.Totals(await RawMergeAsync(place, query));
+                    Assert.All(merged, totals => Assert.Equal(expected, totals));
+                }
+            }
+        }
+        finally
+        {
+            foreach (var engine in engines)
+            {
+                await engine.StopAsync(CancellationToken.None);
+                engine.Dispose();
+            }
+        }
+
+        Assert.Contains(engines, static engine => engine.Cursor > 0);
+    }
+
+    private static async Task<Profile> RawMergeAsync(SharedEnginePlace place, ProfileQuery query)
+    {
+        var metas = await place.Storage.FindProfilesAsync(TenantId.Default, query, Token);
+        var profiles = new List<Profile>();
+        await foreach (var stored in place.Storage.ListProfilesAsync(TenantId.Default, [.. metas.Select(static m => m.ProfileId)], Token))
+        {
+            profiles.Add(ProfileDecoder.Decode(stored.Data.Span));
+        }
+
+        return ProfileMerger.Merge(profiles);
+    }
+
     private static Task PushAsync(SharedEnginePlace place, string file, DateTime createdAt) =>
         place.Storage.WriteProfileAsync(new ProfileMeta(ProfileId.NewId(createdAt), ProfileType.Cpu, "api", [], createdAt), TestData.Read(file), Token);
 
@@ -357,6 +422,8 @@ public sealed class SharedEngineStoreTests(PostgresServerFixture postgres, CephR
         public Task RefreshAsync(EngineCatalog catalog, CancellationToken cancellationToken) => inner.RefreshAsync(catalog, cancellationToken);
 
         public Task<int> DeleteOrphansAsync(CancellationToken cancellationToken) => inner.DeleteOrphansAsync(cancellationToken);
+
+        public Task<long> ReadCursorAsync(CancellationToken cancellationToken) => inner.ReadCursorAsync(cancellationToken);
 
         private async Task ChangeAsync(Func<Task> change, CancellationToken cancellationToken)
         {

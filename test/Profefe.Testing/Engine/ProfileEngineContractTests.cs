@@ -1,7 +1,11 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Profefe.Core.Engine;
 using Profefe.Core.Engine.Blocks;
 using Profefe.Core.Engine.Query;
+using Profefe.Core.Ingest;
 using Profefe.Core.Profiles;
+using Profefe.Core.Query;
 using Profefe.Core.Storage;
 using Profefe.Core.Tenancy;
 using Profefe.Pprof;
@@ -233,6 +237,65 @@ public abstract class ProfileEngineContractTests
         {
             (store as IDisposable)?.Dispose();
         }
+    }
+
+    [Fact]
+    public async Task ListAfter_TheCutterCursor_ListsTheServicesProfilesNotCutYet()
+    {
+        await using var fixture = await CreateFixtureAsync(minutes: 60);
+        var cursor = fixture.Catalog.Cursor;
+        var late = BaseTime.AddMinutes(30);
+        await fixture.PushAsync(ProfileType.Cpu, CpuFiles[0], 1, late);
+        await fixture.PushAsync(ProfileType.Heap, HeapFiles[0], 2, late.AddMinutes(1));
+        await fixture.Engine.Writer.WriteProfileAsync(new ProfileMeta(ProfileId.NewId(late), ProfileType.Cpu, "web", [], late), TestData.Read(CpuFiles[1]), Token);
+
+        var listed = await fixture.Engine.Log.ListAfterAsync(cursor, TenantId.Default, "api", 100, Token);
+
+        Assert.Equal([(ProfileType.Cpu, late, "p1"), (ProfileType.Heap, late.AddMinutes(1), "p2")], listed.Select(static m => (m.Type, m.CreatedAt, m.Labels[0].Value)));
+        Assert.Empty(await fixture.Engine.Log.ListAfterAsync(cursor, TenantId.FromKey("other"), "api", 100, Token));
+        Assert.Single(await fixture.Engine.Log.ListAfterAsync(cursor, TenantId.Default, "api", 1, Token));
+    }
+
+    [Fact]
+    public async Task Merge_ProfilesNotCutYet_AddsThemRawWithoutWaitingForTheCutter()
+    {
+        await using var fixture = await CreateFixtureAsync(minutes: 240);
+
+        // An engine that loaded everything the fixture cut and then stopped cutting: whatever is pushed now stays
+        // uncut, and with no catch-up time and a merge cap far below the raw matches, only the engine's blocks plus
+        // the uncut profiles can answer.
+        var options = new EngineOptions { CatchUpTimeout = TimeSpan.Zero };
+        using var engine = new ProfileEngine(fixture.EngineStore, fixture.Engine.Log, Options.Create(options), NullLogger<ProfileEngine>.Instance);
+        await engine.StartAsync(Token);
+        while (!await engine.CatchUpAsync(Token))
+        {
+            await Task.Delay(20, Token);
+        }
+
+        await engine.StopAsync(Token);
+        var cursor = engine.Cursor;
+        await fixture.PushAsync(ProfileType.Cpu, CpuFiles[2], 0, BaseTime.AddMinutes(12));
+        await fixture.PushAsync(ProfileType.Cpu, CpuFiles[3], 1, BaseTime.AddMinutes(130));
+        await fixture.PushAsync(ProfileType.Cpu, CpuFiles[4], 2, BaseTime.AddHours(9));
+        await fixture.PushAsync(ProfileType.Heap, HeapFiles[1], 1, BaseTime.AddHours(9));
+        var querier = new ProfileQuerier(fixture.Engine.Reader, Options.Create(new CollectorOptions { MaxMergeProfiles = 20 }), NullLogger<ProfileQuerier>.Instance, engine);
+        var hour = new DateTime(2026, 3, 1, 9, 0, 0, DateTimeKind.Utc);
+        foreach (var query in (ProfileQuery[])[
+            new("api", ProfileType.Cpu, [], hour, hour.AddHours(5).AddTicks(-1)),
+            new("api", ProfileType.Cpu, [new Label("pod", "p1")], hour.AddHours(1), hour.AddHours(3).AddTicks(-1)),
+            new("api", ProfileType.Cpu, [], hour.AddHours(9), hour.AddHours(10).AddTicks(-1)),
+            new("api", ProfileType.Heap, [new Label("zone", "z1")], hour, hour.AddHours(19))])
+        {
+            var expected = await fixture.RawMergeAsync(query);
+            var actual = await querier.MergeProfilesAsync(TenantId.Default, query, Token);
+
+            Assert.NotNull(expected);
+            Assert.Equal(StackValues.Totals(expected.Value.Profile), StackValues.Totals(actual));
+            StackValues.AssertSame(StackValues.Of(expected.Value.Profile), StackValues.Of(actual));
+        }
+
+        Assert.Equal(cursor, engine.Cursor);
+        await Assert.ThrowsAsync<ProfileRequestException>(() => querier.MergeProfilesAsync(TenantId.Default, new ProfileQuery("api", ProfileType.Cpu, [], hour.AddMinutes(1), hour.AddHours(5)), Token));
     }
 
     [Fact]
