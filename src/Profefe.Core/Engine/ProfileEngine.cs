@@ -170,11 +170,11 @@ public sealed partial class ProfileEngine : BackgroundService
     }
 
     /// <summary>
-    /// The ids of the profiles logged after <paramref name="cursor"/> that <paramref name="query"/> matches, in log
-    /// order; null when more than <paramref name="max"/> match or the service's backlog is longer than
+    /// The profiles logged after <paramref name="cursor"/> that <paramref name="query"/> matches, in log order; null
+    /// when more than <paramref name="max"/> match or the service's backlog is longer than
     /// <see cref="EngineOptions.MaxCatchUpBacklog"/> (reading it raw would cost more than waiting for the cutter).
     /// </summary>
-    public async Task<List<ProfileId>?> ListUncutAsync(long cursor, TenantId tenant, ProfileQuery query, int max, CancellationToken cancellationToken)
+    public async Task<List<ProfileMeta>?> ListUncutAsync(long cursor, TenantId tenant, ProfileQuery query, int max, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         var logged = await _log.ListAfterAsync(cursor, tenant, query.Service, _options.MaxCatchUpBacklog + 1, cancellationToken).ConfigureAwait(false);
@@ -183,21 +183,21 @@ public sealed partial class ProfileEngine : BackgroundService
             return null;
         }
 
-        var ids = new List<ProfileId>();
+        var matches = new List<ProfileMeta>();
         foreach (var meta in logged)
         {
             if ((query.Type is null || meta.Type == query.Type) && meta.CreatedAt >= query.From && meta.CreatedAt <= query.To && LabelFilter.HasEvery(meta.Labels, query.Labels))
             {
-                if (ids.Count == max)
+                if (matches.Count == max)
                 {
                     return null;
                 }
 
-                ids.Add(meta.ProfileId);
+                matches.Add(meta);
             }
         }
 
-        return ids;
+        return matches;
     }
 
     private async Task WaitForProgressAsync(CancellationToken cancellationToken)

@@ -223,12 +223,111 @@ public sealed class ProfileQuerier
         TenantId tenant,
         string service, ProfileType type, IReadOnlyList<Label> labels, DateTime from, DateTime to, TimeSpan step, string? groupBy, CancellationToken cancellationToken)
     {
+        if (_engine is not null && await SeriesWithUncutAsync(_engine, tenant, new ProfileQuery(service, type, labels, from, to), step, groupBy, cancellationToken).ConfigureAwait(false) is { } series)
+        {
+            return series;
+        }
+
         if (_engine is null || !await _engine.CatchUpAsync(cancellationToken).ConfigureAwait(false))
         {
             throw new ProfileRequestException(503, "time series need the profile engine, which is off or still taking in stored profiles; try again shortly");
         }
 
         return await _engine.Querier.SeriesAsync(tenant.Key, service, type, labels, from, to, step, groupBy, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The engine's time series as of its cursor with the totals of the matching profiles logged after it added, each
+    /// decoded once; null when the engine cannot read at one cursor now or the uncut profiles are over the merge cap.
+    /// </summary>
+    private async Task<EngineTimeSeries?> SeriesWithUncutAsync(ProfileEngine engine, TenantId tenant, ProfileQuery query, TimeSpan step, string? groupBy, CancellationToken cancellationToken)
+    {
+        var (read, parts) = await engine.ReadAtCursorAsync<SeriesParts?>(async (cursor, token) =>
+        {
+            var uncut = await engine.ListUncutAsync(cursor, tenant, query, _maxMergeProfiles, token).ConfigureAwait(false);
+            return uncut is null ? null : new SeriesParts(uncut, await engine.Querier.SeriesAsync(tenant.Key, query.Service, query.Type!.Value, query.Labels, query.From, query.To, step, groupBy, token).ConfigureAwait(false));
+        }, cancellationToken).ConfigureAwait(false);
+        if (!read || parts is null)
+        {
+            return null;
+        }
+
+        if (parts.Uncut.Count == 0)
+        {
+            return parts.Series;
+        }
+
+        var byId = new Dictionary<ProfileId, ProfileMeta>(parts.Uncut.Count);
+        foreach (var meta in parts.Uncut)
+        {
+            byId[meta.ProfileId] = meta;
+        }
+
+        var sampleTypes = parts.Series.SampleTypes;
+        var groups = new SortedDictionary<string, EngineSeriesPoints>(StringComparer.Ordinal);
+        foreach (var group in parts.Series.Groups)
+        {
+            groups[group.Group] = group;
+        }
+
+        var points = (int)((query.To.Ticks - query.From.Ticks) / step.Ticks) + 1;
+        await foreach (var stored in _reader.ListProfilesAsync(tenant, [.. byId.Keys], cancellationToken).ConfigureAwait(false))
+        {
+            Profile profile;
+            try
+            {
+                profile = ProfileDecoder.Decode(stored.Data.Span, _decoderOptions);
+            }
+            catch (ProfileFormatException)
+            {
+                // The cutter leaves such bytes out of the engine too.
+                continue;
+            }
+
+            if (sampleTypes.Count == 0)
+            {
+                sampleTypes = profile.SampleTypes.ConvertAll(static t => t.Type + "/" + t.Unit);
+            }
+
+            var meta = byId[stored.Meta.ProfileId];
+            var key = groupBy is null ? "" : ValueOf(meta.Labels, groupBy);
+            if (!groups.TryGetValue(key, out var group))
+            {
+                group = new EngineSeriesPoints(key, new long[points * sampleTypes.Count], new long[points], sampleTypes.Count);
+                groups[key] = group;
+            }
+
+            group.Add((int)((meta.CreatedAt.Ticks - query.From.Ticks) / step.Ticks), Totals(profile), 1);
+        }
+
+        return new EngineTimeSeries(sampleTypes, [.. groups.Values]);
+    }
+
+    private static long[] Totals(Profile profile)
+    {
+        var totals = new long[profile.SampleTypes.Count];
+        foreach (var sample in profile.Samples)
+        {
+            for (var i = 0; i < Math.Min(totals.Length, sample.Values.Length); i++)
+            {
+                totals[i] += sample.Values[i];
+            }
+        }
+
+        return totals;
+    }
+
+    private static string ValueOf(IReadOnlyList<Label> labels, string key)
+    {
+        foreach (var label in labels)
+        {
+            if (label.Key == key)
+            {
+                return label.Value;
+            }
+        }
+
+        return "";
     }
 
     /// <summary>Throws profefe's 405 for types a merge cannot handle.</summary>
@@ -342,7 +441,7 @@ public sealed class ProfileQuerier
         try
         {
             // The uncut profiles' bytes never change once logged: they are read after the engine's part, outside it.
-            var raw = await StoredProfileMerger.MergeAsync(_reader, tenant, uncut, null, MergeDecoderOptions(), cancellationToken).ConfigureAwait(false);
+            var raw = await StoredProfileMerger.MergeAsync(_reader, tenant, uncut.ConvertAll(static m => m.ProfileId), null, MergeDecoderOptions(), cancellationToken).ConfigureAwait(false);
             return (true, (merged?.Profile, raw.Profile) switch
             {
                 (null, var r) => r,
@@ -383,7 +482,10 @@ public sealed class ProfileQuerier
     }
 
     // The engine's merge as of a cursor and the profiles logged after it that the query matches.
-    private sealed record MergeParts(List<ProfileId> Uncut, EngineMerge? Merged);
+    private sealed record MergeParts(List<ProfileMeta> Uncut, EngineMerge? Merged);
+
+    // The engine's time series as of a cursor and the profiles logged after it that the query matches.
+    private sealed record SeriesParts(List<ProfileMeta> Uncut, EngineTimeSeries Series);
 
     // Profiles of one merge share function names and file names; one pool per merge decodes each once.
     private ProfileDecoderOptions MergeDecoderOptions() => _decoderOptions with { StringPool = new ProfileStringPool() };

@@ -294,6 +294,30 @@ public abstract class ProfileEngineContractTests
             StackValues.AssertSame(StackValues.Of(expected.Value.Profile), StackValues.Of(actual));
         }
 
+        // A time series too: the engine's totals plus the uncut profiles' (the fallback, waiting for the cutter, would 503).
+        var (from, to) = (hour.AddMinutes(-30), hour.AddHours(10));
+        var series = await querier.GetTimeSeriesAsync(TenantId.Default, "api", ProfileType.Cpu, [], from, to, TimeSpan.FromMinutes(50), "pod", Token);
+        var expectedTotals = new Dictionary<(string, long), (long, long)>();
+        foreach (var meta in await fixture.Engine.Reader.FindProfilesAsync(TenantId.Default, new ProfileQuery("api", ProfileType.Cpu, [], from, to), Token))
+        {
+            var key = (meta.Labels.First(static l => l.Key == "pod").Value, (meta.CreatedAt - from).Ticks / TimeSpan.FromMinutes(50).Ticks);
+            var (count, total) = expectedTotals.GetValueOrDefault(key);
+            expectedTotals[key] = (count + 1, total + StackValues.Totals(await fixture.DecodeAsync(meta.ProfileId))[1]);
+        }
+
+        var actualTotals = new Dictionary<(string, long), (long, long)>();
+        foreach (var group in series.Groups)
+        {
+            for (var p = 0; p < group.Counts.Length; p++)
+            {
+                if (group.Counts[p] > 0)
+                {
+                    actualTotals[(group.Group, p)] = (group.Counts[p], group.Totals[(p * group.Width) + 1]);
+                }
+            }
+        }
+
+        Assert.Equal(expectedTotals.OrderBy(static e => e.Key), actualTotals.OrderBy(static e => e.Key));
         Assert.Equal(cursor, engine.Cursor);
         await Assert.ThrowsAsync<ProfileRequestException>(() => querier.MergeProfilesAsync(TenantId.Default, new ProfileQuery("api", ProfileType.Cpu, [], hour.AddMinutes(1), hour.AddHours(5)), Token));
     }
