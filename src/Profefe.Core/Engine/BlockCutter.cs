@@ -19,6 +19,9 @@ public sealed class BlockCutter
     private readonly IProfileLog _log;
     private readonly int _batch;
 
+    // How long a commit lets the reads in flight finish first (a merge over days reads for under a second).
+    private static readonly TimeSpan ReadersWait = TimeSpan.FromSeconds(2);
+
     // One symbolizer per service's table, so its scratch space is sized once, not again for every profile.
     private readonly ConditionalWeakTable<SymbolTable, ProfileSymbolizer> _symbolizers = [];
 
@@ -69,7 +72,7 @@ public sealed class BlockCutter
             }
 
             var commit = await BuildCommitAsync(logged[^1].Position, rows, storedAt, newSeries, touched, cancellationToken).ConfigureAwait(false);
-            _catalog.BeginCommit();
+            await _catalog.Gate.BeginCommitAsync(ReadersWait, cancellationToken).ConfigureAwait(false);
             committing = true;
             await _store.CommitAsync(commit, cancellationToken).ConfigureAwait(false);
         }
@@ -77,7 +80,7 @@ public sealed class BlockCutter
         {
             if (committing)
             {
-                _catalog.EndCommit();
+                _catalog.Gate.EndCommit();
             }
 
             foreach (var table in touched)
@@ -101,7 +104,7 @@ public sealed class BlockCutter
         }
 
         _catalog.Advance(logged[^1].Position);
-        _catalog.EndCommit();
+        _catalog.Gate.EndCommit();
         Skipped += skipped;
         return logged.Count;
     }

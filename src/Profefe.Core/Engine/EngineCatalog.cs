@@ -16,16 +16,15 @@ public sealed class EngineCatalog
     private readonly List<EngineSeries> _series = [];
     private long _cursor;
 
-    // Odd while a cut's commit is in flight: bumped before the store commits and again once the cursor moved past
-    // it (or the commit failed), so a reader that sees one even value before and after its reads saw no cut land.
-    private long _commits;
-
     /// <summary>Rollups and blocks cover one bucket each: an hour.</summary>
     public static readonly long BucketTicks = TimeSpan.TicksPerHour;
 
     public long Cursor => Interlocked.Read(ref _cursor);
 
     public bool Loaded { get; private set; }
+
+    /// <summary>Where the cutter's commits (from the store's commit until the cursor moved) and reads at one cursor take turns.</summary>
+    public CutCommitGate Gate { get; } = new();
 
     /// <summary>Day rollups fold a series' 24 hour rollups, so a week's merge reads a few dozen rollups.</summary>
     public static readonly long DayTicks = TimeSpan.TicksPerDay;
@@ -206,14 +205,6 @@ public sealed class EngineCatalog
     }
 
     public void Advance(long cursor) => Interlocked.Exchange(ref _cursor, cursor);
-
-    /// <summary>Counts cut commits, twice each: odd while one is in flight (see <see cref="BeginCommit"/>).</summary>
-    public long Commits => Interlocked.Read(ref _commits);
-
-    /// <summary>Called before a cut's commit reaches the store; <see cref="EndCommit"/> follows once the cursor moved or the commit failed.</summary>
-    public void BeginCommit() => Interlocked.Increment(ref _commits);
-
-    public void EndCommit() => Interlocked.Increment(ref _commits);
 
     private void AddSeries(EngineSeries series)
     {

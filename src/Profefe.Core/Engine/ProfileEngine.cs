@@ -44,9 +44,11 @@ public sealed partial class ProfileEngine : BackgroundService
     // Whether this collector held the shared store's lease at its last renewal; always so on a store of its own.
     private volatile bool _leading;
 
-    // Reads at one cursor that a cut interrupted are tried again this often before the caller falls back.
+    // Reads at one cursor that a commit landed under are tried again this often before the caller falls back.
     private const int MaxReadAttempts = 3;
-    private static readonly TimeSpan CommitWait = TimeSpan.FromSeconds(1);
+
+    // How long a read at one cursor waits for a commit of this collector's cutter to end.
+    private static readonly TimeSpan CommitWait = TimeSpan.FromSeconds(2);
 
     // Buckets one compaction merges, in one transaction and (on shared storage) one object.
     private const int MaxBucketsPerCompaction = 256;
@@ -143,26 +145,33 @@ public sealed partial class ProfileEngine : BackgroundService
 
         for (var attempt = 0; attempt < MaxReadAttempts; attempt++)
         {
-            var commits = _catalog.Commits;
-            if ((commits & 1) != 0)
+            // Waits for this collector's cut being committed rather than read data about to change.
+            if (!await _catalog.Gate.TryEnterReadAsync(CommitWait, cancellationToken).ConfigureAwait(false))
             {
-                // This collector's cut is committing: wait for it rather than read data about to change.
-                await WaitForProgressAsync(cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
-            // A reader's catalog must hold every series up to the cursor it reads at: load what the holder committed.
-            // The holder must not (its own commits would come back while it cuts); its catalog is the store's.
-            if (_shared is not null && !_leading)
+            try
             {
-                await _shared.RefreshAsync(_catalog, cancellationToken).ConfigureAwait(false);
-            }
+                var commits = _catalog.Gate.Commits;
 
-            var cursor = _catalog.Cursor;
-            var value = await read(cursor, cancellationToken).ConfigureAwait(false);
-            if (_catalog.Commits == commits && (_shared is null || await _shared.ReadCursorAsync(cancellationToken).ConfigureAwait(false) == cursor))
+                // A reader's catalog must hold every series up to the cursor it reads at: load what the holder committed.
+                // The holder must not (its own commits would come back while it cuts); its catalog is the store's.
+                if (_shared is not null && !_leading)
+                {
+                    await _shared.RefreshAsync(_catalog, cancellationToken).ConfigureAwait(false);
+                }
+
+                var cursor = _catalog.Cursor;
+                var value = await read(cursor, cancellationToken).ConfigureAwait(false);
+                if (_catalog.Gate.Commits == commits && (_shared is null || await _shared.ReadCursorAsync(cancellationToken).ConfigureAwait(false) == cursor))
+                {
+                    return (true, value);
+                }
+            }
+            finally
             {
-                return (true, value);
+                _catalog.Gate.ExitRead();
             }
         }
 
@@ -198,18 +207,6 @@ public sealed partial class ProfileEngine : BackgroundService
         }
 
         return matches;
-    }
-
-    private async Task WaitForProgressAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _progress.Task.WaitAsync(CommitWait, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            // The next attempt looks again.
-        }
     }
 
     /// <summary>
