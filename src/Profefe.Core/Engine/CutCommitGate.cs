@@ -87,29 +87,35 @@ public sealed class CutCommitGate
             }
         }
 
-        Interlocked.Increment(ref _commits);
-        if (readers is null)
+        if (readers is not null)
         {
-            return;
+            try
+            {
+                await readers.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // A read that outlasts the wait sees the commit counter move and reads again.
+            }
+            catch
+            {
+                Release();
+                throw;
+            }
         }
 
-        try
-        {
-            await readers.WaitAsync(wait, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException)
-        {
-            // A read that outlasts the wait sees the commit counter move and reads again.
-        }
-        catch
-        {
-            EndCommit();
-            throw;
-        }
+        // Counted only now: a read the commit waited for ended untouched by it.
+        Interlocked.Increment(ref _commits);
     }
 
     /// <summary>Ends the commit begun last, landed or failed, and lets waiting reads in.</summary>
     public void EndCommit()
+    {
+        Interlocked.Increment(ref _commits);
+        Release();
+    }
+
+    private void Release()
     {
         TaskCompletionSource? done;
         lock (_sync)
@@ -119,7 +125,6 @@ public sealed class CutCommitGate
             _readersDone = null;
         }
 
-        Interlocked.Increment(ref _commits);
         done?.TrySetResult();
     }
 }

@@ -18,6 +18,9 @@ public sealed class CutCommitGateTests
         var commit = gate.BeginCommitAsync(Long, Token);
         gate.ExitRead();
         Assert.False(commit.IsCompleted);
+
+        // The reads it waited for saw no commit begin.
+        Assert.Equal(0, gate.Commits);
         gate.ExitRead();
 
         await commit;
