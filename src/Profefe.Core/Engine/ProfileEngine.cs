@@ -26,6 +26,7 @@ public sealed partial class ProfileEngine : BackgroundService
     private readonly EngineRetention _retention;
     private readonly CutPacer _pacer;
     private readonly TimeProvider _timeProvider;
+    private readonly DecodedProfileHandoff? _handoff;
     private long _lastCompaction;
 
     // Profiles per second of the recent cuts (0 until one was timed), written by the cut loop, read by queries.
@@ -44,7 +45,9 @@ public sealed partial class ProfileEngine : BackgroundService
     // Buckets one compaction merges, in one transaction and (on shared storage) one object.
     private const int MaxBucketsPerCompaction = 256;
 
-    public ProfileEngine(IProfileEngineStore store, IProfileLog log, IOptions<EngineOptions> options, ILogger<ProfileEngine> logger, TimeProvider? timeProvider = null)
+    /// <param name="handoff">Where the collector leaves the pushes it decoded, for the cutter to take instead of decoding them again.</param>
+    public ProfileEngine(
+        IProfileEngineStore store, IProfileLog log, IOptions<EngineOptions> options, ILogger<ProfileEngine> logger, TimeProvider? timeProvider = null, DecodedProfileHandoff? handoff = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
@@ -53,7 +56,8 @@ public sealed partial class ProfileEngine : BackgroundService
         _log = log;
         _options = options.Value;
         _logger = logger;
-        _cutter = new BlockCutter(_catalog, store, log, _options.CutBatch);
+        _handoff = handoff;
+        _cutter = new BlockCutter(_catalog, store, log, _options.CutBatch, handoff);
         _compactor = new BlockCompactor(store);
         Querier = new EngineQuerier(_catalog, store);
         _retention = new EngineRetention(_catalog, store);
@@ -189,8 +193,12 @@ public sealed partial class ProfileEngine : BackgroundService
         {
             try
             {
-                // Only on a store of its own: a lease holder that paused would lose its lease to a reader.
-                if (_shared is null && _pacer.ShouldDefer(await _log.HeadAsync(stoppingToken).ConfigureAwait(false), _catalog.Cursor))
+                // Only on a store of its own: a lease holder that paused would lose its lease to a reader. Profiles
+                // waiting decoded in the handoff are cut during a burst too: that costs little, and waiting would
+                // fill the handoff, so the catch-up would decode them all from the log again.
+                if (_shared is null
+                    && _pacer.ShouldDefer(await _log.HeadAsync(stoppingToken).ConfigureAwait(false), _catalog.Cursor)
+                    && _handoff is not { IsHalfFull: true })
                 {
                     await _wake.WaitAsync(_options.CutInterval, stoppingToken).ConfigureAwait(false);
                     continue;
