@@ -8,6 +8,8 @@ namespace Profefe.Core.Engine;
 /// and decoded once, not again when the cutter reads it back from the write log. Only saves work: the cutter still
 /// cuts from the durable log and decodes the stored bytes of any profile it does not find here (after a restart,
 /// or when the handoff was full). Bounded by <see cref="CapacityBytes"/>; an offer that does not fit is dropped.
+/// Closed while the cutter leaves a burst in the log: profiles it would take only after the burst cannot be held
+/// in memory that long, and the collector then only checks pushes, which costs less than decoding them.
 /// </summary>
 public sealed class DecodedProfileHandoff
 {
@@ -18,6 +20,7 @@ public sealed class DecodedProfileHandoff
     private readonly Dictionary<ProfileId, (Profile Profile, long Bytes)> _profiles = [];
     private readonly Lock _sync = new();
     private long _bytes;
+    private volatile bool _closed;
 
     /// <param name="capacityBytes">The decoded profiles' memory it may hold at once (as the decoder allocated it); 0 holds none.</param>
     public DecodedProfileHandoff(long capacityBytes)
@@ -32,10 +35,10 @@ public sealed class DecodedProfileHandoff
     public ProfileStringPool StringPool { get; } = new(maxCount: 1 << 16);
 
     /// <summary>Whether an offer could fit now; the collector only decodes for the handoff when it could.</summary>
-    public bool HasRoom => Volatile.Read(ref _bytes) < CapacityBytes;
+    public bool HasRoom => !_closed && Volatile.Read(ref _bytes) < CapacityBytes;
 
-    /// <summary>At least half full: enough waiting for a cut that decodes nothing.</summary>
-    public bool IsHalfFull => CapacityBytes > 0 && Volatile.Read(ref _bytes) >= CapacityBytes / 2;
+    /// <summary>Opens or closes the handoff to new offers (what it holds stays for the cutter to take).</summary>
+    public void Accept(bool open) => _closed = !open;
 
     public long Bytes => Volatile.Read(ref _bytes);
 
@@ -59,7 +62,7 @@ public sealed class DecodedProfileHandoff
         ArgumentNullException.ThrowIfNull(profile);
         lock (_sync)
         {
-            if (CapacityBytes == 0 || _bytes + bytes > CapacityBytes || !_profiles.TryAdd(id, (profile, bytes)))
+            if (_closed || CapacityBytes == 0 || _bytes + bytes > CapacityBytes || !_profiles.TryAdd(id, (profile, bytes)))
             {
                 return false;
             }

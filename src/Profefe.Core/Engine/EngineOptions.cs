@@ -47,9 +47,9 @@ public sealed class EngineOptions
 
     /// <summary>
     /// Memory (as the decoder allocates it, ~100 KB for a 10 KB Go CPU profile) for the pushes the collector decoded
-    /// while checking them and hands to the cutter, so that each push is decoded once. While it is half full the cutter
-    /// cuts even during a burst (see <see cref="MaxCutDelay"/>): cutting decoded profiles is cheap. 0: the cutter
-    /// decodes every profile from the write log, and the collector only checks pushes.
+    /// while checking them and hands to the cutter, so that each push is decoded once. Closed while the cutter leaves a
+    /// burst in the log (see <see cref="MaxCutDelay"/>). 0: the cutter decodes every profile from the write log, and
+    /// the collector only checks pushes.
     /// </summary>
     [Range(typeof(long), "0", "17179869184")]
     public long HandoffBytes { get; set; } = 64L * 1024 * 1024;

@@ -193,12 +193,13 @@ public sealed partial class ProfileEngine : BackgroundService
         {
             try
             {
-                // Only on a store of its own: a lease holder that paused would lose its lease to a reader. Profiles
-                // waiting decoded in the handoff are cut during a burst too: that costs little, and waiting would
-                // fill the handoff, so the catch-up would decode them all from the log again.
-                if (_shared is null
-                    && _pacer.ShouldDefer(await _log.HeadAsync(stoppingToken).ConfigureAwait(false), _catalog.Cursor)
-                    && _handoff is not { IsHalfFull: true })
+                // Only on a store of its own: a lease holder that paused would lose its lease to a reader. While it
+                // defers, the handoff takes no more decoded pushes: they would wait in memory for the whole burst.
+                // (Cutting the handed-off profiles during the burst instead cost more CPU per push than deferring:
+                // bench/README.md, "Ingest beside profefe".)
+                var defer = _shared is null && _pacer.ShouldDefer(await _log.HeadAsync(stoppingToken).ConfigureAwait(false), _catalog.Cursor);
+                _handoff?.Accept(!defer);
+                if (defer)
                 {
                     await _wake.WaitAsync(_options.CutInterval, stoppingToken).ConfigureAwait(false);
                     continue;

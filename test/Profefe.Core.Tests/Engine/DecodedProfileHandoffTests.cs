@@ -21,8 +21,23 @@ public sealed class DecodedProfileHandoffTests
         Assert.Equal(1, handoff.Count);
         Assert.Equal(60, handoff.Bytes);
         Assert.True(handoff.HasRoom);
-        Assert.True(handoff.IsHalfFull);
         Assert.Null(handoff.TryTake(second));
+    }
+
+    [Fact]
+    public void TryOffer_DropsTheOffer_WhileClosed_AndKeepsWhatItHeld()
+    {
+        var handoff = new DecodedProfileHandoff(100);
+        var held = ProfileId.NewId(Now);
+        handoff.TryOffer(held, new Profile(), 10);
+
+        handoff.Accept(false);
+
+        Assert.False(handoff.HasRoom);
+        Assert.False(handoff.TryOffer(ProfileId.NewId(Now), new Profile(), 10));
+        Assert.NotNull(handoff.TryTake(held));
+        handoff.Accept(true);
+        Assert.True(handoff.TryOffer(ProfileId.NewId(Now), new Profile(), 10));
     }
 
     [Fact]
@@ -62,7 +77,6 @@ public sealed class DecodedProfileHandoffTests
         var handoff = new DecodedProfileHandoff(0);
 
         Assert.False(handoff.HasRoom);
-        Assert.False(handoff.IsHalfFull);
         Assert.False(handoff.TryOffer(ProfileId.NewId(Now), new Profile(), 0));
     }
 }
