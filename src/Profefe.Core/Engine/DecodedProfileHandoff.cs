@@ -37,8 +37,27 @@ public sealed class DecodedProfileHandoff
     /// <summary>Whether an offer could fit now; the collector only decodes for the handoff when it could.</summary>
     public bool HasRoom => !_closed && Volatile.Read(ref _bytes) < CapacityBytes;
 
-    /// <summary>Opens or closes the handoff to new offers (what it holds stays for the cutter to take).</summary>
-    public void Accept(bool open) => _closed = !open;
+    /// <summary>
+    /// Opens or closes the handoff to new offers. Closing drops what it holds: the cutter would take those only after
+    /// the burst, and holding them that long costs memory and the collections that promote them, not a decode saved.
+    /// </summary>
+    public void Accept(bool open)
+    {
+        if (open == !_closed)
+        {
+            return;
+        }
+
+        lock (_sync)
+        {
+            _closed = !open;
+            if (!open)
+            {
+                _profiles.Clear();
+                _bytes = 0;
+            }
+        }
+    }
 
     public long Bytes => Volatile.Read(ref _bytes);
 

@@ -194,7 +194,7 @@ public sealed partial class ProfileEngine : BackgroundService
             try
             {
                 // Only on a store of its own: a lease holder that paused would lose its lease to a reader. While it
-                // defers, the handoff takes no more decoded pushes: they would wait in memory for the whole burst.
+                // defers, the handoff is closed (and emptied): decoded pushes would wait in memory for the whole burst.
                 // (Cutting the handed-off profiles during the burst instead cost more CPU per push than deferring:
                 // bench/README.md, "Ingest beside profefe".)
                 var defer = _shared is null && _pacer.ShouldDefer(await _log.HeadAsync(stoppingToken).ConfigureAwait(false), _catalog.Cursor);

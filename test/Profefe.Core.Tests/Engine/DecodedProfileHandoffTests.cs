@@ -25,7 +25,7 @@ public sealed class DecodedProfileHandoffTests
     }
 
     [Fact]
-    public void TryOffer_DropsTheOffer_WhileClosed_AndKeepsWhatItHeld()
+    public void Accept_False_DropsWhatItHeld_AndRefusesOffersUntilOpenedAgain()
     {
         var handoff = new DecodedProfileHandoff(100);
         var held = ProfileId.NewId(Now);
@@ -35,7 +35,8 @@ public sealed class DecodedProfileHandoffTests
 
         Assert.False(handoff.HasRoom);
         Assert.False(handoff.TryOffer(ProfileId.NewId(Now), new Profile(), 10));
-        Assert.NotNull(handoff.TryTake(held));
+        Assert.Null(handoff.TryTake(held));
+        Assert.Equal(0, handoff.Bytes);
         handoff.Accept(true);
         Assert.True(handoff.TryOffer(ProfileId.NewId(Now), new Profile(), 10));
     }
