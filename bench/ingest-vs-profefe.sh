@@ -10,8 +10,7 @@
 # directory makes it build offline with Go 1.19), built into a temp directory: the build stays out of this
 # repo. Needs the .NET SDK, python3 (free ports), curl and, for a checkout, go.
 #
-# BASELINES=1 adds four runs to every round, to show where a ratio's limit lies: this collector without the decoded
-# handoff (Engine:HandoffBytes=0: the cutter decodes every push again from the write log, as before), cutting engine
+# BASELINES=1 adds three runs to every round, to show where a ratio's limit lies: this collector cutting engine
 # blocks as pushes arrive (Engine:MaxCutDelay=0: no pause for a burst), with the engine off (Engine:Enabled=false,
 # the durable store alone) and bench/Profefe.IngestCeiling (the request path with a writer that keeps nothing:
 # what HTTP, inflate and validation cost before any storage).
@@ -73,8 +72,6 @@ for round in $(seq 1 "$ROUNDS"); do
   driver "$@" | tee "$WORK/ours-$round.txt"
 
   if [ "$BASELINES" = 1 ]; then
-    log "round $round: this collector, no decoded handoff (Engine:HandoffBytes=0), load $(cut -d' ' -f1-3 /proc/loadavg)"
-    PROFEFE_Engine__HandoffBytes=0 driver "$@" | tee "$WORK/nohandoff-$round.txt"
     log "round $round: this collector, engine cutting as pushes arrive (Engine:MaxCutDelay=0), load $(cut -d' ' -f1-3 /proc/loadavg)"
     PROFEFE_Engine__MaxCutDelay=00:00:00 driver "$@" | tee "$WORK/nodelay-$round.txt"
     log "round $round: this collector, engine off, load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -104,12 +101,12 @@ for r in range(1, rounds + 1):
         print(f'round {r} | ingest of {name} | profefe {theirs:,.0f}/s p99 {tp99} ms | ours {ours:,.0f}/s p99 {op99} ms | {ours / theirs:.2f}x')
     # "after the last push: busy 3.0 s more using 4.10 CPU s; CPU per profile: 0.500 ms while pushing, 0.600 ms with that"
     settle = re.compile(r'^- after the last push: busy ([\d.]+) s more .*CPU per profile: ([\d.]+) ms while pushing, ([\d.]+) ms with that')
-    for variant, label in (('profefe', 'profefe'), ('ours', 'ours'), ('nohandoff', 'ours, no handoff'), ('nodelay', 'ours, no cut delay'), ('noengine', 'ours, engine off')):
+    for variant, label in (('profefe', 'profefe'), ('ours', 'ours'), ('nodelay', 'ours, no cut delay'), ('noengine', 'ours, engine off')):
         path = f'{work}/{variant}-{r}.txt'
         for m in (settle.match(line) for line in open(path)) if os.path.exists(path) else []:
             if m:
                 print(f'round {r} | CPU per profile | {label} {m[2]} ms while pushing, {m[3]} ms with the {m[1]} s it stayed busy after the last push')
-    for variant, label in (('nohandoff', 'ours, no handoff'), ('nodelay', 'ours, no cut delay'), ('noengine', 'ours, engine off'), ('ceiling', 'ingest ceiling')):
+    for variant, label in (('nodelay', 'ours, no cut delay'), ('noengine', 'ours, engine off'), ('ceiling', 'ingest ceiling')):
         if os.path.exists(f'{work}/{variant}-{r}.txt'):
             for (name, theirs, _), (_, rate, p99) in zip(steps(f'{work}/profefe-{r}.txt'), steps(f'{work}/{variant}-{r}.txt')):
                 print(f'round {r} | ingest of {name} | {label} {rate:,.0f}/s p99 {p99} ms | {rate / theirs:.2f}x profefe')

@@ -13,10 +13,6 @@ namespace Profefe.Benchmarks;
 /// holds them, as for every push after an agent's first), and encode a block of a cut's rows of one series.
 /// <c>DecodeAndSymbolize</c> is the cutter's way (names decoded into a shared pool, one symbolizer per table);
 /// <c>DecodeAndSymbolizeUnshared</c> is how it was before (a fresh symbolizer and fresh strings per profile).
-/// The decode-once rows put the collector's check and the cutter's work of one push side by side: before, the
-/// collector scans the push (<c>ValidateScan</c>) and the cutter decodes and symbolizes it (<c>DecodeAndSymbolize</c>);
-/// with the decoded handoff, the collector validates and decodes in one pass (<c>ValidateAndDecode</c>) and the cutter
-/// only symbolizes (<c>Symbolize</c>). <c>PushBeforeHandoff</c> and <c>PushWithHandoff</c> are each whole.
 /// </summary>
 [Config(typeof(InProcessShortConfig))]
 public class EngineCutBenchmarks
@@ -63,26 +59,6 @@ public class EngineCutBenchmarks
 
     [Benchmark(Baseline = true)]
     public ProfileRow DecodeAndSymbolizeUnshared() => new ProfileSymbolizer(_table).Symbolize(ProfileDecoder.Decode(_gzip), ProfileId.NewId(CreatedAt), CreatedAt);
-
-    [Benchmark]
-    public ProfileValidation ValidateScan() => ProfileDecoder.Validate(_gzip);
-
-    [Benchmark]
-    public ProfileValidation ValidateAndDecode() => ProfileDecoder.ValidateAndDecode(_gzip, _pooled, out _);
-
-    [Benchmark]
-    public ProfileRow PushBeforeHandoff()
-    {
-        ProfileDecoder.Validate(_gzip);
-        return _symbolizer.Symbolize(ProfileDecoder.Decode(_gzip, _pooled), ProfileId.NewId(CreatedAt), CreatedAt);
-    }
-
-    [Benchmark]
-    public ProfileRow PushWithHandoff()
-    {
-        ProfileDecoder.ValidateAndDecode(_gzip, _pooled, out var decoded);
-        return _symbolizer.Symbolize(decoded, ProfileId.NewId(CreatedAt), CreatedAt);
-    }
 
     [Benchmark(OperationsPerInvoke = RowsPerBlock)]
     public byte[] EncodeBlock() => ProfileBlockCodec.Encode(_rows);

@@ -79,13 +79,13 @@ public static class ProfileDecoder
 
         if (!GzipInflater.IsGzip(data))
         {
-            return DecodeUncompressed(data, options, checkSampleLimitFirst: false, out idsRenumbered, out fromLegacyFormat);
+            return DecodeUncompressed(data, options, out idsRenumbered, out fromLegacyFormat);
         }
 
         var buffer = GzipInflater.Inflate(data, options.MaxDecompressedBytes, options.InflateBudget, out var length);
         try
         {
-            return DecodeUncompressed(buffer.AsSpan(0, length), options, checkSampleLimitFirst: false, out idsRenumbered, out fromLegacyFormat);
+            return DecodeUncompressed(buffer.AsSpan(0, length), options, out idsRenumbered, out fromLegacyFormat);
         }
         finally
         {
@@ -120,44 +120,14 @@ public static class ProfileDecoder
         }
     }
 
-    /// <summary>
-    /// Accepts and rejects exactly what <see cref="Validate"/> does, with the same result for what it accepts, and also
-    /// returns the decoded <paramref name="profile"/>: what <see cref="Decode(ReadOnlySpan{byte}, ProfileDecoderOptions?)"/>
-    /// gives for the same data. For a collector that wants the model of a push (to hand it on) without inflating and
-    /// walking the bytes a second time. The sample limit is still checked before any sample is built; data wrong in two
-    /// ways (over a limit and malformed) may be refused naming the other one than <see cref="Validate"/> names.
-    /// </summary>
-    /// <exception cref="ProfileFormatException">the data is not a profile this library accepts.</exception>
-    public static ProfileValidation ValidateAndDecode(ReadOnlySpan<byte> data, ProfileDecoderOptions? options, out Profile profile)
-    {
-        options ??= ProfileDecoderOptions.Default;
-        if (!GzipInflater.IsGzip(data))
-        {
-            return FullValidation(data, options, checkSampleLimitFirst: true, out profile);
-        }
-
-        var buffer = GzipInflater.Inflate(data, options.MaxDecompressedBytes, options.InflateBudget, out var length);
-        try
-        {
-            return FullValidation(buffer.AsSpan(0, length), options, checkSampleLimitFirst: true, out profile);
-        }
-        finally
-        {
-            GzipInflater.Return(buffer, options.InflateBudget);
-        }
-    }
-
-    private static ProfileValidation FullValidation(ReadOnlySpan<byte> uncompressed, ProfileDecoderOptions options) =>
-        FullValidation(uncompressed, options, checkSampleLimitFirst: false, out _);
-
-    private static ProfileValidation FullValidation(ReadOnlySpan<byte> uncompressed, ProfileDecoderOptions options, bool checkSampleLimitFirst, out Profile profile)
+    private static ProfileValidation FullValidation(ReadOnlySpan<byte> uncompressed, ProfileDecoderOptions options)
     {
         if (uncompressed.IsEmpty)
         {
             throw new ProfileFormatException("parsing profile: empty input file");
         }
 
-        profile = DecodeUncompressed(uncompressed, options, checkSampleLimitFirst, out var idsRenumbered, out var fromLegacyFormat);
+        var profile = DecodeUncompressed(uncompressed, options, out var idsRenumbered, out var fromLegacyFormat);
 
         // Proto input was held to the limits by the scan before this; legacy text is checked here.
         CheckSampleCount(profile.Samples.Count, options);
@@ -197,17 +167,16 @@ public static class ProfileDecoder
     }
 
     /// <summary>Decodes raw (not gzip-compressed) profile.proto only: no legacy formats, no checks beyond the wire format.</summary>
-    /// <param name="limits">When set, its sample limit is checked once the samples are counted, before any is built.</param>
-    internal static Profile DecodeProto(ReadOnlySpan<byte> data, out string? problem, ProfileStringPool? stringPool = null, ProfileDecoderOptions? limits = null)
+    internal static Profile DecodeProto(ReadOnlySpan<byte> data, out string? problem, ProfileStringPool? stringPool = null)
     {
-        var reader = new ProfileProtoReader(stringPool, limits);
+        var reader = new ProfileProtoReader(stringPool);
         var profile = reader.Read(data);
         problem = reader.Problem;
         return profile;
     }
 
     // The order of Go's profile.ParseData: proto first; when that fails, the legacy formats; then the checks.
-    private static Profile DecodeUncompressed(ReadOnlySpan<byte> data, ProfileDecoderOptions options, bool checkSampleLimitFirst, out bool idsRenumbered, out bool fromLegacyFormat)
+    private static Profile DecodeUncompressed(ReadOnlySpan<byte> data, ProfileDecoderOptions options, out bool idsRenumbered, out bool fromLegacyFormat)
     {
         if (data.IsEmpty)
         {
@@ -218,7 +187,7 @@ public static class ProfileDecoder
         var fromProto = true;
         try
         {
-            profile = DecodeProto(data, out var problem, options.StringPool, checkSampleLimitFirst ? options : null);
+            profile = DecodeProto(data, out var problem, options.StringPool);
             if (problem is not null)
             {
                 throw new ProfileFormatException("malformed profile: " + problem);

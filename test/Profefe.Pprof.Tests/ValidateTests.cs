@@ -50,21 +50,6 @@ public sealed class ValidateTests
         Assert.Null(ProfileDecoder.Validate(TestData.Read(file)).Normalized);
     }
 
-    [Theory]
-    [InlineData("go/big_cpu_01.pb.gz")]
-    [InlineData("go/heap_03.pb.gz")]
-    public void ValidateAndDecode_RefusesLikeValidate_WhenOverTheSampleLimit(string file)
-    {
-        var data = TestData.Read(file);
-        var options = new ProfileDecoderOptions { MaxSamples = 10 };
-
-        var expected = Assert.Throws<ProfileFormatException>(() => ProfileDecoder.Validate(data, options));
-        var actual = Assert.Throws<ProfileFormatException>(() => ProfileDecoder.ValidateAndDecode(data, options, out _));
-
-        Assert.Equal(expected.Message, actual.Message);
-        Assert.Equal(nameof(ProfileDecoderOptions.MaxSamples), actual.ExceededLimit);
-    }
-
     [Fact]
     public void Validate_ReturnsRenumberedProfile_WhenIdsAreZero()
     {
@@ -153,28 +138,6 @@ public sealed class ValidateTests
         catch (ProfileFormatException e)
         {
             validateError = e.Message;
-        }
-
-        // Validating and decoding in one pass must agree with both: Validate's outcome, Decode's model.
-        Profile? handed = null;
-        string? handedError = null;
-        try
-        {
-            ProfileDecoder.ValidateAndDecode(data, Options, out handed);
-        }
-        catch (ProfileFormatException e)
-        {
-            handedError = e.Message;
-        }
-
-        if (handedError != validateError)
-        {
-            return new(validateError is null, false, $"Validate: {validateError ?? "accepted"}; ValidateAndDecode: {handedError ?? "accepted"}");
-        }
-
-        if (decoded is not null && !ProfileEncoder.EncodeToArray(decoded).AsSpan().SequenceEqual(ProfileEncoder.EncodeToArray(handed!)))
-        {
-            return new(true, false, "ValidateAndDecode's profile differs from Decode's");
         }
 
         // The scan on its own, on the bytes the decoder's proto reader sees.

@@ -24,25 +24,18 @@ public sealed class BlockCutter
 
     // Profiles of one program repeat their names: decoding them into shared strings allocates each name once.
     // Bounded, so a collector of many programs does not keep every name it ever saw.
-    private readonly ProfileDecoderOptions _decoderOptions;
-    private readonly DecodedProfileHandoff? _handoff;
+    private readonly ProfileDecoderOptions _decoderOptions = new() { StringPool = new ProfileStringPool(maxCount: 1 << 16) };
 
-    /// <param name="handoff">Where the collector leaves the profiles it decoded; null decodes every profile from the log.</param>
-    public BlockCutter(EngineCatalog catalog, IProfileEngineStore store, IProfileLog log, int batch, DecodedProfileHandoff? handoff = null)
+    public BlockCutter(EngineCatalog catalog, IProfileEngineStore store, IProfileLog log, int batch)
     {
         _catalog = catalog;
         _store = store;
         _log = log;
         _batch = batch;
-        _handoff = handoff;
-        _decoderOptions = new() { StringPool = handoff?.StringPool ?? new ProfileStringPool(maxCount: 1 << 16) };
     }
 
     /// <summary>Profiles the log had that the engine keeps no rows for (traces, undecodable bytes).</summary>
     public long Skipped { get; private set; }
-
-    /// <summary>Profiles taken decoded from the handoff, so not decoded again from the log.</summary>
-    public long HandedOff { get; private set; }
 
     /// <summary>Cuts one batch; returns how many log entries it took (0 when the engine is caught up).</summary>
     public async Task<int> CutAsync(CancellationToken cancellationToken)
@@ -58,12 +51,11 @@ public sealed class BlockCutter
         var newSeries = new List<EngineSeries>();
         var touched = new HashSet<SymbolTable>();
         var skipped = 0;
-        var handedOff = 0;
         try
         {
             foreach (var entry in logged)
             {
-                var row = Symbolize(entry.Profile, newSeries, touched, ref handedOff);
+                var row = Symbolize(entry.Profile, newSeries, touched);
                 if (row is null)
                 {
                     skipped++;
@@ -101,13 +93,11 @@ public sealed class BlockCutter
         }
 
         _catalog.Advance(logged[^1].Position);
-        _handoff?.DropPassed(logged[^1].Profile.Meta.ProfileId);
         Skipped += skipped;
-        HandedOff += handedOff;
         return logged.Count;
     }
 
-    private (EngineSeries, ProfileRow)? Symbolize(Storage.StoredProfile stored, List<EngineSeries> newSeries, HashSet<SymbolTable> touched, ref int handedOff)
+    private (EngineSeries, ProfileRow)? Symbolize(Storage.StoredProfile stored, List<EngineSeries> newSeries, HashSet<SymbolTable> touched)
     {
         var meta = stored.Meta;
         if (meta.Type is ProfileType.Trace or ProfileType.Unknown)
@@ -115,21 +105,14 @@ public sealed class BlockCutter
             return null;
         }
 
-        var profile = _handoff?.TryTake(meta.ProfileId);
-        if (profile is not null)
+        Profile profile;
+        try
         {
-            handedOff++;
+            profile = ProfileDecoder.Decode(stored.Data.Span, _decoderOptions);
         }
-        else
+        catch (ProfileFormatException)
         {
-            try
-            {
-                profile = ProfileDecoder.Decode(stored.Data.Span, _decoderOptions);
-            }
-            catch (ProfileFormatException)
-            {
-                return null;
-            }
+            return null;
         }
 
         var (series, isNew) = _catalog.SeriesFor(meta.Tenant.Key, meta.Service, meta.Type, meta.Labels);

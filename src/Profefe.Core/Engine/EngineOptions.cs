@@ -45,15 +45,6 @@ public sealed class EngineOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan MaxCutDelay { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>
-    /// Memory (as the decoder allocates it, ~100 KB for a 10 KB Go CPU profile) for the pushes the collector decoded
-    /// while checking them and hands to the cutter, so that each push is decoded once. Closed while the cutter leaves a
-    /// burst in the log (see <see cref="MaxCutDelay"/>). 0: the cutter decodes every profile from the write log, and
-    /// the collector only checks pushes.
-    /// </summary>
-    [Range(typeof(long), "0", "17179869184")]
-    public long HandoffBytes { get; set; } = 64L * 1024 * 1024;
-
     /// <summary>Pushes a second (the write log's growth) from which ingest counts as busy for <see cref="MaxCutDelay"/>.</summary>
     [Range(1, 1_000_000)]
     public int BusyIngestRate { get; set; } = 200;

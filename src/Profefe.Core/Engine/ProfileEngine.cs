@@ -26,7 +26,6 @@ public sealed partial class ProfileEngine : BackgroundService
     private readonly EngineRetention _retention;
     private readonly CutPacer _pacer;
     private readonly TimeProvider _timeProvider;
-    private readonly DecodedProfileHandoff? _handoff;
     private long _lastCompaction;
 
     // Profiles per second of the recent cuts (0 until one was timed), written by the cut loop, read by queries.
@@ -45,9 +44,7 @@ public sealed partial class ProfileEngine : BackgroundService
     // Buckets one compaction merges, in one transaction and (on shared storage) one object.
     private const int MaxBucketsPerCompaction = 256;
 
-    /// <param name="handoff">Where the collector leaves the pushes it decoded, for the cutter to take instead of decoding them again.</param>
-    public ProfileEngine(
-        IProfileEngineStore store, IProfileLog log, IOptions<EngineOptions> options, ILogger<ProfileEngine> logger, TimeProvider? timeProvider = null, DecodedProfileHandoff? handoff = null)
+    public ProfileEngine(IProfileEngineStore store, IProfileLog log, IOptions<EngineOptions> options, ILogger<ProfileEngine> logger, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
@@ -56,8 +53,7 @@ public sealed partial class ProfileEngine : BackgroundService
         _log = log;
         _options = options.Value;
         _logger = logger;
-        _handoff = handoff;
-        _cutter = new BlockCutter(_catalog, store, log, _options.CutBatch, handoff);
+        _cutter = new BlockCutter(_catalog, store, log, _options.CutBatch);
         _compactor = new BlockCompactor(store);
         Querier = new EngineQuerier(_catalog, store);
         _retention = new EngineRetention(_catalog, store);
@@ -193,13 +189,8 @@ public sealed partial class ProfileEngine : BackgroundService
         {
             try
             {
-                // Only on a store of its own: a lease holder that paused would lose its lease to a reader. While it
-                // defers, the handoff is closed (and emptied): decoded pushes would wait in memory for the whole burst.
-                // (Cutting the handed-off profiles during the burst instead cost more CPU per push than deferring:
-                // bench/README.md, "Ingest beside profefe".)
-                var defer = _shared is null && _pacer.ShouldDefer(await _log.HeadAsync(stoppingToken).ConfigureAwait(false), _catalog.Cursor);
-                _handoff?.Accept(!defer);
-                if (defer)
+                // Only on a store of its own: a lease holder that paused would lose its lease to a reader.
+                if (_shared is null && _pacer.ShouldDefer(await _log.HeadAsync(stoppingToken).ConfigureAwait(false), _catalog.Cursor))
                 {
                     await _wake.WaitAsync(_options.CutInterval, stoppingToken).ConfigureAwait(false);
                     continue;

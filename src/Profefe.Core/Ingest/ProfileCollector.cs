@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Profefe.Core.Engine;
 using Profefe.Core.Limits;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
@@ -25,14 +24,11 @@ public sealed class ProfileCollector
     private readonly LabelValueTracker? _labelValues;
     private readonly StorageWriteStatus? _writeStatus;
     private readonly SampleLayoutTracker? _sampleLayouts;
-    private readonly DecodedProfileHandoff? _handoff;
-    private readonly ProfileDecoderOptions _handoffDecoderOptions;
 
     /// <param name="labelValues">Keeps the distinct values per label key under the limit; null does not count them.</param>
     /// <param name="writeStatus">Told of every write's outcome, for the health check; null tells nobody.</param>
     /// <param name="sampleLayouts">Holds each service's profiles of a type to one sample layout; null lets any in.</param>
     /// <param name="inflateBudget">The inflated bytes all uploads may hold at once; null holds them to none.</param>
-    /// <param name="handoff">Where pushes are left decoded for the engine's cutter while it has room; null only checks them.</param>
     public ProfileCollector(
         IProfileWriter writer,
         IOptions<CollectorOptions> options,
@@ -41,8 +37,7 @@ public sealed class ProfileCollector
         LabelValueTracker? labelValues = null,
         StorageWriteStatus? writeStatus = null,
         InflateBudget? inflateBudget = null,
-        SampleLayoutTracker? sampleLayouts = null,
-        DecodedProfileHandoff? handoff = null)
+        SampleLayoutTracker? sampleLayouts = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _writer = writer;
@@ -59,8 +54,6 @@ public sealed class ProfileCollector
             MaxStackDepth = _options.MaxStackDepth,
             InflateBudget = inflateBudget,
         };
-        _handoff = handoff is { CapacityBytes: > 0 } ? handoff : null;
-        _handoffDecoderOptions = _decoderOptions with { StringPool = _handoff?.StringPool };
     }
 
     /// <summary>Checks what can be checked before the body is read: the labels' count and lengths.</summary>
@@ -101,13 +94,9 @@ public sealed class ProfileCollector
         CheckParameters(parameters);
         var data = body;
         DateTime? profileTime = null;
-        Profile? decoded = null;
-        long decodedBytes = 0;
         if (parameters.Type != ProfileType.Trace)
         {
-            var validation = _handoff is { HasRoom: true } && parameters.Type != ProfileType.Unknown
-                ? ValidateAndDecode(body.Span, out decoded, out decodedBytes)
-                : Validate(body.Span);
+            var validation = Validate(body.Span);
             if (ProfileTypeConsistency.FindContradiction(parameters.Type, validation.SampleTypes) is { } contradiction)
             {
                 var type = ProfileTypeNames.ToWireName(parameters.Type);
@@ -133,8 +122,6 @@ public sealed class ProfileCollector
 
             if (validation.Normalized is { } normalized)
             {
-                // Stored re-encoded: what the cutter decodes from those bytes is not exactly this model, so it decodes them.
-                decoded = null;
                 data = ProfileEncoder.EncodeToArray(normalized);
                 var service = ControlCharacters.Escape(parameters.Service);
                 Log.ProfileRewritten(_logger, service, body.Length, data.Length);
@@ -154,25 +141,13 @@ public sealed class ProfileCollector
 
         // Like profefe's xid, the id carries the time of arrival, not the profile's time.
         var meta = new ProfileMeta(ProfileId.NewId(now), parameters.Type, parameters.Service, parameters.Labels, createdAt, tenant);
-
-        // Offered before the write, so the cutter finds it however soon it reads the stored profile back.
-        var offered = decoded is not null && _handoff!.TryOffer(meta.ProfileId, decoded, decodedBytes);
         try
         {
             await _writer.WriteProfileAsync(meta, data, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            if (offered)
-            {
-                _handoff!.Withdraw(meta.ProfileId);
-            }
-
-            if (e is not OperationCanceledException)
-            {
-                _writeStatus?.RecordFailure(e);
-            }
-
+            _writeStatus?.RecordFailure(e);
             throw;
         }
 
@@ -180,24 +155,6 @@ public sealed class ProfileCollector
         var loggedService = ControlCharacters.Escape(meta.Service);
         Log.ProfileCollected(_logger, meta.ProfileId, loggedService, meta.Type, data.Length);
         return meta;
-    }
-
-    // Checks the push as Validate does and decodes it in the same pass, for the handoff; bytes is what decoding
-    // allocated, an upper bound of the model's memory (names are pooled, scratch space is garbage).
-    private ProfileValidation ValidateAndDecode(ReadOnlySpan<byte> body, out Profile? profile, out long bytes)
-    {
-        try
-        {
-            var before = GC.GetAllocatedBytesForCurrentThread();
-            var validation = ProfileDecoder.ValidateAndDecode(body, _handoffDecoderOptions, out var decoded);
-            bytes = GC.GetAllocatedBytesForCurrentThread() - before;
-            profile = decoded;
-            return validation;
-        }
-        catch (ProfileFormatException e)
-        {
-            throw LimitRefusal(e) ?? MalformedProfile(e);
-        }
     }
 
     private ProfileValidation Validate(ReadOnlySpan<byte> body)

@@ -16,8 +16,7 @@ namespace Profefe.Pprof.Proto;
 /// as Go's profile.ParseData does). A reference that cannot be resolved is not a wire problem: the first
 /// one is kept in <see cref="Problem"/> and reported as "malformed profile" once decoding is complete.
 /// </remarks>
-/// <param name="limits">When set, a profile over its sample limit is refused once walk 1 has counted the samples, before any is built.</param>
-internal sealed class ProfileProtoReader(ProfileStringPool? stringPool = null, ProfileDecoderOptions? limits = null)
+internal sealed class ProfileProtoReader(ProfileStringPool? stringPool = null)
 {
     private string[] _strings = [];
 
@@ -131,11 +130,6 @@ internal sealed class ProfileProtoReader(ProfileStringPool? stringPool = null, P
                     reader.Skip(wireType);
                     break;
             }
-        }
-
-        if (limits is not null)
-        {
-            ProfileDecoder.CheckSampleCount(sampleCount, limits);
         }
 
         ReadStrings(data, stringCount);

@@ -1,11 +1,9 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
-using Profefe.Core.Engine;
 using Profefe.Core.Ingest;
 using Profefe.Core.Limits;
 using Profefe.Core.Profiles;
-using Profefe.Core.Storage;
 using Profefe.Core.Tenancy;
 using Profefe.Pprof;
 using Profefe.Testing;
@@ -100,17 +98,15 @@ public sealed class ProfileCollectorTests
         Assert.Empty(_store.Profiles);
     }
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Collect_AcceptsEveryCorpusProfile_UnderTheDefaultLimits(bool handoff)
+    [Fact]
+    public async Task Collect_AcceptsEveryCorpusProfile_UnderTheDefaultLimits()
     {
         // Each profile the corpus says profefe stores, pushed as the type profefe's agent used: none may trip a
         // default limit or the type check (the biggest, a Go heap profile, has 62,117 samples).
         var rows = File.ReadAllLines(TestData.PathOf("MANIFEST.tsv")).Skip(1).Select(static line => line.Split('\t'))
             .Where(static fields => fields[12] == "200").ToList();
         Assert.True(rows.Count > 90, $"only {rows.Count} corpus profiles");
-        var collector = Collector(handoff: handoff ? new DecodedProfileHandoff(long.MaxValue) : null);
+        var collector = Collector();
 
         foreach (var fields in rows)
         {
@@ -122,13 +118,11 @@ public sealed class ProfileCollectorTests
     }
 
     [Theory]
-    [InlineData("go/big_cpu_01.pb.gz", false)]
-    [InlineData("pprof-thirdparty/google-pprof/profile__testdata__cppbench.cpu", false)]
-    [InlineData("go/big_cpu_01.pb.gz", true)]
-    [InlineData("pprof-thirdparty/google-pprof/profile__testdata__cppbench.cpu", true)]
-    public async Task Collect_Throws400NamingTheLimit_WhenTheProfileHasMoreSamplesThanTheLimit(string file, bool handoff)
+    [InlineData("go/big_cpu_01.pb.gz")]
+    [InlineData("pprof-thirdparty/google-pprof/profile__testdata__cppbench.cpu")]
+    public async Task Collect_Throws400NamingTheLimit_WhenTheProfileHasMoreSamplesThanTheLimit(string file)
     {
-        var collector = Collector(new CollectorOptions { MaxSamplesPerProfile = 20 }, handoff: handoff ? new DecodedProfileHandoff(long.MaxValue) : null);
+        var collector = Collector(new CollectorOptions { MaxSamplesPerProfile = 20 });
 
         var error = await Assert.ThrowsAsync<ProfileRequestException>(
             () => collector.CollectAsync(TenantId.Default, Parameters(ProfileType.Other), TestData.Read(file), Cancel));
@@ -139,12 +133,10 @@ public sealed class ProfileCollectorTests
         Assert.Empty(_store.Profiles);
     }
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Collect_Throws400NamingTheLimit_WhenAStackIsDeeperThanTheLimit(bool handoff)
+    [Fact]
+    public async Task Collect_Throws400NamingTheLimit_WhenAStackIsDeeperThanTheLimit()
     {
-        var collector = Collector(new CollectorOptions { MaxStackDepth = 3 }, handoff: handoff ? new DecodedProfileHandoff(long.MaxValue) : null);
+        var collector = Collector(new CollectorOptions { MaxStackDepth = 3 });
 
         var error = await Assert.ThrowsAsync<ProfileRequestException>(
             () => collector.CollectAsync(TenantId.Default, Parameters(ProfileType.Cpu), TestData.Read("go/cpu_json_01.pb.gz"), Cancel));
@@ -223,68 +215,9 @@ public sealed class ProfileCollectorTests
         Assert.Equal(3, _store.Profiles.Count);
     }
 
-    [Theory]
-    [InlineData("go/cpu_hash_02.pb.gz")]
-    [InlineData("go/heap_03.pb.gz")]
-    [InlineData("pprof-thirdparty/parca/pkg__query__testdata__profile-with-labels.pb.gz")]
-    public async Task Collect_HandsOnWhatDecodingTheStoredBytesGives_WhenStoredAsItCame(string file)
-    {
-        var handoff = new DecodedProfileHandoff(64L * 1024 * 1024);
-
-        var meta = await Collector(handoff: handoff).CollectAsync(TenantId.Default, Parameters(ProfileType.Other), TestData.Read(file), Cancel);
-
-        var handed = handoff.TryTake(meta.ProfileId);
-        Assert.NotNull(handed);
-        Assert.Equal(0, handoff.Bytes);
-        Assert.Equal(ProfileEncoder.EncodeToArray(ProfileDecoder.Decode(_store.Profiles.Single().Data.Span)), ProfileEncoder.EncodeToArray(handed));
-    }
-
-    [Fact]
-    public async Task Collect_HandsNothingOn_WhenTheProfileIsStoredRewritten()
-    {
-        var handoff = new DecodedProfileHandoff(64L * 1024 * 1024);
-        var legacy = TestData.Read("pprof-thirdparty/google-pprof/internal__driver__testdata__cppbench.contention");
-
-        await Collector(handoff: handoff).CollectAsync(TenantId.Default, Parameters(ProfileType.Mutex), legacy, Cancel);
-
-        Assert.Single(_store.Profiles);
-        Assert.Equal(0, handoff.Count);
-    }
-
-    [Fact]
-    public async Task Collect_WithdrawsTheHandedProfile_WhenTheWriteFails()
-    {
-        var handoff = new DecodedProfileHandoff(64L * 1024 * 1024);
-        var collector = new ProfileCollector(new FailingWriter(), Options.Create(new CollectorOptions()), new FakeTimeProvider(Now), NullLogger<ProfileCollector>.Instance, handoff: handoff);
-
-        await Assert.ThrowsAsync<StorageUnavailableException>(
-            () => collector.CollectAsync(TenantId.Default, Parameters(ProfileType.Cpu), TestData.Read("go/cpu_hash_02.pb.gz"), Cancel));
-
-        Assert.Equal(0, handoff.Count);
-        Assert.Equal(0, handoff.Bytes);
-    }
-
-    [Fact]
-    public async Task Collect_StoresButHandsNothingOn_WhenTheHandoffIsFull()
-    {
-        var handoff = new DecodedProfileHandoff(1);
-        Assert.True(handoff.TryOffer(ProfileId.NewId(Now.UtcDateTime), new Profile(), 1));
-
-        await Collector(handoff: handoff).CollectAsync(TenantId.Default, Parameters(ProfileType.Cpu), TestData.Read("go/cpu_hash_02.pb.gz"), Cancel);
-
-        Assert.Single(_store.Profiles);
-        Assert.Equal(1, handoff.Count);
-    }
-
     private static CollectParameters Parameters(ProfileType type, DateTime? createdAt = null) =>
         new("svc1", type, [new Label("region", "eu")], createdAt);
 
-    private ProfileCollector Collector(CollectorOptions? options = null, LabelValueTracker? labelValues = null, DecodedProfileHandoff? handoff = null) =>
-        new(_store, Options.Create(options ?? new CollectorOptions()), new FakeTimeProvider(Now), NullLogger<ProfileCollector>.Instance, labelValues, handoff: handoff);
-
-    private sealed class FailingWriter : IProfileWriter
-    {
-        public Task WriteProfileAsync(ProfileMeta meta, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
-            throw new StorageUnavailableException("the disk is gone");
-    }
+    private ProfileCollector Collector(CollectorOptions? options = null, LabelValueTracker? labelValues = null) =>
+        new(_store, Options.Create(options ?? new CollectorOptions()), new FakeTimeProvider(Now), NullLogger<ProfileCollector>.Instance, labelValues);
 }

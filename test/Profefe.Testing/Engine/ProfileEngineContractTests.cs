@@ -77,35 +77,6 @@ public abstract class ProfileEngineContractTests
     }
 
     [Fact]
-    public async Task Merge_CutFromHandedOffProfiles_EqualsTheRawMerge()
-    {
-        // Two of every three pushes reach the cutter decoded through the handoff, the rest from the log.
-        var handoff = new DecodedProfileHandoff(long.MaxValue);
-        await using var fixture = await CreateFixtureAsync(minutes: 240, handoff: handoff);
-        Assert.True(fixture.Cutter.HandedOff > 50, $"only {fixture.Cutter.HandedOff} profiles were handed off");
-        Assert.Equal(0, handoff.Count);
-        var random = new Random(77);
-        for (var i = 0; i < 12; i++)
-        {
-            var from = BaseTime.AddMinutes(random.Next(-30, 200)).AddSeconds(random.Next(60));
-            var query = new ProfileQuery("api", random.Next(3) == 0 ? ProfileType.Heap : ProfileType.Cpu, random.Next(2) == 0 ? [] : [new Label("pod", "p" + random.Next(3))], from, from.AddMinutes(random.Next(1, 300)));
-
-            var expected = await fixture.RawMergeAsync(query);
-            var actual = await fixture.Querier.MergeAsync("", query, int.MaxValue, Token);
-
-            if (expected is null)
-            {
-                Assert.Null(actual);
-                continue;
-            }
-
-            Assert.NotNull(actual);
-            Assert.Equal(expected.Value.Count, actual.Profiles);
-            StackValues.AssertSame(StackValues.Of(expected.Value.Profile), StackValues.Of(actual.Profile));
-        }
-    }
-
-    [Fact]
     public async Task Merge_OverSeveralDays_EqualsTheRawMergeWithDayRollups()
     {
         await using var fixture = await CreateFixtureAsync(minutes: 4 * 1440, step: 97);
@@ -319,8 +290,8 @@ public abstract class ProfileEngineContractTests
         Assert.Empty(await engine.Store.ReadBlocksAsync(1, hour + (2 * EngineCatalog.BucketTicks), Token));
     }
 
-    private async Task<EngineFixture> CreateFixtureAsync(int minutes = 660, int step = 7, DecodedProfileHandoff? handoff = null) =>
-        await EngineFixture.CreateAsync(await OpenAsync(), minutes, step, handoff);
+    private async Task<EngineFixture> CreateFixtureAsync(int minutes = 660, int step = 7) =>
+        await EngineFixture.CreateAsync(await OpenAsync(), minutes, step);
 
     /// <summary>
     /// A store with 3 pods' CPU profiles every 7 minutes and heap profiles every 20 over ~11 hours, cut into the
@@ -328,19 +299,12 @@ public abstract class ProfileEngineContractTests
     /// </summary>
     protected sealed class EngineFixture : IAsyncDisposable
     {
-        private readonly DecodedProfileHandoff? _handoff;
-        private int _pushed;
-
-        private EngineFixture(EngineUnderTest engine, EngineCatalog catalog, DecodedProfileHandoff? handoff)
+        private EngineFixture(EngineUnderTest engine, EngineCatalog catalog)
         {
             Engine = engine;
             Catalog = catalog;
             Querier = new EngineQuerier(catalog, engine.Store);
-            _handoff = handoff;
-            Cutter = new BlockCutter(catalog, engine.Store, engine.Log, batch: 25, handoff);
         }
-
-        public BlockCutter Cutter { get; }
 
         public EngineUnderTest Engine { get; }
 
@@ -350,12 +314,12 @@ public abstract class ProfileEngineContractTests
 
         public EngineQuerier Querier { get; }
 
-        public static async Task<EngineFixture> CreateAsync(EngineUnderTest engine, int minutes, int step, DecodedProfileHandoff? handoff = null)
+        public static async Task<EngineFixture> CreateAsync(EngineUnderTest engine, int minutes, int step)
         {
             var catalog = new EngineCatalog();
             catalog.Load(await engine.Store.LoadAsync(Token));
-            var fixture = new EngineFixture(engine, catalog, handoff);
-            var cutter = fixture.Cutter;
+            var fixture = new EngineFixture(engine, catalog);
+            var cutter = new BlockCutter(catalog, engine.Store, engine.Log, batch: 25);
             var compactor = new BlockCompactor(engine.Store);
             var n = 0;
             for (var minute = 0; minute < minutes; minute += step)
@@ -392,15 +356,7 @@ public abstract class ProfileEngineContractTests
         public async Task PushAsync(ProfileType type, string file, int pod, DateTime createdAt)
         {
             var meta = new ProfileMeta(ProfileId.NewId(createdAt), type, "api", [new Label("pod", "p" + pod), new Label("zone", "z" + (pod % 2))], createdAt);
-            var data = TestData.Read(file);
-            if (_handoff is not null && _pushed++ % 3 != 0)
-            {
-                // What the collector does: the model of the push, decoded while checking it, into the names the cutter shares.
-                ProfileDecoder.ValidateAndDecode(data, new ProfileDecoderOptions { StringPool = _handoff.StringPool }, out var decoded);
-                Assert.True(_handoff.TryOffer(meta.ProfileId, decoded, 1));
-            }
-
-            await Engine.Writer.WriteProfileAsync(meta, data, Token);
+            await Engine.Writer.WriteProfileAsync(meta, TestData.Read(file), Token);
         }
 
         public async Task<Profile> DecodeAsync(ProfileId id)
