@@ -132,16 +132,13 @@ public sealed partial class EngineQuerier
     private async Task FoldEdgeAsync(List<int> series, long bucket, long from, long to, MergeState state, CancellationToken cancellationToken)
     {
         var rows = new List<ProfileRow>();
-        foreach (var id in series)
+        foreach (var block in await _store.ReadBlocksAsync(series, bucket, cancellationToken).ConfigureAwait(false))
         {
-            foreach (var block in await _store.ReadBlocksAsync(id, bucket, cancellationToken).ConfigureAwait(false))
+            foreach (var row in ProfileBlockCodec.Decode(block.Data))
             {
-                foreach (var row in ProfileBlockCodec.Decode(block.Data))
+                if (row.CreatedAt.Ticks >= from && row.CreatedAt.Ticks <= to)
                 {
-                    if (row.CreatedAt.Ticks >= from && row.CreatedAt.Ticks <= to)
-                    {
-                        rows.Add(row);
-                    }
+                    rows.Add(row);
                 }
             }
         }
