@@ -138,8 +138,17 @@ internal sealed partial class PyroscopeQueryService
             return;
         }
 
-        var groups = await engine!.Querier.TotalsAsync(sources, static s => s.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), from, to, TimeSpan.FromTicks(stepTicks), cancellationToken).ConfigureAwait(false);
-        foreach (var points in groups)
+        var boundaries = new long[windows];
+        for (var j = 0; j < boundaries.Length; j++)
+        {
+            boundaries[j] = from.Ticks + (j * stepTicks);
+        }
+
+        // Both reads at once: on shared storage each is a round trip to PostgreSQL.
+        var readingTotals = engine!.Querier.TotalsAsync(sources, static s => s.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), from, to, TimeSpan.FromTicks(stepTicks), cancellationToken);
+        var readingBoundaries = engine!.Querier.EntriesInWindowsAsync(sources, boundaries, TimeSpan.TicksPerMillisecond, cancellationToken);
+        await Task.WhenAll(readingTotals, readingBoundaries).ConfigureAwait(false);
+        foreach (var points in await readingTotals.ConfigureAwait(false))
         {
             var seriesId = int.Parse(points.Group, System.Globalization.CultureInfo.InvariantCulture);
             for (var j = 0; j < points.Counts.Length; j++)
@@ -151,13 +160,7 @@ internal sealed partial class PyroscopeQueryService
             }
         }
 
-        var boundaries = new long[windows];
-        for (var j = 0; j < boundaries.Length; j++)
-        {
-            boundaries[j] = from.Ticks + (j * stepTicks);
-        }
-
-        foreach (var entry in await engine!.Querier.EntriesInWindowsAsync(sources, boundaries, TimeSpan.TicksPerMillisecond, cancellationToken).ConfigureAwait(false))
+        foreach (var entry in await readingBoundaries.ConfigureAwait(false))
         {
             var j = (entry.CreatedAt - from.Ticks) / stepTicks;
             Add(entry.Series, startMs + ((j + 1) * stepMs), entry.Totals, entry.Totals.Length, 0, 1, -1);
