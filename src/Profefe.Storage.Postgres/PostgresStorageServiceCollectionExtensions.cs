@@ -54,11 +54,16 @@ public static class PostgresStorageServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton<IProfileLog>(static provider => provider.GetRequiredService<PostgresProfileStorage>());
-        services.TryAddSingleton<IProfileEngineStore>(provider => new PostgresEngineStore(
-            provider.GetRequiredService<PostgresProfileStorage>(),
-            blockObjectsKey is null ? null : provider.GetRequiredKeyedService<IEngineBlockObjects>(blockObjectsKey),
-            provider.GetRequiredService<IOptions<EngineOptions>>().Value.OrphanMinAge,
-            provider.GetService<TimeProvider>()));
+        services.TryAddSingleton<IProfileEngineStore>(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<EngineOptions>>().Value;
+            return new PostgresEngineStore(
+                provider.GetRequiredService<PostgresProfileStorage>(),
+                blockObjectsKey is null ? null : provider.GetRequiredKeyedService<IEngineBlockObjects>(blockObjectsKey),
+                options.OrphanMinAge,
+                provider.GetService<TimeProvider>(),
+                blockObjectsKey is null ? 0 : options.BlockCacheBytes);
+        });
         return services.AddProfefeEngine();
     }
 }

@@ -62,6 +62,13 @@ public sealed class EngineOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00")]
     public TimeSpan OrphanMinAge { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// On shared storage, bytes of block data each collector keeps in memory once fetched from object storage (blocks
+    /// never change once written), so merges over the same partial hours do not GET them again; 0 keeps none.
+    /// </summary>
+    [Range(0L, 1L << 40)]
+    public long BlockCacheBytes { get; set; } = 32L << 20;
 }
 
 /// <summary>Checks <see cref="EngineOptions"/>' ranges at start-up, naming the setting that is out of range.</summary>

@@ -27,6 +27,9 @@ public interface IProfileEngineStore
     /// <summary>Blocks of one series' bucket, oldest first.</summary>
     Task<IReadOnlyList<StoredBlock>> ReadBlocksAsync(int series, long bucket, CancellationToken cancellationToken);
 
+    /// <summary>Blocks of several series' same bucket in one read: series by series in the order given, each oldest first.</summary>
+    Task<IReadOnlyList<StoredBlock>> ReadBlocksAsync(IReadOnlyList<int> series, long bucket, CancellationToken cancellationToken);
+
     /// <summary>Per-profile entries of <paramref name="series"/> created in [from, to] (ticks), ascending by time then id.</summary>
     Task<IReadOnlyList<EngineProfileEntry>> FindProfilesAsync(IReadOnlyList<int> series, long from, long to, CancellationToken cancellationToken);
 

@@ -168,6 +168,19 @@ public sealed class LocalEngineStore : IProfileEngineStore, IDisposable
         return Task.FromResult<IReadOnlyList<StoredBlock>>(ReadBlocks(connection, series, bucket, null));
     }
 
+    public Task<IReadOnlyList<StoredBlock>> ReadBlocksAsync(IReadOnlyList<int> series, long bucket, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        var blocks = new List<StoredBlock>();
+        using var connection = OpenReader();
+        foreach (var id in series)
+        {
+            blocks.AddRange(ReadBlocks(connection, id, bucket, null));
+        }
+
+        return Task.FromResult<IReadOnlyList<StoredBlock>>(blocks);
+    }
+
     public Task<IReadOnlyList<EngineProfileEntry>> FindProfilesAsync(IReadOnlyList<int> series, long from, long to, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(series);

@@ -29,6 +29,7 @@ public sealed class PostgresEngineStore : ISharedEngineStore, IDisposable
     private readonly IEngineBlockObjects? _objects;
     private readonly TimeSpan _orphanMinAge;
     private readonly TimeProvider _timeProvider;
+    private readonly BlockRangeCache _blockCache;
 
     // This store's name in the lease table: one per collector process.
     private readonly string _holder = Guid.NewGuid().ToString("N");
@@ -45,13 +46,15 @@ public sealed class PostgresEngineStore : ISharedEngineStore, IDisposable
 
     /// <param name="objects">Where blocks go; null keeps them in PostgreSQL.</param>
     /// <param name="orphanMinAge">How old an unindexed object must be before it counts as an orphan, not a commit in flight.</param>
-    public PostgresEngineStore(PostgresProfileStorage storage, IEngineBlockObjects? objects, TimeSpan orphanMinAge, TimeProvider? timeProvider = null)
+    /// <param name="blockCacheBytes">Bytes of block ranges read from <paramref name="objects"/> kept in memory for the next reads (0: none).</param>
+    public PostgresEngineStore(PostgresProfileStorage storage, IEngineBlockObjects? objects, TimeSpan orphanMinAge, TimeProvider? timeProvider = null, long blockCacheBytes = 0)
     {
         ArgumentNullException.ThrowIfNull(storage);
         _storage = storage;
         _objects = objects;
         _orphanMinAge = orphanMinAge;
         _timeProvider = timeProvider ?? TimeProvider.System;
+        _blockCache = new BlockRangeCache(blockCacheBytes);
     }
 
     private NpgsqlDataSource DataSource => _storage.DataSource;
@@ -218,37 +221,68 @@ public sealed class PostgresEngineStore : ISharedEngineStore, IDisposable
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task<IReadOnlyList<StoredBlock>> ReadBlocksAsync(int series, long bucket, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<StoredBlock>> ReadBlocksAsync(int series, long bucket, CancellationToken cancellationToken) =>
+        ReadBlocksAsync([series], bucket, cancellationToken);
+
+    public async Task<IReadOnlyList<StoredBlock>> ReadBlocksAsync(IReadOnlyList<int> series, long bucket, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(series);
+        if (series.Count == 0)
+        {
+            return [];
+        }
+
         for (var attempt = 1; ; attempt++)
         {
-            var rows = new List<(long Id, int Count, byte[]? Data)>();
+            // One index read for every series and one round of ranged GETs (in parallel) for the blocks not cached:
+            // a merge's partial hour over ten series was ten index reads and ten GETs one after another.
+            var rows = new List<(int Series, long Id, int Count, byte[]? Data)>();
             var ranges = new List<EngineObjectRange>();
             var neededSymbols = 0L;
-            await ReadAsync(Command(DataSource, "SELECT block_id, count, object_key, object_offset, size, data, symbols_upto FROM engine_blocks WHERE tenant = $1 AND series_id = $2 AND bucket = $3 ORDER BY block_id",
-                TenantOf(series), series, bucket),
+            await ReadAsync(Command(DataSource, """
+                SELECT b.series_id, b.block_id, b.count, b.object_key, b.object_offset, b.size, b.data, b.symbols_upto
+                FROM unnest($1::text[], $2::integer[]) WITH ORDINALITY AS s(tenant, series_id, n) CROSS JOIN LATERAL (
+                    SELECT * FROM engine_blocks b WHERE b.tenant = s.tenant AND b.series_id = s.series_id AND b.bucket = $3 OFFSET 0) b
+                ORDER BY s.n, b.block_id
+                """, TenantsOf(series), series.ToArray(), bucket),
                 reader =>
                 {
-                    var data = reader.IsDBNull(5) ? null : reader.GetFieldValue<byte[]>(5);
-                    rows.Add((reader.GetInt64(0), reader.GetInt32(1), data));
+                    var data = reader.IsDBNull(6) ? null : reader.GetFieldValue<byte[]>(6);
                     if (data is null)
                     {
-                        ranges.Add(new EngineObjectRange(reader.GetString(2), reader.GetInt64(3), checked((int)reader.GetInt64(4))));
+                        var range = new EngineObjectRange(reader.GetString(3), reader.GetInt64(4), checked((int)reader.GetInt64(5)));
+                        if (_blockCache.TryGet(range, out var cached))
+                        {
+                            data = cached;
+                        }
+                        else
+                        {
+                            ranges.Add(range);
+                        }
                     }
 
-                    neededSymbols = Math.Max(neededSymbols, reader.GetInt64(6));
+                    rows.Add((reader.GetInt32(0), reader.GetInt64(1), reader.GetInt32(2), data));
+                    neededSymbols = Math.Max(neededSymbols, reader.GetInt64(7));
                 },
                 cancellationToken).ConfigureAwait(false);
             await CatchUpSymbolsAsync(neededSymbols, cancellationToken).ConfigureAwait(false);
 
             var fetched = ranges.Count == 0 ? [] : await Objects.GetRangesAsync(ranges, cancellationToken).ConfigureAwait(false);
+            for (var i = 0; i < fetched.Length; i++)
+            {
+                if (fetched[i] is { } bytes)
+                {
+                    _blockCache.Add(ranges[i], bytes);
+                }
+            }
+
             var blocks = new List<StoredBlock>(rows.Count);
             var next = 0;
-            foreach (var (id, count, data) in rows)
+            foreach (var (seriesId, id, count, data) in rows)
             {
                 if ((data ?? fetched[next++]) is { } bytes)
                 {
-                    blocks.Add(new StoredBlock(id, series, bucket, count, bytes));
+                    blocks.Add(new StoredBlock(id, seriesId, bucket, count, bytes));
                 }
             }
 
@@ -257,7 +291,7 @@ public sealed class PostgresEngineStore : ISharedEngineStore, IDisposable
             {
                 return blocks.Count == rows.Count
                     ? blocks
-                    : throw new InvalidOperationException($"block objects of series {series}, bucket {bucket} keep vanishing while read");
+                    : throw new InvalidOperationException($"block objects of bucket {bucket} keep vanishing while read");
             }
         }
     }

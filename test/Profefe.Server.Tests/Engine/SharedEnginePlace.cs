@@ -38,8 +38,11 @@ internal sealed class SharedEnginePlace : IAsyncDisposable
         return new SharedEnginePlace(schema, blobs, new S3EngineBlockObjects(options), storage);
     }
 
-    /// <summary>Another collector's engine store: orphans count at any age, so a sweep needs no waiting.</summary>
-    public PostgresEngineStore NewStore() => new(Storage, Objects, TimeSpan.Zero);
+    /// <summary>
+    /// Another collector's engine store: orphans count at any age, so a sweep needs no waiting; with a block cache,
+    /// so that reads after a compaction or retention replaced blocks go through it as a collector's do.
+    /// </summary>
+    public PostgresEngineStore NewStore() => new(Storage, Objects, TimeSpan.Zero, blockCacheBytes: 1 << 20);
 
     public async Task<List<string>> ListObjectsAsync()
     {

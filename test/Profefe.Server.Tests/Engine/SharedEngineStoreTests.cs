@@ -397,6 +397,8 @@ public sealed class SharedEngineStoreTests(PostgresServerFixture postgres, CephR
 
         public Task<IReadOnlyList<StoredBlock>> ReadBlocksAsync(int series, long bucket, CancellationToken cancellationToken) => inner.ReadBlocksAsync(series, bucket, cancellationToken);
 
+        public Task<IReadOnlyList<StoredBlock>> ReadBlocksAsync(IReadOnlyList<int> series, long bucket, CancellationToken cancellationToken) => inner.ReadBlocksAsync(series, bucket, cancellationToken);
+
         public Task<IReadOnlyList<EngineProfileEntry>> FindProfilesAsync(IReadOnlyList<int> series, long from, long to, CancellationToken cancellationToken) =>
             inner.FindProfilesAsync(series, from, to, cancellationToken);
 

@@ -377,6 +377,45 @@ public abstract class ProfileEngineContractTests
         Assert.Empty(await engine.Store.ReadBlocksAsync(1, hour + (2 * EngineCatalog.BucketTicks), Token));
     }
 
+    [Fact]
+    public async Task ReadBlocks_SeveralSeriesAtOnce_ReturnsEachSeriesBlocksInTheOrderAsked()
+    {
+        var engine = await OpenAsync();
+        await using var owner = engine.Owner;
+        await engine.Store.LoadAsync(Token);
+        var hour = EngineCatalog.BucketOf(BaseTime.Ticks);
+        var random = new Random(11);
+        var blocks = new List<NewBlock>();
+        foreach (var (series, bucket) in new[] { (1, hour), (2, hour), (2, hour), (1, hour + EngineCatalog.BucketTicks), (3, hour) })
+        {
+            var data = new byte[random.Next(1, 5_000)];
+            random.NextBytes(data);
+            blocks.Add(new NewBlock(series, bucket, 1, bucket, bucket, data));
+        }
+
+        await engine.Store.CommitAsync(new EngineCommit(
+            Cursor: 1,
+            NewSeries: [new EngineSeries(1, "", "api", ProfileType.Cpu, []), new EngineSeries(2, "", "api", ProfileType.Cpu, [new Label("pod", "p1")]),
+                new EngineSeries(3, "", "api", ProfileType.Cpu, [new Label("pod", "p2")])],
+            SymbolDeltas: [],
+            Blocks: blocks,
+            Rollups: [],
+            Profiles: []), Token);
+
+        // Twice: the second read may come from a cache and must be the same.
+        for (var read = 0; read < 2; read++)
+        {
+            var both = await engine.Store.ReadBlocksAsync([2, 4, 1], hour, Token);
+            Assert.Equal([2, 2, 1], both.Select(static b => b.Series));
+            Assert.Equal([blocks[1].Data, blocks[2].Data, blocks[0].Data], both.Select(static b => b.Data));
+            Assert.All(both, b => Assert.Equal(hour, b.Bucket));
+            Assert.Equal((await engine.Store.ReadBlocksAsync(2, hour, Token)).Select(static b => b.Id), both.Take(2).Select(static b => b.Id));
+        }
+
+        Assert.Empty(await engine.Store.ReadBlocksAsync([1, 2, 3], hour + (2 * EngineCatalog.BucketTicks), Token));
+        Assert.Empty(await engine.Store.ReadBlocksAsync([], hour, Token));
+    }
+
     private async Task<EngineFixture> CreateFixtureAsync(int minutes = 660, int step = 7) =>
         await EngineFixture.CreateAsync(await OpenAsync(), minutes, step);
 

@@ -58,6 +58,40 @@ public sealed partial class EngineQuerier
         return result;
     }
 
+    /// <summary>
+    /// The sample and period types of each of <paramref name="series"/> for a read that a series without profiles in
+    /// [fromTime, toTime] adds nothing to (a merge, totals): a layout known already is used without asking the store
+    /// whether the series has profiles there (a round trip to PostgreSQL on shared storage); the others are looked up
+    /// as <see cref="LayoutsAsync"/> does.
+    /// </summary>
+    public async Task<Dictionary<int, EngineLayout>> LayoutsForReadAsync(List<EngineSeries> series, DateTime fromTime, DateTime toTime, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        var result = new Dictionary<int, EngineLayout>();
+        var unknown = new List<EngineSeries>();
+        foreach (var s in series)
+        {
+            if (_layouts.TryGetValue(s.Id, out var layout))
+            {
+                result[s.Id] = layout;
+            }
+            else
+            {
+                unknown.Add(s);
+            }
+        }
+
+        if (unknown.Count > 0)
+        {
+            foreach (var (id, layout) in await LayoutsAsync(unknown, fromTime, toTime, cancellationToken).ConfigureAwait(false))
+            {
+                result[id] = layout;
+            }
+        }
+
+        return result;
+    }
+
     private EngineLayout LayoutOf(EngineSeries series, int layout)
     {
         var table = _catalog.SymbolsOf(series.Tenant, series.Service);

@@ -39,17 +39,34 @@ public sealed partial class EngineQuerier
         var to = toTime.Ticks;
         var ids = series.ConvertAll(static s => s.Id);
         var (firstFull, lastFull) = FullBuckets(from, to);
-        var rollups = firstFull <= lastFull ? await ReadWholeAsync(ids, firstFull, lastFull, cancellationToken).ConfigureAwait(false) : [];
+
+        // The rollups and the (at most two) partial hours' blocks are read at once, folded in time order after: on
+        // shared storage every read is a round trip to PostgreSQL and object storage.
+        var edges = new List<(long Bucket, Task<IReadOnlyList<StoredBlock>> Blocks)>();
+        foreach (var edge in EdgeBuckets(from, to, firstFull, lastFull))
+        {
+            edges.Add((edge, _store.ReadBlocksAsync(ids, edge, cancellationToken)));
+        }
+
+        var reading = firstFull <= lastFull ? ReadWholeAsync(ids, firstFull, lastFull, cancellationToken) : Task.FromResult(new List<StoredRollup>());
+        var reads = new List<Task>(edges.Count + 1) { reading };
+        foreach (var (_, blocks) in edges)
+        {
+            reads.Add(blocks);
+        }
+
+        // Every read ends (none left running unobserved) before the first failure is thrown.
+        await Task.WhenAll(reads).ConfigureAwait(false);
+        var rollups = await reading.ConfigureAwait(false);
 
         // Fold hour by hour, in time order: the edges' rows before and after the rollups between them.
         var table = _catalog.SymbolsOf(tenant, service);
         var state = new MergeState(table, maxRows);
-        var edges = new List<long>(EdgeBuckets(from, to, firstFull, lastFull));
-        foreach (var edge in edges)
+        foreach (var (edge, blocks) in edges)
         {
             if (firstFull > lastFull || edge < firstFull)
             {
-                await FoldEdgeAsync(ids, edge, from, to, state, cancellationToken).ConfigureAwait(false);
+                FoldEdge(await blocks.ConfigureAwait(false), from, to, state);
             }
         }
 
@@ -58,11 +75,11 @@ public sealed partial class EngineQuerier
             state.Add(RollupCodec.Read(rollup.Data));
         }
 
-        foreach (var edge in edges)
+        foreach (var (edge, blocks) in edges)
         {
             if (firstFull <= lastFull && edge > lastFull)
             {
-                await FoldEdgeAsync(ids, edge, from, to, state, cancellationToken).ConfigureAwait(false);
+                FoldEdge(await blocks.ConfigureAwait(false), from, to, state);
             }
         }
 
@@ -90,28 +107,36 @@ public sealed partial class EngineQuerier
     }
 
     // The rollups of the whole hours [firstHour, lastHour], in time order: whole days from day rollups, the hours
-    // around them from hour rollups.
+    // around them from hour rollups (the up to three reads at once).
     private async Task<List<StoredRollup>> ReadWholeAsync(List<int> ids, long firstHour, long lastHour, CancellationToken cancellationToken)
     {
         var day = EngineCatalog.DayTicks;
+        var hour = EngineCatalog.BucketTicks;
         var firstDay = EngineCatalog.DayOf(firstHour) < firstHour ? EngineCatalog.DayOf(firstHour) + day : firstHour;
-        var lastDay = EngineCatalog.DayOf(lastHour + EngineCatalog.BucketTicks) - day;
-        var rollups = new List<StoredRollup>();
+        var lastDay = EngineCatalog.DayOf(lastHour + hour) - day;
+        var reads = new List<Task<IReadOnlyList<StoredRollup>>>(3);
         if (firstDay > lastDay)
         {
-            rollups.AddRange(await _store.ReadRollupsAsync(ids, EngineCatalog.BucketTicks, firstHour, lastHour, withData: true, cancellationToken).ConfigureAwait(false));
-            return rollups;
+            reads.Add(_store.ReadRollupsAsync(ids, hour, firstHour, lastHour, withData: true, cancellationToken));
+        }
+        else
+        {
+            if (firstHour < firstDay)
+            {
+                reads.Add(_store.ReadRollupsAsync(ids, hour, firstHour, firstDay - 1, withData: true, cancellationToken));
+            }
+
+            reads.Add(_store.ReadRollupsAsync(ids, day, firstDay, lastDay, withData: true, cancellationToken));
+            if (lastDay + day <= lastHour)
+            {
+                reads.Add(_store.ReadRollupsAsync(ids, hour, lastDay + day, lastHour, withData: true, cancellationToken));
+            }
         }
 
-        if (firstHour < firstDay)
+        var rollups = new List<StoredRollup>();
+        foreach (var part in await Task.WhenAll(reads).ConfigureAwait(false))
         {
-            rollups.AddRange(await _store.ReadRollupsAsync(ids, EngineCatalog.BucketTicks, firstHour, firstDay - 1, withData: true, cancellationToken).ConfigureAwait(false));
-        }
-
-        rollups.AddRange(await _store.ReadRollupsAsync(ids, day, firstDay, lastDay, withData: true, cancellationToken).ConfigureAwait(false));
-        if (lastDay + day <= lastHour)
-        {
-            rollups.AddRange(await _store.ReadRollupsAsync(ids, EngineCatalog.BucketTicks, lastDay + day, lastHour, withData: true, cancellationToken).ConfigureAwait(false));
+            rollups.AddRange(part);
         }
 
         return rollups;
@@ -129,19 +154,16 @@ public sealed partial class EngineQuerier
         }
     }
 
-    private async Task FoldEdgeAsync(List<int> series, long bucket, long from, long to, MergeState state, CancellationToken cancellationToken)
+    private static void FoldEdge(IReadOnlyList<StoredBlock> blocks, long from, long to, MergeState state)
     {
         var rows = new List<ProfileRow>();
-        foreach (var id in series)
+        foreach (var block in blocks)
         {
-            foreach (var block in await _store.ReadBlocksAsync(id, bucket, cancellationToken).ConfigureAwait(false))
+            foreach (var row in ProfileBlockCodec.Decode(block.Data))
             {
-                foreach (var row in ProfileBlockCodec.Decode(block.Data))
+                if (row.CreatedAt.Ticks >= from && row.CreatedAt.Ticks <= to)
                 {
-                    if (row.CreatedAt.Ticks >= from && row.CreatedAt.Ticks <= to)
-                    {
-                        rows.Add(row);
-                    }
+                    rows.Add(row);
                 }
             }
         }

@@ -14,16 +14,21 @@ public sealed partial class EngineQuerier
         string tenant, string service, ProfileType type, IReadOnlyList<Label> labels, DateTime fromTime, DateTime toTime, TimeSpan step, string? groupBy, CancellationToken cancellationToken)
     {
         var series = _catalog.Match(tenant, service, type, labels);
-        var groups = await TotalsAsync(series, s => groupBy is null ? "" : ValueOf(s.Labels, groupBy), fromTime, toTime, step, cancellationToken).ConfigureAwait(false);
         if (series.Count == 0)
         {
-            return new EngineTimeSeries([], groups);
+            return new EngineTimeSeries([], []);
         }
 
+        // The newest rollup (for the sample types) is read beside the totals, not after them: on shared storage
+        // each read is a round trip to PostgreSQL.
         IReadOnlyList<string> sampleTypes = [];
         var ids = series.ConvertAll(static s => s.Id);
         var to = toTime.Ticks;
-        var newest = await _store.ReadRollupsAsync(ids, EngineCatalog.BucketTicks, EngineCatalog.BucketOf(to), EngineCatalog.BucketOf(to), withData: true, cancellationToken).ConfigureAwait(false);
+        var reading = _store.ReadRollupsAsync(ids, EngineCatalog.BucketTicks, EngineCatalog.BucketOf(to), EngineCatalog.BucketOf(to), withData: true, cancellationToken);
+        var totals = TotalsAsync(series, s => groupBy is null ? "" : ValueOf(s.Labels, groupBy), fromTime, toTime, step, cancellationToken);
+        await Task.WhenAll(reading, totals).ConfigureAwait(false);
+        var groups = await totals.ConfigureAwait(false);
+        var newest = await reading.ConfigureAwait(false);
         var any = newest.Count > 0 ? newest : await _store.ReadRollupsAsync(ids, EngineCatalog.BucketTicks, EngineCatalog.BucketOf(fromTime.Ticks), EngineCatalog.BucketOf(to), withData: true, cancellationToken).ConfigureAwait(false);
         if (any.Count > 0)
         {
@@ -73,28 +78,33 @@ public sealed partial class EngineQuerier
         }
 
         var (firstFull, lastFull) = FullBuckets(from, to);
-        var covered = new HashSet<(int, long)>();
-        if (firstFull <= lastFull)
-        {
-            foreach (var rollup in await _store.ReadRollupsAsync(ids, EngineCatalog.BucketTicks, firstFull, lastFull, withData: false, cancellationToken).ConfigureAwait(false))
-            {
-                var window = (rollup.Bucket - from) / stepTicks;
-                if ((rollup.Bucket + EngineCatalog.BucketTicks - 1 - from) / stepTicks != window)
-                {
-                    continue;
-                }
 
-                var p = PointsOf(rollup.Series, rollup.Totals.Length);
-                p.Add((int)window, rollup.Totals, rollup.Count);
-                covered.Add((rollup.Series, rollup.Bucket));
+        // Per-profile totals are read only where no rollup could be used: the partial hours at the edges and hours
+        // that straddle two steps (every profile of a whole hour is in its rollup). Both reads run at once; on
+        // shared storage each is a round trip to PostgreSQL.
+        var readingRollups = firstFull <= lastFull
+            ? _store.ReadRollupsAsync(ids, EngineCatalog.BucketTicks, firstFull, lastFull, withData: false, cancellationToken)
+            : Task.FromResult<IReadOnlyList<StoredRollup>>([]);
+        var readingEntries = ReadUncoveredAsync(ids, from, to, stepTicks, firstFull, lastFull, cancellationToken);
+        await Task.WhenAll(readingRollups, readingEntries).ConfigureAwait(false);
+
+        var covered = new HashSet<(int, long)>();
+        foreach (var rollup in await readingRollups.ConfigureAwait(false))
+        {
+            var window = (rollup.Bucket - from) / stepTicks;
+            if ((rollup.Bucket + EngineCatalog.BucketTicks - 1 - from) / stepTicks != window)
+            {
+                continue;
             }
+
+            var p = PointsOf(rollup.Series, rollup.Totals.Length);
+            p.Add((int)window, rollup.Totals, rollup.Count);
+            covered.Add((rollup.Series, rollup.Bucket));
         }
 
-        // Every profile of a whole hour is in that hour's rollup, so per-profile totals are read only where no
-        // rollup could be used: the partial hours at the edges and hours that straddle two steps.
-        foreach (var (first, last) in UncoveredRanges(from, to, stepTicks, firstFull, lastFull))
+        foreach (var entries in await readingEntries.ConfigureAwait(false))
         {
-            foreach (var entry in await _store.FindProfilesAsync(ids, first, last, cancellationToken).ConfigureAwait(false))
+            foreach (var entry in entries)
             {
                 if (covered.Contains((entry.Series, EngineCatalog.BucketOf(entry.CreatedAt))))
                 {
@@ -106,6 +116,19 @@ public sealed partial class EngineQuerier
         }
 
         return [.. groups.Values];
+    }
+
+    // Per-profile entries of the ranges no rollup is used for, one read per range, in order.
+    private async Task<List<IReadOnlyList<EngineProfileEntry>>> ReadUncoveredAsync(
+        List<int> ids, long from, long to, long stepTicks, long firstFull, long lastFull, CancellationToken cancellationToken)
+    {
+        var reads = new List<IReadOnlyList<EngineProfileEntry>>();
+        foreach (var (first, last) in UncoveredRanges(from, to, stepTicks, firstFull, lastFull))
+        {
+            reads.Add(await _store.FindProfilesAsync(ids, first, last, cancellationToken).ConfigureAwait(false));
+        }
+
+        return reads;
     }
 
     private static string ValueOf(IReadOnlyList<Label> labels, string key)

@@ -33,7 +33,7 @@ internal sealed partial class PyroscopeQueryService(IProfileReader reader, Profi
             // Stored labels that Pyroscope's drop (a service_name label) can make two engine series one.
             found = [];
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var selected in await FindEngineSeriesAsync(tenant, selectors, from, to, cancellationToken).ConfigureAwait(false))
+            foreach (var selected in await FindEngineSeriesAsync(tenant, selectors, from, to, forRead: false, cancellationToken).ConfigureAwait(false))
             {
                 if (seen.Add(Key(selected.Series.Labels)))
                 {
