@@ -113,8 +113,6 @@ fi
 if [ "${DRIVER:-}" = fleetweek ]; then
   log "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
   log "running the fleet week (Storage:Type=$STORAGE_TYPE): $*"
-  # The engine is opt-in on shared storage.
-  export PROFEFE_Engine__Enabled=true
   dotnet run -c Release --project "$ROOT/bench/Profefe.FleetWeek" -- "$@"
 else
   log "building the collector"

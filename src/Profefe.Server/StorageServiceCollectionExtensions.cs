@@ -2,7 +2,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Profefe.Core.Engine;
 using Profefe.Core.Storage;
 using Profefe.Server;
 
@@ -52,15 +51,13 @@ public static class StorageServiceCollectionExtensions
                     // The engine cuts its blocks from the embedded store's write log.
                     services.AddProfefeEngine();
                     break;
-                // On shared storage the engine is opt-in (Engine:Enabled=true): a query waits for the cutter to take in
-                // what it has not cut yet, and a collector just started (or one behind a burst) made merges wait ~8 s
-                // before reading raw (bench/scaleout-load.sh, 2026-12-07). Merging blocks with the uncut raw rows in
-                // one PostgreSQL snapshot is what makes it the default.
-                case "s3+postgres" when SharedEngineRequested(configuration):
+                // On shared storage too: merges and time series read the blocks as of the engine's cursor plus the
+                // profiles not cut yet, so none waits for the lease holder's cutter (Engine:Enabled=false turns it off).
+                case "s3+postgres":
                     // Blocks as objects beside the profiles, the rest shared in PostgreSQL.
                     services.AddProfefeS3EngineBlockObjects(S3PostgresBlobStoreKey).AddProfefePostgresEngine(S3PostgresBlobStoreKey);
                     break;
-                case "postgres" when SharedEngineRequested(configuration):
+                case "postgres":
                     services.AddProfefePostgresEngine();
                     break;
             }
@@ -105,9 +102,6 @@ public static class StorageServiceCollectionExtensions
         services.AddProfefeS3BlobStore(S3PostgresBlobStoreKey)
             .AddProfefeS3SegmentStore(S3PostgresBlobStoreKey)
             .AddProfefePostgresStorage(S3PostgresBlobStoreKey, S3PostgresBlobStoreKey);
-
-    private static bool SharedEngineRequested(IConfiguration configuration) =>
-        bool.TryParse(configuration[$"{EngineOptions.SectionName}:{nameof(EngineOptions.Enabled)}"], out var enabled) && enabled;
 
     /// <summary>"local", " local , postgres " → ["local", "postgres"]; rejects empty entries and repeats.</summary>
     internal static List<string> ParseTypes(string? configured)

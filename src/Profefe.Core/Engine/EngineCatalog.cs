@@ -123,6 +123,15 @@ public sealed class EngineCatalog
         }
     }
 
+    /// <summary>The series of <paramref name="id"/>, or null when this catalog has not loaded it (yet).</summary>
+    public EngineSeries? FindSeries(int id)
+    {
+        lock (_sync)
+        {
+            return id >= 1 && id <= _series.Count ? _series[id - 1] : null;
+        }
+    }
+
     public EngineSeries Series(int id)
     {
         lock (_sync)

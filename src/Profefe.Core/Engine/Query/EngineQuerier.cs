@@ -53,11 +53,12 @@ public sealed partial class EngineQuerier
             return null;
         }
 
-        var series = _catalog.Series(entry.Series);
-        if (series.Tenant != tenant)
+        // A series this collector's catalog has not loaded yet was committed by the lease holder since its last refresh.
+        if (_catalog.FindSeries(entry.Series) is not { } series || series.Tenant != tenant)
         {
             return null;
         }
+
         var blocks = await _store.ReadBlocksAsync(entry.Series, EngineCatalog.BucketOf(entry.CreatedAt), cancellationToken).ConfigureAwait(false);
         foreach (var block in blocks)
         {
