@@ -38,8 +38,8 @@ public sealed class ScaleOutKillTests(PostgresServerFixture fixture, CephRgwServ
         settings["Storage:S3:OrphanMinAge"] = OrphanGrace.ToString();
         settings["Storage:Segments:Window"] = "00:00:00.100";
         settings["Retention:Interval"] = "00:00:01";
-        // The engine (opt-in on shared storage) cuts and compacts while the collectors are killed.
-        settings["Engine:Enabled"] = "true";
+        // The engine cuts and compacts while the collectors are killed: no pause for the writers' burst.
+        settings["Engine:MaxCutDelay"] = "00:00:00";
         var workingDirectory = Directory.CreateTempSubdirectory("profefe-kill-").FullName;
         var collectors = new ServeProcess?[2];
         try

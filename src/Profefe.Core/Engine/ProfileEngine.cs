@@ -33,6 +33,9 @@ public sealed partial class ProfileEngine : BackgroundService
 
     // Profiles per second of the recent cuts (0 until one was timed), written by the cut loop, read by queries.
     private double _cutRate;
+
+    // Log entries this collector's cuts took: on shared storage, with the backlog, the log's head in profiles for the pacer.
+    private long _profilesCut;
     private readonly SemaphoreSlim _wake = new(0);
 
     // Cuts, compactions and retention take turns: a cut that read profiles before retention deleted them must
@@ -282,8 +285,7 @@ public sealed partial class ProfileEngine : BackgroundService
         {
             try
             {
-                // Only on a store of its own: a lease holder that paused would lose its lease to a reader.
-                if (_shared is null && _pacer.ShouldDefer(await _log.HeadAsync(stoppingToken).ConfigureAwait(false), _catalog.Cursor))
+                if (await ShouldDeferAsync(stoppingToken).ConfigureAwait(false))
                 {
                     await _wake.WaitAsync(_options.CutInterval, stoppingToken).ConfigureAwait(false);
                     continue;
@@ -302,6 +304,7 @@ public sealed partial class ProfileEngine : BackgroundService
                 {
                     var started = _timeProvider.GetTimestamp();
                     var cut = await _cutter.CutAsync(stoppingToken).ConfigureAwait(false);
+                    _profilesCut += cut;
                     RecordCutRate(cut, _timeProvider.GetElapsedTime(started));
                     _pacer.Cut(cut, _options.CutBatch);
                     Signal();
@@ -338,6 +341,34 @@ public sealed partial class ProfileEngine : BackgroundService
                 await _wake.WaitAsync(_options.CutInterval, stoppingToken).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>
+    /// Whether the cutter leaves a burst of pushes in the log for now (see <see cref="CutPacer"/>). On shared storage
+    /// the log's positions are transaction ids, one per batch of profiles, so the pacer is given profiles: those this
+    /// collector cut plus the backlog after its cursor; and the lease is renewed while it waits, or a reader would take
+    /// it over. Only the lease holder paces: the others do not cut.
+    /// </summary>
+    private async Task<bool> ShouldDeferAsync(CancellationToken cancellationToken)
+    {
+        if (_shared is null)
+        {
+            return _pacer.ShouldDefer(await _log.HeadAsync(cancellationToken).ConfigureAwait(false), _catalog.Cursor);
+        }
+
+        if (!_leading || _options.MaxCutDelay <= TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        var backlog = await _log.CountAfterAsync(_catalog.Cursor, _options.MaxCatchUpBacklog + 1L, cancellationToken).ConfigureAwait(false);
+        if (!_pacer.ShouldDefer(_profilesCut + backlog, _profilesCut))
+        {
+            return false;
+        }
+
+        // Lost: the loop's LeadAsync notices (and says so) and stops cutting.
+        return await _shared.TryHoldLeaseAsync(_options.LeaseDuration, cancellationToken).ConfigureAwait(false);
     }
 
     // Only full cuts say how fast the cutter goes: a small one is mostly its fixed cost.

@@ -325,6 +325,43 @@ public sealed class SharedEngineStoreTests(PostgresServerFixture postgres, CephR
         Assert.Contains(engines, static engine => engine.Cursor > 0);
     }
 
+    [Fact]
+    public async Task Holder_BurstOfPushes_LeavesThemInTheLogKeepingItsLeaseUntilAQueryNeedsThem()
+    {
+        await using var place = await SharedEnginePlace.CreateAsync(postgres.Require(), ceph.Require());
+        var options = Options.Create(new EngineOptions
+        {
+            CutInterval = TimeSpan.FromMilliseconds(50),
+            LeaseDuration = TimeSpan.FromSeconds(3),
+            BusyIngestRate = 1,
+            MaxCutDelay = TimeSpan.FromHours(1),
+        });
+        using var engine = new ProfileEngine(place.NewStore(), place.Storage, options, NullLogger<ProfileEngine>.Instance);
+        await engine.StartAsync(Token);
+        try
+        {
+            // Ten pushes a second for longer than the lease lasts: a burst to the pacer, which measures over a second.
+            var started = DateTime.UtcNow;
+            var pushed = 0;
+            while (DateTime.UtcNow - started < TimeSpan.FromSeconds(4.5))
+            {
+                var createdAt = BaseTime.AddMinutes(pushed++);
+                await place.Storage.WriteProfileAsync(new ProfileMeta(ProfileId.NewId(createdAt), ProfileType.Cpu, "api", [], createdAt), TestData.Read("go/cpu_hash_01.pb.gz"), Token);
+                await Task.Delay(100, Token);
+            }
+
+            Assert.True(await place.Storage.CountAfterAsync(engine.Cursor, 1_000, Token) > 0, "the burst was cut as it came");
+            Assert.False(await place.NewStore().TryHoldLeaseAsync(TimeSpan.FromSeconds(30), Token), "the deferring holder lost its lease");
+
+            Assert.True(await engine.CatchUpAsync(Token));
+            Assert.Equal(0, await place.Storage.CountAfterAsync(engine.Cursor, 1_000, Token));
+        }
+        finally
+        {
+            await engine.StopAsync(CancellationToken.None);
+        }
+    }
+
     private static async Task<Profile> RawMergeAsync(SharedEnginePlace place, ProfileQuery query)
     {
         var metas = await place.Storage.FindProfilesAsync(TenantId.Default, query, Token);
