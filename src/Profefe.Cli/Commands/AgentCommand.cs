@@ -157,7 +157,7 @@ internal static class AgentCommand
     {
         foreach (var processId in DiagnosticsClient.GetPublishedProcesses())
         {
-            if (processId == Environment.ProcessId)
+            if (processId == Environment.ProcessId || !IsProcess(processId))
             {
                 continue;
             }
@@ -180,6 +180,37 @@ internal static class AgentCommand
     }
 
     private static bool IsDotnetProcess(int processId) => DiagnosticsClient.GetPublishedProcesses().Contains(processId);
+
+    /// <summary>
+    /// Whether <paramref name="id"/> is a process, not a thread of one. The published ids come from the diagnostic
+    /// sockets' file names, and a process killed without cleanup leaves its socket behind; once its id is reused by a
+    /// thread (Linux numbers both alike, and /proc/ID answers for threads with their process's command line), that
+    /// thread would pass for the process, and attaching through the stale socket is refused until it exits.
+    /// </summary>
+    internal static bool IsProcess(int id)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return true;
+        }
+
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{id.ToString(CultureInfo.InvariantCulture)}/status"))
+            {
+                if (line.StartsWith("Tgid:", StringComparison.Ordinal))
+                {
+                    return int.TryParse(line.AsSpan(5).Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var group) && group == id;
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Gone.
+        }
+
+        return false;
+    }
 
     /// <summary>What <c>dotnet app.dll</c> runs: the names (without extension) of its first two arguments.</summary>
     private static IEnumerable<string> CommandLineNames(int processId)
