@@ -82,9 +82,6 @@ public sealed partial class ProfileEngine : BackgroundService
 
     public IProfileEngineStore Store => _store;
 
-    /// <summary>The write log the engine cuts from.</summary>
-    public IProfileLog Log => _log;
-
     /// <summary>Whether this collector cuts, compacts and applies retention (false while another holds the shared store's lease).</summary>
     public bool IsLeading => _leading;
 

@@ -30,4 +30,19 @@ public static class LabelFilter
 
         return true;
     }
+
+    /// <summary>The value of the first label with <paramref name="key"/>, or "" when there is none (what a group-by groups under).</summary>
+    public static string ValueOf(IReadOnlyList<Label> labels, string key)
+    {
+        ArgumentNullException.ThrowIfNull(labels);
+        foreach (var label in labels)
+        {
+            if (label.Key == key)
+            {
+                return label.Value;
+            }
+        }
+
+        return "";
+    }
 }

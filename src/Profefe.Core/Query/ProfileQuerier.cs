@@ -290,7 +290,7 @@ public sealed class ProfileQuerier
             }
 
             var meta = byId[stored.Meta.ProfileId];
-            var key = groupBy is null ? "" : ValueOf(meta.Labels, groupBy);
+            var key = groupBy is null ? "" : LabelFilter.ValueOf(meta.Labels, groupBy);
             if (!groups.TryGetValue(key, out var group))
             {
                 group = new EngineSeriesPoints(key, new long[points * sampleTypes.Count], new long[points], sampleTypes.Count);
@@ -315,19 +315,6 @@ public sealed class ProfileQuerier
         }
 
         return totals;
-    }
-
-    private static string ValueOf(IReadOnlyList<Label> labels, string key)
-    {
-        foreach (var label in labels)
-        {
-            if (label.Key == key)
-            {
-                return label.Value;
-            }
-        }
-
-        return "";
     }
 
     /// <summary>Throws profefe's 405 for types a merge cannot handle.</summary>

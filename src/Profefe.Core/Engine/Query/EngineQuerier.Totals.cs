@@ -25,7 +25,7 @@ public sealed partial class EngineQuerier
         var ids = series.ConvertAll(static s => s.Id);
         var to = toTime.Ticks;
         var reading = _store.ReadRollupsAsync(ids, EngineCatalog.BucketTicks, EngineCatalog.BucketOf(to), EngineCatalog.BucketOf(to), withData: true, cancellationToken);
-        var totals = TotalsAsync(series, s => groupBy is null ? "" : ValueOf(s.Labels, groupBy), fromTime, toTime, step, cancellationToken);
+        var totals = TotalsAsync(series, s => groupBy is null ? "" : LabelFilter.ValueOf(s.Labels, groupBy), fromTime, toTime, step, cancellationToken);
         await Task.WhenAll(reading, totals).ConfigureAwait(false);
         var groups = await totals.ConfigureAwait(false);
         var newest = await reading.ConfigureAwait(false);
@@ -129,19 +129,6 @@ public sealed partial class EngineQuerier
         }
 
         return reads;
-    }
-
-    private static string ValueOf(IReadOnlyList<Label> labels, string key)
-    {
-        foreach (var label in labels)
-        {
-            if (label.Key == key)
-            {
-                return label.Value;
-            }
-        }
-
-        return "";
     }
 
     // Time ranges (inclusive) of [from, to] whose profiles no rollup is used for: the partial hours at the edges and
