@@ -159,6 +159,54 @@ public sealed class LocalProfileStorageTests
     }
 
     [Fact]
+    public async Task WriteProfile_IndexFullAmidConcurrentWrites_StoresExactlyTheAcknowledgedOnes()
+    {
+        await using var directory = new LocalStoreDirectory();
+        var options = directory.Options();
+        options.MaxPageCount = 96;
+        options.MaxBatchProfiles = 4;
+        var metas = Enumerable.Range(0, 300)
+            .Select(i => i % 50 == 7
+                ? Meta("svc", BaseTime.AddSeconds(i), ("k", new string('x', 512 * 1024)))
+                : Meta("svc", BaseTime.AddSeconds(i), ("k", "v")))
+            .ToList();
+        var acknowledged = new HashSet<ProfileId>();
+        var failed = new HashSet<ProfileId>();
+        await using (var storage = new LocalProfileStorage(options))
+        {
+            // Queued at once, so small batches follow each other closely and each oversized label fails its batch's
+            // index commit, taking back records between good ones, whatever the interleaving.
+            var writes = metas.Select(meta => (meta.ProfileId, Write: storage.WriteProfileAsync(meta, DataFor(meta), Token))).ToList();
+            foreach (var (id, write) in writes)
+            {
+                try
+                {
+                    await write;
+                    acknowledged.Add(id);
+                }
+                catch (StorageUnavailableException)
+                {
+                    failed.Add(id);
+                }
+            }
+        }
+
+        Assert.NotEmpty(failed);
+        Assert.NotEmpty(acknowledged);
+        await using var reopened = new LocalProfileStorage(directory.Options());
+        var found = await reopened.FindProfilesAsync(TenantId.Default, new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
+        // Recovery indexes nothing a failed write left in a segment, and loses nothing acknowledged.
+        Assert.True(acknowledged.SetEquals(found.Select(m => m.ProfileId)), $"{found.Count} found, {acknowledged.Count} acknowledged");
+        var pushed = metas.ToDictionary(meta => meta.ProfileId);
+        var stored = await ListAsync(reopened, [.. acknowledged]);
+        Assert.True(acknowledged.SetEquals(stored.Select(profile => profile.Meta.ProfileId)), "a read returned another profile's record");
+        foreach (var profile in stored)
+        {
+            Assert.Equal(DataFor(pushed[profile.Meta.ProfileId]), profile.Data.ToArray());
+        }
+    }
+
+    [Fact]
     public async Task WriteProfile_IndexFull_TakesBackTheAppendedRecordAndKeepsWorking()
     {
         await using var directory = new LocalStoreDirectory();
