@@ -145,6 +145,10 @@ else
   COLLECTOR_CPU=$(python3 -c "print(round(($(cpu_ticks "$COLLECTOR_PID") - $COLLECTOR_TICKS) / $HZ, 1))")
   BACKEND_CPU=$(python3 -c "print(round(($(cpu_ticks $( (echo $BACKEND_PIDS | tr " " "\n"; backend_pids) | sort -u)) - $BACKEND_TICKS) / $HZ, 1))")
   echo "CPU during the driver's ${ELAPSED} s: collector ${COLLECTOR_CPU} s, PostgreSQL + Ceph ${BACKEND_CPU} s"
+  if [ -n "$CEPH_STARTED" ]; then
+    # Reads of segment objects (merges, the cutter reading its log), from RGW's request log.
+    echo "segment object GETs during the driver: $(cat "$CEPH_DIR"/log/*rgw*.log 2>/dev/null | grep -c "GET /$BUCKET/[^ ]*segments/" || true)"
+  fi
 fi
 
 log "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
