@@ -40,28 +40,6 @@ public interface IProfileEngineStore
     /// </summary>
     Task<IReadOnlyList<EngineProfileEntry>> FindProfilesInWindowsAsync(IReadOnlyList<int> series, IReadOnlyList<long> starts, long width, CancellationToken cancellationToken);
 
-    /// <summary>
-    /// The reads of one time series (<see cref="EngineTotalsQuery"/>) together: by default the reads above one after
-    /// another (an embedded store answers each in-process); on shared storage one round trip to PostgreSQL.
-    /// </summary>
-    async Task<EngineTotalsData> ReadTotalsAsync(EngineTotalsQuery query, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(query);
-        var rollups = query.FirstBucket <= query.LastBucket
-            ? await ReadRollupsAsync(query.Series, EngineCatalog.BucketTicks, query.FirstBucket, query.LastBucket, withData: false, cancellationToken).ConfigureAwait(false)
-            : [];
-        var ranges = new List<IReadOnlyList<EngineProfileEntry>>(query.Ranges.Count);
-        foreach (var (first, last) in query.Ranges)
-        {
-            ranges.Add(await FindProfilesAsync(query.Series, first, last, cancellationToken).ConfigureAwait(false));
-        }
-
-        var windows = query.WindowStarts.Count > 0
-            ? await FindProfilesInWindowsAsync(query.Series, query.WindowStarts, query.WindowWidth, cancellationToken).ConfigureAwait(false)
-            : [];
-        return new EngineTotalsData(rollups, ranges, windows);
-    }
-
     /// <summary>The entry of one profile, or null.</summary>
     Task<EngineProfileEntry?> GetProfileAsync(ProfileId id, CancellationToken cancellationToken);
 

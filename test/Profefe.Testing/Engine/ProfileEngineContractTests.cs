@@ -168,50 +168,6 @@ public abstract class ProfileEngineContractTests
     }
 
     [Fact]
-    public async Task ReadTotals_RollupsRangesAndWindows_EqualTheReadsOneByOne()
-    {
-        await using var fixture = await CreateFixtureAsync();
-        var store = fixture.EngineStore;
-        var ids = fixture.Catalog.Match("", "api", null, []).ConvertAll(static s => s.Id);
-        var hour = EngineCatalog.BucketOf(BaseTime.Ticks);
-        var hours = EngineCatalog.BucketTicks;
-        (long, long)[] ranges = [(BaseTime.Ticks, hour + hours - 1), (hour + (4 * hours), hour + (5 * hours) - 1), (hour + (9 * hours) + 1, BaseTime.AddHours(11).Ticks)];
-        long[] windows = [hour + hours, hour + (3 * hours), hour + (3 * hours) + TimeSpan.TicksPerMinute, hour + (7 * hours)];
-        var width = TimeSpan.TicksPerMinute / 2;
-
-        var read = await store.ReadTotalsAsync(new EngineTotalsQuery(ids, hour + hours, hour + (8 * hours), ranges, windows, width), Token);
-
-        var rollups = await store.ReadRollupsAsync(ids, hours, hour + hours, hour + (8 * hours), withData: false, Token);
-        Assert.NotEmpty(rollups);
-        Assert.Equal(rollups.Select(RollupKey), read.Rollups.Select(RollupKey));
-        Assert.Equal(ranges.Length, read.RangeEntries.Count);
-        for (var i = 0; i < ranges.Length; i++)
-        {
-            var entries = await store.FindProfilesAsync(ids, ranges[i].Item1, ranges[i].Item2, Token);
-            Assert.NotEmpty(entries);
-            Assert.Equal(entries.Select(EntryKey), read.RangeEntries[i].Select(EntryKey));
-        }
-
-        var inWindows = await store.FindProfilesInWindowsAsync(ids, windows, width, Token);
-        Assert.Equal(inWindows.Select(EntryKey), read.WindowEntries.Select(EntryKey));
-
-        // Nothing asked, or no series: nothing read, a list per range all the same.
-        var none = await store.ReadTotalsAsync(new EngineTotalsQuery(ids, hour + hours, hour, [], [], width), Token);
-        Assert.Empty(none.Rollups);
-        Assert.Empty(none.RangeEntries);
-        Assert.Empty(none.WindowEntries);
-        var noSeries = await store.ReadTotalsAsync(new EngineTotalsQuery([], hour, hour + hours, ranges, windows, width), Token);
-        Assert.Empty(noSeries.Rollups);
-        Assert.Equal(ranges.Length, noSeries.RangeEntries.Count);
-        Assert.All(noSeries.RangeEntries, Assert.Empty);
-        Assert.Empty(noSeries.WindowEntries);
-
-        static string RollupKey(StoredRollup r) => $"{r.Series} {r.Span} {r.Bucket} {r.Count} {r.LastKey} {string.Join(',', r.Totals)}";
-
-        static string EntryKey(EngineProfileEntry e) => $"{e.Id} {e.Series} {e.CreatedAt} {e.StoredAt} {string.Join(',', e.Totals)}";
-    }
-
-    [Fact]
     public async Task Get_RawBytesGone_RebuildsTheProfileSampleBySample()
     {
         await using var fixture = await CreateFixtureAsync();

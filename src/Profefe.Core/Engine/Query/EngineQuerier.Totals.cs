@@ -44,21 +44,10 @@ public sealed partial class EngineQuerier
     /// rollup totals, the rest from per-profile totals.
     /// </summary>
     public async Task<List<EngineSeriesPoints>> TotalsAsync(
-        List<EngineSeries> series, Func<EngineSeries, string> groupOf, DateTime fromTime, DateTime toTime, TimeSpan step, CancellationToken cancellationToken) =>
-        (await TotalsAndWindowsAsync(series, groupOf, fromTime, toTime, step, [], 0, cancellationToken).ConfigureAwait(false)).Points;
-
-    /// <summary>
-    /// <see cref="TotalsAsync"/>, and the per-profile entries of the series in the windows [start, start + width - 1]
-    /// (ticks) of <paramref name="windowStarts"/> (ascending, not overlapping), all read together: on shared storage
-    /// in one round trip to PostgreSQL.
-    /// </summary>
-    public async Task<(List<EngineSeriesPoints> Points, IReadOnlyList<EngineProfileEntry> WindowEntries)> TotalsAndWindowsAsync(
-        List<EngineSeries> series, Func<EngineSeries, string> groupOf, DateTime fromTime, DateTime toTime, TimeSpan step, IReadOnlyList<long> windowStarts, long windowWidth,
-        CancellationToken cancellationToken)
+        List<EngineSeries> series, Func<EngineSeries, string> groupOf, DateTime fromTime, DateTime toTime, TimeSpan step, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(series);
         ArgumentNullException.ThrowIfNull(groupOf);
-        ArgumentNullException.ThrowIfNull(windowStarts);
         var from = fromTime.Ticks;
         var to = toTime.Ticks;
         var stepTicks = step.Ticks;
@@ -66,7 +55,7 @@ public sealed partial class EngineQuerier
         var groups = new SortedDictionary<string, EngineSeriesPoints>(StringComparer.Ordinal);
         if (series.Count == 0)
         {
-            return ([], []);
+            return [];
         }
 
         var ids = series.ConvertAll(static s => s.Id);
@@ -91,12 +80,16 @@ public sealed partial class EngineQuerier
         var (firstFull, lastFull) = FullBuckets(from, to);
 
         // Per-profile totals are read only where no rollup could be used: the partial hours at the edges and hours
-        // that straddle two steps (every profile of a whole hour is in its rollup).
-        var read = await _store.ReadTotalsAsync(
-            new EngineTotalsQuery(ids, firstFull, lastFull, UncoveredRanges(from, to, stepTicks, firstFull, lastFull), windowStarts, windowWidth), cancellationToken).ConfigureAwait(false);
+        // that straddle two steps (every profile of a whole hour is in its rollup). Both reads run at once; on
+        // shared storage each is a round trip to PostgreSQL.
+        var readingRollups = firstFull <= lastFull
+            ? _store.ReadRollupsAsync(ids, EngineCatalog.BucketTicks, firstFull, lastFull, withData: false, cancellationToken)
+            : Task.FromResult<IReadOnlyList<StoredRollup>>([]);
+        var readingEntries = ReadUncoveredAsync(ids, from, to, stepTicks, firstFull, lastFull, cancellationToken);
+        await Task.WhenAll(readingRollups, readingEntries).ConfigureAwait(false);
 
         var covered = new HashSet<(int, long)>();
-        foreach (var rollup in read.Rollups)
+        foreach (var rollup in await readingRollups.ConfigureAwait(false))
         {
             var window = (rollup.Bucket - from) / stepTicks;
             if ((rollup.Bucket + EngineCatalog.BucketTicks - 1 - from) / stepTicks != window)
@@ -109,7 +102,7 @@ public sealed partial class EngineQuerier
             covered.Add((rollup.Series, rollup.Bucket));
         }
 
-        foreach (var entries in read.RangeEntries)
+        foreach (var entries in await readingEntries.ConfigureAwait(false))
         {
             foreach (var entry in entries)
             {
@@ -122,7 +115,20 @@ public sealed partial class EngineQuerier
             }
         }
 
-        return ([.. groups.Values], read.WindowEntries);
+        return [.. groups.Values];
+    }
+
+    // Per-profile entries of the ranges no rollup is used for, one read per range, in order.
+    private async Task<List<IReadOnlyList<EngineProfileEntry>>> ReadUncoveredAsync(
+        List<int> ids, long from, long to, long stepTicks, long firstFull, long lastFull, CancellationToken cancellationToken)
+    {
+        var reads = new List<IReadOnlyList<EngineProfileEntry>>();
+        foreach (var (first, last) in UncoveredRanges(from, to, stepTicks, firstFull, lastFull))
+        {
+            reads.Add(await _store.FindProfilesAsync(ids, first, last, cancellationToken).ConfigureAwait(false));
+        }
+
+        return reads;
     }
 
     // Time ranges (inclusive) of [from, to] whose profiles no rollup is used for: the partial hours at the edges and

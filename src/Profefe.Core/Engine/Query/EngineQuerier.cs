@@ -90,6 +90,16 @@ public sealed partial class EngineQuerier
         return _store.FindProfilesAsync(series.ConvertAll(static s => s.Id), from, to, cancellationToken);
     }
 
+    /// <summary>
+    /// Per-profile entries of <paramref name="series"/> created in the windows [start, start + width - 1] (ticks) of
+    /// <paramref name="starts"/> (ascending, not overlapping), read at once; ascending by time then id.
+    /// </summary>
+    public Task<IReadOnlyList<EngineProfileEntry>> EntriesInWindowsAsync(List<EngineSeries> series, IReadOnlyList<long> starts, long width, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        return _store.FindProfilesInWindowsAsync(series.ConvertAll(static s => s.Id), starts, width, cancellationToken);
+    }
+
     private static (long First, long Last) FullBuckets(long from, long to)
     {
         var first = EngineCatalog.BucketOf(from);

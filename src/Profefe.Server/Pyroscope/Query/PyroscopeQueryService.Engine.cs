@@ -151,11 +151,11 @@ internal sealed partial class PyroscopeQueryService
             boundaries[j] = from.Ticks + (j * stepTicks);
         }
 
-        // The step totals and the boundaries' entries in one read: on shared storage one round trip to PostgreSQL.
-        var (stepTotals, boundaryEntries) = await engine!.Querier.TotalsAndWindowsAsync(
-            sources, static s => s.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), from, to, TimeSpan.FromTicks(stepTicks), boundaries, TimeSpan.TicksPerMillisecond,
-            cancellationToken).ConfigureAwait(false);
-        foreach (var points in stepTotals)
+        // Both reads at once: on shared storage each is a round trip to PostgreSQL.
+        var readingTotals = engine!.Querier.TotalsAsync(sources, static s => s.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), from, to, TimeSpan.FromTicks(stepTicks), cancellationToken);
+        var readingBoundaries = engine!.Querier.EntriesInWindowsAsync(sources, boundaries, TimeSpan.TicksPerMillisecond, cancellationToken);
+        await Task.WhenAll(readingTotals, readingBoundaries).ConfigureAwait(false);
+        foreach (var points in await readingTotals.ConfigureAwait(false))
         {
             var seriesId = int.Parse(points.Group, System.Globalization.CultureInfo.InvariantCulture);
             for (var j = 0; j < points.Counts.Length; j++)
@@ -167,7 +167,7 @@ internal sealed partial class PyroscopeQueryService
             }
         }
 
-        foreach (var entry in boundaryEntries)
+        foreach (var entry in await readingBoundaries.ConfigureAwait(false))
         {
             var j = (entry.CreatedAt - from.Ticks) / stepTicks;
             Add(entry.Series, startMs + ((j + 1) * stepMs), entry.Totals, entry.Totals.Length, 0, 1, -1);
