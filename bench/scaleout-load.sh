@@ -12,6 +12,9 @@
 #   EMBEDDED=1 bench/scaleout-load.sh --quick --clients 256
 #                                                     then the same driver options against the embedded store
 #                                                     (a collector of the driver's own), for figures of one hour
+#   EMBEDDED=url bench/scaleout-load.sh --quick --clients 256
+#                                                     the same, but the embedded collector is started here and driven
+#                                                     by --url like the shared one (not restarted before the merges)
 #
 # s3+postgres batches writes into segment objects (Storage:Segments:Window, default 250 ms): a closed-loop client
 # waits a window per push, so N clients give at most about N / window pushes per second. Drive it with hundreds of
@@ -142,6 +145,10 @@ else
   COLLECTOR_CPU=$(python3 -c "print(round(($(cpu_ticks "$COLLECTOR_PID") - $COLLECTOR_TICKS) / $HZ, 1))")
   BACKEND_CPU=$(python3 -c "print(round(($(cpu_ticks $( (echo $BACKEND_PIDS | tr " " "\n"; backend_pids) | sort -u)) - $BACKEND_TICKS) / $HZ, 1))")
   echo "CPU during the driver's ${ELAPSED} s: collector ${COLLECTOR_CPU} s, PostgreSQL + Ceph ${BACKEND_CPU} s"
+  if [ -n "$CEPH_STARTED" ]; then
+    # Reads of segment objects (merges, the cutter reading its log), from RGW's request log.
+    echo "segment object GETs during the driver: $(cat "$CEPH_DIR"/log/*rgw*.log 2>/dev/null | grep -c "GET /$BUCKET/[^ ]*segments/" || true)"
+  fi
 fi
 
 log "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -170,5 +177,21 @@ if [ "${EMBEDDED:-0}" = 1 ]; then
   log "running the load driver against the embedded store (its own collector): $*"
   # The driver's collector inherits this environment: it must not take the shared store's settings.
   PROFEFE_Storage__Type=local "${NICE[@]}" dotnet run -c Release --project "$ROOT/bench/Profefe.LoadDriver" -- "$@"
+  log "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+elif [ "${EMBEDDED:-0}" = url ]; then
+  # Like the shared store's collector: started here and driven by --url, so it is not restarted before the merges
+  # (the driver restarts its own collector before each merge size, which then cuts the burst first; this one, like
+  # the collector above, still holds it in its log and merges it raw).
+  stop_pid "$COLLECTOR_PID"
+  COLLECTOR_PID=
+  echo
+  mkdir -p "$WORK/embedded"
+  COLLECTOR_PORT=$(free_port)
+  PROFEFE_Storage__Type=local dotnet "$DLL" serve --addr "127.0.0.1:$COLLECTOR_PORT" --data-dir "$WORK/embedded" --retention 0 > "$WORK/embedded.log" 2>&1 &
+  COLLECTOR_PID=$!
+  wait_for_http "http://127.0.0.1:$COLLECTOR_PORT/health" "$COLLECTOR_PID" "$WORK/embedded.log"
+  log "load average before the embedded store: $(cut -d' ' -f1-3 /proc/loadavg)"
+  log "running the load driver against the embedded store (Storage:Type=local): --url http://127.0.0.1:$COLLECTOR_PORT/ $*"
+  "${NICE[@]}" dotnet run -c Release --no-build --project "$ROOT/bench/Profefe.LoadDriver" -- --url "http://127.0.0.1:$COLLECTOR_PORT/" --server-pid "$COLLECTOR_PID" "$@"
   log "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 fi

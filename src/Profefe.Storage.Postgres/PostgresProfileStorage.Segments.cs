@@ -73,6 +73,9 @@ public sealed partial class PostgresProfileStorage
                 }
 
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                // Only once indexed: nothing reads a segment before its rows exist, and an object whose commit failed
+                // is an orphan no read asks for.
+                _segmentCache?.Add(id, segment);
                 return;
             }
             catch (PostgresException exception) when (exception.SqlState == PostgresErrors.UniqueViolation && exception.TableName == "profiles")
@@ -183,8 +186,9 @@ public sealed partial class PostgresProfileStorage
     }
 
     /// <summary>
-    /// The bytes of <paramref name="rows"/> from their segments: per segment, the whole object when most of it is
-    /// wanted, otherwise the wanted ranges (neighbours merged), all fetched in parallel within the store's bound.
+    /// The bytes of <paramref name="rows"/> from their segments: per segment, from memory when this collector wrote it
+    /// recently (<see cref="GroupCommitOptions.CacheBytes"/>), else the whole object when most of it is wanted, otherwise
+    /// the wanted ranges (neighbours merged), all fetched in parallel within the store's bound.
     /// </summary>
     private async Task ReadSegmentsAsync(List<SegmentRow> rows, Dictionary<ProfileId, StoredProfile> found, CancellationToken cancellationToken)
     {
@@ -195,7 +199,8 @@ public sealed partial class PostgresProfileStorage
         });
 
         var ranges = new List<SegmentRange>();
-        var firstRow = new List<int>();
+        // The rows each range holds: rows of segments served from the cache fall between ranges.
+        var rowsOf = new List<(int First, int End)>();
         for (var start = 0; start < rows.Count;)
         {
             var end = start;
@@ -206,28 +211,42 @@ public sealed partial class PostgresProfileStorage
                 end++;
             }
 
-            if (wanted >= rows[start].SegmentSize * WholeSegmentShare && rows[start].SegmentSize <= Array.MaxLength)
+            if (_segmentCache is not null && _segmentCache.TryGet(rows[start].Segment, rows[start].SegmentSize, out var cached))
+            {
+                for (var i = start; i < end; i++)
+                {
+                    // The index's offset and length lie within the segment's recorded size, which the cached copy has.
+                    found[rows[i].Meta.ProfileId] = new StoredProfile(rows[i].Meta, cached.AsMemory(checked((int)rows[i].Offset), rows[i].Length));
+                }
+            }
+            else if (wanted >= rows[start].SegmentSize * WholeSegmentShare && rows[start].SegmentSize <= Array.MaxLength)
             {
                 ranges.Add(new SegmentRange(rows[start].Segment, 0, (int)rows[start].SegmentSize));
-                firstRow.Add(start);
+                rowsOf.Add((start, end));
             }
             else
             {
                 for (var i = start; i < end;)
                 {
+                    var first = i;
                     var from = rows[i].Offset;
                     var to = from + rows[i].Length;
-                    firstRow.Add(i);
                     for (i++; i < end && rows[i].Offset - to <= MaxRangeGap && rows[i].Offset + rows[i].Length - from <= int.MaxValue; i++)
                     {
                         to = Math.Max(to, rows[i].Offset + rows[i].Length);
                     }
 
                     ranges.Add(new SegmentRange(rows[start].Segment, from, (int)(to - from)));
+                    rowsOf.Add((first, i));
                 }
             }
 
             start = end;
+        }
+
+        if (ranges.Count == 0)
+        {
+            return;
         }
 
         var data = await _segments!.GetRangesAsync(ranges, cancellationToken).ConfigureAwait(false);
@@ -239,8 +258,7 @@ public sealed partial class PostgresProfileStorage
                 continue;
             }
 
-            var last = r + 1 < ranges.Count ? firstRow[r + 1] : rows.Count;
-            for (var i = firstRow[r]; i < last; i++)
+            for (var i = rowsOf[r].First; i < rowsOf[r].End; i++)
             {
                 var at = (int)(rows[i].Offset - ranges[r].Offset);
                 found[rows[i].Meta.ProfileId] = new StoredProfile(rows[i].Meta, bytes.AsMemory(at, rows[i].Length));

@@ -35,6 +35,7 @@ public sealed partial class PostgresProfileStorage
     private readonly ISegmentObjectStore? _segments;
     private readonly GroupCommitOptions? _groupCommitOptions;
     private readonly GroupCommit<SegmentShard, PendingWrite>? _groupCommit;
+    private readonly WrittenSegmentCache? _segmentCache;
     private readonly TimeProvider _timeProvider;
     private readonly SemaphoreSlim _schemaLock = new(1, 1);
     private volatile bool _schemaReady;
@@ -79,6 +80,7 @@ public sealed partial class PostgresProfileStorage
             _segments = segments;
             _groupCommitOptions = groupCommit ?? new GroupCommitOptions();
             _groupCommit = new GroupCommit<SegmentShard, PendingWrite>(_groupCommitOptions, FlushSegmentAsync, static w => w.Data.Length, _timeProvider);
+            _segmentCache = _groupCommitOptions.CacheBytes > 0 ? new WrittenSegmentCache(_groupCommitOptions.CacheBytes) : null;
         }
     }
 

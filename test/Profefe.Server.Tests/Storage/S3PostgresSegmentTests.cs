@@ -16,13 +16,16 @@ public sealed class S3PostgresSegmentTests(PostgresServerFixture postgres, CephR
 {
     private static readonly GroupCommitOptions OneShard = new() { Window = TimeSpan.FromMilliseconds(300), Shards = 1 };
 
+    // Without the cache of written segments: reads fetch from the bucket.
+    private static readonly GroupCommitOptions OneShardUncached = new() { Window = TimeSpan.FromMilliseconds(300), Shards = 1, CacheBytes = 0 };
+
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     [Fact]
     public async Task WriteProfile_ConcurrentWrites_StoreOneSegmentObjectReadBackByRange()
     {
         await using var store = await S3PostgresTestStore.CreateAsync(postgres.Require(), rgw.Require());
-        await using var storage = store.OpenBatched(groupCommit: OneShard);
+        await using var storage = store.OpenBatched(groupCommit: OneShardUncached);
         var writes = Enumerable.Range(0, 20).Select(i => (Meta: Meta(DateTime.UtcNow, ("i", i.ToString(System.Globalization.CultureInfo.InvariantCulture))), Data: RandomBytes(1_000 + i))).ToList();
 
         await Task.WhenAll(writes.Select(w => storage.WriteProfileAsync(w.Meta, w.Data, Token)));
@@ -36,6 +39,41 @@ public sealed class S3PostgresSegmentTests(PostgresServerFixture postgres, CephR
         var all = await ListAsync(storage, [.. writes.Select(static w => w.Meta.ProfileId).Reverse()]);
         Assert.Equal(writes.Select(static w => w.Data).Reverse(), all.Select(static p => p.Data.ToArray()));
         Assert.Equal(20, (await storage.FindProfilesAsync(TenantId.Default, new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token)).Count);
+    }
+
+    [Fact]
+    public async Task ListProfiles_SegmentsThisCollectorWrote_ReadFromMemoryWithoutAGet_EqualToWhatOthersFetch()
+    {
+        await using var store = await S3PostgresTestStore.CreateAsync(postgres.Require(), rgw.Require());
+        var segmentsOfA = new RangeCountingSegmentStore(store.Segments);
+        var segmentsOfB = new RangeCountingSegmentStore(store.Segments);
+        var segmentsOfC = new RangeCountingSegmentStore(store.Segments);
+        await using var a = new PostgresProfileStorage(store.Postgres(), null, store.Blobs, segmentsOfA, OneShard);
+        await using var b = new PostgresProfileStorage(store.Postgres(), null, store.Blobs, segmentsOfB, OneShard);
+        await using var c = new PostgresProfileStorage(store.Postgres(), null, store.Blobs, segmentsOfC, OneShardUncached);
+
+        // Three segments, the middle one written by the other collector.
+        var batches = new List<List<(ProfileMeta Meta, byte[] Data)>>();
+        foreach (var writer in new[] { a, b, a })
+        {
+            var batch = Enumerable.Range(0, 10).Select(i => (Meta: Meta(DateTime.UtcNow), Data: RandomBytes(1_000 + i))).ToList();
+            await Task.WhenAll(batch.Select(w => writer.WriteProfileAsync(w.Meta, w.Data, Token)));
+            batches.Add(batch);
+        }
+
+        Assert.Equal(3, await store.CountRowsAsync("segments"));
+        // Two profiles of each segment, so the uncached ones are read by range, not whole.
+        var wanted = batches.SelectMany(static batch => new[] { batch[7], batch[2] }).Reverse().ToList();
+        var ids = wanted.Select(static w => w.Meta.ProfileId).ToArray();
+        var expected = wanted.Select(static w => w.Data).ToList();
+
+        Assert.Equal(expected, (await ListAsync(a, ids)).Select(static p => p.Data.ToArray()));
+        Assert.Equal(expected, (await ListAsync(b, ids)).Select(static p => p.Data.ToArray()));
+        Assert.Equal(expected, (await ListAsync(c, ids)).Select(static p => p.Data.ToArray()));
+        // A fetched only the segment B wrote, B the two A wrote (with its own between them), C all three.
+        Assert.Equal(1, segmentsOfA.RangesFetched);
+        Assert.Equal(2, segmentsOfB.RangesFetched);
+        Assert.Equal(3, segmentsOfC.RangesFetched);
     }
 
     [Fact]
@@ -177,6 +215,29 @@ public sealed class S3PostgresSegmentTests(PostgresServerFixture postgres, CephR
         }
 
         return ids;
+    }
+
+    // The segment store of one collector, counting the ranges it fetches.
+    private sealed class RangeCountingSegmentStore(ISegmentObjectStore inner) : ISegmentObjectStore
+    {
+        private int _rangesFetched;
+
+        public int RangesFetched => Volatile.Read(ref _rangesFetched);
+
+        public TimeSpan OrphanGrace => inner.OrphanGrace;
+
+        public Task PutAsync(SegmentId id, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) => inner.PutAsync(id, data, cancellationToken);
+
+        public Task<byte[]?[]> GetRangesAsync(IReadOnlyList<SegmentRange> ranges, CancellationToken cancellationToken)
+        {
+            Interlocked.Add(ref _rangesFetched, ranges.Count);
+            return inner.GetRangesAsync(ranges, cancellationToken);
+        }
+
+        public Task DeleteAsync(IReadOnlyList<SegmentId> ids, CancellationToken cancellationToken) => inner.DeleteAsync(ids, cancellationToken);
+
+        public IAsyncEnumerable<IReadOnlyList<SegmentId>> ListAsync(SegmentId? after, DateTime before, CancellationToken cancellationToken) =>
+            inner.ListAsync(after, before, cancellationToken);
     }
 
     private static Task<List<StoredProfile>> ListAsync(PostgresProfileStorage storage, params ProfileId[] ids) => S3PostgresStorageTests.ListAsync(storage, ids);
