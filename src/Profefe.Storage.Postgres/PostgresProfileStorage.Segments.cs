@@ -75,7 +75,7 @@ public sealed partial class PostgresProfileStorage
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 // Only once indexed: nothing reads a segment before its rows exist, and an object whose commit failed
                 // is an orphan no read asks for.
-                _segmentCache?.Add(id, segment);
+                _segmentCache?.Add((id, segment.LongLength), segment);
                 return;
             }
             catch (PostgresException exception) when (exception.SqlState == PostgresErrors.UniqueViolation && exception.TableName == "profiles")
@@ -211,7 +211,7 @@ public sealed partial class PostgresProfileStorage
                 end++;
             }
 
-            if (_segmentCache is not null && _segmentCache.TryGet(rows[start].Segment, rows[start].SegmentSize, out var cached))
+            if (_segmentCache is not null && _segmentCache.TryGet((rows[start].Segment, rows[start].SegmentSize), out var cached))
             {
                 for (var i = start; i < end; i++)
                 {

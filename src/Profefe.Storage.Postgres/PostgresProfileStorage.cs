@@ -35,7 +35,11 @@ public sealed partial class PostgresProfileStorage
     private readonly ISegmentObjectStore? _segments;
     private readonly GroupCommitOptions? _groupCommitOptions;
     private readonly GroupCommit<SegmentShard, PendingWrite>? _groupCommit;
-    private readonly WrittenSegmentCache? _segmentCache;
+    // The segments this collector wrote most recently, keyed by id and size (a read uses one only when the index
+    // recorded that size). Right after a burst the engine has not cut the new profiles yet, so merges read them raw:
+    // without it each such read is a ranged GET of bytes held in memory moments before, where the embedded store
+    // reads its fresh segment files from the page cache.
+    private readonly ImmutableBytesCache<(SegmentId Id, long Size)>? _segmentCache;
     private readonly TimeProvider _timeProvider;
     private readonly SemaphoreSlim _schemaLock = new(1, 1);
     private volatile bool _schemaReady;
@@ -80,7 +84,7 @@ public sealed partial class PostgresProfileStorage
             _segments = segments;
             _groupCommitOptions = groupCommit ?? new GroupCommitOptions();
             _groupCommit = new GroupCommit<SegmentShard, PendingWrite>(_groupCommitOptions, FlushSegmentAsync, static w => w.Data.Length, _timeProvider);
-            _segmentCache = _groupCommitOptions.CacheBytes > 0 ? new WrittenSegmentCache(_groupCommitOptions.CacheBytes) : null;
+            _segmentCache = _groupCommitOptions.CacheBytes > 0 ? new ImmutableBytesCache<(SegmentId Id, long Size)>(_groupCommitOptions.CacheBytes) : null;
         }
     }
 

@@ -29,7 +29,9 @@ public sealed class PostgresEngineStore : ISharedEngineStore, IDisposable
     private readonly IEngineBlockObjects? _objects;
     private readonly TimeSpan _orphanMinAge;
     private readonly TimeProvider _timeProvider;
-    private readonly BlockRangeCache _blockCache;
+    // Without it every merge touching a partial hour fetches the same blocks again, one GET each, where the embedded
+    // store reads them from its page cache.
+    private readonly ImmutableBytesCache<EngineObjectRange> _blockCache;
 
     // This store's name in the lease table: one per collector process.
     private readonly string _holder = Guid.NewGuid().ToString("N");
@@ -54,7 +56,7 @@ public sealed class PostgresEngineStore : ISharedEngineStore, IDisposable
         _objects = objects;
         _orphanMinAge = orphanMinAge;
         _timeProvider = timeProvider ?? TimeProvider.System;
-        _blockCache = new BlockRangeCache(blockCacheBytes);
+        _blockCache = new ImmutableBytesCache<EngineObjectRange>(blockCacheBytes);
     }
 
     private NpgsqlDataSource DataSource => _storage.DataSource;

@@ -1,9 +1,10 @@
 using Profefe.Core.Engine;
-using Profefe.Storage.Postgres.Engine;
+using Profefe.Core.Profiles;
+using Profefe.Core.Storage.Segments;
 
 namespace Profefe.Storage.Postgres.Tests;
 
-public sealed class BlockRangeCacheTests
+public sealed class ImmutableBytesCacheTests
 {
     private static readonly EngineObjectRange First = new("packs/a", 0, 100);
     private static readonly EngineObjectRange Second = new("packs/a", 100, 100);
@@ -12,7 +13,7 @@ public sealed class BlockRangeCacheTests
     [Fact]
     public void TryGet_AfterAdd_ReturnsTheBytesOfThatRangeOnly()
     {
-        var cache = new BlockRangeCache(1_000);
+        var cache = new ImmutableBytesCache<EngineObjectRange>(1_000);
         var data = Bytes(100, 1);
 
         cache.Add(First, data);
@@ -24,25 +25,43 @@ public sealed class BlockRangeCacheTests
     }
 
     [Fact]
+    public void TryGet_SegmentOfAnotherIdOrSize_Misses()
+    {
+        var now = new DateTime(2026, 12, 7, 21, 0, 0, DateTimeKind.Utc);
+        var segment = SegmentId.NewId(now);
+        var cache = new ImmutableBytesCache<(SegmentId Id, long Size)>(1_000);
+
+        cache.Add((segment, 100), Bytes(100, 1));
+
+        Assert.True(cache.TryGet((segment, 100), out _));
+        Assert.False(cache.TryGet((segment, 99), out _));
+        Assert.False(cache.TryGet((segment, 101), out _));
+        Assert.False(cache.TryGet((SegmentId.NewId(now), 100), out _));
+        Assert.False(cache.TryGet((new SegmentId(ProfileId.NewId(now)), 100), out _));
+    }
+
+    [Fact]
     public void Add_OverBudget_EvictsTheLeastRecentlyUsed()
     {
-        var cache = new BlockRangeCache(250);
+        var cache = new ImmutableBytesCache<EngineObjectRange>(250);
         cache.Add(First, Bytes(100, 1));
         cache.Add(Second, Bytes(100, 2));
         Assert.True(cache.TryGet(First, out _));
 
         cache.Add(Third, Bytes(100, 3));
 
-        Assert.True(cache.TryGet(First, out _));
+        Assert.True(cache.TryGet(First, out var first));
+        Assert.Equal(1, first[0]);
         Assert.False(cache.TryGet(Second, out _));
-        Assert.True(cache.TryGet(Third, out _));
+        Assert.True(cache.TryGet(Third, out var third));
+        Assert.Equal(3, third[0]);
         Assert.Equal(200, cache.Bytes);
     }
 
     [Fact]
     public void Add_LargerThanTheBudget_KeepsNothing()
     {
-        var cache = new BlockRangeCache(99);
+        var cache = new ImmutableBytesCache<EngineObjectRange>(99);
 
         cache.Add(First, Bytes(100, 1));
 
@@ -51,9 +70,9 @@ public sealed class BlockRangeCacheTests
     }
 
     [Fact]
-    public void Add_SameRangeTwice_CountsItOnce()
+    public void Add_SameKeyTwice_CountsItOnce()
     {
-        var cache = new BlockRangeCache(1_000);
+        var cache = new ImmutableBytesCache<EngineObjectRange>(1_000);
 
         cache.Add(First, Bytes(100, 1));
         cache.Add(First, Bytes(100, 1));
