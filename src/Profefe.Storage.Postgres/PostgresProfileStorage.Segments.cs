@@ -3,6 +3,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Storage.Objects;
 using Profefe.Core.Storage.Segments;
 using Profefe.Core.Tenancy;
 
@@ -198,7 +199,7 @@ public sealed partial class PostgresProfileStorage
             return segment != 0 ? segment : a.Offset.CompareTo(b.Offset);
         });
 
-        var ranges = new List<SegmentRange>();
+        var ranges = new List<ObjectRange<SegmentId>>();
         // The rows each range holds: rows of segments served from the cache fall between ranges.
         var rowsOf = new List<(int First, int End)>();
         for (var start = 0; start < rows.Count;)
@@ -221,7 +222,7 @@ public sealed partial class PostgresProfileStorage
             }
             else if (wanted >= rows[start].SegmentSize * WholeSegmentShare && rows[start].SegmentSize <= Array.MaxLength)
             {
-                ranges.Add(new SegmentRange(rows[start].Segment, 0, (int)rows[start].SegmentSize));
+                ranges.Add(new ObjectRange<SegmentId>(rows[start].Segment, 0, (int)rows[start].SegmentSize));
                 rowsOf.Add((start, end));
             }
             else
@@ -236,7 +237,7 @@ public sealed partial class PostgresProfileStorage
                         to = Math.Max(to, rows[i].Offset + rows[i].Length);
                     }
 
-                    ranges.Add(new SegmentRange(rows[start].Segment, from, (int)(to - from)));
+                    ranges.Add(new ObjectRange<SegmentId>(rows[start].Segment, from, (int)(to - from)));
                     rowsOf.Add((first, i));
                 }
             }

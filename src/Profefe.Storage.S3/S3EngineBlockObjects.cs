@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Profefe.Core.Engine;
+using Profefe.Core.Storage.Objects;
 
 namespace Profefe.Storage.S3;
 
@@ -18,13 +19,13 @@ public sealed class S3EngineBlockObjects : IEngineBlockObjects, IDisposable
         _prefix = _bucket.Options.Prefix + "~engine/";
     }
 
-    public Task PutAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) => _bucket.PutObjectAsync(_prefix + key, data, cancellationToken);
+    public Task PutAsync(string name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) => _bucket.PutObjectAsync(_prefix + name, data, cancellationToken);
 
-    public Task<byte[]?[]> GetRangesAsync(IReadOnlyList<EngineObjectRange> ranges, CancellationToken cancellationToken) =>
-        _bucket.GetRangesAsync(ranges, range => _prefix + range.Key, static range => range.Offset, static range => range.Length, cancellationToken);
+    public Task<byte[]?[]> GetRangesAsync(IReadOnlyList<ObjectRange<string>> ranges, CancellationToken cancellationToken) =>
+        _bucket.GetRangesAsync(ranges, range => _prefix + range.Name, static range => range.Offset, static range => range.Length, cancellationToken);
 
-    public Task DeleteAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken) =>
-        _bucket.DeleteObjectsAsync(keys, key => _prefix + key, cancellationToken);
+    public Task DeleteAsync(IReadOnlyList<string> names, CancellationToken cancellationToken) =>
+        _bucket.DeleteObjectsAsync(names, name => _prefix + name, cancellationToken);
 
     // Block keys carry no time: every one is "made" long ago, and the bucket's modification time decides.
     public IAsyncEnumerable<IReadOnlyList<string>> ListWrittenBeforeAsync(DateTime before, CancellationToken cancellationToken) =>

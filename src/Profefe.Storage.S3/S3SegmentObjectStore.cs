@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Profefe.Core.Storage.Objects;
 using Profefe.Core.Storage.Segments;
 
 namespace Profefe.Storage.S3;
@@ -24,14 +25,14 @@ public sealed class S3SegmentObjectStore : ISegmentObjectStore, IDisposable
 
     public string KeyOf(SegmentId id) => _bucket.Options.Prefix + SegmentsFolder + id.ToString();
 
-    public Task PutAsync(SegmentId id, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
-        _bucket.PutObjectAsync(KeyOf(id), data, cancellationToken);
+    public Task PutAsync(SegmentId name, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>
+        _bucket.PutObjectAsync(KeyOf(name), data, cancellationToken);
 
-    public Task<byte[]?[]> GetRangesAsync(IReadOnlyList<SegmentRange> ranges, CancellationToken cancellationToken) =>
-        _bucket.GetRangesAsync(ranges, range => KeyOf(range.Segment), static range => range.Offset, static range => range.Length, cancellationToken);
+    public Task<byte[]?[]> GetRangesAsync(IReadOnlyList<ObjectRange<SegmentId>> ranges, CancellationToken cancellationToken) =>
+        _bucket.GetRangesAsync(ranges, range => KeyOf(range.Name), static range => range.Offset, static range => range.Length, cancellationToken);
 
-    public Task DeleteAsync(IReadOnlyList<SegmentId> ids, CancellationToken cancellationToken) =>
-        _bucket.DeleteObjectsAsync(ids, KeyOf, cancellationToken);
+    public Task DeleteAsync(IReadOnlyList<SegmentId> names, CancellationToken cancellationToken) =>
+        _bucket.DeleteObjectsAsync(names, KeyOf, cancellationToken);
 
     public IAsyncEnumerable<IReadOnlyList<SegmentId>> ListAsync(SegmentId? after, DateTime before, CancellationToken cancellationToken) =>
         _bucket.ListMadeBeforeAsync(_bucket.Options.Prefix + SegmentsFolder, after is { } start ? KeyOf(start) : null, before.ToUniversalTime(), static (ReadOnlySpan<char> name, out SegmentId id, out DateTime made) =>

@@ -1,19 +1,19 @@
-using Profefe.Core.Engine;
 using Profefe.Core.Profiles;
+using Profefe.Core.Storage.Objects;
 using Profefe.Core.Storage.Segments;
 
 namespace Profefe.Storage.Postgres.Tests;
 
 public sealed class ImmutableBytesCacheTests
 {
-    private static readonly EngineObjectRange First = new("packs/a", 0, 100);
-    private static readonly EngineObjectRange Second = new("packs/a", 100, 100);
-    private static readonly EngineObjectRange Third = new("packs/b", 0, 100);
+    private static readonly ObjectRange<string> First = new("packs/a", 0, 100);
+    private static readonly ObjectRange<string> Second = new("packs/a", 100, 100);
+    private static readonly ObjectRange<string> Third = new("packs/b", 0, 100);
 
     [Fact]
     public void TryGet_AfterAdd_ReturnsTheBytesOfThatRangeOnly()
     {
-        var cache = new ImmutableBytesCache<EngineObjectRange>(1_000);
+        var cache = new ImmutableBytesCache<ObjectRange<string>>(1_000);
         var data = Bytes(100, 1);
 
         cache.Add(First, data);
@@ -43,7 +43,7 @@ public sealed class ImmutableBytesCacheTests
     [Fact]
     public void Add_OverBudget_EvictsTheLeastRecentlyUsed()
     {
-        var cache = new ImmutableBytesCache<EngineObjectRange>(250);
+        var cache = new ImmutableBytesCache<ObjectRange<string>>(250);
         cache.Add(First, Bytes(100, 1));
         cache.Add(Second, Bytes(100, 2));
         Assert.True(cache.TryGet(First, out _));
@@ -61,7 +61,7 @@ public sealed class ImmutableBytesCacheTests
     [Fact]
     public void Add_LargerThanTheBudget_KeepsNothing()
     {
-        var cache = new ImmutableBytesCache<EngineObjectRange>(99);
+        var cache = new ImmutableBytesCache<ObjectRange<string>>(99);
 
         cache.Add(First, Bytes(100, 1));
 
@@ -72,7 +72,7 @@ public sealed class ImmutableBytesCacheTests
     [Fact]
     public void Add_SameKeyTwice_CountsItOnce()
     {
-        var cache = new ImmutableBytesCache<EngineObjectRange>(1_000);
+        var cache = new ImmutableBytesCache<ObjectRange<string>>(1_000);
 
         cache.Add(First, Bytes(100, 1));
         cache.Add(First, Bytes(100, 1));

@@ -3,6 +3,7 @@ using Npgsql;
 using Profefe.Core.Engine;
 using Profefe.Core.Engine.Blocks;
 using Profefe.Core.Profiles;
+using Profefe.Core.Storage.Objects;
 using static Profefe.Storage.Postgres.PostgresProfileStorage;
 
 namespace Profefe.Storage.Postgres.Engine;
@@ -31,7 +32,7 @@ public sealed class PostgresEngineStore : ISharedEngineStore, IDisposable
     private readonly TimeProvider _timeProvider;
     // Without it every merge touching a partial hour fetches the same blocks again, one GET each, where the embedded
     // store reads them from its page cache.
-    private readonly ImmutableBytesCache<EngineObjectRange> _blockCache;
+    private readonly ImmutableBytesCache<ObjectRange<string>> _blockCache;
 
     // This store's name in the lease table: one per collector process.
     private readonly string _holder = Guid.NewGuid().ToString("N");
@@ -56,7 +57,7 @@ public sealed class PostgresEngineStore : ISharedEngineStore, IDisposable
         _objects = objects;
         _orphanMinAge = orphanMinAge;
         _timeProvider = timeProvider ?? TimeProvider.System;
-        _blockCache = new ImmutableBytesCache<EngineObjectRange>(blockCacheBytes);
+        _blockCache = new ImmutableBytesCache<ObjectRange<string>>(blockCacheBytes);
     }
 
     private NpgsqlDataSource DataSource => _storage.DataSource;
@@ -239,7 +240,7 @@ public sealed class PostgresEngineStore : ISharedEngineStore, IDisposable
             // One index read for every series and one round of ranged GETs (in parallel) for the blocks not cached:
             // a merge's partial hour over ten series was ten index reads and ten GETs one after another.
             var rows = new List<(int Series, long Id, int Count, byte[]? Data)>();
-            var ranges = new List<EngineObjectRange>();
+            var ranges = new List<ObjectRange<string>>();
             var neededSymbols = 0L;
             await ReadAsync(Command(DataSource, """
                 SELECT b.series_id, b.block_id, b.count, b.object_key, b.object_offset, b.size, b.data, b.symbols_upto
@@ -252,7 +253,7 @@ public sealed class PostgresEngineStore : ISharedEngineStore, IDisposable
                     var data = reader.IsDBNull(6) ? null : reader.GetFieldValue<byte[]>(6);
                     if (data is null)
                     {
-                        var range = new EngineObjectRange(reader.GetString(3), reader.GetInt64(4), checked((int)reader.GetInt64(5)));
+                        var range = new ObjectRange<string>(reader.GetString(3), reader.GetInt64(4), checked((int)reader.GetInt64(5)));
                         if (_blockCache.TryGet(range, out var cached))
                         {
                             data = cached;
@@ -684,7 +685,7 @@ public sealed class PostgresEngineStore : ISharedEngineStore, IDisposable
         // without a GET (under the load driver a merge right after a cut fetched hundreds of small ranges: 1.9 s).
         for (var i = 0; i < blocks.Count; i++)
         {
-            _blockCache.Add(new EngineObjectRange(key, offsets[i], blocks[i].Data.Length), blocks[i].Data);
+            _blockCache.Add(new ObjectRange<string>(key, offsets[i], blocks[i].Data.Length), blocks[i].Data);
         }
 
         return new BlockPack(key, offsets);

@@ -3,6 +3,7 @@ using Npgsql;
 using Profefe.Core.Ingest;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
+using Profefe.Core.Storage.Objects;
 using Profefe.Core.Storage.Segments;
 using Profefe.Core.Tenancy;
 using Profefe.Storage.Postgres;
@@ -228,7 +229,7 @@ public sealed class S3PostgresSegmentTests(PostgresServerFixture postgres, CephR
 
         public Task PutAsync(SegmentId id, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) => inner.PutAsync(id, data, cancellationToken);
 
-        public Task<byte[]?[]> GetRangesAsync(IReadOnlyList<SegmentRange> ranges, CancellationToken cancellationToken)
+        public Task<byte[]?[]> GetRangesAsync(IReadOnlyList<ObjectRange<SegmentId>> ranges, CancellationToken cancellationToken)
         {
             Interlocked.Add(ref _rangesFetched, ranges.Count);
             return inner.GetRangesAsync(ranges, cancellationToken);

@@ -21,6 +21,3 @@ public readonly record struct SegmentId(ProfileId Value)
 
     public override string ToString() => Value.ToString();
 }
-
-/// <summary>Bytes <see cref="Offset"/> to <see cref="Offset"/> + <see cref="Length"/> of segment <see cref="Segment"/>.</summary>
-public readonly record struct SegmentRange(SegmentId Segment, long Offset, int Length);
