@@ -108,7 +108,15 @@ public sealed class PyroscopeEngineQueryTests
     }
 
     [Fact]
-    public async Task Queries_ProfilesNotCutYet_AddsThemRawWithoutWaitingForTheCutter()
+    public Task Queries_ProfilesNotCutYet_AddsThemRawWithoutWaitingForTheCutter() =>
+        AssertUncutAddedRawAsync([]);
+
+    /// <summary>
+    /// Issue 14: with the cutter stopped, Pyroscope's queries on a collector with <paramref name="storage"/> settings
+    /// answer as a collector without the engine does, from the engine's blocks as of its cursor plus the profiles
+    /// logged after it, read raw.
+    /// </summary>
+    internal static async Task AssertUncutAddedRawAsync(IEnumerable<KeyValuePair<string, string?>> storage)
     {
         var cancel = TestContext.Current.CancellationToken;
         await using var raw = await TestCollector.StartAsync([new("Engine:Enabled", "false")]);
@@ -116,7 +124,7 @@ public sealed class PyroscopeEngineQueryTests
         // No catch-up time and a merge cap below what the wider queries select: the old path (wait for the cutter,
         // else read raw) would answer those merges 400, so only the engine as of its cursor plus the uncut profiles
         // read raw can answer them.
-        await using var engine = await TestCollector.StartAsync([new("Engine:CatchUpTimeout", "00:00:00"), new("Collector:MaxMergeProfiles", "40")]);
+        await using var engine = await TestCollector.StartAsync([.. storage, new("Engine:CatchUpTimeout", "00:00:00"), new("Collector:MaxMergeProfiles", "40")]);
         var corpus = Directory.GetFiles(TestData.PathOf("go"), "cpu_*.pb.gz").Order(StringComparer.Ordinal).Take(6).Select(WithoutTime).ToList();
         var random = new Random(1409);
         async Task PushBothAsync(int i, string pod, DateTime at)
