@@ -182,8 +182,11 @@ public sealed partial class ProfileEngine : BackgroundService
     /// The profiles logged after <paramref name="cursor"/> that <paramref name="query"/> matches, in log order; null
     /// when more than <paramref name="max"/> match or the service's backlog is longer than
     /// <see cref="EngineOptions.MaxCatchUpBacklog"/> (reading it raw would cost more than waiting for the cutter).
+    /// <paramref name="selects"/>, when given, narrows the query further (Pyroscope's label selectors), so only the
+    /// profiles a read will use count against <paramref name="max"/>.
     /// </summary>
-    public async Task<List<ProfileMeta>?> ListUncutAsync(long cursor, TenantId tenant, ProfileQuery query, int max, CancellationToken cancellationToken)
+    public async Task<List<ProfileMeta>?> ListUncutAsync(
+        long cursor, TenantId tenant, ProfileQuery query, int max, CancellationToken cancellationToken, Func<ProfileMeta, bool>? selects = null)
     {
         ArgumentNullException.ThrowIfNull(query);
         var logged = await _log.ListAfterAsync(cursor, tenant, query.Service, _options.MaxCatchUpBacklog + 1, cancellationToken).ConfigureAwait(false);
@@ -195,7 +198,8 @@ public sealed partial class ProfileEngine : BackgroundService
         var matches = new List<ProfileMeta>();
         foreach (var meta in logged)
         {
-            if ((query.Type is null || meta.Type == query.Type) && meta.CreatedAt >= query.From && meta.CreatedAt <= query.To && LabelFilter.HasEvery(meta.Labels, query.Labels))
+            if ((query.Type is null || meta.Type == query.Type) && meta.CreatedAt >= query.From && meta.CreatedAt <= query.To && LabelFilter.HasEvery(meta.Labels, query.Labels)
+                && (selects is null || selects(meta)))
             {
                 if (matches.Count == max)
                 {

@@ -107,6 +107,94 @@ public sealed class PyroscopeEngineQueryTests
         Assert.Equal(await raw.Client.GetStringAsync(render, cancel), await engine.Client.GetStringAsync(render, cancel));
     }
 
+    [Fact]
+    public Task Queries_ProfilesNotCutYet_AddsThemRawWithoutWaitingForTheCutter() =>
+        AssertUncutAddedRawAsync([]);
+
+    /// <summary>
+    /// Issue 14: with the cutter stopped, Pyroscope's queries on a collector with <paramref name="storage"/> settings
+    /// answer as a collector without the engine does, from the engine's blocks as of its cursor plus the profiles
+    /// logged after it, read raw.
+    /// </summary>
+    internal static async Task AssertUncutAddedRawAsync(IEnumerable<KeyValuePair<string, string?>> storage)
+    {
+        var cancel = TestContext.Current.CancellationToken;
+        await using var raw = await TestCollector.StartAsync([new("Engine:Enabled", "false")]);
+
+        // No catch-up time and a merge cap below what the wider queries select: the old path (wait for the cutter,
+        // else read raw) would answer those merges 400, so only the engine as of its cursor plus the uncut profiles
+        // read raw can answer them.
+        await using var engine = await TestCollector.StartAsync([.. storage, new("Engine:CatchUpTimeout", "00:00:00"), new("Collector:MaxMergeProfiles", "40")]);
+        var corpus = Directory.GetFiles(TestData.PathOf("go"), "cpu_*.pb.gz").Order(StringComparer.Ordinal).Take(6).Select(WithoutTime).ToList();
+        var random = new Random(1409);
+        async Task PushBothAsync(int i, string pod, DateTime at)
+        {
+            await PushAsync(raw, corpus[i % corpus.Count], pod, at, cancel);
+            await PushAsync(engine, corpus[i % corpus.Count], pod, at, cancel);
+        }
+
+        for (var i = 0; i < 45; i++)
+        {
+            var at = i % 9 == 0 ? Start.AddHours(i % 5) : Start.AddMinutes(random.Next(0, 5 * 60)).AddMilliseconds(random.Next(0, 60_000));
+            await PushBothAsync(i, "p" + (i % 3).ToString(CultureInfo.InvariantCulture), at);
+        }
+
+        var profileEngine = engine.Services.GetRequiredService<Profefe.Core.Engine.ProfileEngine>();
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (!await profileEngine.CatchUpAsync(cancel))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the engine did not take in 45 profiles in two minutes");
+            await Task.Delay(50, cancel);
+        }
+
+        // The cutter stopped: what comes now stays uncut, in hours the engine has and in new ones, on a new pod too.
+        await profileEngine.StopAsync(cancel);
+        var cursor = profileEngine.Cursor;
+        for (var i = 0; i < 15; i++)
+        {
+            var at = i % 4 == 0 ? Start.AddHours(6 + (i % 2)) : Start.AddMinutes(random.Next(0, 5 * 60)).AddMilliseconds(random.Next(0, 60_000));
+            await PushBothAsync(i, i % 2 == 0 ? "p9" : "p1", at);
+        }
+
+        Assert.Equal(cursor, profileEngine.Cursor);
+        Assert.False(await profileEngine.CatchUpAsync(cancel));
+
+        var from = Start.AddMinutes(-30);
+        var to = Start.AddHours(8);
+        var all = await new PyroscopeClient(raw.Client, json: false).CallAsync(
+            Querier + "SelectSeries",
+            new SelectSeriesRequest { ProfileTypeID = CpuNanoseconds, LabelSelector = "{service_name=\"shop\"}", Start = Ms(from), End = Ms(to), Step = 3600, GroupBy = { "pod" } },
+            SelectSeriesResponse.Parser);
+        Assert.Equal(4, all.Series.Count);
+
+        var a = new PyroscopeClient(raw.Client, json: false);
+        var b = new PyroscopeClient(engine.Client, json: false);
+        await SameAsync(a, b, "Series", new SeriesRequest { Matchers = { "{service_name=\"shop\"}" }, Start = Ms(from), End = Ms(to) }, SeriesResponse.Parser);
+        await SameAsync(a, b, "LabelValues", new LabelValuesRequest { Name = "pod", Start = Ms(from), End = Ms(to) }, LabelValuesResponse.Parser);
+        var ranges = new[] { (from, to), (Start.AddMinutes(37).AddSeconds(13), Start.AddHours(6).AddMinutes(5)) };
+        foreach (var (first, last) in ranges)
+        {
+            foreach (var selector in new[] { "{service_name=\"shop\"}", "{service_name=\"shop\",pod=~\"p[19]\"}", "{pod=\"p9\"}", "{}" })
+            {
+                var merge = new SelectMergeStacktracesRequest { ProfileTypeID = CpuNanoseconds, LabelSelector = selector, Start = Ms(first), End = Ms(last), MaxNodes = 100_000 };
+                await SameAsync(a, b, "SelectMergeStacktraces", merge, SelectMergeStacktracesResponse.Parser);
+                await SameProfileAsync(a, b, new SelectMergeProfileRequest { ProfileTypeID = Samples, LabelSelector = selector, Start = Ms(first), End = Ms(last) });
+                foreach (var step in new[] { 3600.0, 900.0 })
+                {
+                    var series = new SelectSeriesRequest { ProfileTypeID = CpuNanoseconds, LabelSelector = selector, Start = Ms(first), End = Ms(last), Step = step };
+                    await SameAsync(a, b, "SelectSeries", series, SelectSeriesResponse.Parser);
+                    series.GroupBy.Add("pod");
+                    series.Aggregation = TimeSeriesAggregationType.Average;
+                    await SameAsync(a, b, "SelectSeries", series, SelectSeriesResponse.Parser);
+                }
+            }
+        }
+
+        var query = Uri.EscapeDataString(CpuNanoseconds + "{service_name=\"shop\"}");
+        var render = $"pyroscope/render?query={query}&from={Ms(from) / 1000}&until={Ms(to) / 1000}&format=json";
+        Assert.Equal(await raw.Client.GetStringAsync(render, cancel), await engine.Client.GetStringAsync(render, cancel));
+    }
+
     private static async Task SameAsync<TResponse>(PyroscopeClient raw, PyroscopeClient engine, string method, IMessage request, MessageParser<TResponse> parser)
         where TResponse : IMessage<TResponse>, new()
     {

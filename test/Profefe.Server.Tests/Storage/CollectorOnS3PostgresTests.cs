@@ -29,6 +29,14 @@ public sealed class CollectorOnS3PostgresTests(PostgresServerFixture postgres, C
         Assert.Contains("not ready: s3 storage", await health.Content.ReadAsStringAsync(Token), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task PyroscopeQueries_ProfilesNotCutYet_AddsThemRawWithoutWaitingForTheCutter()
+    {
+        var server = rgw.Require();
+        await using var store = await S3PostgresTestStore.CreateAsync(postgres.Require(), server);
+        await Pyroscope.PyroscopeEngineQueryTests.AssertUncutAddedRawAsync(Settings(store, server, store.S3.Bucket));
+    }
+
     /// <summary>The bytes are in the bucket, none in PostgreSQL, and both dependencies answer.</summary>
     protected override async Task<SharedStore> CreateStoreAsync()
     {

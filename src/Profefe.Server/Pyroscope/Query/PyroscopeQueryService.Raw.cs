@@ -38,19 +38,44 @@ internal sealed partial class PyroscopeQueryService
             var metas = await reader.FindProfilesAsync(tenant, new ProfileQuery(service, type, [], from, to), cancellationToken).ConfigureAwait(false);
             foreach (var meta in metas)
             {
-                if (meta.Type is ProfileType.Trace or ProfileType.Unknown)
-                {
-                    continue;
-                }
-
-                var labels = SeriesLabels.Of(meta);
-                if (AnyMatches(selectors, labels, ignoreProfileType: true))
+                if (IsCandidate(meta, selectors, out var labels))
                 {
                     candidates.Add((meta, labels));
                 }
             }
         }
 
+        return await RawSeriesOfAsync(tenant, candidates, selectors, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The series the profiles logged after the engine's cursor (<paramref name="uncut"/>, already selected) add.</summary>
+    private async Task<List<RawSeries>> UncutSeriesAsync(TenantId tenant, List<ProfileMeta> uncut, IReadOnlyList<LabelSelector> selectors, CancellationToken cancellationToken)
+    {
+        var candidates = new List<(ProfileMeta Meta, List<Label> Labels)>(uncut.Count);
+        foreach (var meta in uncut)
+        {
+            candidates.Add((meta, SeriesLabels.Of(meta)));
+        }
+
+        return await RawSeriesOfAsync(tenant, candidates, selectors, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Whether a stored profile can be in a series the selectors select (their profile type is matched per sample type).
+    private static bool IsCandidate(ProfileMeta meta, IReadOnlyList<LabelSelector> selectors, out List<Label> labels)
+    {
+        labels = [];
+        if (meta.Type is ProfileType.Trace or ProfileType.Unknown)
+        {
+            return false;
+        }
+
+        labels = SeriesLabels.Of(meta);
+        return AnyMatches(selectors, labels, ignoreProfileType: true);
+    }
+
+    private async Task<List<RawSeries>> RawSeriesOfAsync(
+        TenantId tenant, List<(ProfileMeta Meta, List<Label> Labels)> candidates, IReadOnlyList<LabelSelector> selectors, CancellationToken cancellationToken)
+    {
         await LoadShapesAsync(tenant, candidates, cancellationToken).ConfigureAwait(false);
         var series = new Dictionary<string, RawSeries>(StringComparer.Ordinal);
         foreach (var (meta, labels) in candidates)
@@ -76,11 +101,11 @@ internal sealed partial class PyroscopeQueryService
         return [.. series.Values];
     }
 
-    /// <summary>The profiles of <paramref name="type"/> matching <paramref name="selector"/> in [from, to], ascending by time.</summary>
-    private async Task<List<(Series Series, SelectedProfile Profile)>> SelectRawAsync(TenantId tenant, ProfileTypeId type, LabelSelector selector, DateTime from, DateTime to, CancellationToken cancellationToken)
+    /// <summary>The profiles of the series, each with its series, ascending by time.</summary>
+    private static List<(Series Series, SelectedProfile Profile)> Selection(List<RawSeries> found)
     {
         var selected = new List<(Series, SelectedProfile)>();
-        foreach (var series in await FindRawSeriesAsync(tenant, [Typed(selector, type)], from, to, cancellationToken).ConfigureAwait(false))
+        foreach (var series in found)
         {
             foreach (var profile in series.Profiles)
             {
@@ -94,7 +119,12 @@ internal sealed partial class PyroscopeQueryService
 
     private async Task<Profile?> MergeRawAsync(TenantId tenant, ProfileTypeId type, LabelSelector selector, DateTime from, DateTime to, IReadOnlyList<string>? callSite, CancellationToken cancellationToken)
     {
-        var selection = await SelectRawAsync(tenant, type, selector, from, to, cancellationToken).ConfigureAwait(false);
+        var found = await FindRawSeriesAsync(tenant, [Typed(selector, type)], from, to, cancellationToken).ConfigureAwait(false);
+        return await MergeSelectionAsync(tenant, Selection(found), callSite, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<Profile?> MergeSelectionAsync(TenantId tenant, List<(Series Series, SelectedProfile Profile)> selection, IReadOnlyList<string>? callSite, CancellationToken cancellationToken)
+    {
         if (selection.Count == 0)
         {
             return null;
@@ -123,7 +153,13 @@ internal sealed partial class PyroscopeQueryService
 
     private async Task AddRawTotalsAsync(TenantId tenant, StepTotals totals, ProfileTypeId type, LabelSelector selector, DateTime from, DateTime to, long startMs, long stepMs, CancellationToken cancellationToken)
     {
-        foreach (var (series, profile) in await SelectRawAsync(tenant, type, selector, from, to, cancellationToken).ConfigureAwait(false))
+        var found = await FindRawSeriesAsync(tenant, [Typed(selector, type)], from, to, cancellationToken).ConfigureAwait(false);
+        AddSelectionTotals(totals, Selection(found), startMs, stepMs);
+    }
+
+    private static void AddSelectionTotals(StepTotals totals, List<(Series Series, SelectedProfile Profile)> selection, long startMs, long stepMs)
+    {
+        foreach (var (series, profile) in selection)
         {
             var timeMs = (profile.Meta.CreatedAt - DateTime.UnixEpoch).Ticks / TimeSpan.TicksPerMillisecond;
             var steps = timeMs <= startMs ? 0 : ((timeMs - startMs) + stepMs - 1) / stepMs;

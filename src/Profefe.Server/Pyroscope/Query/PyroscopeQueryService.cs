@@ -12,9 +12,11 @@ namespace Profefe.Server.Pyroscope.Query;
 /// <summary>
 /// Everything Pyroscope's queries need from the store, in three questions: the series matching label selectors
 /// over a time range, the merged profile of a selection, and a selection's totals per time step grouped by labels.
-/// Answered by the profile engine (its series, rollups and totals; PyroscopeQueryService.Engine.cs) once it has
-/// taken in every stored profile, otherwise over profefe's find and merge (<see cref="IProfileReader"/>,
-/// <see cref="ProfileQuerier"/>; PyroscopeQueryService.Raw.cs), which read every profile of the range.
+/// Answered by the profile engine (its series, rollups and totals; PyroscopeQueryService.Engine.cs) as of one cursor
+/// into the write log, with the matching profiles logged after it (not cut yet) read raw beside it, so that a read
+/// never waits for the cutter; past the merge cap or the engine's backlog limit, once the engine has taken in every
+/// stored profile, otherwise over profefe's find and merge (<see cref="IProfileReader"/>, <see cref="ProfileQuerier"/>;
+/// PyroscopeQueryService.Raw.cs), which read every profile of the range.
 /// A series is a stored series (service, type, labels; see <see cref="SeriesLabels"/>) with one of its profiles'
 /// sample types, as Pyroscope keeps one series per profile type.
 /// </summary>
@@ -23,21 +25,39 @@ internal sealed partial class PyroscopeQueryService(IProfileReader reader, Profi
     /// <summary>One series: its labels (with the profile type's) and its profile type.</summary>
     public sealed record Series(IReadOnlyList<Label> Labels, ProfileTypeId Type);
 
+    private readonly int _maxMergeProfiles = options.Value.MaxMergeProfiles;
+
     /// <summary>Series matching any of <paramref name="selectors"/> with a profile in [from, to], sorted by labels.</summary>
     public async Task<IReadOnlyList<Series>> FindSeriesAsync(TenantId tenant, IReadOnlyList<LabelSelector> selectors, DateTime from, DateTime to, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(selectors);
         List<Series> found;
-        if (await EngineReadyAsync(cancellationToken).ConfigureAwait(false))
+        var (read, engineSeries, uncut) = await ReadEngineAsync(
+            tenant, selectors, from, to, async token => await FindEngineSeriesAsync(tenant, selectors, from, to, forRead: false, token).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+        if (read || await EngineReadyAsync(cancellationToken).ConfigureAwait(false))
         {
-            // Stored labels that Pyroscope's drop (a service_name label) can make two engine series one.
+            engineSeries ??= await FindEngineSeriesAsync(tenant, selectors, from, to, forRead: false, cancellationToken).ConfigureAwait(false);
+
+            // Stored labels that Pyroscope's drop (a service_name label) can make two engine series one; an uncut
+            // profile's series may be one the engine has.
             found = [];
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var selected in await FindEngineSeriesAsync(tenant, selectors, from, to, forRead: false, cancellationToken).ConfigureAwait(false))
+            foreach (var selected in engineSeries)
             {
                 if (seen.Add(Key(selected.Series.Labels)))
                 {
                     found.Add(selected.Series);
+                }
+            }
+
+            if (uncut.Count > 0)
+            {
+                foreach (var series in await UncutSeriesAsync(tenant, uncut, selectors, cancellationToken).ConfigureAwait(false))
+                {
+                    if (seen.Add(Key(series.Series.Labels)))
+                    {
+                        found.Add(series.Series);
+                    }
                 }
             }
         }
@@ -59,6 +79,26 @@ internal sealed partial class PyroscopeQueryService(IProfileReader reader, Profi
     {
         ArgumentNullException.ThrowIfNull(type);
         ArgumentNullException.ThrowIfNull(selector);
+        LabelSelector[] typed = [Typed(selector, type)];
+        var (read, merged, uncut) = await ReadEngineAsync(
+            tenant, typed, from, to, token => MergeEngineAsync(tenant, type, selector, from, to, callSite, token), cancellationToken).ConfigureAwait(false);
+        if (read)
+        {
+            if (uncut.Count == 0)
+            {
+                return merged;
+            }
+
+            // The uncut profiles' bytes never change once logged: they are read after the engine's part, outside it.
+            var raw = await MergeSelectionAsync(tenant, Selection(await UncutSeriesAsync(tenant, uncut, typed, cancellationToken).ConfigureAwait(false)), callSite, cancellationToken).ConfigureAwait(false);
+            return (merged, raw) switch
+            {
+                (null, var r) => r,
+                (var e, null) => e,
+                (var e, var r) => ProfileMerger.Merge([e, r]),
+            };
+        }
+
         return await EngineReadyAsync(cancellationToken).ConfigureAwait(false)
             ? await MergeEngineAsync(tenant, type, selector, from, to, callSite, cancellationToken).ConfigureAwait(false)
             : await MergeRawAsync(tenant, type, selector, from, to, callSite, cancellationToken).ConfigureAwait(false);
@@ -77,6 +117,30 @@ internal sealed partial class PyroscopeQueryService(IProfileReader reader, Profi
         ArgumentNullException.ThrowIfNull(type);
         ArgumentNullException.ThrowIfNull(selector);
         ArgumentNullException.ThrowIfNull(groupBy);
+        LabelSelector[] typed = [Typed(selector, type)];
+        var (read, engineTotals, uncut) = await ReadEngineAsync(
+            tenant,
+            typed,
+            from,
+            to,
+            async token =>
+            {
+                // A read that a cut landed under is read again: each attempt sums into totals of its own.
+                var attempt = new StepTotals(groupBy);
+                await AddEngineTotalsAsync(tenant, attempt, type, selector, from, to, startMs, stepMs, token).ConfigureAwait(false);
+                return attempt;
+            },
+            cancellationToken).ConfigureAwait(false);
+        if (read && engineTotals is not null)
+        {
+            if (uncut.Count > 0)
+            {
+                AddSelectionTotals(engineTotals, Selection(await UncutSeriesAsync(tenant, uncut, typed, cancellationToken).ConfigureAwait(false)), startMs, stepMs);
+            }
+
+            return engineTotals.ToSeries(average, limit);
+        }
+
         var totals = new StepTotals(groupBy);
         if (await EngineReadyAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -107,7 +171,53 @@ internal sealed partial class PyroscopeQueryService(IProfileReader reader, Profi
         return range;
     }
 
-    // The engine answers once it holds every stored profile; while it catches up (or when it is off) the raw store does.
+    /// <summary>
+    /// Runs <paramref name="read"/> on the engine as of one cursor and lists the profiles logged after it that the
+    /// selectors select in [from, to] (see <see cref="ProfileEngine.ReadAtCursorAsync"/>), without waiting for the
+    /// cutter. Read is false when the engine is off or loading, cuts kept landing under the read, the uncut profiles
+    /// are more than Collector:MaxMergeProfiles, or a service's backlog is past Engine:MaxCatchUpBacklog.
+    /// </summary>
+    private async Task<(bool Read, T? Value, List<ProfileMeta> Uncut)> ReadEngineAsync<T>(
+        TenantId tenant, IReadOnlyList<LabelSelector> selectors, DateTime from, DateTime to, Func<CancellationToken, Task<T?>> read, CancellationToken cancellationToken)
+        where T : class
+    {
+        if (engine is null)
+        {
+            return (false, null, []);
+        }
+
+        var (answered, parts) = await engine.ReadAtCursorAsync<(List<ProfileMeta>? Uncut, T? Value)>(
+            async (cursor, token) =>
+            {
+                var uncut = await ListUncutAsync(engine, cursor, tenant, selectors, from, to, token).ConfigureAwait(false);
+                return uncut is null ? (null, null) : (uncut, await read(token).ConfigureAwait(false));
+            },
+            cancellationToken).ConfigureAwait(false);
+        return answered && parts.Uncut is { } listed ? (true, parts.Value, listed) : (false, null, []);
+    }
+
+    // The uncut profiles of every service the selectors may select, all of them counted against the merge cap.
+    private async Task<List<ProfileMeta>?> ListUncutAsync(
+        ProfileEngine ready, long cursor, TenantId tenant, IReadOnlyList<LabelSelector> selectors, DateTime from, DateTime to, CancellationToken cancellationToken)
+    {
+        var type = TypeOf(selectors);
+        var uncut = new List<ProfileMeta>();
+        foreach (var service in await ServicesAsync(tenant, selectors, cancellationToken).ConfigureAwait(false))
+        {
+            var matching = await ready.ListUncutAsync(
+                cursor, tenant, new ProfileQuery(service, type, [], from, to), _maxMergeProfiles - uncut.Count, cancellationToken, meta => IsCandidate(meta, selectors, out _)).ConfigureAwait(false);
+            if (matching is null)
+            {
+                return null;
+            }
+
+            uncut.AddRange(matching);
+        }
+
+        return uncut;
+    }
+
+    // Past the uncut profiles' cap: the engine answers once it holds every stored profile; while it catches up (or when it is off) the raw store does.
     private async Task<bool> EngineReadyAsync(CancellationToken cancellationToken) =>
         engine is not null && await engine.CatchUpAsync(cancellationToken).ConfigureAwait(false);
 
