@@ -10,6 +10,7 @@ public static class CoreEventIds
     public const int RetentionFailed = 1901;
     public const int RetentionDisabled = 1902;
     public const int RetentionStarted = 1903;
+    public const int RawRetentionHeldBack = 1904;
     public const int MultiWriteFailed = 1910;
     public const int MultiRetentionFailed = 1911;
     public const int EngineLoadFailed = 1950;

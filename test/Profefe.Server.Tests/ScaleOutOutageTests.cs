@@ -145,6 +145,9 @@ public sealed class ScaleOutOutageTests(PostgresServerFixture fixture, CephRgwSe
     /// </summary>
     private static async Task RunOutageAsync(Dictionary<string, string?> settings, string dependency, Func<Task> kill, Func<Task> restart, int unavailableWhileDown = 20)
     {
+        // Downloads must reach the object store here: a collector keeps the segments it just wrote in memory and
+        // would serve them (rightly, with their bytes) while the store is down, which is not what this test checks.
+        settings = new Dictionary<string, string?>(settings) { ["Storage:Segments:CacheBytes"] = "0" };
         var workingDirectory = Directory.CreateTempSubdirectory("profefe-outage-").FullName;
         try
         {

@@ -1,9 +1,13 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using Profefe.Core;
+using Profefe.Core.Engine;
 using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 using Profefe.Core.Tenancy;
+using Profefe.Storage.Local.Engine;
 
 namespace Profefe.Storage.Local.Tests;
 
@@ -28,6 +32,32 @@ public sealed class ProfileRetentionServiceTests
 
         var found = await storage.FindProfilesAsync(TenantId.Default, new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
         Assert.Equal([young.ProfileId], found.Select(m => m.ProfileId));
+    }
+
+    [Fact]
+    public async Task RunOnce_EngineCannotCatchUp_KeepsRawProfilesAsLongAsTheEngineWould()
+    {
+        await using var directory = new LocalStoreDirectory();
+        await using var storage = new LocalProfileStorage(directory.Options());
+        var past = Meta(Now.AddDays(-6));
+        var uncut = Meta(Now.AddDays(-3));
+        await storage.WriteProfileAsync(past, new byte[10], Token);
+        await storage.WriteProfileAsync(uncut, new byte[10], Token);
+        using var engineStore = new LocalEngineStore(storage.DataDirectory);
+        // Never started: it holds none of the stored profiles, and with no time to catch up it says so at once.
+        using var engine = new ProfileEngine(
+            engineStore, storage, Options.Create(new EngineOptions { CatchUpTimeout = TimeSpan.Zero }), NullLogger<ProfileEngine>.Instance);
+        var logs = new FakeLogger<ProfileRetentionService>();
+        // Kept forever by the engine (Period zero), raw bytes for a day.
+        using var service = new ProfileRetentionService(
+            storage, Options.Create(new RetentionOptions { Period = TimeSpan.Zero, RawPeriod = TimeSpan.FromDays(1) }), new FakeTimeProvider(Now), logs, engine);
+
+        Assert.Equal(0, await service.RunOnceAsync(Token));
+
+        // Both are past RawPeriod, but the engine never took them in: their raw bytes are their only copy.
+        var found = await storage.FindProfilesAsync(TenantId.Default, new ProfileQuery("svc", null, [], DateTime.MinValue, DateTime.MaxValue), Token);
+        Assert.Equal([past.ProfileId, uncut.ProfileId], found.Select(m => m.ProfileId));
+        Assert.Contains(logs.Collector.GetSnapshot(), record => record.Id.Id == CoreEventIds.RawRetentionHeldBack);
     }
 
     [Fact]

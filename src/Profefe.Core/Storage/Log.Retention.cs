@@ -16,4 +16,8 @@ internal static partial class Log
 
     [LoggerMessage(EventId = CoreEventIds.RetentionStarted, Level = LogLevel.Information, Message = "Retention keeps profiles for {Period}, checking every {Interval}")]
     public static partial void RetentionStarted(ILogger logger, TimeSpan period, TimeSpan interval);
+
+    [LoggerMessage(EventId = CoreEventIds.RawRetentionHeldBack, Level = LogLevel.Warning,
+        Message = "The profile engine has not taken in every stored profile; this pass keeps raw profiles for Retention:Period ({Period}; zero: forever), not Retention:RawPeriod ({RawPeriod})")]
+    public static partial void RawRetentionHeldBack(ILogger logger, TimeSpan rawPeriod, TimeSpan period);
 }

@@ -26,13 +26,20 @@ public sealed class ProfileRetentionService(
     public async Task<int> RunOnceAsync(CancellationToken cancellationToken)
     {
         var now = timeProvider.GetUtcNow().UtcDateTime;
+        var rawPeriod = _options.EffectiveRawPeriod;
         if (engine is not null && DeletesRaw)
         {
             try
             {
-                // The engine first takes in what raw retention is about to delete, so both keep the same profiles;
-                // raw bytes the engine has not taken in yet are never deleted.
-                await engine.CatchUpAsync(cancellationToken).ConfigureAwait(false);
+                // The engine first takes in what raw retention is about to delete, so both keep the same profiles.
+                // When it cannot (it lags past Engine:CatchUpTimeout or MaxCatchUpBacklog, or is off), raw bytes may
+                // be the only copy of some profiles: this pass keeps them for the whole retention period.
+                if (!await engine.CatchUpAsync(cancellationToken).ConfigureAwait(false)
+                    && (_options.Period == TimeSpan.Zero || rawPeriod < _options.Period))
+                {
+                    Log.RawRetentionHeldBack(logger, rawPeriod, _options.Period);
+                    rawPeriod = _options.Period;
+                }
             }
             catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -41,7 +48,7 @@ public sealed class ProfileRetentionService(
             }
         }
 
-        var deleted = await DeleteRawAsync(now, cancellationToken).ConfigureAwait(false);
+        var deleted = await DeleteRawAsync(now, rawPeriod, cancellationToken).ConfigureAwait(false);
         if (engine is not null && _options.Period > TimeSpan.Zero)
         {
             try
@@ -57,11 +64,11 @@ public sealed class ProfileRetentionService(
         return deleted;
     }
 
-    private async Task<int> DeleteRawAsync(DateTime now, CancellationToken cancellationToken)
+    private async Task<int> DeleteRawAsync(DateTime now, TimeSpan rawPeriod, CancellationToken cancellationToken)
     {
         // Kept forever, the pass still runs with a cutoff that deletes nothing: the backends clean up there what a
         // crash left behind (objects on shared storage that no index row points at).
-        var cutoff = DeletesRaw ? now - _options.EffectiveRawPeriod : DateTime.MinValue;
+        var cutoff = rawPeriod > TimeSpan.Zero ? now - rawPeriod : DateTime.MinValue;
         try
         {
             var deleted = await retention.DeleteProfilesStoredBeforeAsync(cutoff, cancellationToken).ConfigureAwait(false);
