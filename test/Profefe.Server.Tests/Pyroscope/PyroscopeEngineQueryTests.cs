@@ -85,18 +85,7 @@ public sealed class PyroscopeEngineQueryTests
                 {
                     foreach (var type in new[] { CpuNanoseconds, Samples })
                     {
-                        var merge = new SelectMergeStacktracesRequest { ProfileTypeID = type, LabelSelector = selector, Start = Ms(first), End = Ms(last), MaxNodes = 100_000 };
-                        await SameAsync(a, b, "SelectMergeStacktraces", merge, SelectMergeStacktracesResponse.Parser);
-                        var profile = new SelectMergeProfileRequest { ProfileTypeID = type, LabelSelector = selector, Start = Ms(first), End = Ms(last) };
-                        await SameProfileAsync(a, b, profile);
-                        foreach (var step in new[] { 3600.0, 900.0, 7200.0 })
-                        {
-                            var series = new SelectSeriesRequest { ProfileTypeID = type, LabelSelector = selector, Start = Ms(first), End = Ms(last), Step = step };
-                            await SameAsync(a, b, "SelectSeries", series, SelectSeriesResponse.Parser);
-                            series.GroupBy.Add("pod");
-                            series.Aggregation = TimeSeriesAggregationType.Average;
-                            await SameAsync(a, b, "SelectSeries", series, SelectSeriesResponse.Parser);
-                        }
+                        await SameReadsAsync(a, b, selector, first, last, type, type, [3600.0, 900.0, 7200.0]);
                     }
                 }
             }
@@ -176,23 +165,32 @@ public sealed class PyroscopeEngineQueryTests
         {
             foreach (var selector in new[] { "{service_name=\"shop\"}", "{service_name=\"shop\",pod=~\"p[19]\"}", "{pod=\"p9\"}", "{}" })
             {
-                var merge = new SelectMergeStacktracesRequest { ProfileTypeID = CpuNanoseconds, LabelSelector = selector, Start = Ms(first), End = Ms(last), MaxNodes = 100_000 };
-                await SameAsync(a, b, "SelectMergeStacktraces", merge, SelectMergeStacktracesResponse.Parser);
-                await SameProfileAsync(a, b, new SelectMergeProfileRequest { ProfileTypeID = Samples, LabelSelector = selector, Start = Ms(first), End = Ms(last) });
-                foreach (var step in new[] { 3600.0, 900.0 })
-                {
-                    var series = new SelectSeriesRequest { ProfileTypeID = CpuNanoseconds, LabelSelector = selector, Start = Ms(first), End = Ms(last), Step = step };
-                    await SameAsync(a, b, "SelectSeries", series, SelectSeriesResponse.Parser);
-                    series.GroupBy.Add("pod");
-                    series.Aggregation = TimeSeriesAggregationType.Average;
-                    await SameAsync(a, b, "SelectSeries", series, SelectSeriesResponse.Parser);
-                }
+                await SameReadsAsync(a, b, selector, first, last, CpuNanoseconds, Samples, [3600.0, 900.0]);
             }
         }
 
         var query = Uri.EscapeDataString(CpuNanoseconds + "{service_name=\"shop\"}");
         var render = $"pyroscope/render?query={query}&from={Ms(from) / 1000}&until={Ms(to) / 1000}&format=json";
         Assert.Equal(await raw.Client.GetStringAsync(render, cancel), await engine.Client.GetStringAsync(render, cancel));
+    }
+
+    /// <summary>
+    /// One selector's reads over [first, last] answered alike by both: the merged stacks and, per step, the series (plain,
+    /// then averaged by pod) of <paramref name="type"/>, and the merged profile of <paramref name="profileType"/>.
+    /// </summary>
+    private static async Task SameReadsAsync(PyroscopeClient a, PyroscopeClient b, string selector, DateTime first, DateTime last, string type, string profileType, double[] steps)
+    {
+        var merge = new SelectMergeStacktracesRequest { ProfileTypeID = type, LabelSelector = selector, Start = Ms(first), End = Ms(last), MaxNodes = 100_000 };
+        await SameAsync(a, b, "SelectMergeStacktraces", merge, SelectMergeStacktracesResponse.Parser);
+        await SameProfileAsync(a, b, new SelectMergeProfileRequest { ProfileTypeID = profileType, LabelSelector = selector, Start = Ms(first), End = Ms(last) });
+        foreach (var step in steps)
+        {
+            var series = new SelectSeriesRequest { ProfileTypeID = type, LabelSelector = selector, Start = Ms(first), End = Ms(last), Step = step };
+            await SameAsync(a, b, "SelectSeries", series, SelectSeriesResponse.Parser);
+            series.GroupBy.Add("pod");
+            series.Aggregation = TimeSeriesAggregationType.Average;
+            await SameAsync(a, b, "SelectSeries", series, SelectSeriesResponse.Parser);
+        }
     }
 
     private static async Task SameAsync<TResponse>(PyroscopeClient raw, PyroscopeClient engine, string method, IMessage request, MessageParser<TResponse> parser)
