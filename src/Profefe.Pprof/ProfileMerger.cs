@@ -163,6 +163,14 @@ public sealed class ProfileMerger
         return result;
     }
 
+    /// <summary>The merge of two parts of one answer, either of which may be missing (null when both are).</summary>
+    public static Profile? Merge(Profile? first, Profile? second) => (first, second) switch
+    {
+        (null, var only) => only,
+        (var only, null) => only,
+        (var both, var and) => Merge([both, and]),
+    };
+
     public static Profile Merge(IEnumerable<Profile> profiles)
     {
         ArgumentNullException.ThrowIfNull(profiles);

@@ -8,6 +8,7 @@ using Profefe.Core.Profiles;
 using Profefe.Core.Storage;
 using Profefe.Core.Tenancy;
 using Profefe.Core.Text;
+using Profefe.Core.Views;
 using Profefe.Pprof;
 
 namespace Profefe.Core.Query;
@@ -273,12 +274,7 @@ public sealed class ProfileQuerier
         var points = (int)((query.To.Ticks - query.From.Ticks) / step.Ticks) + 1;
         await foreach (var stored in _reader.ListProfilesAsync(tenant, [.. byId.Keys], cancellationToken).ConfigureAwait(false))
         {
-            Profile profile;
-            try
-            {
-                profile = ProfileDecoder.Decode(stored.Data.Span, _decoderOptions);
-            }
-            catch (ProfileFormatException)
+            if (ProfileTotals.Read(stored.Data, _decoderOptions) is not { } totals)
             {
                 // The cutter leaves such bytes out of the engine too.
                 continue;
@@ -286,7 +282,7 @@ public sealed class ProfileQuerier
 
             if (sampleTypes.Count == 0)
             {
-                sampleTypes = profile.SampleTypes.ConvertAll(static t => t.Type + "/" + t.Unit);
+                sampleTypes = [.. totals.SampleTypes.Select(static t => t.Type + "/" + t.Unit)];
             }
 
             var meta = byId[stored.Meta.ProfileId];
@@ -297,24 +293,10 @@ public sealed class ProfileQuerier
                 groups[key] = group;
             }
 
-            group.Add((int)((meta.CreatedAt.Ticks - query.From.Ticks) / step.Ticks), Totals(profile), 1);
+            group.Add((int)((meta.CreatedAt.Ticks - query.From.Ticks) / step.Ticks), [.. totals.Totals], 1);
         }
 
         return new EngineTimeSeries(sampleTypes, [.. groups.Values]);
-    }
-
-    private static long[] Totals(Profile profile)
-    {
-        var totals = new long[profile.SampleTypes.Count];
-        foreach (var sample in profile.Samples)
-        {
-            for (var i = 0; i < Math.Min(totals.Length, sample.Values.Length); i++)
-            {
-                totals[i] += sample.Values[i];
-            }
-        }
-
-        return totals;
     }
 
     /// <summary>Throws profefe's 405 for types a merge cannot handle.</summary>
@@ -429,12 +411,7 @@ public sealed class ProfileQuerier
         {
             // The uncut profiles' bytes never change once logged: they are read after the engine's part, outside it.
             var raw = await StoredProfileMerger.MergeAsync(_reader, tenant, uncut.ConvertAll(static m => m.ProfileId), null, MergeDecoderOptions(), cancellationToken).ConfigureAwait(false);
-            return (true, (merged?.Profile, raw.Profile) switch
-            {
-                (null, var r) => r,
-                (var e, null) => e,
-                (var e, var r) => ProfileMerger.Merge([e, r]),
-            });
+            return (true, ProfileMerger.Merge(merged?.Profile, raw.Profile));
         }
         catch (ProfileFormatException e)
         {

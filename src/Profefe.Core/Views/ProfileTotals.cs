@@ -54,6 +54,35 @@ public sealed record ProfileTotals(IReadOnlyList<SampleType> SampleTypes, IReadO
         return TryScan(data.Span, out totals);
     }
 
+    /// <summary>
+    /// The totals of stored profile bytes: read without building the profile when they are a profile.proto, else
+    /// (legacy formats) from the decoded profile; null when the bytes do not decode.
+    /// </summary>
+    public static ProfileTotals? Read(ReadOnlyMemory<byte> data, ProfileDecoderOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (TryRead(data, options.MaxDecompressedBytes, out var totals) && totals is not null)
+        {
+            return totals;
+        }
+
+        try
+        {
+            var profile = ProfileDecoder.Decode(data.Span, options);
+            var sums = new long[profile.SampleTypes.Count];
+            for (var i = 0; i < sums.Length; i++)
+            {
+                sums[i] = SampleTypeIndex.Total(profile, i);
+            }
+
+            return new ProfileTotals([.. profile.SampleTypes], sums, profile.DefaultSampleType) { PeriodType = profile.PeriodType };
+        }
+        catch (ProfileFormatException)
+        {
+            return null;
+        }
+    }
+
     private static byte[]? Inflate(ReadOnlyMemory<byte> data, long maxBytes, out int length)
     {
         length = 0;

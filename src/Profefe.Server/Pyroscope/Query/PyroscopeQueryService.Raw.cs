@@ -202,29 +202,7 @@ internal sealed partial class PyroscopeQueryService
         }
     }
 
-    private ProfileShape? ReadShape(ReadOnlyMemory<byte> data)
-    {
-        if (ProfileTotals.TryRead(data, _decoderOptions.MaxDecompressedBytes, out var totals) && totals is not null)
-        {
-            return new ProfileShape(totals.SampleTypes, totals.PeriodType, totals.Totals);
-        }
-
-        try
-        {
-            // Legacy text formats: decode in full.
-            var profile = ProfileDecoder.Decode(data.Span, _decoderOptions);
-            var sums = new long[profile.SampleTypes.Count];
-            for (var i = 0; i < sums.Length; i++)
-            {
-                sums[i] = SampleTypeIndex.Total(profile, i);
-            }
-
-            return new ProfileShape([.. profile.SampleTypes], profile.PeriodType, sums);
-        }
-        catch (ProfileFormatException)
-        {
-            return null;
-        }
-    }
+    private ProfileShape? ReadShape(ReadOnlyMemory<byte> data) =>
+        ProfileTotals.Read(data, _decoderOptions) is { } totals ? new ProfileShape(totals.SampleTypes, totals.PeriodType, totals.Totals) : null;
 
 }

@@ -91,12 +91,7 @@ internal sealed partial class PyroscopeQueryService(IProfileReader reader, Profi
 
             // The uncut profiles' bytes never change once logged: they are read after the engine's part, outside it.
             var raw = await MergeSelectionAsync(tenant, Selection(await UncutSeriesAsync(tenant, uncut, typed, cancellationToken).ConfigureAwait(false)), callSite, cancellationToken).ConfigureAwait(false);
-            return (merged, raw) switch
-            {
-                (null, var r) => r,
-                (var e, null) => e,
-                (var e, var r) => ProfileMerger.Merge([e, r]),
-            };
+            return ProfileMerger.Merge(merged, raw);
         }
 
         return await EngineReadyAsync(cancellationToken).ConfigureAwait(false)
