@@ -15,6 +15,11 @@
 #   EMBEDDED=url bench/scaleout-load.sh --quick --clients 256
 #                                                     the same, but the embedded collector is started here and driven
 #                                                     by --url like the shared one (not restarted before the merges)
+#   CEILING=1 EMBEDDED=url bench/scaleout-load.sh --ingest-only --small 5000 --large 30000 --clients 256
+#                                                     then bench/Profefe.IngestCeiling (the request path, storing nothing)
+#                                                     under the same driver, and a table of the CPU per profile each run
+#                                                     used while pushing: the collector's, and PostgreSQL's and Ceph's for
+#                                                     the shared store (the driver's --backend), where two cores go
 #
 # s3+postgres batches writes into segment objects (Storage:Segments:Window, default 250 ms): a closed-loop client
 # waits a window per push, so N clients give at most about N / window pushes per second. Drive it with hundreds of
@@ -56,6 +61,11 @@ cpu_ticks() {
     total=$((total + $(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13 + $14 + $15}')))
   done
   echo "$total"
+}
+# backend_options: the driver's --backend for this run's PostgreSQL (its postmaster) and Ceph daemons (it adds descendants).
+backend_options() {
+  echo "--backend postgresql=$(head -1 "$PG_DIR/data/postmaster.pid")"
+  [ -z "$CEPH_STARTED" ] || echo "--backend ceph=$(awk '{print $2}' "$CEPH_DIR/pids" | grep -E '^[0-9]+$' | paste -sd, -)"
 }
 # backend_pids: this run's PostgreSQL (postmaster and its live children) and Ceph daemons, not anybody else's.
 backend_pids() {
@@ -138,7 +148,8 @@ else
   BACKEND_TICKS=$(cpu_ticks $BACKEND_PIDS)
   COLLECTOR_TICKS=$(cpu_ticks "$COLLECTOR_PID")
   DRIVER_STARTED=$(date +%s.%N)
-  "${NICE[@]}" dotnet run -c Release --no-build --project "$ROOT/bench/Profefe.LoadDriver" -- --url "http://127.0.0.1:$COLLECTOR_PORT/" --server-pid "$COLLECTOR_PID" "$@"
+  "${NICE[@]}" dotnet run -c Release --no-build --project "$ROOT/bench/Profefe.LoadDriver" -- --url "http://127.0.0.1:$COLLECTOR_PORT/" \
+    --server-pid "$COLLECTOR_PID" $(backend_options) "$@" | tee "$WORK/shared.txt"
   # Where the CPU of the whole run went (warm-up, ingest, finds, merges): the collector against the backends.
   ELAPSED=$(python3 -c "import time; print(round(time.time() - $DRIVER_STARTED, 1))")
   HZ=$(getconf CLK_TCK)
@@ -176,7 +187,7 @@ if [ "${EMBEDDED:-0}" = 1 ]; then
   log "load average before the embedded store: $(cut -d' ' -f1-3 /proc/loadavg)"
   log "running the load driver against the embedded store (its own collector): $*"
   # The driver's collector inherits this environment: it must not take the shared store's settings.
-  PROFEFE_Storage__Type=local "${NICE[@]}" dotnet run -c Release --project "$ROOT/bench/Profefe.LoadDriver" -- "$@"
+  PROFEFE_Storage__Type=local "${NICE[@]}" dotnet run -c Release --project "$ROOT/bench/Profefe.LoadDriver" -- "$@" | tee "$WORK/embedded.txt"
   log "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 elif [ "${EMBEDDED:-0}" = url ]; then
   # Like the shared store's collector: started here and driven by --url, so it is not restarted before the merges
@@ -192,6 +203,54 @@ elif [ "${EMBEDDED:-0}" = url ]; then
   wait_for_http "http://127.0.0.1:$COLLECTOR_PORT/health" "$COLLECTOR_PID" "$WORK/embedded.log"
   log "load average before the embedded store: $(cut -d' ' -f1-3 /proc/loadavg)"
   log "running the load driver against the embedded store (Storage:Type=local): --url http://127.0.0.1:$COLLECTOR_PORT/ $*"
-  "${NICE[@]}" dotnet run -c Release --no-build --project "$ROOT/bench/Profefe.LoadDriver" -- --url "http://127.0.0.1:$COLLECTOR_PORT/" --server-pid "$COLLECTOR_PID" "$@"
+  "${NICE[@]}" dotnet run -c Release --no-build --project "$ROOT/bench/Profefe.LoadDriver" -- --url "http://127.0.0.1:$COLLECTOR_PORT/" --server-pid "$COLLECTOR_PID" "$@" \
+    | tee "$WORK/embedded.txt"
   log "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+fi
+
+if [ "${CEILING:-0}" = 1 ] && [ "${DRIVER:-}" != fleetweek ]; then
+  stop_pid "$COLLECTOR_PID"
+  COLLECTOR_PID=
+  echo
+  dotnet build "$ROOT/bench/Profefe.IngestCeiling" -c Release -nologo -clp:ErrorsOnly >&2
+  CEILING_DLL=$(dotnet msbuild "$ROOT/bench/Profefe.IngestCeiling" -nologo -getProperty:TargetPath -p:Configuration=Release)
+  COLLECTOR_PORT=$(free_port)
+  # Its own dll, not dotnet run, so that --server-pid is the server; it must not take the shared store's settings.
+  PROFEFE_Storage__Type=local dotnet "$CEILING_DLL" "127.0.0.1:$COLLECTOR_PORT" > "$WORK/ceiling.log" 2>&1 &
+  COLLECTOR_PID=$!
+  wait_for_http "http://127.0.0.1:$COLLECTOR_PORT/api/0/version" "$COLLECTOR_PID" "$WORK/ceiling.log"
+  log "load average before the ingest ceiling: $(cut -d' ' -f1-3 /proc/loadavg)"
+  log "running the load driver against the ingest ceiling (stores nothing): --url http://127.0.0.1:$COLLECTOR_PORT/ --ingest-only $*"
+  "${NICE[@]}" dotnet run -c Release --no-build --project "$ROOT/bench/Profefe.LoadDriver" -- --url "http://127.0.0.1:$COLLECTOR_PORT/" --server-pid "$COLLECTOR_PID" \
+    --ingest-only "$@" | tee "$WORK/ceiling.txt"
+  log "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo
+  echo "CPU per profile while pushing, each run's last ingest step (the driver's --ingest-only lines):"
+  python3 - "$WORK" <<'PY'
+import os, re, sys
+work = sys.argv[1]
+# "- ingest of 25,000: 25,000 in 6.42 s = 3,896/s, ..." and
+# "- CPU per profile pushing 25,000: collector 0.262 ms, postgresql 0.060 ms, ceph 0.103 ms, together 0.425 ms"
+rate = re.compile(r'^- ingest of [\d,]+: .*= ([\d,]+)/s')
+cpu = re.compile(r'^- CPU per profile pushing [\d,]+: (.*)$')
+part = re.compile(r'(\w+) ([\d.]+) ms')
+runs = {}
+for name, label in (('shared', 's3+postgres'), ('embedded', 'embedded store'), ('ceiling', 'ingest ceiling (stores nothing)')):
+    path = os.path.join(work, name + '.txt')
+    rates = [m[1] for m in map(rate.match, open(path)) if m] if os.path.exists(path) else []
+    cpus = [m[1] for m in map(cpu.match, open(path)) if m] if os.path.exists(path) else []
+    if rates and cpus:
+        parts = {k: float(v) for k, v in part.findall(cpus[-1]) if k != 'together'}
+        runs[name] = (label, rates[-1], parts)
+print('| run | profiles/s | collector | PostgreSQL | Ceph | together |')
+print('|---|---|---|---|---|---|')
+for label, r, p in runs.values():
+    print(f'| {label} | {r} | {p["collector"]:.3f} ms | {p.get("postgresql", 0):.3f} ms | {p.get("ceph", 0):.3f} ms | {sum(p.values()):.3f} ms |')
+if {'shared', 'embedded', 'ceiling'} <= runs.keys():
+    request, embedded, servers = runs['ceiling'][2]['collector'], runs['embedded'][2]['collector'], runs['shared'][2]
+    for what, extra in (('Ceph', servers.get('ceph', 0)), ('PostgreSQL + Ceph', servers.get('ceph', 0) + servers.get('postgresql', 0))):
+        floor = request + extra
+        print(f'the request path alone + {what}: {request:.3f} + {extra:.3f} = {floor:.3f} ms per profile, '
+              f'{"above" if floor > embedded else "not above"} the embedded store\'s whole {embedded:.3f} ms')
+PY
 fi

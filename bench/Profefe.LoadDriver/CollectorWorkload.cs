@@ -46,7 +46,7 @@ internal sealed class CollectorWorkload : IDisposable
     /// Pushes profiles first … first + count - 1 from <paramref name="clients"/> concurrent loops, or fewer
     /// (always a prefix of that range) when <paramref name="budget"/> runs out first.
     /// </summary>
-    public async Task<IngestResult> IngestAsync(string service, int first, int count, int clients, Func<TimeSpan>? serverCpu, TimeSpan? budget = null)
+    public async Task<IngestResult> IngestAsync(string service, int first, int count, int clients, CpuProbes cpu, TimeSpan? budget = null)
     {
         var latencies = new double[count];
         var next = -1;
@@ -55,7 +55,8 @@ internal sealed class CollectorWorkload : IDisposable
         var failures = 0;
         string? firstFailure = null;
         var driverCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-        var serverCpuBefore = serverCpu?.Invoke() ?? TimeSpan.Zero;
+        var serverCpuBefore = cpu.Collector?.Invoke() ?? TimeSpan.Zero;
+        var backendCpuBefore = cpu.ReadBackends();
         var wall = Stopwatch.StartNew();
 
         async Task PushLoopAsync(int client)
@@ -115,8 +116,9 @@ internal sealed class CollectorWorkload : IDisposable
             Percentile(latencies, 0.50),
             Percentile(latencies, 0.99),
             latencies[^1],
-            (serverCpu?.Invoke() ?? TimeSpan.Zero) - serverCpuBefore,
-            Process.GetCurrentProcess().TotalProcessorTime - driverCpuBefore);
+            (cpu.Collector?.Invoke() ?? TimeSpan.Zero) - serverCpuBefore,
+            Process.GetCurrentProcess().TotalProcessorTime - driverCpuBefore,
+            CpuProbes.Since(cpu.ReadBackends(), backendCpuBefore));
     }
 
     /// <summary>Times <c>GET /api/0/profiles</c> over profiles first … last, optionally filtered by version.</summary>
@@ -202,9 +204,39 @@ internal sealed class CollectorWorkload : IDisposable
         sorted[Math.Max(0, (int)Math.Ceiling(quantile * sorted.Length) - 1)];
 }
 
-internal sealed record IngestResult(int Requests, TimeSpan Wall, double P50Ms, double P99Ms, double MaxMs, TimeSpan ServerCpu, TimeSpan DriverCpu)
+/// <param name="BackendCpu">Each storage server's CPU in the same time (<c>--backend</c>), empty when not measured.</param>
+internal sealed record IngestResult(
+    int Requests, TimeSpan Wall, double P50Ms, double P99Ms, double MaxMs, TimeSpan ServerCpu, TimeSpan DriverCpu, IReadOnlyList<(string Name, TimeSpan Cpu)> BackendCpu)
 {
     public double PerSecond => Requests / Wall.TotalSeconds;
+}
+
+/// <summary>How to read the CPU of the collector and of the storage servers it writes to; either may be missing.</summary>
+internal sealed record CpuProbes(Func<TimeSpan>? Collector, IReadOnlyList<(string Name, Func<TimeSpan> Read)> Backends)
+{
+    public static readonly CpuProbes None = new(null, []);
+
+    public (string Name, TimeSpan Cpu)[] ReadBackends()
+    {
+        var read = new (string, TimeSpan)[Backends.Count];
+        for (var i = 0; i < read.Length; i++)
+        {
+            read[i] = (Backends[i].Name, Backends[i].Read());
+        }
+
+        return read;
+    }
+
+    public static (string Name, TimeSpan Cpu)[] Since((string Name, TimeSpan Cpu)[] now, (string Name, TimeSpan Cpu)[] before)
+    {
+        var used = new (string, TimeSpan)[now.Length];
+        for (var i = 0; i < used.Length; i++)
+        {
+            used[i] = (now[i].Name, now[i].Cpu - before[i].Cpu);
+        }
+
+        return used;
+    }
 }
 
 internal sealed record QueryResult(double MedianMs, double MinMs, double MaxMs, int Runs, int Profiles, long ResponseBytes, string Path)

@@ -12,6 +12,8 @@ internal sealed record LoadOptions
           --data-dir PATH       with --url: the collector's data directory
           --server-pid PID      with --url: the collector's process, to report its CPU (and, with --ingest-only,
                                 the work it does after the last push until it idles)
+          --backend NAME=P,P    a storage server's processes (PostgreSQL's postmaster, Ceph's daemons) whose CPU,
+                                with their descendants', each ingest step reports beside the collector's; repeatable
           --collector-dll PATH  profefe.dll to start (default: the one built next to this driver)
           --profile PATH        profile to push (default: test/testdata/go/cpu_hash_02.pb.gz)
           --clients N           concurrent ingest clients (default 8)
@@ -28,6 +30,8 @@ internal sealed record LoadOptions
     public string? DataDirectory { get; init; }
 
     public int? ServerPid { get; init; }
+
+    public IReadOnlyList<(string Name, int[] Pids)> Backends { get; init; } = [];
 
     public string? CollectorDll { get; init; }
 
@@ -68,6 +72,7 @@ internal sealed record LoadOptions
                 "--url" => options with { Url = new Uri(Value(args, ref i), UriKind.Absolute) },
                 "--data-dir" => options with { DataDirectory = Value(args, ref i) },
                 "--server-pid" => options with { ServerPid = Count(args, ref i, 1) },
+                "--backend" => options with { Backends = [.. options.Backends, Backend(args, ref i)] },
                 "--collector-dll" => options with { CollectorDll = Value(args, ref i) },
                 "--profile" => options with { ProfilePath = Value(args, ref i) },
                 "--clients" => options with { Clients = Count(args, ref i, 1) },
@@ -94,6 +99,22 @@ internal sealed record LoadOptions
         }
 
         return args[++i];
+    }
+
+    private static (string Name, int[] Pids) Backend(IReadOnlyList<string> args, ref int i)
+    {
+        var option = args[i];
+        var text = Value(args, ref i);
+        var equals = text.IndexOf('=', StringComparison.Ordinal);
+        var pids = new List<int>();
+        foreach (var part in text[(equals + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            pids.Add(int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out var pid) && pid > 1 ? pid : 0);
+        }
+
+        return equals > 0 && pids.Count > 0 && !pids.Contains(0)
+            ? (text[..equals], [.. pids])
+            : throw new ArgumentException($"{option} takes NAME=PID,PID..., not \"{text}\"");
     }
 
     private static int Count(IReadOnlyList<string> args, ref int i, int minimum)

@@ -42,12 +42,14 @@ internal static class LoadRun
             using var workload = new CollectorWorkload(url, service, profile.Body, options.Clients);
 
             Step($"warm-up: {options.WarmupRequests} pushes to {service}-warmup{(options.IngestOnly ? "" : ", a find and a merge")}");
-            var warmup = await workload.IngestAsync(service + "-warmup", 0, options.WarmupRequests, options.Clients, null).ConfigureAwait(false);
+            var warmup = await workload.IngestAsync(service + "-warmup", 0, options.WarmupRequests, options.Clients, CpuProbes.None).ConfigureAwait(false);
             Step("warm-up " + Describe(warmup));
             notes.Add("warm-up (fresh collector, JIT still compiling): " + Describe(warmup));
+            using var external = collector is null && options.ServerPid is { } pid ? Process.GetProcessById(pid) : null;
+            var cpu = Probes(options, collector, external);
             if (options.IngestOnly)
             {
-                return await IngestOnlyAsync(options, workload, collector, notes).ConfigureAwait(false);
+                return await IngestOnlyAsync(options, workload, cpu, notes).ConfigureAwait(false);
             }
 
             using (var warm = new CollectorWorkload(url, service + "-warmup", profile.Body, options.Clients))
@@ -56,9 +58,8 @@ internal static class LoadRun
                 await warm.MergeAsync(0, 9, 1).ConfigureAwait(false);
             }
 
-            Func<TimeSpan>? serverCpu = collector is null ? null : collector.CpuTime;
             Step($"ingest: {options.SmallStore:N0} pushes, {options.Clients} clients");
-            var ingestSmall = await workload.IngestAsync(service, 0, options.SmallStore, options.Clients, serverCpu).ConfigureAwait(false);
+            var ingestSmall = await workload.IngestAsync(service, 0, options.SmallStore, options.Clients, cpu).ConfigureAwait(false);
             Step(Describe(ingestSmall));
 
             var version = CollectorWorkload.VersionOf(options.SmallStore / 2);
@@ -68,7 +69,7 @@ internal static class LoadRun
 
             Step($"ingest: {options.LargeStore - options.SmallStore:N0} more pushes, {options.Clients} clients, at most {options.LargeIngestBudget.TotalSeconds:0} s");
             var ingestLarge = await workload.IngestAsync(
-                service, options.SmallStore, options.LargeStore - options.SmallStore, options.Clients, serverCpu, options.LargeIngestBudget).ConfigureAwait(false);
+                service, options.SmallStore, options.LargeStore - options.SmallStore, options.Clients, cpu, options.LargeIngestBudget).ConfigureAwait(false);
             Step(Describe(ingestLarge));
             var largeStore = options.SmallStore + ingestLarge.Requests;
             if (largeStore < options.LargeStore)
@@ -187,6 +188,11 @@ internal static class LoadRun
                 // two builds apart on a shared machine (bench/before-after.sh).
                 Row("  collector CPU per profile", Ms(ingest.ServerCpu.TotalMilliseconds / ingest.Requests), "not reported", "", "");
             }
+
+            foreach (var (server, used) in ingest.BackendCpu)
+            {
+                Row($"  {server} CPU per profile", Ms(used.TotalMilliseconds / ingest.Requests), "not reported", "", "");
+            }
         }
 
         Row($"find all of {options.SmallStore:N0} (returned)", $"{Ms(findSmallAll.MedianMs)} ({findSmallAll.Profiles:N0})", "526 ms (10,000)", "", "");
@@ -221,15 +227,27 @@ internal static class LoadRun
         return table.ToString();
     }
 
-    /// <summary>The two ingest steps against a target that stores nothing, with the collector's CPU when it was started here.</summary>
-    private static async Task<string> IngestOnlyAsync(LoadOptions options, CollectorWorkload workload, CollectorProcess? collector, List<string> notes)
+    /// <summary>The collector's CPU when it was started here or given by --server-pid; the storage servers' with --backend.</summary>
+    private static CpuProbes Probes(LoadOptions options, CollectorProcess? collector, Process? external)
     {
-        using var external = options.ServerPid is { } pid ? Process.GetProcessById(pid) : null;
-        Func<TimeSpan>? serverCpu = collector is not null ? collector.CpuTime : external is null ? null : () =>
+        Func<TimeSpan>? collectorCpu = collector is not null ? collector.CpuTime : external is null ? null : () =>
         {
             external.Refresh();
             return external.TotalProcessorTime;
         };
+        var backends = new List<(string, Func<TimeSpan>)>();
+        foreach (var (name, pids) in options.Backends)
+        {
+            backends.Add((name, new ProcessTreeCpu(pids).Read));
+        }
+
+        return new CpuProbes(collectorCpu, backends);
+    }
+
+    /// <summary>The two ingest steps (for a target that may keep nothing), with the CPU per profile of what was measured.</summary>
+    private static async Task<string> IngestOnlyAsync(LoadOptions options, CollectorWorkload workload, CpuProbes cpu, List<string> notes)
+    {
+        var serverCpu = cpu.Collector;
         var report = new StringBuilder();
         report.AppendLine("ingest only (no finds or merges):");
         var pushed = 0;
@@ -237,9 +255,14 @@ internal static class LoadRun
         foreach (var (first, count) in new[] { (0, options.SmallStore), (options.SmallStore, options.LargeStore - options.SmallStore) })
         {
             Step($"ingest: {count:N0} pushes, {options.Clients} clients");
-            var result = await workload.IngestAsync(workload.Service, first, count, options.Clients, serverCpu, options.LargeIngestBudget).ConfigureAwait(false);
+            var result = await workload.IngestAsync(workload.Service, first, count, options.Clients, cpu, options.LargeIngestBudget).ConfigureAwait(false);
             Step(Describe(result));
             report.Append("- ingest of ").Append(count.ToString("N0", CultureInfo.InvariantCulture)).Append(": ").AppendLine(Describe(result));
+            if (result.ServerCpu > TimeSpan.Zero)
+            {
+                // One line per step that scripts compare across stores (bench/scaleout-load.sh CEILING=1).
+                report.Append("- CPU per profile pushing ").Append(count.ToString("N0", CultureInfo.InvariantCulture)).Append(": ").AppendLine(PerProfile(result));
+            }
             pushed += result.Requests;
             ingestCpu += result.ServerCpu;
         }
@@ -249,9 +272,9 @@ internal static class LoadRun
             // Work a collector leaves for later (this one's engine cutting a burst, Badger compacting) is part of
             // what a push costs: follow the collector until it idles and count its CPU.
             Step("following the collector until it idles");
-            var (busy, cpu) = await SettleAsync(serverCpu).ConfigureAwait(false);
-            var line = $"after the last push: busy {busy.TotalSeconds:0.0} s more using {cpu.TotalSeconds:0.00} CPU s; "
-                + $"CPU per profile: {ingestCpu.TotalMilliseconds / pushed:0.000} ms while pushing, {(ingestCpu + cpu).TotalMilliseconds / pushed:0.000} ms with that";
+            var (busy, later) = await SettleAsync(serverCpu).ConfigureAwait(false);
+            var line = $"after the last push: busy {busy.TotalSeconds:0.0} s more using {later.TotalSeconds:0.00} CPU s; "
+                + $"CPU per profile: {ingestCpu.TotalMilliseconds / pushed:0.000} ms while pushing, {(ingestCpu + later).TotalMilliseconds / pushed:0.000} ms with that";
             Step(line);
             report.Append("- ").AppendLine(line);
         }
@@ -299,10 +322,29 @@ internal static class LoadRun
         return (busyUntil, cpuUntil);
     }
 
+    private static string PerProfile(IngestResult ingest)
+    {
+        var together = ingest.ServerCpu;
+        var line = new StringBuilder($"collector {ingest.ServerCpu.TotalMilliseconds / ingest.Requests:0.000} ms");
+        foreach (var (name, used) in ingest.BackendCpu)
+        {
+            line.Append(CultureInfo.InvariantCulture, $", {name} {used.TotalMilliseconds / ingest.Requests:0.000} ms");
+            together += used;
+        }
+
+        return ingest.BackendCpu.Count == 0 ? line.ToString() : line.Append(CultureInfo.InvariantCulture, $", together {together.TotalMilliseconds / ingest.Requests:0.000} ms").ToString();
+    }
+
     private static string Describe(IngestResult ingest)
     {
+        var backends = new StringBuilder();
+        foreach (var (name, used) in ingest.BackendCpu)
+        {
+            backends.Append(CultureInfo.InvariantCulture, $", {name} {used.TotalSeconds / ingest.Wall.TotalSeconds * 100:0}%");
+        }
+
         var cpu = ingest.ServerCpu > TimeSpan.Zero
-            ? $", CPU: collector {ingest.ServerCpu.TotalSeconds / ingest.Wall.TotalSeconds * 100:0}% of a core, driver {ingest.DriverCpu.TotalSeconds / ingest.Wall.TotalSeconds * 100:0}%"
+            ? $", CPU: collector {ingest.ServerCpu.TotalSeconds / ingest.Wall.TotalSeconds * 100:0}% of a core{backends}, driver {ingest.DriverCpu.TotalSeconds / ingest.Wall.TotalSeconds * 100:0}%"
             : $", CPU: driver {ingest.DriverCpu.TotalSeconds / ingest.Wall.TotalSeconds * 100:0}% of a core";
         return $"{ingest.Requests:N0} in {ingest.Wall.TotalSeconds:0.00} s = {ingest.PerSecond:N0}/s, p50 {Ms(ingest.P50Ms)}, p99 {Ms(ingest.P99Ms)}, max {Ms(ingest.MaxMs)}{cpu}";
     }

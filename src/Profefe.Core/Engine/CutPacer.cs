@@ -37,10 +37,24 @@ public sealed class CutPacer
     /// True when the cutter should leave the profiles after <paramref name="cursor"/> in the log for now;
     /// <paramref name="head"/> is the log's newest position. Called by the cutter's loop only.
     /// </summary>
-    public bool ShouldDefer(long head, long cursor)
+    /// <param name="headAtLeast">
+    /// True when <paramref name="head"/> is only a lower bound (a count of the backlog that stopped at its limit):
+    /// the log's growth cannot be seen then, so the rate measured last stands. A count that stops growing must not
+    /// read as ingest gone quiet: on shared storage it made the cutter start in the middle of every long burst.
+    /// </param>
+    public bool ShouldDefer(long head, long cursor, bool headAtLeast = false)
     {
         var now = _time.GetTimestamp();
-        MeasureRate(head, now);
+        if (headAtLeast)
+        {
+            // Measure afresh once the count is exact again, not against a head from before.
+            _windowHead = -1;
+        }
+        else
+        {
+            MeasureRate(head, now);
+        }
+
         if (Interlocked.Exchange(ref _asked, 0) == 1)
         {
             _catchingUp = true;

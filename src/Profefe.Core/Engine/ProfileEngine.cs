@@ -363,7 +363,7 @@ public sealed partial class ProfileEngine : BackgroundService
         }
 
         var backlog = await _log.CountAfterAsync(_catalog.Cursor, _options.MaxCatchUpBacklog + 1L, cancellationToken).ConfigureAwait(false);
-        if (!_pacer.ShouldDefer(_profilesCut + backlog, _profilesCut))
+        if (!_pacer.ShouldDefer(_profilesCut + backlog, _profilesCut, headAtLeast: backlog > _options.MaxCatchUpBacklog))
         {
             return false;
         }

@@ -45,6 +45,40 @@ public sealed class CutPacerTests
     }
 
     [Fact]
+    public void ShouldDefer_KeepsTheMeasuredRate_WhenTheHeadIsOnlyALowerBound()
+    {
+        var time = new FakeTimeProvider();
+        var pacer = new CutPacer(Options, time);
+        pacer.ShouldDefer(head: 0, cursor: 0);
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(pacer.ShouldDefer(head: 5_000, cursor: 0));
+
+        // The backlog's count stops at its limit while pushes go on: the head it gives stays put, which is no sign of
+        // ingest gone quiet.
+        for (var second = 2; second <= 10; second++)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            Assert.True(pacer.ShouldDefer(head: 20_001, cursor: 0, headAtLeast: true), $"second {second}");
+        }
+
+        // Exact again and still, long before MaxCutDelay: measured afresh, quiet, so the cutter runs.
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.True(pacer.ShouldDefer(head: 19_000, cursor: 0));
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.False(pacer.ShouldDefer(head: 19_000, cursor: 0));
+    }
+
+    [Fact]
+    public void ShouldDefer_CutsAtOnce_WhenTheHeadIsOnlyALowerBoundBeforeAnyRate()
+    {
+        var time = new FakeTimeProvider();
+        var pacer = new CutPacer(Options, time);
+        Assert.False(pacer.ShouldDefer(head: 20_001, cursor: 0, headAtLeast: true));
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.False(pacer.ShouldDefer(head: 20_001, cursor: 0, headAtLeast: true));
+    }
+
+    [Fact]
     public void ShouldDefer_Cuts_WhenAQueryAsksForTheEngine()
     {
         var time = new FakeTimeProvider();
