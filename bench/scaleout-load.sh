@@ -62,17 +62,20 @@ cpu_ticks() {
   done
   echo "$total"
 }
-# backend_options: the driver's --backend for this run's PostgreSQL (its postmaster) and Ceph daemons (it adds descendants).
+# postmaster_pid, ceph_pids: this run's PostgreSQL postmaster and Ceph daemons (one per line), not anybody else's.
+postmaster_pid() { head -1 "$PG_DIR/data/postmaster.pid" 2>/dev/null || true; }
+ceph_pids() { [ -z "$CEPH_STARTED" ] || awk '$2 ~ /^[0-9]+$/ {print $2}' "$CEPH_DIR/pids" 2>/dev/null || true; }
+# backend_options: the driver's --backend for PostgreSQL and Ceph (the driver adds their descendants, e.g. backends).
 backend_options() {
-  echo "--backend postgresql=$(head -1 "$PG_DIR/data/postmaster.pid")"
-  [ -z "$CEPH_STARTED" ] || echo "--backend ceph=$(awk '{print $2}' "$CEPH_DIR/pids" | grep -E '^[0-9]+$' | paste -sd, -)"
+  echo "--backend postgresql=$(postmaster_pid)"
+  [ -z "$CEPH_STARTED" ] || echo "--backend ceph=$(ceph_pids | paste -sd, -)"
 }
-# backend_pids: this run's PostgreSQL (postmaster and its live children) and Ceph daemons, not anybody else's.
+# backend_pids: the postmaster and its live children, and the Ceph daemons.
 backend_pids() {
   local postmaster
-  postmaster=$(head -1 "$PG_DIR/data/postmaster.pid" 2>/dev/null || true)
+  postmaster=$(postmaster_pid)
   if [ -n "$postmaster" ]; then echo "$postmaster"; ps -o pid= --ppid "$postmaster" || true; fi
-  [ -z "$CEPH_STARTED" ] || awk '{print $2}' "$CEPH_DIR/pids" 2>/dev/null || true
+  ceph_pids
 }
 
 cleanup() {

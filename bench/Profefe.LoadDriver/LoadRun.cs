@@ -247,7 +247,6 @@ internal static class LoadRun
     /// <summary>The two ingest steps (for a target that may keep nothing), with the CPU per profile of what was measured.</summary>
     private static async Task<string> IngestOnlyAsync(LoadOptions options, CollectorWorkload workload, CpuProbes cpu, List<string> notes)
     {
-        var serverCpu = cpu.Collector;
         var report = new StringBuilder();
         report.AppendLine("ingest only (no finds or merges):");
         var pushed = 0;
@@ -267,7 +266,7 @@ internal static class LoadRun
             ingestCpu += result.ServerCpu;
         }
 
-        if (serverCpu is not null)
+        if (cpu.Collector is { } serverCpu)
         {
             // Work a collector leaves for later (this one's engine cutting a burst, Badger compacting) is part of
             // what a push costs: follow the collector until it idles and count its CPU.
